@@ -1,0 +1,116 @@
+// Package billing holds the claim rules: HCPCS units from amounts, the JW line
+// for drug discarded from single-dose containers and the JZ modifier when none
+// was, one line per NDC, and the pump-service line. Every rounding the program
+// does for a claim is in this file.
+package billing
+
+import (
+	"github.com/shopspring/decimal"
+)
+
+// Modifiers (Medicare Claims Processing Manual ch. 17 §40).
+const (
+	JW = "JW" // amount discarded from a single-dose container, on its own line
+	JZ = "JZ" // single-dose container, nothing discarded (required since 2023-07-01)
+)
+
+// NDCQtyScale is the decimal places of an NDC quantity (X12 CTP04 and the
+// NCPDP quantity carry at most three).
+const NDCQtyScale = 3
+
+// Line is one claim line.
+type Line struct {
+	DateOfService string          `json:"date_of_service"` // YYYY-MM-DD, on the clinic's wall clock
+	MRN           string          `json:"mrn"`
+	EntryID       string          `json:"entry_id"`
+	Code          string          `json:"code"`
+	Modifiers     []string        `json:"modifiers"`
+	Units         int64           `json:"units"`
+	NDC           string          `json:"ndc,omitempty"` // 11 digits
+	NDCQty        decimal.Decimal `json:"ndc_qty,omitzero"`
+	NDCUnit       string          `json:"ndc_unit,omitempty"` // ML
+	Drug          string          `json:"drug,omitempty"`
+	// Description says what the line is, for a person reading the bill.
+	Description string `json:"description"`
+}
+
+// AdministeredUnits rounds the administered amount up to whole billing units
+// (Medicare Claims Processing Manual ch. 17 §10: any part of a unit bills as one).
+func AdministeredUnits(mcg, unitMCG decimal.Decimal) int64 {
+	return mcg.Div(unitMCG).Ceil().IntPart()
+}
+
+// DiscardedUnits rounds the discarded amount down to whole billing units. When
+// that is zero there is no JW line: the administered line's round-up already
+// pays for the part-unit left (Noridian, "Modifier JZ": "When the HCPCS code
+// UOS is equal to or greater than the total of the actual dose and the amount
+// discarded, use of the JW modifier is not permitted"), and the administered
+// line takes JZ.
+//
+// With whole-unit containers, AdministeredUnits + DiscardedUnits = the units
+// opened, because a part-unit given and its complement discarded add to one.
+func DiscardedUnits(mcg, unitMCG decimal.Decimal) int64 {
+	return mcg.Div(unitMCG).Floor().IntPart()
+}
+
+// Part is the share of one NDC in an amount: drawn from it, or discarded from it.
+type Part struct {
+	NDC string          // 11 digits
+	MCG decimal.Decimal // amount
+	ML  decimal.Decimal // volume
+}
+
+// Split distributes the units of a total amount over the NDCs it came from, in
+// draw order, so that the lines' units sum to exactly the total's units
+// (SPEC §5): each NDC gets round(cumulative through it) − round(cumulative
+// before it), with round = up for administered and down for discarded amounts.
+// Parts of one NDC are merged first; NDCs that end with zero units are dropped.
+func Split(parts []Part, unitMCG decimal.Decimal, roundUp bool) []SplitLine {
+	var merged []Part
+	index := map[string]int{}
+	for _, p := range parts {
+		if !p.MCG.IsPositive() {
+			continue
+		}
+		if i, ok := index[p.NDC]; ok {
+			merged[i].MCG = merged[i].MCG.Add(p.MCG)
+			merged[i].ML = merged[i].ML.Add(p.ML)
+			continue
+		}
+		index[p.NDC] = len(merged)
+		merged = append(merged, p)
+	}
+	units := DiscardedUnits
+	if roundUp {
+		units = AdministeredUnits
+	}
+	var out []SplitLine
+	cum, done := decimal.Zero, int64(0)
+	for _, p := range merged {
+		cum = cum.Add(p.MCG)
+		u := units(cum, unitMCG) - done
+		done += u
+		if u > 0 {
+			out = append(out, SplitLine{NDC: p.NDC, Units: u, MCG: p.MCG, Qty: p.ML.Round(NDCQtyScale)})
+		}
+	}
+	return out
+}
+
+// SplitLine is one NDC's share of a drug's units.
+type SplitLine struct {
+	NDC   string
+	Units int64
+	MCG   decimal.Decimal
+	Qty   decimal.Decimal // mL, to NDCQtyScale
+}
+
+// Service is a pump-service procedure code (CPT, SPEC §4).
+type Service struct {
+	Code        string
+	Description string
+	Refill      bool // the code includes a refill (62369, 62370, 95990, 95991)
+	Reprogram   bool // the code includes reprogramming or analysis (62367–62370)
+	// Excludes lists codes not reported with this one on the same date.
+	Excludes []string
+}

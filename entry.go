@@ -1,0 +1,257 @@
+package pumpledger
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/shopspring/decimal"
+)
+
+// The entries a clinic records. They are what the user said, checked for shape
+// (fields present, numbers positive); the rules that need the catalog or the
+// pump's history (refill.Derive) and storage (ledger) come after.
+
+// Patient registers a patient. Name is PHI: it is stored, shown to the user who
+// asks for it, and never written to a log.
+type Patient struct {
+	MRN  string `json:"mrn"`
+	Name string `json:"name"`
+}
+
+// Implant registers a pump in a patient on a date.
+type Implant struct {
+	MRN    string `json:"mrn"`
+	Serial string `json:"serial"`
+	Model  string `json:"model"`
+	Date   string `json:"date"` // YYYY-MM-DD
+	// AlarmML overrides the model's low-reservoir threshold when the clinic
+	// programmed another (SynchroMed II's alarm is programmable).
+	AlarmML decimal.NullDecimal `json:"alarm_ml"`
+}
+
+// Explant records that a pump was removed; its chain ends there.
+type Explant struct {
+	MRN    string `json:"mrn"`
+	Serial string `json:"serial"`
+	Date   string `json:"date"`
+	Reason string `json:"reason"`
+}
+
+// Dose is the programmed daily dose of one drug of the solution; the pump's
+// volume rate follows from it and that drug's concentration.
+type Dose struct {
+	Drug      string          `json:"drug"`
+	MCGPerDay decimal.Decimal `json:"mcg_per_day"`
+}
+
+// SolutionDrug is one drug of the solution put in the reservoir.
+type SolutionDrug struct {
+	Drug     string          `json:"drug"`
+	MCGPerML decimal.Decimal `json:"mcg_per_ml"`
+}
+
+// VialUse is one line of containers opened: Count containers of one NDC and lot,
+// drawn in the order listed.
+type VialUse struct {
+	NDC     string `json:"ndc"`
+	Count   int    `json:"count"`
+	Lot     string `json:"lot"`
+	Expires string `json:"expires"` // YYYY-MM-DD; empty when not recorded
+}
+
+// Refill is one refill visit as the nurse recorded it.
+type Refill struct {
+	ID          string          `json:"id"`
+	MRN         string          `json:"mrn"`
+	PumpSerial  string          `json:"pump_serial"`
+	PerformedAt Instant         `json:"performed_at"`
+	Nurse       string          `json:"nurse"`
+	Witness     string          `json:"witness"`
+	ResidualML  decimal.Decimal `json:"residual_ml"`
+	RinseML     decimal.Decimal `json:"rinse_ml"`
+	FillML      decimal.Decimal `json:"fill_ml"`
+	Solution    []SolutionDrug  `json:"solution"`
+	Vials       []VialUse       `json:"vials"`
+	DiluentML   decimal.Decimal `json:"diluent_ml"`
+	Dose        Dose            `json:"dose"`
+	Procedure   string          `json:"procedure"`
+	Note        string          `json:"note"`
+}
+
+// Reprogram is a dose change between refills.
+type Reprogram struct {
+	ID          string  `json:"id"`
+	MRN         string  `json:"mrn"`
+	PumpSerial  string  `json:"pump_serial"`
+	PerformedAt Instant `json:"performed_at"`
+	Clinician   string  `json:"clinician"`
+	Dose        Dose    `json:"dose"`
+	Procedure   string  `json:"procedure"`
+	Note        string  `json:"note"`
+}
+
+// ParseRefill reads one refill from JSON and checks its shape. It refuses with
+// an EINVALID *Error naming the first field at fault.
+func ParseRefill(r io.Reader) (Refill, error) {
+	data, err := readAll(r)
+	if err != nil {
+		return Refill{}, err
+	}
+	o, err := decodeObject("", data)
+	if err != nil {
+		return Refill{}, err
+	}
+	var f Refill
+	for _, step := range []func() error{
+		func() (err error) { f.ID, err = o.id("id"); return },
+		func() (err error) { f.MRN, err = o.str("mrn", true); return },
+		func() (err error) { f.PumpSerial, err = o.str("pump_serial", true); return },
+		func() (err error) { f.PerformedAt, err = o.instant("performed_at", true); return },
+		func() (err error) { f.Nurse, err = o.str("nurse", true); return },
+		func() (err error) { f.Witness, err = o.str("witness", false); return },
+		func() (err error) { f.ResidualML, err = o.volume("residual_ml", true, true); return },
+		func() (err error) { f.RinseML, err = o.volume("rinse_ml", false, true); return },
+		func() (err error) { f.FillML, err = o.volume("fill_ml", true, false); return },
+		func() (err error) { f.Solution, err = o.solution("solution"); return },
+		func() (err error) { f.Vials, err = o.vials("vials"); return },
+		func() (err error) { f.DiluentML, err = o.volume("diluent_ml", true, true); return },
+		func() (err error) { f.Dose, err = o.dose("dose"); return },
+		func() (err error) { f.Procedure, err = o.str("procedure", true); return },
+		func() (err error) { f.Note, err = o.str("note", false); return },
+		o.done,
+	} {
+		if err := step(); err != nil {
+			return Refill{}, err
+		}
+	}
+	return f, nil
+}
+
+// ParseReprogram reads one dose change from JSON and checks its shape.
+func ParseReprogram(r io.Reader) (Reprogram, error) {
+	data, err := readAll(r)
+	if err != nil {
+		return Reprogram{}, err
+	}
+	o, err := decodeObject("", data)
+	if err != nil {
+		return Reprogram{}, err
+	}
+	var p Reprogram
+	for _, step := range []func() error{
+		func() (err error) { p.ID, err = o.id("id"); return },
+		func() (err error) { p.MRN, err = o.str("mrn", true); return },
+		func() (err error) { p.PumpSerial, err = o.str("pump_serial", true); return },
+		func() (err error) { p.PerformedAt, err = o.instant("performed_at", true); return },
+		func() (err error) { p.Clinician, err = o.str("clinician", true); return },
+		func() (err error) { p.Dose, err = o.dose("dose"); return },
+		func() (err error) { p.Procedure, err = o.str("procedure", true); return },
+		func() (err error) { p.Note, err = o.str("note", false); return },
+		o.done,
+	} {
+		if err := step(); err != nil {
+			return Reprogram{}, err
+		}
+	}
+	return p, nil
+}
+
+// volume reads a volume in mL: never negative, and zero only where zero means
+// something (no residual, no rinse, no diluent).
+func (o *object) volume(f string, required, zeroOK bool) (decimal.Decimal, error) {
+	d, _, err := o.decimal(f, required)
+	if err != nil {
+		return d, err
+	}
+	if d.IsNegative() || (!zeroOK && d.IsZero()) {
+		return d, Invalid(o.name(f), "%s must be more than zero mL, not %s.", o.name(f), d)
+	}
+	return d, nil
+}
+
+func (o *object) dose(f string) (Dose, error) {
+	d, err := o.object(f, true)
+	if err != nil {
+		return Dose{}, err
+	}
+	var out Dose
+	if out.Drug, err = d.str("drug", true); err != nil {
+		return Dose{}, err
+	}
+	if out.MCGPerDay, _, err = d.decimal("mcg_per_day", true); err != nil {
+		return Dose{}, err
+	}
+	if out.MCGPerDay.IsNegative() {
+		return Dose{}, Invalid(d.name("mcg_per_day"), "%s must be zero or more mcg/day, not %s.", d.name("mcg_per_day"), out.MCGPerDay)
+	}
+	return out, d.done()
+}
+
+func (o *object) solution(f string) ([]SolutionDrug, error) {
+	items, err := o.array(f, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SolutionDrug, 0, len(items))
+	seen := map[string]bool{}
+	for i, raw := range items {
+		s, err := decodeObject(fmt.Sprintf("%s[%d]", f, i), raw)
+		if err != nil {
+			return nil, err
+		}
+		var d SolutionDrug
+		if d.Drug, err = s.str("drug", true); err != nil {
+			return nil, err
+		}
+		if seen[d.Drug] {
+			return nil, Invalid(s.name("drug"), "%s names %s twice; list each drug of the solution once.", s.name("drug"), d.Drug)
+		}
+		seen[d.Drug] = true
+		if d.MCGPerML, _, err = s.decimal("mcg_per_ml", true); err != nil {
+			return nil, err
+		}
+		if !d.MCGPerML.IsPositive() {
+			return nil, Invalid(s.name("mcg_per_ml"), "%s must be more than zero, not %s.", s.name("mcg_per_ml"), d.MCGPerML)
+		}
+		if err := s.done(); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func (o *object) vials(f string) ([]VialUse, error) {
+	items, err := o.array(f, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]VialUse, 0, len(items))
+	for i, raw := range items {
+		s, err := decodeObject(fmt.Sprintf("%s[%d]", f, i), raw)
+		if err != nil {
+			return nil, err
+		}
+		var v VialUse
+		if v.NDC, err = s.str("ndc", true); err != nil {
+			return nil, err
+		}
+		if v.Count, err = s.integer("count", true); err != nil {
+			return nil, err
+		}
+		if v.Count < 1 || v.Count > 1000 {
+			return nil, Invalid(s.name("count"), "%s must be between 1 and 1000 containers, not %d.", s.name("count"), v.Count)
+		}
+		if v.Lot, err = s.str("lot", false); err != nil {
+			return nil, err
+		}
+		if v.Expires, err = s.date("expires", false); err != nil {
+			return nil, err
+		}
+		if err := s.done(); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

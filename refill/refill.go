@@ -1,0 +1,529 @@
+// Package refill derives everything one refill visit means from what the
+// nurse recorded and what the pump held before: per drug the amounts
+// dispensed, rinsed, opened and wasted with their billing units and
+// modifiers; the claim lines; the interval since the last fill reconciled
+// against the residual aspirated; when the next refill is due; and every
+// warning. It is pure: the ledger hands it the pump's history.
+package refill
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/billing"
+	"github.com/pumpledger/pumpledger/catalog"
+	"github.com/pumpledger/pumpledger/pump"
+	"github.com/pumpledger/pumpledger/vial"
+	"github.com/shopspring/decimal"
+)
+
+// DiluentToleranceML is how far drawn drug plus diluent may be from the fill
+// volume (SPEC §7): syringes are read to about 0.1 mL.
+var DiluentToleranceML = decimal.RequireFromString("0.1")
+
+// History is what was recorded for the pump before this visit.
+type History struct {
+	Model   pump.Model
+	AlarmML decimal.Decimal // the pump's refill threshold (model's or programmed)
+	// Last is the fill this refill replaces; nil for the pump's first fill.
+	Last *pump.Fill
+	// Changes are the dose changes programmed since Last.
+	Changes []pump.DoseChange
+	// Doses are every dose ever programmed on the pump (fills and changes), for
+	// the label's titration checks.
+	Doses []pump.DoseChange
+	// Held names the drugs the pump has held before: a pump that has not held a
+	// drug is naive to it (rinse, 14-day first refill).
+	Held map[string]bool
+}
+
+// Record is the derived refill, printed by `refill --json` (SPEC §7).
+type Record struct {
+	ID               string         `json:"id"`
+	Drugs            []Drug         `json:"drugs"`
+	Interval         *Interval      `json:"interval"`
+	NextRefillDue    *string        `json:"next_refill_due"`
+	NextRefillReason string         `json:"next_refill_reason,omitempty"`
+	Warnings         []string       `json:"warnings"`
+	Lines            []billing.Line `json:"lines"`
+	// Work says how each figure was computed, one line each, for the nurse who
+	// checks it and the auditor who recomputes it.
+	Work []string `json:"work"`
+}
+
+// Drug is one drug of the solution.
+type Drug struct {
+	Drug         string          `json:"drug"`
+	Code         string          `json:"code"`
+	MCGPerML     decimal.Decimal `json:"mcg_per_ml"`
+	DispensedMCG decimal.Decimal `json:"dispensed_mcg"`
+	RinseMCG     decimal.Decimal `json:"rinse_mcg"`
+	OpenedMCG    decimal.Decimal `json:"opened_mcg"`
+	WasteMCG     decimal.Decimal `json:"waste_mcg"`
+	// KeptMCG is what is left in multi-dose containers: not waste, not billed.
+	KeptMCG    decimal.Decimal `json:"kept_mcg,omitzero"`
+	Units      int64           `json:"units"`
+	WasteUnits int64           `json:"waste_units"`
+	Modifiers  []string        `json:"modifiers"`
+	Naive      bool            `json:"naive_pump"`
+	Diluted    bool            `json:"diluted"`
+}
+
+// Interval is the reconciliation of the previous fill (SPEC §6).
+type Interval struct {
+	From               string                     `json:"from"`
+	Days               decimal.Decimal            `json:"days"`
+	ExpectedResidualML decimal.Decimal            `json:"expected_residual_ml"`
+	ResidualML         decimal.Decimal            `json:"residual_ml"`
+	DiscrepancyML      decimal.Decimal            `json:"discrepancy_ml"`
+	ThresholdML        decimal.Decimal            `json:"discrepancy_threshold_ml"`
+	DiscrepancyFlagged bool                       `json:"discrepancy_flagged"`
+	InfusedMCG         map[string]decimal.Decimal `json:"infused_mcg"`
+	ExpectedInfusedMCG map[string]decimal.Decimal `json:"expected_infused_mcg"`
+}
+
+// Derive checks a refill against the catalog and the pump's history and
+// derives its record. It refuses (EINVALID, naming the field) what SPEC §7
+// lists as refused input that needs the catalog or history; patient and pump
+// ownership are the ledger's to check. now is the ledger clock.
+func Derive(cat *catalog.Catalog, in pumpledger.Refill, h History, now time.Time) (Record, error) {
+	d := deriver{cat: cat, in: in, h: h}
+	if err := d.check(now); err != nil {
+		return Record{}, err
+	}
+	if err := d.draw(); err != nil {
+		return Record{}, err
+	}
+	if err := d.reconcile(); err != nil {
+		return Record{}, err
+	}
+	d.nextRefill()
+	d.doseChecks()
+	d.lines()
+	if d.rec.Warnings == nil {
+		d.rec.Warnings = []string{}
+	}
+	return d.rec, nil
+}
+
+type deriver struct {
+	cat   *catalog.Catalog
+	in    pumpledger.Refill
+	h     History
+	rec   Record
+	drugs []vial.Drug        // solution drugs, resolved, in solution order
+	conc  []decimal.Decimal  // their concentrations
+	cont  [][]vial.Container // their containers, in the order listed
+	draws []vial.Draw        // their draws
+	svc   billing.Service
+}
+
+func (d *deriver) warn(format string, args ...any) {
+	d.rec.Warnings = append(d.rec.Warnings, fmt.Sprintf(format, args...))
+}
+
+func (d *deriver) work(format string, args ...any) {
+	d.rec.Work = append(d.rec.Work, fmt.Sprintf(format, args...))
+}
+
+// check refuses what cannot be recorded.
+func (d *deriver) check(now time.Time) error {
+	in, m := d.in, d.h.Model
+	d.rec.ID = in.ID
+	if in.PerformedAt.UTC.After(now) {
+		return pumpledger.Invalid("performed_at", "performed_at %s is in the future (now is %s); record a refill after it is done.",
+			in.PerformedAt, now.In(time.FixedZone("", in.PerformedAt.Offset)).Format(time.RFC3339))
+	}
+	if d.h.Last != nil && !in.PerformedAt.UTC.After(d.h.Last.At) {
+		return pumpledger.Invalid("performed_at", "performed_at %s is not after this pump's last fill at %s; check the date, or correct the earlier entry.",
+			in.PerformedAt, d.h.Last.At.Format(time.RFC3339))
+	}
+	if in.FillML.GreaterThan(m.ReservoirML) {
+		return pumpledger.Invalid("fill_ml", "fill_ml %s is more than the %s reservoir of %s mL; check the volume or the pump model.", in.FillML, m.ID, m.ReservoirML)
+	}
+	if in.ResidualML.GreaterThan(m.ReservoirML) {
+		return pumpledger.Invalid("residual_ml", "residual_ml %s is more than the %s reservoir of %s mL; check the aspirated volume.", in.ResidualML, m.ID, m.ReservoirML)
+	}
+	svc, ok := d.cat.Service(in.Procedure)
+	if !ok || !svc.Refill {
+		return pumpledger.Invalid("procedure", "procedure %q is not a refill code; use one of %s.", in.Procedure, strings.Join(d.refillCodes(), ", "))
+	}
+	d.svc = svc
+	index := map[string]int{}
+	for i, s := range in.Solution {
+		drug, ok := d.cat.Drug(s.Drug)
+		if !ok {
+			return pumpledger.Invalid(fmt.Sprintf("solution[%d].drug", i), "solution[%d].drug %q is not in the catalog; use a drug name or HCPCS code the catalog lists (%s).", i, s.Drug, d.drugNames())
+		}
+		if _, dup := index[drug.Name]; dup {
+			return pumpledger.Invalid(fmt.Sprintf("solution[%d].drug", i), "solution[%d].drug %q is %s again; list each drug of the solution once.", i, s.Drug, drug.Name)
+		}
+		index[drug.Name] = i
+		d.drugs = append(d.drugs, drug)
+		d.conc = append(d.conc, s.MCGPerML)
+	}
+	d.cont = make([][]vial.Container, len(d.drugs))
+	for i, v := range in.Vials {
+		field := fmt.Sprintf("vials[%d].ndc", i)
+		n, err := vial.ParseNDC(v.NDC)
+		if err != nil {
+			return pumpledger.Invalid(field, "%s %q is not an NDC; write it as printed (70720-720-10) or as 11 digits (70720-0720-10).", field, v.NDC)
+		}
+		p, ok := d.cat.Product(n)
+		if !ok {
+			return pumpledger.Invalid(field, "%s %s is not in the catalog; check the carton or add the product to the site catalog.", field, n)
+		}
+		k, ok := index[p.Drug]
+		if !ok {
+			return pumpledger.Invalid(field, "%s %s is %s, which the solution does not list; add it to solution or remove the vial.", field, n, p.Drug)
+		}
+		for range v.Count {
+			d.cont[k] = append(d.cont[k], vial.Container{Product: p, Line: i, Lot: v.Lot})
+		}
+		if p.Verify {
+			d.warn("NDC %s (%s) has a presentation inferred from a listing, not read off a label; check the carton says %s mcg in %s mL.", p.Printed, p.Labeler, p.MCG(), p.ML)
+		}
+		if v.Expires != "" {
+			exp, _ := pumpledger.ParseDate(v.Expires)
+			if in.PerformedAt.Date() > exp.Format(time.DateOnly) {
+				d.warn("EXPIRED: vials[%d] (NDC %s, lot %s) expired on %s, before this refill on %s.", i, n, v.Lot, v.Expires, in.PerformedAt.Date())
+			}
+		}
+		if v.Lot == "" {
+			d.warn("vials[%d] (NDC %s) has no lot number; record it for the waste and audit trail.", i, n)
+		}
+	}
+	for k, drug := range d.drugs {
+		if len(d.cont[k]) == 0 {
+			return pumpledger.Invalid("vials", "vials lists no container of %s, which the solution holds; add the vials it was drawn from.", drug.Name)
+		}
+	}
+	dose, ok := d.cat.Drug(in.Dose.Drug)
+	if _, inSolution := index[dose.Name]; !ok || !inSolution {
+		return pumpledger.Invalid("dose.drug", "dose.drug %q is not a drug of the solution; give the dose of one of %s.", in.Dose.Drug, d.solutionNames())
+	}
+	return nil
+}
+
+func (d *deriver) refillCodes() []string {
+	var out []string
+	for _, s := range d.cat.Services {
+		if s.Refill {
+			out = append(out, s.Code)
+		}
+	}
+	return out
+}
+
+func (d *deriver) drugNames() string {
+	var out []string
+	for _, x := range d.cat.Drugs {
+		out = append(out, x.Name)
+	}
+	return strings.Join(out, ", ")
+}
+
+func (d *deriver) solutionNames() string {
+	var out []string
+	for _, x := range d.drugs {
+		out = append(out, x.Name)
+	}
+	return strings.Join(out, ", ")
+}
+
+// rinseDrug is the drug the rinse is drawn from: the first of the solution
+// whose label asks for a rinse of a naive pump, else the first.
+func (d *deriver) rinseDrug() int {
+	for k, drug := range d.drugs {
+		if drug.Label.NaiveRinseML.IsPositive() {
+			return k
+		}
+	}
+	return 0
+}
+
+// draw draws each drug and checks the volumes add up.
+func (d *deriver) draw() error {
+	in := d.in
+	rk := d.rinseDrug()
+	drugML := decimal.Zero
+	for k, drug := range d.drugs {
+		rinse := decimal.Zero
+		if k == rk {
+			rinse = in.RinseML
+		}
+		fillMCG := d.conc[k].Mul(in.FillML)
+		dr, err := vial.DrawOrdered(d.cont[k], rinse, fillMCG)
+		if err != nil {
+			return pumpledger.Invalid("vials", "vials hold %s mcg of %s but the rinse and fill need %s mcg; add containers or check the concentration.",
+				dr.OpenedMCG, drug.Name, rinse.Mul(d.cont[k][0].Product.MCGPerML).Add(fillMCG))
+		}
+		d.draws = append(d.draws, dr)
+		drugML = drugML.Add(dr.FillML)
+		d.work("%s dispensed_mcg = %s mcg/mL × %s mL fill = %s", drug.Name, d.conc[k], in.FillML, dr.FillMCG)
+		d.work("%s opened_mcg = %s = %s", drug.Name, describeOpened(d.cont[k]), dr.OpenedMCG)
+		if dr.RinseMCG.IsPositive() {
+			d.work("%s rinse_mcg = %s mL rinse drawn first from the containers = %s", drug.Name, rinse, dr.RinseMCG)
+		}
+		d.work("%s drug volume drawn = %s mL", drug.Name, dr.FillML)
+	}
+	total := drugML.Add(in.DiluentML)
+	d.work("drug %s mL + diluent %s mL = %s mL (fill %s mL, tolerance %s mL)", drugML, in.DiluentML, total, in.FillML, DiluentToleranceML)
+	if total.Sub(in.FillML).Abs().GreaterThan(DiluentToleranceML) {
+		want := in.FillML.Sub(drugML)
+		if want.IsNegative() {
+			return pumpledger.Invalid("fill_ml", "The drug alone is %s mL, more than fill_ml %s; check the concentrations and the fill volume.", drugML, in.FillML)
+		}
+		return pumpledger.Invalid("diluent_ml", "diluent_ml %s does not add up: %s mL of drug plus diluent must make the %s mL fill, so diluent_ml should be %s.",
+			in.DiluentML, drugML, in.FillML, want)
+	}
+	return nil
+}
+
+func describeOpened(cs []vial.Container) string {
+	var parts []string
+	for i := 0; i < len(cs); {
+		j := i
+		for j < len(cs) && cs[j].Product.NDC == cs[i].Product.NDC {
+			j++
+		}
+		parts = append(parts, fmt.Sprintf("%d × %s mcg (%s)", j-i, cs[i].Product.MCG(), cs[i].Product.NDC))
+		i = j
+	}
+	return strings.Join(parts, " + ")
+}
+
+// reconcile derives each drug's figures and the interval since the last fill.
+func (d *deriver) reconcile() error {
+	in := d.in
+	for k, drug := range d.drugs {
+		dr := d.draws[k]
+		jw := dr.WasteMCG.Add(dr.SingleDoseRinseMCG())
+		x := Drug{Drug: drug.Name, Code: drug.Code, MCGPerML: d.conc[k], DispensedMCG: dr.FillMCG, RinseMCG: dr.RinseMCG,
+			OpenedMCG: dr.OpenedMCG, WasteMCG: dr.WasteMCG, KeptMCG: dr.KeptMCG,
+			Units:      billing.AdministeredUnits(dr.FillMCG, drug.UnitMCG),
+			WasteUnits: billing.DiscardedUnits(jw, drug.UnitMCG),
+			Modifiers:  []string{},
+			Naive:      !d.h.Held[drug.Name],
+			Diluted:    diluted(d.cont[k], d.conc[k]),
+		}
+		switch {
+		case !dr.AnySingleDose():
+		case x.WasteUnits == 0:
+			x.Modifiers = []string{billing.JZ}
+		}
+		d.work("%s waste_mcg = %s opened − %s dispensed − %s rinse%s = %s", drug.Name, dr.OpenedMCG, dr.FillMCG, dr.RinseMCG, keptNote(dr), dr.WasteMCG)
+		d.work("%s units = ⌈%s mcg ÷ %s mcg per unit (%s)⌉ = %d", drug.Name, dr.FillMCG, drug.UnitMCG, drug.UnitText, x.Units)
+		d.work("%s waste_units (JW) = ⌊(%s waste + %s single-dose rinse) ÷ %s⌋ = %d%s", drug.Name, dr.WasteMCG, dr.SingleDoseRinseMCG(), drug.UnitMCG, x.WasteUnits, jwNote(dr, x))
+		d.rec.Drugs = append(d.rec.Drugs, x)
+		d.rinseWarnings(k, x)
+	}
+	if d.h.Last == nil {
+		if in.ResidualML.IsPositive() {
+			d.work("residual_ml %s aspirated at the pump's first recorded fill: no earlier fill to reconcile it with", in.ResidualML)
+		}
+		return nil
+	}
+	iv, err := pump.Reconcile(*d.h.Last, d.h.Changes, in.PerformedAt.UTC, in.ResidualML, d.h.Model.DiscrepancyML)
+	if err != nil {
+		return pumpledger.Invalid("performed_at", "%v; check performed_at.", err)
+	}
+	d.rec.Interval = &Interval{From: iv.From.Format(time.RFC3339), Days: iv.Days, ExpectedResidualML: iv.ExpectedResidualML, ResidualML: iv.ResidualML,
+		DiscrepancyML: iv.DiscrepancyML, ThresholdML: iv.ThresholdML, DiscrepancyFlagged: iv.Flagged,
+		InfusedMCG: iv.InfusedMCG, ExpectedInfusedMCG: iv.ExpectedInfusedMCG}
+	var terms []string
+	for _, s := range iv.Segments {
+		terms = append(terms, fmt.Sprintf("%s d × %s mL/d", s.Days, s.MLPerDay))
+	}
+	d.work("interval days = %s (from %s to %s, real time)", iv.Days, iv.From.Format(time.RFC3339), iv.To.Format(time.RFC3339))
+	d.work("expected_residual_ml = %s − %s = %s (not below zero)", iv.FillML, strings.Join(terms, " − "), iv.ExpectedResidualML)
+	d.work("discrepancy_ml = %s aspirated − %s expected = %s; threshold %s mL", iv.ResidualML, iv.ExpectedResidualML, iv.DiscrepancyML, iv.ThresholdML)
+	for _, drug := range sortedKeys(iv.InfusedMCG) {
+		d.work("%s infused_mcg = (%s − %s) mL × %s mcg/mL = %s; expected %s", drug, iv.FillML, iv.ResidualML, d.h.Last.MCGPerML[drug], iv.InfusedMCG[drug], iv.ExpectedInfusedMCG[drug])
+	}
+	if iv.Flagged {
+		kind := "MORE left than expected: under-delivery (a stall or an occlusion)"
+		if iv.DiscrepancyML.IsNegative() {
+			kind = "LESS left than expected: over-delivery or a POCKET FILL"
+		}
+		d.warn("RESIDUAL DISCREPANCY: aspirated %s mL, expected %s mL, discrepancy %s mL exceeds the %s mL threshold of %s; %s. Evaluate the patient and the pump before relying on this refill.",
+			iv.ResidualML, iv.ExpectedResidualML, iv.DiscrepancyML, iv.ThresholdML, d.h.Model.ID, kind)
+	}
+	if iv.EmptyAt != nil {
+		d.warn("The reservoir should have run dry at %s, before this refill: the patient may have gone without drug.",
+			iv.EmptyAt.In(time.FixedZone("", in.PerformedAt.Offset)).Format(time.RFC3339))
+	}
+	if in.ResidualML.GreaterThan(d.h.Last.ML) {
+		d.warn("residual_ml %s is more than the %s mL the pump was last filled with; check the aspirated volume.", in.ResidualML, d.h.Last.ML)
+	}
+	return nil
+}
+
+func keptNote(dr vial.Draw) string {
+	if dr.KeptMCG.IsPositive() {
+		return fmt.Sprintf(" − %s kept in multi-dose containers", dr.KeptMCG)
+	}
+	return ""
+}
+
+func jwNote(dr vial.Draw, x Drug) string {
+	switch {
+	case !dr.AnySingleDose():
+		return "; multi-dose containers only: neither JW nor JZ"
+	case x.WasteUnits == 0:
+		return "; no whole unit discarded: JZ on the administered line"
+	}
+	return ""
+}
+
+// diluted: the fill is weaker than a container it was drawn from.
+func diluted(cs []vial.Container, conc decimal.Decimal) bool {
+	for _, c := range cs {
+		if !c.Product.MCGPerML.Equal(conc) {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *deriver) rinseWarnings(k int, x Drug) {
+	drug, l := d.drugs[k], d.drugs[k].Label
+	if !l.NaiveRinseML.IsPositive() {
+		return
+	}
+	rinse := d.in.RinseML
+	if k != d.rinseDrug() {
+		rinse = decimal.Zero
+	}
+	switch {
+	case x.Naive && !rinse.Equal(l.NaiveRinseML):
+		d.warn("This pump has not held %s before: the label asks for a rinse of %s mL (3 × 2 mL) of undiluted %s mcg/mL, each discarded; rinse_ml is %s.",
+			drug.Name, l.NaiveRinseML, l.NaiveRinseMCGPerML, rinse)
+	case !x.Naive && rinse.IsPositive():
+		d.warn("rinse_ml %s is recorded but this pump has held %s before; the rinse is for a naive pump. It is reported as discarded (JW).", rinse, drug.Name)
+	}
+	if rinse.IsPositive() && l.NaiveRinseMCGPerML.IsPositive() {
+		for _, c := range d.draws[k].Containers {
+			if c.RinseML.IsPositive() && !c.Product.MCGPerML.Equal(l.NaiveRinseMCGPerML) {
+				d.warn("The rinse was drawn from %s mcg/mL containers (NDC %s); the label rinses with undiluted %s mcg/mL. List the %s mcg/mL vials first.",
+					c.Product.MCGPerML, c.Product.NDC, l.NaiveRinseMCGPerML, l.NaiveRinseMCGPerML)
+				break
+			}
+		}
+	}
+}
+
+// nextRefill sets when the next refill is due: the reservoir threshold at the
+// new dose or the earliest stability limit of the solution's drugs.
+func (d *deriver) nextRefill() {
+	in := d.in
+	days := 0
+	which := ""
+	for k, drug := range d.drugs {
+		n := drug.Label.StabilityDays(d.rec.Drugs[k].Naive, d.rec.Drugs[k].Diluted)
+		if n > 0 && (days == 0 || n < days) {
+			days, which = n, drug.Name
+		}
+	}
+	fill := FillOf(d.cat, in)
+	due, ok := pump.NextRefill(fill, d.h.AlarmML, days)
+	if !ok {
+		d.warn("No next refill date: the dose is zero and no drug of the solution has a stability limit; set a follow-up by hand.")
+		return
+	}
+	date := due.At.In(time.FixedZone("", in.PerformedAt.Offset)).Format(time.DateOnly)
+	d.rec.NextRefillDue = &date
+	d.rec.NextRefillReason = due.Reason
+	if which != "" {
+		d.rec.NextRefillReason = strings.Replace(due.Reason, "the drug's", which+"'s", 1)
+	}
+	d.work("next_refill_due = %s: %s", date, d.rec.NextRefillReason)
+	if !in.FillML.GreaterThan(d.h.AlarmML) {
+		d.warn("fill_ml %s is at or below the pump's %s mL refill threshold: the pump is due for refill now.", in.FillML, d.h.AlarmML)
+	}
+}
+
+// doseChecks adds the label's titration warnings for the new dose.
+func (d *deriver) doseChecks() {
+	in := d.in
+	drug, _ := d.cat.Drug(in.Dose.Drug)
+	next := pump.DoseChange{At: in.PerformedAt.UTC, Drug: drug.Name, MCGPerDay: in.Dose.MCGPerDay}
+	d.rec.Warnings = append(d.rec.Warnings, pump.CheckDose(drug, dosesOf(d.h.Doses, drug.Name), next)...)
+	if in.Dose.MCGPerDay.IsZero() {
+		d.warn("The dose is 0 mcg/day: the pump delivers nothing until reprogrammed.")
+	}
+}
+
+func dosesOf(all []pump.DoseChange, drug string) []pump.DoseChange {
+	var out []pump.DoseChange
+	for _, x := range all {
+		if x.Drug == drug {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// lines builds the claim lines: per drug the administered line(s) and JW
+// line(s), one per NDC, then the pump-service line.
+func (d *deriver) lines() {
+	in := d.in
+	base := billing.Line{DateOfService: in.PerformedAt.Date(), MRN: in.MRN, EntryID: in.ID}
+	for k, drug := range d.drugs {
+		dr, x := d.draws[k], d.rec.Drugs[k]
+		var given, thrown []billing.Part
+		for _, c := range dr.Containers {
+			ndc := c.Product.NDC.Digits()
+			given = append(given, billing.Part{NDC: ndc, MCG: c.FillMCG, ML: c.FillML})
+			if c.Product.SingleDose {
+				leftML := c.Product.ML.Sub(c.RinseML).Sub(c.FillML)
+				thrown = append(thrown, billing.Part{NDC: ndc, MCG: c.RinseMCG.Add(c.LeftMCG), ML: c.RinseML.Add(leftML)})
+			}
+		}
+		for _, s := range billing.Split(given, drug.UnitMCG, true) {
+			l := base
+			l.Code, l.Modifiers, l.Units, l.NDC, l.NDCQty, l.NDCUnit, l.Drug = drug.Code, x.Modifiers, s.Units, s.NDC, s.Qty, "ML", drug.Name
+			l.Description = fmt.Sprintf("%s %s mcg administered (placed in the reservoir)", drug.Name, s.MCG)
+			d.rec.Lines = append(d.rec.Lines, l)
+		}
+		for _, s := range billing.Split(thrown, drug.UnitMCG, false) {
+			l := base
+			l.Code, l.Modifiers, l.Units, l.NDC, l.NDCQty, l.NDCUnit, l.Drug = drug.Code, []string{billing.JW}, s.Units, s.NDC, s.Qty, "ML", drug.Name
+			l.Description = fmt.Sprintf("%s %s mcg discarded from single-dose containers (rinse and remainder)", drug.Name, s.MCG)
+			d.rec.Lines = append(d.rec.Lines, l)
+		}
+	}
+	l := base
+	l.Code, l.Modifiers, l.Units, l.Description = d.svc.Code, []string{}, 1, d.svc.Description
+	d.rec.Lines = append(d.rec.Lines, l)
+}
+
+// FillOf is the fill a refill leaves in the reservoir, with drug names
+// resolved through the catalog (an entry may say "J2277").
+func FillOf(cat *catalog.Catalog, in pumpledger.Refill) pump.Fill {
+	f := pump.Fill{At: in.PerformedAt.UTC, ML: in.FillML, MCGPerML: map[string]decimal.Decimal{}}
+	for _, s := range in.Solution {
+		f.MCGPerML[canonical(cat, s.Drug)] = s.MCGPerML
+	}
+	f.Dose = pump.DoseChange{At: f.At, Drug: canonical(cat, in.Dose.Drug), MCGPerDay: in.Dose.MCGPerDay}
+	return f
+}
+
+func canonical(cat *catalog.Catalog, key string) string {
+	if d, ok := cat.Drug(key); ok {
+		return d.Name
+	}
+	return key
+}
+
+func sortedKeys(m map[string]decimal.Decimal) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

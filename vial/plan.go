@@ -1,0 +1,121 @@
+package vial
+
+import (
+	"errors"
+	"sort"
+
+	"github.com/shopspring/decimal"
+)
+
+// PlanItem is a count of one product.
+type PlanItem struct {
+	Product Product
+	Count   int
+}
+
+// Plan is the container combination that gives a fill (and rinse) with the
+// least waste, as payers expect the billed units to come from (Noridian: the
+// smallest vial combination that gives the dose; CGS: "to minimize wastage").
+type Plan struct {
+	Items      []PlanItem
+	Containers int
+	OpenedMCG  decimal.Decimal
+	RinseMCG   decimal.Decimal
+	FillMCG    decimal.Decimal
+	WasteMCG   decimal.Decimal
+	DrugML     decimal.Decimal // drug volume drawn into the reservoir
+	DiluentML  decimal.Decimal // fill − drug volume
+}
+
+// ErrNoPlan means no combination of the products can give the fill.
+var ErrNoPlan = errors.New("no combination of the catalog's containers gives this fill")
+
+// maxCombinations bounds the search; a refill needs a handful of containers.
+const maxCombinations = 1_000_000
+
+// PlanVials finds the combination of products (all of one drug) giving fillML
+// of mcgPerML after a rinse of rinseML, with the least waste; among equals the
+// fewest containers; among those, the one listing earlier catalog products.
+//
+// Containers are drawn weakest first (so a rinse uses the undiluted 25 mcg/mL
+// strength the label asks for), then in catalog order. A combination whose
+// drug volume alone exceeds the fill (no room for it) is not a plan.
+func PlanVials(products []Product, mcgPerML, fillML, rinseML decimal.Decimal) (Plan, error) {
+	if len(products) == 0 || !mcgPerML.IsPositive() || !fillML.IsPositive() || rinseML.IsNegative() {
+		return Plan{}, ErrNoPlan
+	}
+	order := make([]Product, len(products))
+	copy(order, products)
+	sort.SliceStable(order, func(i, j int) bool { return order[i].MCGPerML.LessThan(order[j].MCGPerML) })
+
+	fillMCG := mcgPerML.Mul(fillML)
+	strongest := decimal.Zero
+	for _, p := range order {
+		strongest = decimal.Max(strongest, p.MCGPerML)
+	}
+	need := fillMCG.Add(rinseML.Mul(strongest))
+	// Upper count per product: enough on its own for rinse and fill.
+	limits := make([]int, len(order))
+	combos := 1
+	for i, p := range order {
+		if !p.MCG().IsPositive() {
+			return Plan{}, ErrNoPlan
+		}
+		byMCG := need.Div(p.MCG()).Ceil().IntPart()
+		byML := rinseML.Div(p.ML).Ceil().IntPart() + 1
+		n := max(byMCG, byML)
+		if n > 1000 {
+			n = 1000
+		}
+		limits[i] = int(n)
+		combos *= limits[i] + 1
+		if combos > maxCombinations {
+			return Plan{}, ErrNoPlan
+		}
+	}
+
+	var best *Plan
+	counts := make([]int, len(order))
+	var walk func(k int)
+	walk = func(k int) {
+		if k < len(order) {
+			for c := limits[k]; c >= 0; c-- { // most of earlier products first: they win ties
+				counts[k] = c
+				walk(k + 1)
+			}
+			counts[k] = 0
+			return
+		}
+		var cs []Container
+		for i, c := range counts {
+			for range c {
+				cs = append(cs, Container{Product: order[i], Line: i})
+			}
+		}
+		if len(cs) == 0 {
+			return
+		}
+		d, err := DrawOrdered(cs, rinseML, fillMCG)
+		if err != nil || d.FillML.GreaterThan(fillML) {
+			return
+		}
+		if best != nil {
+			if c := d.WasteMCG.Cmp(best.WasteMCG); c > 0 || (c == 0 && len(cs) >= best.Containers) {
+				return
+			}
+		}
+		p := Plan{Containers: len(cs), OpenedMCG: d.OpenedMCG, RinseMCG: d.RinseMCG,
+			FillMCG: d.FillMCG, WasteMCG: d.WasteMCG, DrugML: d.FillML, DiluentML: fillML.Sub(d.FillML)}
+		for i, c := range counts {
+			if c > 0 {
+				p.Items = append(p.Items, PlanItem{Product: order[i], Count: c})
+			}
+		}
+		best = &p
+	}
+	walk(0)
+	if best == nil {
+		return Plan{}, ErrNoPlan
+	}
+	return *best, nil
+}
