@@ -29,9 +29,12 @@ type Error struct {
 	Code    string
 	Field   string
 	Message string
+	Err     error // the sentinel or cause, for errors.Is; not shown to users
 }
 
 func (e *Error) Error() string { return e.Message }
+
+func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns an *Error with the given code and a formatted sentence.
 func Errorf(code, format string, args ...any) *Error {

@@ -1,0 +1,256 @@
+// Package ledger is the append-only store of pumpledger: every patient,
+// pump, refill, reprogramming and correction is an entry in one bbolt file,
+// never updated or deleted, and every figure is derived from the entries.
+//
+// Each entry is also a leaf of a tamper-evident Merkle tree kept with
+// golang.org/x/mod/sumdb/tlog (RFC 6962), its hashes stored in the same
+// transaction as the entry; signed checkpoints (golang.org/x/mod/sumdb/note,
+// Ed25519) of the tree let an auditor prove later that the ledger only grew.
+//
+// Layout (buckets):
+//
+//	meta         schema version, ledger id
+//	entries      seq (8-byte big-endian, = tlog record index) → canonical entry
+//	hashes       tlog stored-hash index (8-byte BE) → 32-byte hash
+//	checkpoints  tree size (8-byte BE) → signed note
+//	ids          entry UUID → seq                  (idempotency)
+//	patients     MRN → seq of its registration     (derived index)
+//	pumps        serial → seq of its implant       (derived index)
+//	by_patient   MRN 0x00 seq → ""                 (derived index)
+//	by_pump      serial 0x00 seq → ""              (derived index)
+//	by_date      date of service 0x00 seq → ""     (derived index)
+//	voided       voided seq → seq of the correction (derived index)
+//
+// Only entries, hashes and checkpoints are evidence; every other bucket can
+// be rebuilt from the entries and is written in the same transaction.
+package ledger
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/catalog"
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// SchemaVersion is the layout this package reads and writes.
+const SchemaVersion = 1
+
+var (
+	bucketMeta        = []byte("meta")
+	bucketEntries     = []byte("entries")
+	bucketHashes      = []byte("hashes")
+	bucketCheckpoints = []byte("checkpoints")
+	bucketIDs         = []byte("ids")
+	bucketPatients    = []byte("patients")
+	bucketPumps       = []byte("pumps")
+	bucketByPatient   = []byte("by_patient")
+	bucketByPump      = []byte("by_pump")
+	bucketByDate      = []byte("by_date")
+	bucketVoided      = []byte("voided")
+
+	allBuckets = [][]byte{bucketMeta, bucketEntries, bucketHashes, bucketCheckpoints, bucketIDs,
+		bucketPatients, bucketPumps, bucketByPatient, bucketByPump, bucketByDate, bucketVoided}
+
+	keySchema   = []byte("schema")
+	keyLedgerID = []byte("ledger_id")
+)
+
+// Sentinel errors, each also carrying a pumpledger code.
+var (
+	// ErrLocked: another process holds the ledger open for writing.
+	ErrLocked = errors.New("ledger is locked by another process")
+	// ErrSchema: the file was written by another version of pumpledger.
+	ErrSchema = errors.New("unknown ledger schema version")
+)
+
+// Options configure Open. The zero value is usable.
+type Options struct {
+	// Catalog the entries are checked and derived against; nil = default.
+	Catalog *catalog.Catalog
+	// Now is the ledger clock; nil = time.Now. Tests set it.
+	Now func() time.Time
+	// LockTimeout bounds the wait for another process's lock; 0 = 2 s.
+	LockTimeout time.Duration
+	// KeyPath is the signing key file; "" = the ledger path + ".key".
+	KeyPath string
+	// Batch coalesces appends from concurrent goroutines into shared commits
+	// (bolt.DB.Batch). Each append still returns only after its commit. Off,
+	// each append is its own transaction, with no batching delay: right for
+	// the one-writer command line.
+	Batch bool
+	// ReadOnly opens the file without taking the write lock.
+	ReadOnly bool
+	// NoSync skips fsync; only for benchmarks of the in-memory cost.
+	NoSync bool
+}
+
+// DB is an open ledger.
+type DB struct {
+	path    string
+	bolt    *bolt.DB
+	cat     *catalog.Catalog
+	now     func() time.Time
+	keyPath string
+	batch   bool
+	id      string // ledger id, the checkpoint's origin
+	signer  *keys  // loaded on first signature
+}
+
+// Open opens the ledger at path, creating it (mode 0600: it holds PHI) if it
+// does not exist.
+func Open(path string, opt Options) (*DB, error) {
+	if opt.Catalog == nil {
+		opt.Catalog = catalog.Default()
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.LockTimeout == 0 {
+		opt.LockTimeout = 2 * time.Second
+	}
+	if opt.KeyPath == "" {
+		opt.KeyPath = path + ".key"
+	}
+	if opt.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s; check --db or create one by recording an entry.", path)
+		}
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opt.LockTimeout, ReadOnly: opt.ReadOnly, NoSync: opt.NoSync})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, &pumpledger.Error{Code: pumpledger.ECONFLICT, Err: ErrLocked,
+			Message: fmt.Sprintf("The ledger %s is in use by another pumpledger process; wait for it to finish and try again. (%v)", path, ErrLocked)}
+	} else if err != nil {
+		return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "open ledger %s: %v", path, err)
+	}
+	db := &DB{path: path, bolt: bdb, cat: opt.Catalog, now: opt.Now, keyPath: opt.KeyPath, batch: opt.Batch}
+	if err := db.init(opt.ReadOnly); err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// init creates the buckets of a new file and checks the schema of an old one.
+func (db *DB) init(readOnly bool) error {
+	check := func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return nil
+		}
+		v := meta.Get(keySchema)
+		if len(v) != 8 || binary.BigEndian.Uint64(v) != SchemaVersion {
+			return &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrSchema, Message: fmt.Sprintf(
+				"The ledger %s has schema version %s; this pumpledger reads version %d. Use the pumpledger release that wrote it. (%v)",
+				db.path, schemaString(v), SchemaVersion, ErrSchema)}
+		}
+		db.id = string(meta.Get(keyLedgerID))
+		return nil
+	}
+	if readOnly {
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			if tx.Bucket(bucketMeta) == nil {
+				return pumpledger.Errorf(pumpledger.EINVALID, "%s is not a pumpledger ledger (no meta bucket).", db.path)
+			}
+			return check(tx)
+		})
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta) != nil {
+			if err := check(tx); err != nil {
+				return err
+			}
+		} else if tx.Bucket(bucketEntries) != nil || len(bucketNames(tx)) > 0 {
+			return pumpledger.Errorf(pumpledger.EINVALID, "%s is a bbolt file but not a pumpledger ledger; point --db at another path.", db.path)
+		}
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return fmt.Errorf("create bucket %s: %w", b, err)
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if meta.Get(keySchema) == nil {
+			db.id = "pumpledger/" + uuid.NewString()
+			if err := meta.Put(keySchema, u64(SchemaVersion)); err != nil {
+				return err
+			}
+			if err := meta.Put(keyLedgerID, []byte(db.id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func bucketNames(tx *bolt.Tx) [][]byte {
+	var names [][]byte
+	_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		names = append(names, bytes.Clone(name))
+		return nil
+	})
+	return names
+}
+
+func schemaString(v []byte) string {
+	if len(v) == 8 {
+		return fmt.Sprint(binary.BigEndian.Uint64(v))
+	}
+	return fmt.Sprintf("%q", v)
+}
+
+// Close closes the ledger.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// Path is the ledger file.
+func (db *DB) Path() string { return db.path }
+
+// Catalog is the catalog the ledger derives with.
+func (db *DB) Catalog() *catalog.Catalog { return db.cat }
+
+// update runs fn in one durable read-write transaction: through Batch when
+// the ledger was opened for concurrent writers, else Update. Either way it
+// returns after bbolt has committed (and fsynced) or rolled back. fn may run
+// more than once under Batch, so it must only write through tx.
+func (db *DB) update(fn func(*bolt.Tx) error) error {
+	if db.batch {
+		return db.bolt.Batch(fn)
+	}
+	return db.bolt.Update(fn)
+}
+
+func u64(n uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], n)
+	return b[:]
+}
+
+// DefaultUser names who records an entry when no one else is named: the
+// PUMPLEDGER_USER variable, else the login name.
+func DefaultUser() string {
+	if u := os.Getenv("PUMPLEDGER_USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "unknown"
+}
+
+// DefaultPath is the ledger path when --db is not given: $PUMPLEDGER_DB, else
+// pumpledger.db in the working directory.
+func DefaultPath() string {
+	if p := os.Getenv("PUMPLEDGER_DB"); p != "" {
+		return p
+	}
+	return filepath.Join(".", "pumpledger.db")
+}

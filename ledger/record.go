@@ -1,0 +1,532 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/refill"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Appending. Each public method runs in one read-write transaction that
+// checks the entry against what is recorded, appends it with its tree hashes
+// and indexes, and signs a checkpoint of the new tree; it returns only after
+// bbolt has committed. A refused entry writes nothing.
+
+// Result is an appended (or, for a replayed id, an already recorded) entry.
+type Result struct {
+	Entry Entry
+	// Existing: the id was already recorded with the same content; nothing
+	// was written (idempotent replay).
+	Existing bool
+	// Record is the derived refill, for refill entries.
+	Record *refill.Record
+	// Warnings are the clinical warnings, for refills and reprogrammings.
+	Warnings []string
+	// Replacement is the entry a correction recorded in place of the voided one.
+	Replacement *Entry
+}
+
+// pending is an entry being appended, with the index keys it is filed under.
+type pending struct {
+	entry    Entry
+	patients []string // by_patient
+	pumps    []string // by_pump
+	date     string   // by_date: date of service, or ""
+}
+
+// writeTx checks id reuse, then appends every pending entry. fn builds the
+// pending entries inside the transaction, after the id check.
+func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) ([]*pending, *Result, error)) (Result, error) {
+	k, err := db.loadKeys(true)
+	if err != nil {
+		return Result{}, err
+	}
+	var res Result
+	err = db.update(func(tx *bolt.Tx) error {
+		res = Result{}
+		if id != "" {
+			if v := tx.Bucket(bucketIDs).Get([]byte(id)); v != nil {
+				e, err := getEntry(tx, int64(binary.BigEndian.Uint64(v)))
+				if err != nil {
+					return err
+				}
+				if e.Kind != kind || !bytes.Equal(e.Payload, payload) {
+					return pumpledger.Errorf(pumpledger.ECONFLICT, "id %s is already recorded (entry %d, a %s, on %s) with different content; use a new id, or `pumpledger correct --entry %s` to change it.",
+						id, e.Seq, e.Kind, e.RecordedAt.Format(time.DateOnly), id)
+				}
+				res = Result{Entry: e, Existing: true, Warnings: e.Warnings}
+				return nil
+			}
+		}
+		ps, r, err := fn(tx)
+		if err != nil {
+			return err
+		}
+		if r != nil {
+			res = *r
+		}
+		for _, p := range ps {
+			if err := db.put(tx, p); err != nil {
+				return err
+			}
+		}
+		t, err := treeAt(tx)
+		if err != nil {
+			return err
+		}
+		if _, err := db.signCheckpoint(tx, k, t); err != nil {
+			return err
+		}
+		// The entry asked for is the last; a correction's replacement precedes
+		// it so that the correction can name it.
+		res.Entry = ps[len(ps)-1].entry
+		if len(ps) > 1 {
+			res.Replacement = &ps[0].entry
+		}
+		return nil
+	})
+	var ex errExisting
+	if errors.As(err, &ex) {
+		return ex.r, nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// put appends one entry and files it in the indexes.
+func (db *DB) put(tx *bolt.Tx, p *pending) error {
+	if err := appendLeaf(tx, &p.entry); err != nil {
+		return err
+	}
+	seq := p.entry.Seq
+	if err := tx.Bucket(bucketIDs).Put([]byte(p.entry.ID), u64(uint64(seq))); err != nil {
+		return err
+	}
+	for _, m := range dedupe(p.patients) {
+		if err := tx.Bucket(bucketByPatient).Put(indexKey(m, seq), nil); err != nil {
+			return err
+		}
+	}
+	for _, s := range dedupe(p.pumps) {
+		if err := tx.Bucket(bucketByPump).Put(indexKey(s, seq), nil); err != nil {
+			return err
+		}
+	}
+	if p.date != "" {
+		if err := tx.Bucket(bucketByDate).Put(indexKey(p.date, seq), nil); err != nil {
+			return err
+		}
+	}
+	switch p.entry.Kind {
+	case KindPatient:
+		pt, _ := p.entry.Patient()
+		return tx.Bucket(bucketPatients).Put([]byte(pt.MRN), u64(uint64(seq)))
+	case KindImplant:
+		im, _ := p.entry.Implant()
+		return tx.Bucket(bucketPumps).Put([]byte(im.Serial), u64(uint64(seq)))
+	case KindCorrection:
+		c, _ := p.entry.Correction()
+		v := tx.Bucket(bucketIDs).Get([]byte(c.Voids))
+		return tx.Bucket(bucketVoided).Put(bytes.Clone(v), u64(uint64(seq)))
+	}
+	return nil
+}
+
+func dedupe(xs []string) []string {
+	var out []string
+	for _, x := range xs {
+		if x != "" && !contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// envelope builds an entry's envelope.
+func (db *DB) envelope(id string, kind Kind, by string, performed pumpledger.Instant, payload []byte) Entry {
+	now := db.now().UTC()
+	return Entry{ID: id, Kind: kind, RecordedAt: now, RecordedBy: by,
+		PerformedAt: performed.UTC, PerformedOffset: performed.Local().Format("-07:00"),
+		Late: now.Sub(performed.UTC) > LateAfter, Payload: payload}
+}
+
+func newID(id string) string {
+	if id == "" {
+		return uuid.NewString()
+	}
+	return id
+}
+
+// dateInstant is a calendar date as an instant (00:00 UTC) for entries that
+// carry no time of day.
+func dateInstant(field, date string) (pumpledger.Instant, error) {
+	t, err := pumpledger.ParseDate(date)
+	if err != nil {
+		return pumpledger.Instant{}, pumpledger.Invalid(field, "%s must be a date like 2026-03-02, not %q.", field, date)
+	}
+	return pumpledger.NewInstant(t), nil
+}
+
+// AddPatient registers a patient. Registering the same MRN with the same name
+// again is a no-op; with another name it is refused (correct the entry).
+func (db *DB) AddPatient(p pumpledger.Patient, by string) (Result, error) {
+	p.MRN, p.Name = strings.TrimSpace(p.MRN), strings.TrimSpace(p.Name)
+	if p.MRN == "" {
+		return Result{}, pumpledger.Invalid("mrn", "--mrn is empty; give the patient's medical record number.")
+	}
+	if p.Name == "" {
+		return Result{}, pumpledger.Invalid("name", "--name is empty; give the patient's name.")
+	}
+	payload := canonical(p)
+	return db.write("", KindPatient, payload, func(tx *bolt.Tx) ([]*pending, *Result, error) {
+		if seq, ok := db.patientSeq(tx, p.MRN); ok {
+			e, err := getEntry(tx, seq)
+			if err != nil {
+				return nil, nil, err
+			}
+			if bytes.Equal(e.Payload, payload) {
+				return nil, nil, errExisting{Result{Entry: e, Existing: true}}
+			}
+			return nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "MRN %s is already registered (entry %s) under another name; to fix the name use `pumpledger correct --entry %s`.", p.MRN, e.ID, e.ID)
+		}
+		e := db.envelope(uuid.NewString(), KindPatient, by, pumpledger.NewInstant(db.now()), payload)
+		e.Late = false
+		return []*pending{{entry: e, patients: []string{p.MRN}}}, nil, nil
+	})
+}
+
+// errExisting carries an idempotent result out of a transaction that must
+// write nothing.
+type errExisting struct{ r Result }
+
+func (errExisting) Error() string { return "already recorded" }
+
+// patientSeq finds the live registration of an MRN.
+func (db *DB) patientSeq(tx *bolt.Tx, mrn string) (int64, bool) {
+	for _, seq := range scanIndex(tx, bucketByPatient, mrn) {
+		if _, void := voidedBy(tx, seq); void {
+			continue
+		}
+		if e, err := getEntry(tx, seq); err == nil && e.Kind == KindPatient {
+			if p, err := e.Patient(); err == nil && p.MRN == mrn {
+				return seq, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// Implant registers a pump in a patient.
+func (db *DB) Implant(im pumpledger.Implant, by string) (Result, error) {
+	im.MRN, im.Serial, im.Model = strings.TrimSpace(im.MRN), strings.TrimSpace(im.Serial), strings.TrimSpace(im.Model)
+	if im.Serial == "" {
+		return Result{}, pumpledger.Invalid("serial", "--serial is empty; give the pump's serial number.")
+	}
+	m, ok := db.cat.Pump(im.Model)
+	if !ok {
+		return Result{}, pumpledger.Invalid("model", "--model %q is not a pump model of the catalog; use one of %s.", im.Model, strings.Join(db.cat.PumpIDs(), ", "))
+	}
+	when, err := dateInstant("--date", im.Date)
+	if err != nil {
+		return Result{}, err
+	}
+	if when.UTC.After(db.now()) {
+		return Result{}, pumpledger.Invalid("date", "--date %s is in the future; record the implant after it is done.", im.Date)
+	}
+	if im.AlarmML.Valid && (!im.AlarmML.Decimal.IsPositive() || !im.AlarmML.Decimal.LessThan(m.ReservoirML)) {
+		return Result{}, pumpledger.Invalid("alarm_ml", "--alarm-ml %s must be more than 0 and less than the %s mL reservoir.", im.AlarmML.Decimal, m.ReservoirML)
+	}
+	payload := canonical(im)
+	return db.write("", KindImplant, payload, func(tx *bolt.Tx) ([]*pending, *Result, error) {
+		if _, ok := db.patientSeq(tx, im.MRN); !ok {
+			return nil, nil, unknownPatient(im.MRN)
+		}
+		st, err := db.loadPump(tx, im.Serial, -1)
+		if err != nil {
+			return nil, nil, err
+		}
+		if st.implant != nil && st.explant == nil {
+			if bytes.Equal(st.implantE.Payload, payload) {
+				return nil, nil, errExisting{Result{Entry: st.implantE, Existing: true}}
+			}
+			return nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "Pump %s is already implanted in patient %s (entry %s); correct that entry if it is wrong.", im.Serial, st.implant.MRN, st.implantE.ID)
+		}
+		e := db.envelope(uuid.NewString(), KindImplant, by, when, payload)
+		return []*pending{{entry: e, patients: []string{im.MRN}, pumps: []string{im.Serial}}}, nil, nil
+	})
+}
+
+func unknownPatient(mrn string) error {
+	return pumpledger.Errorf(pumpledger.ENOTFOUND, "Unknown patient %s; register the patient first with `pumpledger patient add --mrn %s --name NAME`.", mrn, mrn)
+}
+
+// livePump checks the pump exists, is the patient's, and was in place at t.
+func (db *DB) livePump(tx *bolt.Tx, mrn, serial string, at time.Time, skip int64) (*pumpState, error) {
+	if _, ok := db.patientSeq(tx, mrn); !ok {
+		return nil, unknownPatient(mrn)
+	}
+	st, err := db.loadPump(tx, serial, skip)
+	if err != nil {
+		return nil, err
+	}
+	if st.implant == nil {
+		return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "Unknown pump %s; register it with `pumpledger pump implant --mrn %s --serial %s --model ID --date YYYY-MM-DD`.", serial, mrn, serial)
+	}
+	if st.implant.MRN != mrn {
+		return nil, pumpledger.Invalid("pump_serial", "pump_serial %s is not patient %s's pump; check the serial or the MRN.", serial, mrn)
+	}
+	if at.Before(st.implantE.PerformedAt) {
+		return nil, pumpledger.Invalid("performed_at", "performed_at is before pump %s was implanted on %s; check the date.", serial, st.implant.Date)
+	}
+	if st.explant != nil {
+		if ex, _ := dateInstant("date", st.explant.Date); !at.Before(ex.UTC) {
+			return nil, pumpledger.Invalid("pump_serial", "pump %s was explanted on %s; check the serial.", serial, st.explant.Date)
+		}
+	}
+	return st, nil
+}
+
+// refillPending checks and derives a refill against the pump's state.
+func (db *DB) refillPending(tx *bolt.Tx, r pumpledger.Refill, skip int64) (*pending, *refill.Record, error) {
+	st, err := db.livePump(tx, r.MRN, r.PumpSerial, r.PerformedAt.UTC, skip)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, f := range st.fills {
+		if f.fill.At.Equal(r.PerformedAt.UTC) {
+			return nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A refill of pump %s at %s is already recorded (entry %s); if this one replaces it, use `pumpledger correct --entry %s --file F`.",
+				r.PumpSerial, r.PerformedAt, f.entry.ID, f.entry.ID)
+		}
+	}
+	rec, err := refill.Derive(db.cat, r, st.history(r.PerformedAt.UTC), db.now())
+	if err != nil {
+		return nil, nil, err
+	}
+	e := db.envelope(r.ID, KindRefill, r.Nurse, r.PerformedAt, canonical(r))
+	e.Warnings = rec.Warnings
+	return &pending{entry: e, patients: []string{r.MRN}, pumps: []string{r.PumpSerial}, date: r.PerformedAt.Date()}, &rec, nil
+}
+
+// PreviewRefill derives a refill as RecordRefill would, writing nothing: what
+// the nurse sees before saving.
+func (db *DB) PreviewRefill(r pumpledger.Refill) (refill.Record, error) {
+	r.ID = newID(r.ID)
+	var rec *refill.Record
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		_, rec, err = db.refillPending(tx, r, -1)
+		return err
+	})
+	if err != nil {
+		return refill.Record{}, err
+	}
+	return *rec, nil
+}
+
+// RecordRefill appends a refill and returns it with its derived record.
+func (db *DB) RecordRefill(r pumpledger.Refill) (Result, error) {
+	r.ID = newID(r.ID)
+	payload := canonical(r)
+	res, err := db.write(r.ID, KindRefill, payload, func(tx *bolt.Tx) ([]*pending, *Result, error) {
+		p, rec, err := db.refillPending(tx, r, -1)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []*pending{p}, &Result{Record: rec, Warnings: rec.Warnings}, nil
+	})
+	if err != nil {
+		return res, err
+	}
+	if res.Existing {
+		rec, err := db.RefillRecord(res.Entry.ID)
+		if err != nil {
+			return res, err
+		}
+		res.Record = &rec
+	}
+	return res, nil
+}
+
+// reprogramPending checks a dose change against the pump's state.
+func (db *DB) reprogramPending(tx *bolt.Tx, r pumpledger.Reprogram, skip int64) (*pending, []string, error) {
+	st, err := db.livePump(tx, r.MRN, r.PumpSerial, r.PerformedAt.UTC, skip)
+	if err != nil {
+		return nil, nil, err
+	}
+	warnings, err := refill.CheckReprogram(db.cat, r, st.history(r.PerformedAt.UTC), db.now())
+	if err != nil {
+		return nil, nil, err
+	}
+	e := db.envelope(r.ID, KindReprogram, r.Clinician, r.PerformedAt, canonical(r))
+	e.Warnings = warnings
+	return &pending{entry: e, patients: []string{r.MRN}, pumps: []string{r.PumpSerial}, date: r.PerformedAt.Date()}, warnings, nil
+}
+
+// RecordReprogram appends a dose change.
+func (db *DB) RecordReprogram(r pumpledger.Reprogram) (Result, error) {
+	r.ID = newID(r.ID)
+	return db.write(r.ID, KindReprogram, canonical(r), func(tx *bolt.Tx) ([]*pending, *Result, error) {
+		p, w, err := db.reprogramPending(tx, r, -1)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []*pending{p}, &Result{Warnings: w}, nil
+	})
+}
+
+// Replacement is what a correction records in place of the voided entry:
+// one of its fields set, of the voided entry's kind; all nil to only void.
+type Replacement struct {
+	Refill    *pumpledger.Refill
+	Reprogram *pumpledger.Reprogram
+	Patient   *pumpledger.Patient
+}
+
+// Correct voids an entry with a reason, recording its replacement, if any,
+// in the same transaction. The voided entry stays in the ledger and in
+// history, marked; every view skips it. A correction itself cannot be
+// voided (correct its replacement instead), nor can an entry twice.
+func (db *DB) Correct(voidID, reason, by string, repl Replacement) (Result, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return Result{}, pumpledger.Invalid("reason", "--reason is empty; say why the entry is corrected, for the auditor.")
+	}
+	if strings.TrimSpace(voidID) == "" {
+		return Result{}, pumpledger.Invalid("entry", "--entry is empty; give the id of the entry to correct (see `pumpledger history`).")
+	}
+	var res Result
+	res, err := db.write("", KindCorrection, nil, func(tx *bolt.Tx) ([]*pending, *Result, error) {
+		old, err := entryByID(tx, voidID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if old.Kind == KindCorrection {
+			return nil, nil, pumpledger.Invalid("entry", "Entry %s is a correction; corrections are not voided. Correct its replacement instead.", voidID)
+		}
+		if cseq, void := voidedBy(tx, old.Seq); void {
+			c, _ := getEntry(tx, cseq)
+			return nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "Entry %s was already voided by correction %s on %s; correct its replacement instead.", voidID, c.ID, c.RecordedAt.Format(time.DateOnly))
+		}
+		var ps []*pending
+		var out Result
+		patients, pumps := entryKeys(old)
+		c := Correction{Voids: old.ID, Reason: reason}
+		if p, o, err := db.replacement(tx, old, repl); err != nil {
+			return nil, nil, err
+		} else if p != nil {
+			c.Replacement = p.entry.ID
+			ps, out = append(ps, p), o
+			patients, pumps = append(patients, p.patients...), append(pumps, p.pumps...)
+		}
+		e := db.envelope(uuid.NewString(), KindCorrection, by, pumpledger.NewInstant(db.now()), canonical(c))
+		e.Late = false
+		return append(append([]*pending{}, ps...), &pending{entry: e, patients: patients, pumps: pumps}), &out, nil
+	})
+	return res, err
+}
+
+// entryKeys are the patient and pump an entry is filed under.
+func entryKeys(e Entry) (patients, pumps []string) {
+	switch e.Kind {
+	case KindPatient:
+		p, _ := e.Patient()
+		return []string{p.MRN}, nil
+	case KindImplant:
+		p, _ := e.Implant()
+		return []string{p.MRN}, []string{p.Serial}
+	case KindExplant:
+		p, _ := e.Explant()
+		return []string{p.MRN}, []string{p.Serial}
+	case KindRefill:
+		p, _ := e.Refill()
+		return []string{p.MRN}, []string{p.PumpSerial}
+	case KindReprogram:
+		p, _ := e.Reprogram()
+		return []string{p.MRN}, []string{p.PumpSerial}
+	}
+	return nil, nil
+}
+
+// replacement checks a correction's replacement against the ledger with the
+// voided entry left out.
+func (db *DB) replacement(tx *bolt.Tx, old Entry, repl Replacement) (*pending, Result, error) {
+	switch {
+	case repl.Refill != nil:
+		if old.Kind != KindRefill {
+			return nil, Result{}, kindMismatch(old, KindRefill)
+		}
+		r := *repl.Refill
+		r.ID = newID(r.ID)
+		if tx.Bucket(bucketIDs).Get([]byte(r.ID)) != nil {
+			return nil, Result{}, pumpledger.Invalid("id", "The replacement's id %s is already used; leave id out to have a new one made.", r.ID)
+		}
+		p, rec, err := db.refillPending(tx, r, old.Seq)
+		if err != nil {
+			return nil, Result{}, err
+		}
+		return p, Result{Record: rec, Warnings: rec.Warnings}, nil
+	case repl.Reprogram != nil:
+		if old.Kind != KindReprogram {
+			return nil, Result{}, kindMismatch(old, KindReprogram)
+		}
+		r := *repl.Reprogram
+		r.ID = newID(r.ID)
+		if tx.Bucket(bucketIDs).Get([]byte(r.ID)) != nil {
+			return nil, Result{}, pumpledger.Invalid("id", "The replacement's id %s is already used; leave id out to have a new one made.", r.ID)
+		}
+		p, w, err := db.reprogramPending(tx, r, old.Seq)
+		if err != nil {
+			return nil, Result{}, err
+		}
+		return p, Result{Warnings: w}, nil
+	case repl.Patient != nil:
+		if old.Kind != KindPatient {
+			return nil, Result{}, kindMismatch(old, KindPatient)
+		}
+		p := *repl.Patient
+		op, _ := old.Patient()
+		if p.MRN != op.MRN || strings.TrimSpace(p.Name) == "" {
+			return nil, Result{}, pumpledger.Invalid("mrn", "A patient's replacement keeps the MRN %s and gives a name; to move entries to another MRN, correct each entry.", op.MRN)
+		}
+		e := db.envelope(uuid.NewString(), KindPatient, old.RecordedBy, pumpledger.NewInstant(db.now()), canonical(p))
+		e.Late = false
+		return &pending{entry: e, patients: []string{p.MRN}}, Result{}, nil
+	}
+	return nil, Result{}, nil
+}
+
+func kindMismatch(old Entry, k Kind) error {
+	return pumpledger.Invalid("file", "Entry %s is a %s; its replacement must be a %s too, not a %s.", old.ID, old.Kind, old.Kind, k)
+}
+
+// Explant records that a pump was removed.
+func (db *DB) Explant(ex pumpledger.Explant, by string) (Result, error) {
+	when, err := dateInstant("--date", ex.Date)
+	if err != nil {
+		return Result{}, err
+	}
+	return db.write("", KindExplant, canonical(ex), func(tx *bolt.Tx) ([]*pending, *Result, error) {
+		if _, err := db.livePump(tx, ex.MRN, ex.Serial, when.UTC, -1); err != nil {
+			return nil, nil, err
+		}
+		e := db.envelope(uuid.NewString(), KindExplant, by, when, canonical(ex))
+		return []*pending{{entry: e, patients: []string{ex.MRN}, pumps: []string{ex.Serial}}}, nil, nil
+	})
+}

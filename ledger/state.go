@@ -1,0 +1,171 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/binary"
+	"sort"
+	"time"
+
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/pump"
+	"github.com/pumpledger/pumpledger/refill"
+	"github.com/shopspring/decimal"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Reading state back. Every view starts from the entries, skips what a
+// correction voided, and derives; nothing derived is stored.
+
+func getEntry(tx *bolt.Tx, seq int64) (Entry, error) {
+	v := tx.Bucket(bucketEntries).Get(u64(uint64(seq)))
+	if v == nil {
+		return Entry{}, pumpledger.Errorf(pumpledger.EINTERNAL, "entry %d is indexed but missing", seq)
+	}
+	return decodeEntry(v) // decodes into fresh memory: nothing refers to the mmap after tx
+}
+
+func entryByID(tx *bolt.Tx, id string) (Entry, error) {
+	v := tx.Bucket(bucketIDs).Get([]byte(id))
+	if v == nil {
+		return Entry{}, pumpledger.Errorf(pumpledger.ENOTFOUND, "No entry has id %s; check the id in `pumpledger history`.", id)
+	}
+	return getEntry(tx, int64(binary.BigEndian.Uint64(v)))
+}
+
+// voidedBy returns the seq of the correction that voided seq, if any.
+func voidedBy(tx *bolt.Tx, seq int64) (int64, bool) {
+	v := tx.Bucket(bucketVoided).Get(u64(uint64(seq)))
+	if v == nil {
+		return 0, false
+	}
+	return int64(binary.BigEndian.Uint64(v)), true
+}
+
+// indexKey is key 0x00 seq, so a prefix scan of key 0x00 lists its entries in
+// seq order.
+func indexKey(key string, seq int64) []byte {
+	return append(append([]byte(key), 0), u64(uint64(seq))...)
+}
+
+// scanIndex returns the seqs filed under key in an index bucket.
+func scanIndex(tx *bolt.Tx, bucket []byte, key string) []int64 {
+	prefix := append([]byte(key), 0)
+	var out []int64
+	c := tx.Bucket(bucket).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if len(k) == len(prefix)+8 {
+			out = append(out, int64(binary.BigEndian.Uint64(k[len(prefix):])))
+		}
+	}
+	return out
+}
+
+// fillEntry is a refill with the fill it left.
+type fillEntry struct {
+	entry  Entry
+	refill pumpledger.Refill
+	fill   pump.Fill
+}
+
+// pumpState is everything recorded for one pump, corrections applied.
+type pumpState struct {
+	serial   string
+	implant  *pumpledger.Implant
+	implantE Entry
+	model    pump.Model
+	alarmML  decimal.Decimal
+	explant  *pumpledger.Explant
+	fills    []fillEntry // by performed time
+	changes  []changeEntry
+}
+
+type changeEntry struct {
+	entry  Entry
+	change pump.DoseChange
+}
+
+// loadPump reads a pump's entries, skipping voided ones and the entry with seq
+// skip (the one a correction replaces, or -1).
+func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, error) {
+	st := &pumpState{serial: serial}
+	for _, seq := range scanIndex(tx, bucketByPump, serial) {
+		if _, void := voidedBy(tx, seq); void || seq == skip {
+			continue
+		}
+		e, err := getEntry(tx, seq)
+		if err != nil {
+			return nil, err
+		}
+		switch e.Kind {
+		case KindImplant:
+			im, err := e.Implant()
+			if err != nil {
+				return nil, err
+			}
+			st.implant, st.implantE = &im, e
+		case KindExplant:
+			ex, err := e.Explant()
+			if err != nil {
+				return nil, err
+			}
+			st.explant = &ex
+		case KindRefill:
+			r, err := e.Refill()
+			if err != nil {
+				return nil, err
+			}
+			st.fills = append(st.fills, fillEntry{entry: e, refill: r, fill: refill.FillOf(db.cat, r)})
+		case KindReprogram:
+			r, err := e.Reprogram()
+			if err != nil {
+				return nil, err
+			}
+			drug := r.Dose.Drug
+			if d, ok := db.cat.Drug(drug); ok {
+				drug = d.Name
+			}
+			st.changes = append(st.changes, changeEntry{entry: e, change: pump.DoseChange{At: r.PerformedAt.UTC, Drug: drug, MCGPerDay: r.Dose.MCGPerDay}})
+		}
+	}
+	if st.implant == nil {
+		return st, nil
+	}
+	m, ok := db.cat.Pump(st.implant.Model)
+	if !ok {
+		return nil, pumpledger.Errorf(pumpledger.EINVALID, "Pump %s is model %q, which the catalog does not list; use the catalog it was recorded with.", serial, st.implant.Model)
+	}
+	st.model, st.alarmML = m, m.AlarmML
+	if st.implant.AlarmML.Valid {
+		st.alarmML = st.implant.AlarmML.Decimal
+	}
+	sort.SliceStable(st.fills, func(i, j int) bool { return st.fills[i].fill.At.Before(st.fills[j].fill.At) })
+	sort.SliceStable(st.changes, func(i, j int) bool { return st.changes[i].change.At.Before(st.changes[j].change.At) })
+	return st, nil
+}
+
+// history is what the pump held before time at, as refill.Derive needs it.
+func (st *pumpState) history(at time.Time) refill.History {
+	h := refill.History{Model: st.model, AlarmML: st.alarmML, Held: map[string]bool{}}
+	for i := range st.fills {
+		f := st.fills[i].fill
+		if !f.At.Before(at) {
+			break
+		}
+		h.Last = &st.fills[i].fill
+		h.Doses = append(h.Doses, f.Dose)
+		for d := range f.MCGPerML {
+			h.Held[d] = true
+		}
+	}
+	for _, c := range st.changes {
+		if !c.change.At.Before(at) {
+			continue
+		}
+		h.Doses = append(h.Doses, c.change)
+		if h.Last != nil && c.change.At.After(h.Last.At) {
+			h.Changes = append(h.Changes, c.change)
+		}
+	}
+	sort.SliceStable(h.Doses, func(i, j int) bool { return h.Doses[i].At.Before(h.Doses[j].At) })
+	return h
+}

@@ -1,0 +1,260 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/binary"
+	"sort"
+	"time"
+
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/billing"
+	"github.com/pumpledger/pumpledger/refill"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Views. Each runs in one short read transaction and returns plain values
+// (decoded copies): callers format and write after the transaction ends, so
+// a slow reader never holds a transaction open.
+
+// farFuture is the clock used to re-derive recorded refills: the "not in the
+// future" check was made when they were recorded.
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Link is one refill of a pump's chain with its derived record.
+type Link struct {
+	Entry  Entry
+	Refill pumpledger.Refill
+	Record refill.Record
+}
+
+// chain derives every live refill of a loaded pump, in performed order.
+func (db *DB) chain(st *pumpState) ([]Link, error) {
+	out := make([]Link, 0, len(st.fills))
+	for _, f := range st.fills {
+		rec, err := refill.Derive(db.cat, f.refill, st.history(f.fill.At), farFuture)
+		if err != nil {
+			return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "re-derive refill %s (entry %d): %s", f.entry.ID, f.entry.Seq, pumpledger.ErrorMessage(err))
+		}
+		rec.ID = f.entry.ID
+		for i := range rec.Lines {
+			rec.Lines[i].EntryID = f.entry.ID
+		}
+		out = append(out, Link{Entry: f.entry, Refill: f.refill, Record: rec})
+	}
+	return out, nil
+}
+
+// Chain is a pump's live refills with each interval reconciled, corrections applied.
+func (db *DB) Chain(serial string) ([]Link, error) {
+	var out []Link
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		st, err := db.loadPump(tx, serial, -1)
+		if err != nil {
+			return err
+		}
+		if st.implant == nil {
+			return pumpledger.Errorf(pumpledger.ENOTFOUND, "Unknown pump %s; check the serial.", serial)
+		}
+		out, err = db.chain(st)
+		return err
+	})
+	return out, err
+}
+
+// RefillRecord re-derives one recorded refill (corrections applied).
+func (db *DB) RefillRecord(id string) (refill.Record, error) {
+	var rec refill.Record
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		e, err := entryByID(tx, id)
+		if err != nil {
+			return err
+		}
+		r, err := e.Refill()
+		if err != nil {
+			return err
+		}
+		links, err := db.pumpChain(tx, r.PumpSerial)
+		if err != nil {
+			return err
+		}
+		for _, l := range links {
+			if l.Entry.ID == id {
+				rec = l.Record
+				return nil
+			}
+		}
+		return pumpledger.Errorf(pumpledger.ENOTFOUND, "Refill %s is voided; see its correction in `pumpledger history`.", id)
+	})
+	return rec, err
+}
+
+func (db *DB) pumpChain(tx *bolt.Tx, serial string) ([]Link, error) {
+	st, err := db.loadPump(tx, serial, -1)
+	if err != nil {
+		return nil, err
+	}
+	return db.chain(st)
+}
+
+// Item is one entry of a patient's history.
+type Item struct {
+	Entry Entry `json:"entry"`
+	// VoidedBy is the id of the correction that voided this entry, with its
+	// reason, who and when; empty if the entry stands.
+	VoidedBy     string    `json:"voided_by,omitempty"`
+	VoidReason   string    `json:"void_reason,omitempty"`
+	VoidedAt     time.Time `json:"voided_at,omitzero"`
+	VoidedByUser string    `json:"voided_by_user,omitempty"`
+	// Correction is the payload of a correction entry.
+	Correction *Correction `json:"correction,omitempty"`
+	// Record is the derived refill, as it stands now, for live refills.
+	Record *refill.Record `json:"record,omitempty"`
+}
+
+// History lists every entry of a patient in the order recorded, voided ones
+// included and marked with their correction, live refills with their record.
+func (db *DB) History(mrn string) ([]Item, error) {
+	var items []Item
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		seqs := scanIndex(tx, bucketByPatient, mrn)
+		if len(seqs) == 0 {
+			return unknownPatient(mrn)
+		}
+		records := map[string]refill.Record{}
+		chained := map[string]bool{}
+		for _, seq := range seqs {
+			e, err := getEntry(tx, seq)
+			if err != nil {
+				return err
+			}
+			it := Item{Entry: e}
+			if cseq, void := voidedBy(tx, seq); void {
+				c, err := getEntry(tx, cseq)
+				if err != nil {
+					return err
+				}
+				cp, err := c.Correction()
+				if err != nil {
+					return err
+				}
+				it.VoidedBy, it.VoidReason, it.VoidedAt, it.VoidedByUser = c.ID, cp.Reason, c.RecordedAt, c.RecordedBy
+			}
+			switch e.Kind {
+			case KindCorrection:
+				cp, err := e.Correction()
+				if err != nil {
+					return err
+				}
+				it.Correction = &cp
+			case KindRefill:
+				if it.VoidedBy != "" {
+					break
+				}
+				r, err := e.Refill()
+				if err != nil {
+					return err
+				}
+				if !chained[r.PumpSerial] {
+					links, err := db.pumpChain(tx, r.PumpSerial)
+					if err != nil {
+						return err
+					}
+					for _, l := range links {
+						records[l.Entry.ID] = l.Record
+					}
+					chained[r.PumpSerial] = true
+				}
+				if rec, ok := records[e.ID]; ok {
+					it.Record = &rec
+				}
+			}
+			items = append(items, it)
+		}
+		return nil
+	})
+	return items, err
+}
+
+// Bill returns the claim lines of every live refill and reprogramming whose
+// date of service is in [from, to] (YYYY-MM-DD, inclusive), corrections
+// applied, ordered by date of service, then as recorded.
+func (db *DB) Bill(from, to string) ([]billing.Line, error) {
+	f, err := pumpledger.ParseDate(from)
+	if err != nil {
+		return nil, pumpledger.Invalid("from", "--from must be a date like 2026-03-01, not %q.", from)
+	}
+	t, err := pumpledger.ParseDate(to)
+	if err != nil {
+		return nil, pumpledger.Invalid("to", "--to must be a date like 2026-03-31, not %q.", to)
+	}
+	if t.Before(f) {
+		return nil, pumpledger.Invalid("to", "--to %s is before --from %s; swap them.", to, from)
+	}
+	var lines []billing.Line
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		type hit struct {
+			seq   int64
+			entry Entry
+		}
+		var hits []hit
+		c := tx.Bucket(bucketByDate).Cursor()
+		end := append([]byte(to), 1) // past every "to\x00seq" key
+		for k, _ := c.Seek([]byte(from)); k != nil && bytes.Compare(k, end) < 0; k, _ = c.Next() {
+			if len(k) < 9 {
+				continue
+			}
+			seq := int64(binary.BigEndian.Uint64(k[len(k)-8:]))
+			if _, void := voidedBy(tx, seq); void {
+				continue
+			}
+			e, err := getEntry(tx, seq)
+			if err != nil {
+				return err
+			}
+			hits = append(hits, hit{seq, e})
+		}
+		records := map[string]refill.Record{}
+		chained := map[string]bool{}
+		for _, h := range hits {
+			switch h.entry.Kind {
+			case KindRefill:
+				r, err := h.entry.Refill()
+				if err != nil {
+					return err
+				}
+				if !chained[r.PumpSerial] {
+					links, err := db.pumpChain(tx, r.PumpSerial)
+					if err != nil {
+						return err
+					}
+					for _, l := range links {
+						records[l.Entry.ID] = l.Record
+					}
+					chained[r.PumpSerial] = true
+				}
+				lines = append(lines, records[h.entry.ID].Lines...)
+			case KindReprogram:
+				r, err := h.entry.Reprogram()
+				if err != nil {
+					return err
+				}
+				svc, _ := db.cat.Service(r.Procedure)
+				lines = append(lines, billing.Line{DateOfService: r.PerformedAt.Date(), MRN: r.MRN, EntryID: h.entry.ID,
+					Code: r.Procedure, Modifiers: []string{}, Units: 1, Description: svc.Description})
+			}
+		}
+		return nil
+	})
+	sort.SliceStable(lines, func(i, j int) bool { return lines[i].DateOfService < lines[j].DateOfService })
+	if lines == nil {
+		lines = []billing.Line{}
+	}
+	return lines, err
+}
+
+// Size is the number of entries.
+func (db *DB) Size() (int64, error) {
+	var n int64
+	err := db.bolt.View(func(tx *bolt.Tx) error { n = size(tx); return nil })
+	return n, err
+}
