@@ -258,3 +258,14 @@ func (db *DB) Size() (int64, error) {
 	err := db.bolt.View(func(tx *bolt.Tx) error { n = size(tx); return nil })
 	return n, err
 }
+
+// Entry returns the entry with the given id, voided or not.
+func (db *DB) Entry(id string) (Entry, error) {
+	var e Entry
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		e, err = entryByID(tx, id)
+		return err
+	})
+	return e, err
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/cmd")
+
+// cli runs the command in-process against a ledger in dir.
+type cli struct {
+	t  *testing.T
+	db string
+}
+
+func newCLI(t *testing.T) *cli {
+	return &cli{t: t, db: filepath.Join(t.TempDir(), "l.db")}
+}
+
+func (c *cli) run(stdin string, args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(append([]string{"--db", c.db}, args...), strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func (c *cli) ok(stdin string, args ...string) string {
+	c.t.Helper()
+	code, out, errs := c.run(stdin, args...)
+	if code != 0 {
+		c.t.Fatalf("pumpledger %s: exit %d\n%s", strings.Join(args, " "), code, errs)
+	}
+	return out
+}
+
+const fill1 = `{"mrn":"MRN-1","pump_serial":"S1","performed_at":"2026-03-01T09:00:00-05:00","nurse":"jdoe",
+ "residual_ml":"0","rinse_ml":"6","fill_ml":"20","solution":[{"drug":"ziconotide","mcg_per_ml":"5"}],
+ "vials":[{"ndc":"70720-723-10","count":1,"lot":"L1","expires":"2027-06-30"}],
+ "diluent_ml":"16","dose":{"drug":"ziconotide","mcg_per_day":"1.2"},"procedure":"95990"}`
+
+const change1 = `{"mrn":"MRN-1","pump_serial":"S1","performed_at":"2026-03-11T10:00:00-04:00","clinician":"drx",
+ "dose":{"drug":"ziconotide","mcg_per_day":"2.4"},"procedure":"62368"}`
+
+const fill2 = `{"id":"6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b","mrn":"MRN-1","pump_serial":"S1","performed_at":"2026-03-31T10:00:00-04:00","nurse":"jdoe","witness":"asmith",
+ "residual_ml":5.5,"fill_ml":20,"solution":[{"drug":"J2277","mcg_per_ml":7.5}],
+ "vials":[{"ndc":"70720-720-10","count":2,"lot":"L3","expires":"2027-06-30"}],
+ "diluent_ml":18.5,"dose":{"drug":"ziconotide","mcg_per_day":"2.4"},"procedure":"95990"}`
+
+func (c *cli) seed() {
+	c.ok("", "patient", "add", "--mrn", "MRN-1", "--name", "Test Patient")
+	c.ok("", "pump", "implant", "--mrn", "MRN-1", "--serial", "S1", "--model", "synchromed-ii-20", "--date", "2026-02-20")
+	c.ok(fill1, "refill", "--file", "-")
+	c.ok(change1, "reprogram", "--file", "-")
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("..", "..", "testdata", "cmd", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/pumpledger -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// The SPEC §6 worked example through the command, across the 8 March
+// daylight-saving change (09:00 -05:00 to 10:00 -04:00 is 30 real days):
+// refill --json carries the
+// contract's names and figures.
+func TestRefillJSONContract(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	out := c.ok(fill2, "refill", "--file", "-", "--json")
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(out), &rec); err != nil {
+		t.Fatal(err)
+	}
+	iv := rec["interval"].(map[string]any)
+	for k, want := range map[string]any{"days": "30", "expected_residual_ml": "8", "residual_ml": "5.5", "discrepancy_ml": "-2.5", "discrepancy_flagged": true} {
+		if iv[k] != want {
+			t.Errorf("interval.%s = %v, want %v", k, iv[k], want)
+		}
+	}
+	d := rec["drugs"].([]any)[0].(map[string]any)
+	for k, want := range map[string]any{"drug": "ziconotide", "code": "J2278", "dispensed_mcg": "150", "opened_mcg": "200", "waste_mcg": "50", "units": 150.0, "waste_units": 50.0} {
+		if d[k] != want {
+			t.Errorf("drugs[0].%s = %v, want %v", k, d[k], want)
+		}
+	}
+	// Stable fields only: the id is given, so the whole record is golden.
+	golden(t, "refill-worked-example.json", []byte(out))
+}
+
+func TestBillFormats(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	c.ok(fill2, "refill", "--file", "-")
+	for _, f := range []string{"csv", "json", "x12"} {
+		out := c.ok("", "bill", "--from", "2026-03-31", "--to", "2026-03-31", "--format", f)
+		golden(t, "bill-2026-03-31."+f, []byte(out))
+	}
+}
+
+// Refused input: exit 1, one sentence naming the field, nothing written.
+func TestRefusalsWriteNothing(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	before := c.ok("", "verify")
+	cases := []struct {
+		name, input, field string
+	}{
+		{"unknown patient", strings.Replace(fill2, `"MRN-1"`, `"MRN-9"`, 1), "MRN-9"},
+		{"unknown pump", strings.Replace(fill2, `"S1"`, `"S9"`, 1), "S9"},
+		{"unknown NDC", strings.Replace(fill2, `70720-720-10`, `70720-999-10`, 1), "vials[0].ndc"},
+		{"unknown drug", strings.Replace(fill2, `"J2277"`, `"aspirin"`, 1), "solution[0].drug"},
+		{"fill above reservoir", strings.Replace(fill2, `"fill_ml":20`, `"fill_ml":21`, 1), "fill_ml"},
+		{"residual above reservoir", strings.Replace(fill2, `"residual_ml":5.5`, `"residual_ml":25`, 1), "residual_ml"},
+		{"zero fill", strings.Replace(fill2, `"fill_ml":20`, `"fill_ml":0`, 1), "fill_ml"},
+		{"negative concentration", strings.Replace(fill2, `"mcg_per_ml":7.5`, `"mcg_per_ml":-7.5`, 1), "solution[0].mcg_per_ml"},
+		{"containers short", strings.Replace(fill2, `"count":2`, `"count":1`, 1), "vials"},
+		{"diluent off", strings.Replace(fill2, `"diluent_ml":18.5`, `"diluent_ml":18.3`, 1), "diluent_ml"},
+		{"future", strings.Replace(fill2, `2026-03-31T10:00:00-04:00`, `2099-03-31T09:00:00-04:00`, 1), "performed_at"},
+		{"float-looking garbage", strings.Replace(fill2, `"residual_ml":5.5`, `"residual_ml":"5,5"`, 1), "residual_ml"},
+		{"misspelt field", strings.Replace(fill2, `"residual_ml"`, `"residual"`, 1), "residual"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := c.run(tc.input, "refill", "--file", "-")
+			if code != 1 {
+				t.Fatalf("exit %d, want 1; stdout %q stderr %q", code, out, errs)
+			}
+			if !strings.Contains(errs, tc.field) || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+				t.Errorf("stderr %q: want one line naming %s", errs, tc.field)
+			}
+		})
+	}
+	if after := c.ok("", "verify"); after != before {
+		t.Errorf("a refusal wrote: verify said %q, then %q", before, after)
+	}
+	// The same id with other content: a conflict, exit 1.
+	c.ok(fill2, "refill", "--file", "-")
+	if code, _, errs := c.run(strings.Replace(fill2, `"residual_ml":5.5`, `"residual_ml":5.6`, 1), "refill", "--file", "-"); code != 1 || !strings.Contains(errs, "different content") {
+		t.Errorf("reused id: exit %d, %q", code, errs)
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	c := newCLI(t)
+	for _, args := range [][]string{{}, {"frobnicate"}, {"bill", "--from", "2026-01-01"}, {"refill"}, {"bill", "--from", "2026-01-01", "--to", "2026-01-02", "--format", "pdf"}, {"pump"}} {
+		if code, _, _ := c.run("", args...); code != 2 {
+			t.Errorf("pumpledger %v: exit %d, want 2", args, code)
+		}
+	}
+}
+
+func TestCorrectionThroughCommand(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	c.ok(fill2, "refill", "--file", "-")
+	fixed := strings.Replace(strings.Replace(fill2, `"residual_ml":5.5`, `"residual_ml":7.6`, 1), `"id":"6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b",`, "", 1)
+	c.ok(fixed, "correct", "--entry", "6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b", "--reason", "residual misread", "--file", "-")
+	hist := c.ok("", "history", "--mrn", "MRN-1")
+	if !strings.Contains(hist, "VOIDED by") || !strings.Contains(hist, "residual misread") {
+		t.Errorf("history does not show the voided entry with its reason:\n%s", hist)
+	}
+	bill := c.ok("", "bill", "--from", "2026-03-31", "--to", "2026-03-31", "--format", "csv")
+	if strings.Contains(bill, "6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b") {
+		t.Errorf("bill still has lines of the voided entry:\n%s", bill)
+	}
+	if !strings.Contains(c.ok("", "verify"), "ok: 7 entries") {
+		t.Error("verify after a correction does not count 7 entries")
+	}
+}
+
+func TestLedgerFileIsPrivate(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	for _, p := range []string{c.db, c.db + ".key"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", filepath.Base(p), st.Mode().Perm())
+		}
+	}
+}
+
+func TestDemoIsDeterministicAndBills(t *testing.T) {
+	a, b := newCLI(t), newCLI(t)
+	outA := a.ok("", "demo", "--patients", "3", "--months", "3", "--seed", "7")
+	b.ok("", "demo", "--patients", "3", "--months", "3", "--seed", "7")
+	billA := a.ok("", "bill", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "json")
+	billB := b.ok("", "bill", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "json")
+	if billA != billB {
+		t.Error("the same seed gave different bills")
+	}
+	if !strings.Contains(billA, `"J2278"`) || !strings.Contains(outA, "Try next") {
+		t.Errorf("demo bill has no J2278 line or demo prints no next steps:\n%s", outA)
+	}
+	// Running it again records nothing new (ids are the seed's).
+	again := a.ok("", "demo", "--patients", "3", "--months", "3", "--seed", "7")
+	if !strings.Contains(again, "Recorded now: 0 patients, 0 pumps, 0 refills, 0 dose changes") {
+		t.Errorf("re-running the demo recorded again:\n%s", again)
+	}
+}

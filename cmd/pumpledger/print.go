@@ -1,0 +1,193 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/ledger"
+	"github.com/pumpledger/pumpledger/refill"
+	"github.com/pumpledger/pumpledger/vial"
+	"github.com/shopspring/decimal"
+)
+
+// Text output for people. JSON output (--json) is the contract for programs.
+
+func printWarnings(w io.Writer, warnings []string) {
+	if len(warnings) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n*** %d WARNING(S): read and act on each before leaving the bedside ***\n", len(warnings))
+	for _, s := range warnings {
+		fmt.Fprintf(w, "  ! %s\n", s)
+	}
+}
+
+func printRefill(w io.Writer, r pumpledger.Refill, res ledger.Result, dry bool) {
+	rec := res.Record
+	switch {
+	case dry:
+		fmt.Fprintf(w, "PREVIEW: nothing written. This is what the refill will record and bill.\n")
+	case res.Existing:
+		fmt.Fprintf(w, "Already recorded as entry %s (seq %d); nothing written.\n", res.Entry.ID, res.Entry.Seq)
+	default:
+		fmt.Fprintf(w, "Recorded refill %s (seq %d).\n", res.Entry.ID, res.Entry.Seq)
+	}
+	fmt.Fprintf(w, "Patient %s, pump %s, %s, nurse %s", r.MRN, r.PumpSerial, r.PerformedAt, r.Nurse)
+	if r.Witness != "" {
+		fmt.Fprintf(w, ", witness %s", r.Witness)
+	}
+	fmt.Fprintln(w)
+	printWarnings(w, rec.Warnings)
+	printRecord(w, rec)
+}
+
+func printRecord(w io.Writer, rec *refill.Record) {
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "drug\tcode\tmcg/mL\tdispensed mcg\trinse mcg\topened mcg\twaste mcg\tunits\tJW units\tmodifiers\t")
+	for _, d := range rec.Drugs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t\n", d.Drug, d.Code, d.MCGPerML, d.DispensedMCG, d.RinseMCG, d.OpenedMCG, d.WasteMCG, d.Units, d.WasteUnits, mods(d.Modifiers))
+	}
+	tw.Flush()
+	if iv := rec.Interval; iv != nil {
+		flag := "within"
+		if iv.DiscrepancyFlagged {
+			flag = "FLAGGED, beyond"
+		}
+		fmt.Fprintf(w, "\nSince the fill of %s (%s days): expected residual %s mL, aspirated %s mL, discrepancy %s mL (%s the %s mL threshold).\n",
+			iv.From, iv.Days, iv.ExpectedResidualML, iv.ResidualML, iv.DiscrepancyML, flag, iv.ThresholdML)
+		for _, drug := range sortedDrugs(iv.InfusedMCG) {
+			fmt.Fprintf(w, "Infused %s: %s mcg (expected %s mcg).\n", drug, iv.InfusedMCG[drug], iv.ExpectedInfusedMCG[drug])
+		}
+	} else {
+		fmt.Fprintf(w, "\nFirst recorded fill of this pump: no interval to reconcile.\n")
+	}
+	if rec.NextRefillDue != nil {
+		fmt.Fprintf(w, "Next refill due: %s (%s).\n", *rec.NextRefillDue, rec.NextRefillReason)
+	}
+	fmt.Fprintf(w, "\nClaim lines:\n")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, l := range rec.Lines {
+		code := l.Code
+		if len(l.Modifiers) > 0 {
+			code += "-" + strings.Join(l.Modifiers, "-")
+		}
+		ndc := ""
+		if l.NDC != "" {
+			ndc = fmt.Sprintf("NDC %s  %s %s", l.NDC, l.NDCQty, l.NDCUnit)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%d units\t%s\t%s\n", l.DateOfService, code, l.Units, ndc, l.Description)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nHow each figure was computed:\n")
+	for _, s := range rec.Work {
+		fmt.Fprintf(w, "  %s\n", s)
+	}
+}
+
+func mods(m []string) string {
+	if len(m) == 0 {
+		return "-"
+	}
+	return strings.Join(m, ",")
+}
+
+func sortedDrugs(m map[string]decimal.Decimal) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func printHistory(w io.Writer, mrn string, items []ledger.Item) {
+	fmt.Fprintf(w, "History of patient %s: %d entries, in the order recorded.\n", mrn, len(items))
+	for _, it := range items {
+		e := it.Entry
+		status := ""
+		if it.VoidedBy != "" {
+			status = fmt.Sprintf("  [VOIDED by %s on %s by %s: %s]", it.VoidedBy, it.VoidedAt.Format("2006-01-02 15:04Z"), it.VoidedByUser, it.VoidReason)
+		}
+		late := ""
+		if e.Late {
+			late = " (late entry)"
+		}
+		fmt.Fprintf(w, "\n#%d %s %s  performed %s, recorded %s by %s%s%s\n", e.Seq, e.Kind, e.ID, e.Performed(), e.RecordedAt.Format("2006-01-02 15:04:05Z"), e.RecordedBy, late, status)
+		switch e.Kind {
+		case ledger.KindPatient:
+			p, _ := e.Patient()
+			fmt.Fprintf(w, "   registered %s: %s\n", p.MRN, p.Name)
+		case ledger.KindImplant:
+			p, _ := e.Implant()
+			fmt.Fprintf(w, "   pump %s, model %s, implanted %s\n", p.Serial, p.Model, p.Date)
+		case ledger.KindExplant:
+			p, _ := e.Explant()
+			fmt.Fprintf(w, "   pump %s explanted %s: %s\n", p.Serial, p.Date, p.Reason)
+		case ledger.KindReprogram:
+			p, _ := e.Reprogram()
+			fmt.Fprintf(w, "   pump %s: %s %s mcg/day by %s (%s)\n", p.PumpSerial, p.Dose.Drug, p.Dose.MCGPerDay, p.Clinician, p.Procedure)
+		case ledger.KindCorrection:
+			c := it.Correction
+			fmt.Fprintf(w, "   voids %s: %s", c.Voids, c.Reason)
+			if c.Replacement != "" {
+				fmt.Fprintf(w, "; replaced by %s", c.Replacement)
+			}
+			fmt.Fprintln(w)
+		case ledger.KindRefill:
+			r, _ := e.Refill()
+			fmt.Fprintf(w, "   pump %s: aspirated %s mL, filled %s mL of %s, dose %s %s mcg/day (%s)\n", r.PumpSerial, r.ResidualML, r.FillML, solution(r), r.Dose.Drug, r.Dose.MCGPerDay, r.Procedure)
+			if rec := it.Record; rec != nil {
+				for _, d := range rec.Drugs {
+					fmt.Fprintf(w, "   %s: %d units, %d JW units %s\n", d.Drug, d.Units, d.WasteUnits, mods(d.Modifiers))
+				}
+				if iv := rec.Interval; iv != nil {
+					flag := ""
+					if iv.DiscrepancyFlagged {
+						flag = "  DISCREPANCY FLAGGED"
+					}
+					fmt.Fprintf(w, "   interval %s days: expected residual %s mL, discrepancy %s mL%s\n", iv.Days, iv.ExpectedResidualML, iv.DiscrepancyML, flag)
+				}
+				if rec.NextRefillDue != nil {
+					fmt.Fprintf(w, "   next refill due %s\n", *rec.NextRefillDue)
+				}
+			}
+		}
+		for _, s := range e.Warnings {
+			fmt.Fprintf(w, "   ! warning shown when recorded: %s\n", s)
+		}
+	}
+}
+
+func solution(r pumpledger.Refill) string {
+	var parts []string
+	for _, s := range r.Solution {
+		parts = append(parts, fmt.Sprintf("%s %s mcg/mL", s.Drug, s.MCGPerML))
+	}
+	return strings.Join(parts, " + ")
+}
+
+func printPlan(w io.Writer, drug vial.Drug, conc, fill, rinse decimal.Decimal, p vial.Plan) {
+	fmt.Fprintf(w, "Least-waste containers for %s mL of %s at %s mcg/mL", fill, drug.Name, conc)
+	if rinse.IsPositive() {
+		fmt.Fprintf(w, " after a %s mL rinse", rinse)
+	}
+	fmt.Fprintln(w, ":")
+	for _, it := range p.Items {
+		verify := ""
+		if it.Product.Verify {
+			verify = "  (presentation inferred: check the carton)"
+		}
+		fmt.Fprintf(w, "  %d × NDC %s  %s, %s mcg in %s mL%s\n", it.Count, it.Product.Printed, it.Product.Labeler, it.Product.MCG(), it.Product.ML, verify)
+	}
+	fmt.Fprintf(w, "Opened %s mcg; rinse %s mcg; into the reservoir %s mcg (%s mL of drug + %s mL diluent); waste %s mcg.\n",
+		p.OpenedMCG, p.RinseMCG, p.FillMCG, p.DrugML, p.DiluentML, p.WasteMCG)
+	fmt.Fprintf(w, "List the vials in this order in the refill: containers are drawn in the order listed.\n")
+}
