@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -82,32 +83,16 @@ type keys struct {
 // loadKeys reads the key file, creating it (0600) on first use. The file
 // holds the note private key on line 1 and the public verifier key on line 2.
 func (db *DB) loadKeys(create bool) (*keys, error) {
+	db.keysMu.Lock() // concurrent first appends must not both create the file
+	defer db.keysMu.Unlock()
 	if db.signer != nil {
 		return db.signer, nil
 	}
 	b, err := os.ReadFile(db.keyPath)
 	if errors.Is(err, os.ErrNotExist) && create {
-		skey, vkey, gerr := note.GenerateKey(rand.Reader, db.id)
-		if gerr != nil {
-			return nil, fmt.Errorf("generate checkpoint key: %w", gerr)
+		if b, err = db.createKey(); err != nil {
+			return nil, err
 		}
-		b = []byte(skey + "\n" + vkey + "\n")
-		f, ferr := os.OpenFile(db.keyPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if ferr != nil {
-			return nil, fmt.Errorf("create checkpoint key %s: %w", db.keyPath, ferr)
-		}
-		if _, werr := f.Write(b); werr != nil {
-			f.Close()
-			return nil, fmt.Errorf("write checkpoint key %s: %w", db.keyPath, werr)
-		}
-		if serr := f.Sync(); serr != nil {
-			f.Close()
-			return nil, fmt.Errorf("sync checkpoint key %s: %w", db.keyPath, serr)
-		}
-		if cerr := f.Close(); cerr != nil {
-			return nil, cerr
-		}
-		err = nil
 	}
 	if err != nil {
 		return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "No checkpoint key at %s (%v); keep the key file beside the ledger or pass its path.", db.keyPath, err)
@@ -126,6 +111,50 @@ func (db *DB) loadKeys(create bool) (*keys, error) {
 	}
 	db.signer = &keys{signer: s, verifier: v, vkey: lines[1]}
 	return db.signer, nil
+}
+
+// createKey writes a new key file whole or not at all: to a temporary file,
+// synced, then linked into place (link fails if another process got there
+// first, whose key then wins) and the directory synced, so a crash never
+// leaves an empty or half-written key beside the ledger.
+func (db *DB) createKey() ([]byte, error) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, db.id)
+	if err != nil {
+		return nil, fmt.Errorf("generate checkpoint key: %w", err)
+	}
+	b := []byte(skey + "\n" + vkey + "\n")
+	dir := filepath.Dir(db.keyPath)
+	f, err := os.CreateTemp(dir, filepath.Base(db.keyPath)+".tmp*")
+	if err != nil {
+		return nil, fmt.Errorf("create checkpoint key in %s: %w", dir, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("create checkpoint key %s: %w", tmp, err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write checkpoint key %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("sync checkpoint key %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Link(tmp, db.keyPath); errors.Is(err, os.ErrExist) {
+		return os.ReadFile(db.keyPath)
+	} else if err != nil {
+		return nil, fmt.Errorf("install checkpoint key %s: %w", db.keyPath, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return b, nil
 }
 
 // checkpointText is the C2SP tlog-checkpoint body: origin, size, base64 root.
@@ -275,112 +304,169 @@ func (db *DB) Prove(id string) (Inclusion, error) {
 
 // VerifyResult is what Verify found.
 type VerifyResult struct {
-	Entries     int64
-	Tree        Tree
-	Checkpoints int // signed checkpoints checked against the recomputed tree
-	// KeyMissing: the key file was not found, so signatures were not checked.
+	Entries int64
+	Tree    Tree
+	// Checkpoints is how many kept checkpoints matched the recomputed tree at
+	// their size; the one of the current size was also signature-checked.
+	Checkpoints int
+	// KeyMissing: the key file was not found, so the signature was not checked.
 	KeyMissing bool
 }
 
-// verifyChunk is how many entries one read transaction covers: short
-// transactions so a verify of a large ledger never holds back its growth.
+// verifyChunk is how many entries (or checkpoints) one read transaction
+// covers: short transactions, so a verify of a large ledger never holds back
+// its growth, and constant memory.
 const verifyChunk = 1024
 
 // Verify recomputes every leaf from its stored entry and every stored tree
-// hash from the leaves, in entry order, and checks every signed checkpoint
-// kept in the ledger against the recomputed root at its size. Memory is
-// constant: the stored hashes are the running state. It returns an error
-// naming the first entry that does not match.
+// hash from the leaves, in entry order; then checks every kept checkpoint's
+// root against the recomputed tree at its size, and the signature of the one
+// at the current size, which every append signs. That one signature anchors
+// the whole tree: the root it signs commits to every entry, so the older
+// checkpoints need their roots checked, not their signatures (an Ed25519
+// check per append would be nine tenths of the time). Memory is constant. It
+// returns an error naming the first entry that does not match.
 func (db *DB) Verify() (VerifyResult, error) {
 	var res VerifyResult
 	var n int64
-	checkpoints := map[int64][]byte{}
-	if err := db.bolt.View(func(tx *bolt.Tx) error {
-		n = size(tx)
-		return tx.Bucket(bucketCheckpoints).ForEach(func(k, v []byte) error {
-			checkpoints[int64(binary.BigEndian.Uint64(k))] = bytes.Clone(v)
-			return nil
-		})
-	}); err != nil {
+	if err := db.bolt.View(func(tx *bolt.Tx) error { n = size(tx); return nil }); err != nil {
 		return res, err
 	}
+	res.Entries, res.Tree.N = n, n
 	for start := int64(0); start < n; start += verifyChunk {
 		end := min(start+verifyChunk, n)
+		if err := db.bolt.View(func(tx *bolt.Tx) error { return verifyEntries(tx, start, end) }); err != nil {
+			return res, err
+		}
+	}
+	// Every stored hash now follows from the entries, and every root from the
+	// stored hashes.
+	latest := false
+	var next []byte // the first checkpoint key of the next chunk
+	for {
+		done := true
 		err := db.bolt.View(func(tx *bolt.Tx) error {
-			entries, hr := tx.Bucket(bucketEntries), hashReader{tx.Bucket(bucketHashes)}
-			for i := start; i < end; i++ {
-				data := entries.Get(u64(uint64(i)))
-				if data == nil {
-					return tampered(i, "is missing")
+			hr := hashReader{tx.Bucket(bucketHashes)}
+			var err error
+			if res.Tree.Hash, err = tlog.TreeHash(n, hr); err != nil {
+				return err
+			}
+			c := tx.Bucket(bucketCheckpoints).Cursor()
+			k, v := c.First()
+			if next != nil {
+				k, v = c.Seek(next)
+			}
+			for i := 0; k != nil; k, v = c.Next() {
+				if i == verifyChunk {
+					next, done = bytes.Clone(k), false
+					return nil
 				}
-				e, err := decodeEntry(data)
-				if err != nil {
-					return tampered(i, "cannot be read (%v)", err)
+				i++
+				size := int64(binary.BigEndian.Uint64(k))
+				if size > n {
+					return &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrTampered, Message: fmt.Sprintf(
+						"A checkpoint of %d entries is kept but the ledger has %d: entries were removed (%v).", size, n, ErrTampered)}
 				}
-				if e.Seq != i {
-					return tampered(i, "claims to be entry %d", e.Seq)
+				if err := db.checkKept(hr, size, v, size == n); err != nil {
+					return err
 				}
-				if !bytes.Equal(e.Encode(), data) {
-					return tampered(i, "is not in canonical form")
-				}
-				want, err := tlog.StoredHashes(i, data, hr)
-				if err != nil {
-					return tampered(i, "has a tree hash missing (%v)", err)
-				}
-				got, err := hr.ReadHashes(storedIndexes(i, len(want)))
-				if err != nil {
-					return tampered(i, "has a tree hash missing (%v)", err)
-				}
-				for j := range want {
-					if want[j] != got[j] {
-						return tampered(i, "does not match its tree hash")
-					}
-				}
+				latest = latest || size == n
+				res.Checkpoints++
 			}
 			return nil
 		})
 		if err != nil {
 			return res, err
 		}
+		if done {
+			break
+		}
 	}
-	// Every stored hash now follows from the entries; the roots follow from
-	// the stored hashes. Check the signed checkpoints against them.
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		hr := hashReader{tx.Bucket(bucketHashes)}
-		var err error
-		res.Tree.N = n
-		if res.Tree.Hash, err = tlog.TreeHash(n, hr); err != nil {
-			return err
-		}
-		if len(checkpoints) == 0 {
-			return nil
-		}
+	// Every append signs a checkpoint of the tree it leaves: without one of
+	// the current size, a rewrite could hide by removing them.
+	if !latest && n > 0 {
+		return res, &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrTampered, Message: fmt.Sprintf(
+			"No signed checkpoint of the ledger's %d entries is kept, yet every append signs one: checkpoints were removed (%v).", n, ErrTampered)}
+	}
+	if latest {
 		if _, kerr := db.loadKeys(false); kerr != nil {
 			res.KeyMissing = true
-			return nil
 		}
-		for size, msg := range checkpoints {
-			t, err := db.openCheckpoint(msg)
-			if err != nil {
-				return &pumpledger.Error{Code: pumpledger.EINVALID, Message: fmt.Sprintf("The checkpoint kept at %d entries does not verify: %s", size, pumpledger.ErrorMessage(err))}
-			}
-			if t.N != size || t.N > n {
-				return &pumpledger.Error{Code: pumpledger.EINVALID, Message: fmt.Sprintf("The checkpoint kept at %d entries is of %d entries, and the ledger has %d: %v.", size, t.N, n, ErrTampered)}
-			}
-			root, err := tlog.TreeHash(t.N, hr)
-			if err != nil {
-				return err
-			}
-			if root != t.Hash {
-				return &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrTampered, Message: fmt.Sprintf(
-					"The entries before %d do not match the signed checkpoint of that size: an entry and its hashes were rewritten (%v).", t.N, ErrTampered)}
-			}
-			res.Checkpoints++
+	}
+	return res, nil
+}
+
+// verifyEntries checks entries [start, end) against their stored hashes.
+func verifyEntries(tx *bolt.Tx, start, end int64) error {
+	entries, hr := tx.Bucket(bucketEntries), hashReader{tx.Bucket(bucketHashes)}
+	for i := start; i < end; i++ {
+		data := entries.Get(u64(uint64(i)))
+		if data == nil {
+			return tampered(i, "is missing")
 		}
-		return nil
-	})
-	res.Entries = n
-	return res, err
+		e, err := decodeEntry(data)
+		if err != nil {
+			return tampered(i, "cannot be read (%v)", err)
+		}
+		if e.Seq != i {
+			return tampered(i, "claims to be entry %d", e.Seq)
+		}
+		if !bytes.Equal(e.Encode(), data) {
+			return tampered(i, "is not in canonical form")
+		}
+		want, err := tlog.StoredHashes(i, data, hr)
+		if err != nil {
+			return tampered(i, "has a tree hash missing (%v)", err)
+		}
+		got, err := hr.ReadHashes(storedIndexes(i, len(want)))
+		if err != nil {
+			return tampered(i, "has a tree hash missing (%v)", err)
+		}
+		for j := range want {
+			if want[j] != got[j] {
+				return tampered(i, "does not match its tree hash")
+			}
+		}
+	}
+	return nil
+}
+
+// checkKept checks one kept checkpoint note: its text names this ledger and
+// the size it is kept under, and its root is the tree's at that size. With
+// signed, its signature is checked too (when the key file is at hand).
+func (db *DB) checkKept(hr hashReader, size int64, msg []byte, signed bool) error {
+	bad := func(format string, args ...any) error {
+		return &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrTampered, Message: fmt.Sprintf(
+			"The checkpoint kept at %d entries %s (%v).", size, fmt.Sprintf(format, args...), ErrTampered)}
+	}
+	var t Tree
+	if _, kerr := db.loadKeys(false); signed && kerr == nil {
+		var err error
+		if t, err = db.openCheckpoint(msg); err != nil {
+			return bad("does not verify: %s", strings.TrimSuffix(pumpledger.ErrorMessage(err), "."))
+		}
+	} else {
+		i := bytes.Index(msg, []byte("\n\n"))
+		if i < 0 {
+			return bad("is not a signed note")
+		}
+		origin, tree, err := parseCheckpointText(string(msg[:i+1]))
+		if err != nil || origin != db.id {
+			return bad("is malformed or of another ledger")
+		}
+		t = tree
+	}
+	if t.N != size {
+		return bad("is of %d entries", t.N)
+	}
+	root, err := tlog.TreeHash(t.N, hr)
+	if err != nil {
+		return err
+	}
+	if root != t.Hash {
+		return bad("does not match the entries before it: an entry and its hashes were rewritten")
+	}
+	return nil
 }
 
 func storedIndexes(n int64, count int) []int64 {
