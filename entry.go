@@ -164,6 +164,9 @@ func (o *object) volume(f string, required, zeroOK bool) (decimal.Decimal, error
 		return d, err
 	}
 	if d.IsNegative() || (!zeroOK && d.IsZero()) {
+		if zeroOK {
+			return d, Invalid(o.name(f), "%s must be zero or more mL, not %s.", o.name(f), d)
+		}
 		return d, Invalid(o.name(f), "%s must be more than zero mL, not %s.", o.name(f), d)
 	}
 	return d, nil

@@ -2,8 +2,8 @@ package pumpledger
 
 import (
 	"bytes"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -43,7 +43,7 @@ func decodeObject(path string, data []byte) (*object, error) {
 	dec.UseNumber()
 	var raw map[string]json.RawMessage
 	if err := dec.Decode(&raw); err != nil || raw == nil {
-		where := "the input"
+		where := "The input"
 		if path != "" {
 			where = path
 		}

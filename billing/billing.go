@@ -37,7 +37,11 @@ type Line struct {
 // AdministeredUnits rounds the administered amount up to whole billing units
 // (Medicare Claims Processing Manual ch. 17 §10: any part of a unit bills as one).
 func AdministeredUnits(mcg, unitMCG decimal.Decimal) int64 {
-	return mcg.Div(unitMCG).Ceil().IntPart()
+	q, r := mcg.QuoRem(unitMCG, 0) // exact: Div rounds at 16 places
+	if r.IsPositive() {
+		return q.IntPart() + 1
+	}
+	return q.IntPart()
 }
 
 // DiscardedUnits rounds the discarded amount down to whole billing units. When
@@ -50,7 +54,11 @@ func AdministeredUnits(mcg, unitMCG decimal.Decimal) int64 {
 // With whole-unit containers, AdministeredUnits + DiscardedUnits = the units
 // opened, because a part-unit given and its complement discarded add to one.
 func DiscardedUnits(mcg, unitMCG decimal.Decimal) int64 {
-	return mcg.Div(unitMCG).Floor().IntPart()
+	q, r := mcg.QuoRem(unitMCG, 0) // exact: Div rounds at 16 places
+	if r.IsNegative() {
+		return q.IntPart() - 1
+	}
+	return q.IntPart()
 }
 
 // Part is the share of one NDC in an amount: drawn from it, or discarded from it.

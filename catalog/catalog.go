@@ -177,6 +177,27 @@ type item struct {
 	raw    json.RawMessage
 }
 
+// at is the offset of the key of field ("unit_mcg", or the last part of
+// "drug x: label.max_mcg_per_day") inside the item, so that an error names
+// the line the field is on, not only the line its entry starts on. It is the
+// item's start when the key is not there (a missing field).
+func (it item) at(field string) int64 {
+	if i := strings.LastIndexAny(field, ". "); i >= 0 {
+		field = field[i+1:]
+	}
+	key := []byte(`"` + field + `"`)
+	for i := 0; ; {
+		j := bytes.Index(it.raw[i:], key)
+		if j < 0 || field == "" {
+			return it.offset
+		}
+		i += j + len(key)
+		if rest := bytes.TrimLeft(it.raw[i:], " \t\r\n"); len(rest) > 0 && rest[0] == ':' {
+			return it.offset + int64(i-len(key))
+		}
+	}
+}
+
 // Load reads and checks a catalog. name is used in error messages (a file
 // path). Every error names the line and the field, and says what to fix.
 func Load(r io.Reader, name string) (*Catalog, error) {
@@ -221,6 +242,15 @@ func Load(r io.Reader, name string) (*Catalog, error) {
 // sections walks the top-level object and returns each array's elements with
 // their offsets.
 func (l *loader) sections() (map[string][]item, error) {
+	// Check the syntax of the whole file first: the streaming decoder below
+	// reports a syntax error inside an element at an offset counted from the
+	// element, not from the file, and does not look past the closing }.
+	if err := json.Unmarshal(l.data, new(json.RawMessage)); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) && se.Offset < int64(len(l.data)) {
+			return nil, l.errorf(se.Offset, "not valid JSON (%v); fix the syntax", se)
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(l.data))
 	dec.UseNumber()
 	syntax := func(err error) error {
@@ -310,7 +340,15 @@ func (l *loader) strict(it item, section string, v any) error {
 	if err := dec.Decode(v); err != nil {
 		msg := err.Error()
 		msg = strings.TrimPrefix(msg, "json: ")
-		return l.errorf(it.offset, "%s entry: %s", section, msg)
+		at := it.offset
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			at = it.at(te.Field)
+		} else if _, name, ok := strings.Cut(msg, `unknown field "`); ok {
+			name, _, _ = strings.Cut(name, `"`)
+			at = it.at(name)
+		}
+		return l.errorf(at, "%s entry: %s", section, msg)
 	}
 	return nil
 }
@@ -326,10 +364,10 @@ func (l *loader) quantity(it item, field string, raw json.RawMessage, required b
 	s := strings.Trim(string(raw), `"`)
 	d, err := pumpledger.ParseQuantity(s)
 	if err != nil {
-		return decimal.Zero, l.errorf(it.offset, "%s %v", field, err)
+		return decimal.Zero, l.errorf(it.at(field), "%s %v", field, err)
 	}
 	if !d.IsPositive() {
-		return decimal.Zero, l.errorf(it.offset, "%s must be more than zero, not %s", field, d)
+		return decimal.Zero, l.errorf(it.at(field), "%s must be more than zero, not %s", field, d)
 	}
 	return d, nil
 }
@@ -342,10 +380,10 @@ func (l *loader) drug(c *Catalog, it item) error {
 		return err
 	}
 	if f.Name == "" || f.Name != strings.ToLower(strings.TrimSpace(f.Name)) {
-		return l.errorf(it.offset, "drugs: name %q must be given, in lower case", f.Name)
+		return l.errorf(it.at("name"), "drugs: name %q must be given, in lower case", f.Name)
 	}
 	if !hcpcsRE.MatchString(f.Code) {
-		return l.errorf(it.offset, "drug %s: code %q is not a HCPCS code like \"J2278\"", f.Name, f.Code)
+		return l.errorf(it.at("code"), "drug %s: code %q is not a HCPCS code like \"J2278\"", f.Name, f.Code)
 	}
 	unit, err := l.quantity(it, "drug "+f.Name+": unit_mcg", f.UnitMCG, true)
 	if err != nil {
@@ -367,7 +405,7 @@ func (l *loader) drug(c *Catalog, it item) error {
 		for name, v := range map[string]int{"max_increases_per_week": lb.MaxIncreasesPerWeek, "min_hours_between_increases": lb.MinHoursBetweenUps,
 			"naive_refill_days": lb.NaiveRefillDays, "diluted_refill_days": lb.DilutedRefillDays, "undiluted_refill_days": lb.UndilutedRefillDays} {
 			if v < 0 || v > 3650 {
-				return l.errorf(it.offset, "%s%s must be between 0 and 3650, not %d", p, name, v)
+				return l.errorf(it.at(name), "%s%s must be between 0 and 3650, not %d", p, name, v)
 			}
 		}
 		d.Label.MaxIncreasesPerWeek, d.Label.MinHoursBetweenUps = lb.MaxIncreasesPerWeek, lb.MinHoursBetweenUps
@@ -378,7 +416,7 @@ func (l *loader) drug(c *Catalog, it item) error {
 	for _, k := range append([]string{f.Name, f.Code}, f.Aliases...) {
 		key := strings.ToUpper(strings.TrimSpace(k))
 		if key == "" {
-			return l.errorf(it.offset, "drug %s: an alias is empty; remove it", f.Name)
+			return l.errorf(it.at("aliases"), "drug %s: an alias is empty; remove it", f.Name)
 		}
 		if j, dup := c.drugByKey[key]; dup && j != i {
 			return l.errorf(it.offset, "drug %s: %q already names drug %s; each name, code and alias must name one drug", f.Name, k, c.Drugs[j].Name)
@@ -405,14 +443,14 @@ func (l *loader) product(c *Catalog, it item) error {
 	}
 	n, err := vial.ParseNDC(f.NDC)
 	if err != nil {
-		return l.errorf(it.offset, "products: ndc %v", err)
+		return l.errorf(it.at("ndc"), "products: ndc %v", err)
 	}
 	if !strings.Contains(f.NDC, "-") || len(strings.ReplaceAll(f.NDC, "-", "")) != 10 {
-		return l.errorf(it.offset, "product %s: ndc must be written as printed on the label, 10 digits with hyphens (70720-720-10)", f.NDC)
+		return l.errorf(it.at("ndc"), "product %s: ndc must be written as printed on the label, 10 digits with hyphens (70720-720-10)", f.NDC)
 	}
 	d, ok := c.Drug(f.Drug)
 	if !ok || d.Name != f.Drug {
-		return l.errorf(it.offset, "product %s: drug %q is not a drug name of this catalog; add it under \"drugs\" first", f.NDC, f.Drug)
+		return l.errorf(it.at("drug"), "product %s: drug %q is not a drug name of this catalog; add it under \"drugs\" first", f.NDC, f.Drug)
 	}
 	conc, err := l.quantity(it, "product "+f.NDC+": mcg_per_ml", f.MCGPerML, true)
 	if err != nil {
@@ -426,7 +464,7 @@ func (l *loader) product(c *Catalog, it item) error {
 		return l.errorf(it.offset, "product %s: single_dose is missing; say true (single-dose vial, JW/JZ apply) or false (multi-dose)", f.NDC)
 	}
 	if _, dup := c.productBy[n]; dup {
-		return l.errorf(it.offset, "product %s: NDC %s is listed twice; keep one", f.NDC, n)
+		return l.errorf(it.at("ndc"), "product %s: NDC %s is listed twice; keep one", f.NDC, n)
 	}
 	c.productBy[n] = len(c.Products)
 	c.Products = append(c.Products, vial.Product{NDC: n, Printed: f.NDC, Drug: f.Drug, MCGPerML: conc, ML: ml,
@@ -443,7 +481,7 @@ func (l *loader) pump(c *Catalog, it item) error {
 		return l.errorf(it.offset, "pumps: id is missing; add one such as \"synchromed-ii-20\"")
 	}
 	if _, dup := c.Pump(f.ID); dup {
-		return l.errorf(it.offset, "pump %s is listed twice; keep one", f.ID)
+		return l.errorf(it.at("id"), "pump %s is listed twice; keep one", f.ID)
 	}
 	res, err := l.quantity(it, "pump "+f.ID+": reservoir_ml", f.ReservoirML, true)
 	if err != nil {
@@ -458,7 +496,7 @@ func (l *loader) pump(c *Catalog, it item) error {
 		return err
 	}
 	if alarm.GreaterThanOrEqual(res) {
-		return l.errorf(it.offset, "pump %s: alarm_ml %s must be less than reservoir_ml %s", f.ID, alarm, res)
+		return l.errorf(it.at("alarm_ml"), "pump %s: alarm_ml %s must be less than reservoir_ml %s", f.ID, alarm, res)
 	}
 	c.Pumps = append(c.Pumps, pump.Model{ID: f.ID, Device: f.Device, ReservoirML: res, AlarmML: alarm, DiscrepancyML: disc, Source: f.Source})
 	return nil
@@ -470,10 +508,10 @@ func (l *loader) service(c *Catalog, it item) error {
 		return err
 	}
 	if !hcpcsRE.MatchString(f.Code) {
-		return l.errorf(it.offset, "services: code %q is not a CPT code like \"95990\"", f.Code)
+		return l.errorf(it.at("code"), "services: code %q is not a CPT code like \"95990\"", f.Code)
 	}
 	if _, dup := c.Service(f.Code); dup {
-		return l.errorf(it.offset, "service %s is listed twice; keep one", f.Code)
+		return l.errorf(it.at("code"), "service %s is listed twice; keep one", f.Code)
 	}
 	if !f.Refill && !f.Reprogram {
 		return l.errorf(it.offset, "service %s: say what it covers, \"refill\": true, \"reprogram\": true, or both", f.Code)

@@ -189,7 +189,11 @@ func (d *deriver) check(now time.Time) error {
 		if v.Expires != "" {
 			exp, _ := pumpledger.ParseDate(v.Expires)
 			if in.PerformedAt.Date() > exp.Format(time.DateOnly) {
-				d.warn("EXPIRED: vials[%d] (NDC %s, lot %s) expired on %s, before this refill on %s.", i, n, v.Lot, v.Expires, in.PerformedAt.Date())
+				lot := "lot " + v.Lot
+				if v.Lot == "" {
+					lot = "no lot recorded"
+				}
+				d.warn("EXPIRED: vials[%d] (NDC %s, %s) expired on %s, before this refill on %s.", i, n, lot, v.Expires, in.PerformedAt.Date())
 			}
 		}
 		if v.Lot == "" {

@@ -19,7 +19,7 @@ func CheckReprogram(cat *catalog.Catalog, in pumpledger.Reprogram, h History, no
 		return nil, pumpledger.Invalid("performed_at", "performed_at %s is in the future; record a reprogramming after it is done.", in.PerformedAt)
 	}
 	if h.Last == nil {
-		return nil, pumpledger.Invalid("pump_serial", "pump %s has no fill recorded; record its refill first, then the dose change.", in.PumpSerial)
+		return nil, pumpledger.Invalid("pump_serial", "pump_serial %s: the pump has no fill recorded; record its refill first, then the dose change.", in.PumpSerial)
 	}
 	if !in.PerformedAt.UTC.After(h.Last.At) {
 		return nil, pumpledger.Invalid("performed_at", "performed_at %s is not after the pump's last fill at %s; a change before it belongs to the earlier interval: correct that entry instead.",

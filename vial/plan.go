@@ -2,6 +2,7 @@ package vial
 
 import (
 	"errors"
+	"slices"
 	"sort"
 
 	"github.com/shopspring/decimal"
@@ -34,8 +35,9 @@ var ErrNoPlan = errors.New("no combination of the catalog's containers gives thi
 const maxCombinations = 1_000_000
 
 // PlanVials finds the combination of products (all of one drug) giving fillML
-// of mcgPerML after a rinse of rinseML, with the least waste; among equals the
-// fewest containers; among those, the one listing earlier catalog products.
+// of mcgPerML after a rinse of rinseML, with the least drug discarded (waste
+// plus rinse, what JW reports); among equals the fewest containers; among
+// those, the one listing earlier catalog products.
 //
 // Containers are drawn weakest first (so a rinse uses the undiluted 25 mcg/mL
 // strength the label asks for), then in catalog order. A combination whose
@@ -47,6 +49,18 @@ func PlanVials(products []Product, mcgPerML, fillML, rinseML decimal.Decimal) (P
 	order := make([]Product, len(products))
 	copy(order, products)
 	sort.SliceStable(order, func(i, j int) bool { return order[i].MCGPerML.LessThan(order[j].MCGPerML) })
+	// Products of one presentation (two labelers' 100 mcg/1 mL vials) are
+	// interchangeable: keep the first, which wins every tie among them anyway,
+	// so that they do not multiply the search past maxCombinations.
+	uniq := order[:0]
+	for _, p := range order {
+		if !slices.ContainsFunc(uniq, func(q Product) bool {
+			return q.MCGPerML.Equal(p.MCGPerML) && q.ML.Equal(p.ML) && q.SingleDose == p.SingleDose
+		}) {
+			uniq = append(uniq, p)
+		}
+	}
+	order = uniq
 
 	fillMCG := mcgPerML.Mul(fillML)
 	strongest := decimal.Zero
@@ -100,7 +114,9 @@ func PlanVials(products []Product, mcgPerML, fillML, rinseML decimal.Decimal) (P
 			return
 		}
 		if best != nil {
-			if c := d.WasteMCG.Cmp(best.WasteMCG); c > 0 || (c == 0 && len(cs) >= best.Containers) {
+			// Discarded = left in the containers + drawn for the rinse: both are
+			// thrown away (JW), and a rinse drawn from stronger vials throws more.
+			if c := d.WasteMCG.Add(d.RinseMCG).Cmp(best.WasteMCG.Add(best.RinseMCG)); c > 0 || (c == 0 && len(cs) >= best.Containers) {
 				return
 			}
 		}
