@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -344,6 +345,7 @@ func (l *loader) strict(it item, section string, v any) error {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			at = it.at(te.Field)
+			msg = fmt.Sprintf("%s must be %s, not a JSON %s", te.Field, kindWords(te.Type.Kind()), te.Value)
 		} else if _, name, ok := strings.Cut(msg, `unknown field "`); ok {
 			name, _, _ = strings.Cut(name, `"`)
 			at = it.at(name)
@@ -351,6 +353,20 @@ func (l *loader) strict(it item, section string, v any) error {
 		return l.errorf(at, "%s entry: %s", section, msg)
 	}
 	return nil
+}
+
+func kindWords(k reflect.Kind) string {
+	switch k {
+	case reflect.Int, reflect.Int64:
+		return "a whole number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice:
+		return "a list [...]"
+	case reflect.String:
+		return "a string"
+	}
+	return "an object {...}"
 }
 
 // quantity parses a decimal field; required fields must be present and > 0.

@@ -324,6 +324,7 @@ func (d *deriver) reconcile() error {
 		d.work("%s waste_units (JW) = ⌊(%s waste + %s single-dose rinse) ÷ %s⌋ = %d%s", drug.Name, dr.WasteMCG, dr.SingleDoseRinseMCG(), drug.UnitMCG, x.WasteUnits, jwNote(dr, x))
 		d.rec.Drugs = append(d.rec.Drugs, x)
 		d.rinseWarnings(k, x)
+		d.vialChoice(k, jw)
 	}
 	if d.h.Last == nil {
 		if in.ResidualML.IsPositive() {
@@ -381,6 +382,43 @@ func jwNote(dr vial.Draw, x Drug) string {
 		return "; no whole unit discarded: JZ on the administered line"
 	}
 	return ""
+}
+
+// vialChoice warns when the catalog offers a combination of containers that
+// would have discarded less than the ones opened: payers deny JW lines when a
+// better vial size existed (Noridian; CGS: "the smallest vial available ...
+// to minimize wastage"). discarded is what JW reports for the drug.
+func (d *deriver) vialChoice(k int, discarded decimal.Decimal) {
+	for _, c := range d.cont[k] {
+		if !c.Product.SingleDose {
+			return // leftover in multi-dose containers is kept, not discarded
+		}
+	}
+	rinse := decimal.Zero
+	if k == d.rinseDrug() {
+		rinse = d.in.RinseML
+	}
+	drug := d.drugs[k]
+	var single []vial.Product // the rule compares single-dose sizes
+	for _, p := range d.cat.ProductsOf(drug.Name) {
+		if p.SingleDose {
+			single = append(single, p)
+		}
+	}
+	p, err := vial.PlanVials(single, d.conc[k], d.in.FillML, rinse)
+	if err != nil {
+		return
+	}
+	best := p.WasteMCG.Add(p.RinseMCG)
+	if !best.LessThan(discarded) {
+		return
+	}
+	var items []string
+	for _, it := range p.Items {
+		items = append(items, fmt.Sprintf("%d × %s", it.Count, it.Product.NDC))
+	}
+	d.warn("The %s containers opened discard %s mcg; %s would discard %s mcg. Payers may deny the JW line when a better vial combination existed (see `pumpledger plan`).",
+		drug.Name, discarded, strings.Join(items, " + "), best)
 }
 
 // diluted: the fill is weaker than a container it was drawn from.
