@@ -69,19 +69,9 @@ func (db *DB) RefillRecord(id string) (refill.Record, error) {
 		if err != nil {
 			return err
 		}
-		r, err := e.Refill()
-		if err != nil {
+		var ok bool
+		if rec, ok, err = newRecords(db, tx).of(e); err != nil || ok {
 			return err
-		}
-		links, err := db.pumpChain(tx, r.PumpSerial)
-		if err != nil {
-			return err
-		}
-		for _, l := range links {
-			if l.Entry.ID == id {
-				rec = l.Record
-				return nil
-			}
 		}
 		return pumpledger.Errorf(pumpledger.ENOTFOUND, "Refill %s is voided; see its correction in `pumpledger history`.", id)
 	})
@@ -94,6 +84,39 @@ func (db *DB) pumpChain(tx *bolt.Tx, serial string) ([]Link, error) {
 		return nil, err
 	}
 	return db.chain(st)
+}
+
+// records derives refill records on demand, each pump's chain once: a
+// refill's record depends on the pump's whole history, corrections applied.
+type records struct {
+	db    *DB
+	tx    *bolt.Tx
+	byID  map[string]refill.Record
+	pumps map[string]bool
+}
+
+func newRecords(db *DB, tx *bolt.Tx) *records {
+	return &records{db: db, tx: tx, byID: map[string]refill.Record{}, pumps: map[string]bool{}}
+}
+
+// of returns the record of a refill entry; ok is false if it is voided.
+func (r *records) of(e Entry) (rec refill.Record, ok bool, err error) {
+	in, err := e.Refill()
+	if err != nil {
+		return rec, false, err
+	}
+	if !r.pumps[in.PumpSerial] {
+		links, err := r.db.pumpChain(r.tx, in.PumpSerial)
+		if err != nil {
+			return rec, false, err
+		}
+		for _, l := range links {
+			r.byID[l.Entry.ID] = l.Record
+		}
+		r.pumps[in.PumpSerial] = true
+	}
+	rec, ok = r.byID[e.ID]
+	return rec, ok, nil
 }
 
 // Item is one entry of a patient's history.
@@ -120,8 +143,7 @@ func (db *DB) History(mrn string) ([]Item, error) {
 		if len(seqs) == 0 {
 			return unknownPatient(mrn)
 		}
-		records := map[string]refill.Record{}
-		chained := map[string]bool{}
+		records := newRecords(db, tx)
 		for _, seq := range seqs {
 			e, err := getEntry(tx, seq)
 			if err != nil {
@@ -150,21 +172,11 @@ func (db *DB) History(mrn string) ([]Item, error) {
 				if it.VoidedBy != "" {
 					break
 				}
-				r, err := e.Refill()
+				rec, ok, err := records.of(e)
 				if err != nil {
 					return err
 				}
-				if !chained[r.PumpSerial] {
-					links, err := db.pumpChain(tx, r.PumpSerial)
-					if err != nil {
-						return err
-					}
-					for _, l := range links {
-						records[l.Entry.ID] = l.Record
-					}
-					chained[r.PumpSerial] = true
-				}
-				if rec, ok := records[e.ID]; ok {
+				if ok {
 					it.Record = &rec
 				}
 			}
@@ -213,26 +225,15 @@ func (db *DB) Bill(from, to string) ([]billing.Line, error) {
 			}
 			hits = append(hits, hit{seq, e})
 		}
-		records := map[string]refill.Record{}
-		chained := map[string]bool{}
+		records := newRecords(db, tx)
 		for _, h := range hits {
 			switch h.entry.Kind {
 			case KindRefill:
-				r, err := h.entry.Refill()
+				rec, _, err := records.of(h.entry)
 				if err != nil {
 					return err
 				}
-				if !chained[r.PumpSerial] {
-					links, err := db.pumpChain(tx, r.PumpSerial)
-					if err != nil {
-						return err
-					}
-					for _, l := range links {
-						records[l.Entry.ID] = l.Record
-					}
-					chained[r.PumpSerial] = true
-				}
-				lines = append(lines, records[h.entry.ID].Lines...)
+				lines = append(lines, rec.Lines...)
 			case KindReprogram:
 				r, err := h.entry.Reprogram()
 				if err != nil {
