@@ -69,6 +69,9 @@ func (db *DB) RefillRecord(id string) (refill.Record, error) {
 		if err != nil {
 			return err
 		}
+		if e.Kind != KindRefill {
+			return pumpledger.Errorf(pumpledger.EINVALID, "Entry %s is a %s, not a refill.", id, e.Kind)
+		}
 		var ok bool
 		if rec, ok, err = newRecords(db, tx).of(e); err != nil || ok {
 			return err
