@@ -208,7 +208,7 @@ func TestParseRefillRefused(t *testing.T) {
 		{"dose amount missing", edit("dose.mcg_per_day", ""), "dose.mcg_per_day", "dose.mcg_per_day is missing"},
 		{"dose drug missing", edit("dose.drug", ""), "dose.drug", "dose.drug is missing"},
 		{"dose unknown field", edit("dose.mcg_per_hour", `0.1`), "dose.mcg_per_hour", `Unknown field "dose.mcg_per_hour"`},
-		{"dose not an object", edit("dose", `"2.4"`), "dose", "dose is not valid JSON"},
+		{"dose not an object", edit("dose", `"2.4"`), "dose", "dose must be a JSON object"},
 		{"misspelt field", edit("residual", `"3.1"`), "residual", `Unknown field "residual"`},
 		{"not JSON", `{"mrn": "MRN-1001",`, "", "The input is not valid JSON"},
 		{"null", `null`, "", "must be a JSON object"},

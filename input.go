@@ -47,7 +47,8 @@ func decodeObject(path string, data []byte) (*object, error) {
 		if path != "" {
 			where = path
 		}
-		if err == nil || strings.HasPrefix(strings.TrimSpace(string(data)), "null") {
+		var te *json.UnmarshalTypeError
+		if err == nil || errors.As(err, &te) {
 			return nil, Invalid(path, "%s must be a JSON object; write it as {\"field\": value, ...}.", where)
 		}
 		return nil, Invalid(path, "%s is not valid JSON (%s); fix the syntax and send it again.", where, jsonReason(err))
