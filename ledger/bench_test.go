@@ -53,7 +53,8 @@ func BenchmarkAppendNoSync(b *testing.B) { benchAppend(b, ledger.Options{NoSync:
 
 // BenchmarkAppendBatchParallel: concurrent appends coalesced into shared
 // commits (Options.Batch). writers=GOMAXPROCS is b.RunParallel's default;
-// more writers fill each batch before bbolt's 10 ms batch delay runs out.
+// more writers fill each batch before its delay (Options.BatchDelay, 1 ms)
+// runs out.
 func BenchmarkAppendBatchParallel(b *testing.B) {
 	for _, par := range []int{1, 16} {
 		b.Run(fmt.Sprintf("writers=%dxGOMAXPROCS", par), func(b *testing.B) {
