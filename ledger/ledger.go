@@ -14,15 +14,14 @@
 //	hashes       tlog stored-hash index (8-byte BE) → 32-byte hash
 //	checkpoints  tree size (8-byte BE) → signed note
 //	ids          entry UUID → seq                  (idempotency)
-//	patients     MRN → seq of its registration     (derived index)
-//	pumps        serial → seq of its implant       (derived index)
 //	by_patient   MRN 0x00 seq → ""                 (derived index)
 //	by_pump      serial 0x00 seq → ""              (derived index)
 //	by_date      date of service 0x00 seq → ""     (derived index)
 //	voided       voided seq → seq of the correction (derived index)
 //
-// Only entries, hashes and checkpoints are evidence; every other bucket can
-// be rebuilt from the entries and is written in the same transaction.
+// Only entries, hashes and checkpoints are evidence; every other bucket is
+// derived from the entries (index.go), written in the same transaction, and
+// recomputed by Verify.
 package ledger
 
 import (
@@ -52,15 +51,13 @@ var (
 	bucketHashes      = []byte("hashes")
 	bucketCheckpoints = []byte("checkpoints")
 	bucketIDs         = []byte("ids")
-	bucketPatients    = []byte("patients")
-	bucketPumps       = []byte("pumps")
 	bucketByPatient   = []byte("by_patient")
 	bucketByPump      = []byte("by_pump")
 	bucketByDate      = []byte("by_date")
 	bucketVoided      = []byte("voided")
 
 	allBuckets = [][]byte{bucketMeta, bucketEntries, bucketHashes, bucketCheckpoints, bucketIDs,
-		bucketPatients, bucketPumps, bucketByPatient, bucketByPump, bucketByDate, bucketVoided}
+		bucketByPatient, bucketByPump, bucketByDate, bucketVoided}
 
 	keySchema   = []byte("schema")
 	keyLedgerID = []byte("ledger_id")

@@ -32,17 +32,11 @@ type Result struct {
 	Replacement *Entry
 }
 
-// pending is an entry being appended, with the index keys it is filed under.
-type pending struct {
-	entry    Entry
-	patients []string // by_patient
-	pumps    []string // by_pump
-	date     string   // by_date: date of service, or ""
-}
-
-// writeTx checks id reuse, then appends every pending entry. fn builds the
-// pending entries inside the transaction, after the id check.
-func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) ([]*pending, *Result, error)) (Result, error) {
+// write checks id reuse, then appends the entries fn builds inside the
+// transaction (after the id check), files them in the indexes, runs check on
+// the result (still inside the transaction: a failure rolls everything back)
+// and signs a checkpoint of the new tree.
+func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) ([]Entry, *Result, error), check func(tx *bolt.Tx) error) (Result, error) {
 	k, err := db.loadKeys(true)
 	if err != nil {
 		return Result{}, err
@@ -71,8 +65,16 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) (
 		if r != nil {
 			res = *r
 		}
-		for _, p := range ps {
-			if err := db.put(tx, p); err != nil {
+		for i := range ps {
+			if err := appendLeaf(tx, &ps[i]); err != nil {
+				return err
+			}
+			if err := fileEntry(tx, ps[i]); err != nil {
+				return err
+			}
+		}
+		if check != nil {
+			if err := check(tx); err != nil {
 				return err
 			}
 		}
@@ -85,9 +87,9 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) (
 		}
 		// The entry asked for is the last; a correction's replacement precedes
 		// it so that the correction can name it.
-		res.Entry = ps[len(ps)-1].entry
+		res.Entry = ps[len(ps)-1]
 		if len(ps) > 1 {
-			res.Replacement = &ps[0].entry
+			res.Replacement = &ps[0]
 		}
 		return nil
 	})
@@ -99,64 +101,6 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) (
 		return Result{}, err
 	}
 	return res, nil
-}
-
-// put appends one entry and files it in the indexes.
-func (db *DB) put(tx *bolt.Tx, p *pending) error {
-	if err := appendLeaf(tx, &p.entry); err != nil {
-		return err
-	}
-	seq := p.entry.Seq
-	if err := tx.Bucket(bucketIDs).Put([]byte(p.entry.ID), u64(uint64(seq))); err != nil {
-		return err
-	}
-	for _, m := range dedupe(p.patients) {
-		if err := tx.Bucket(bucketByPatient).Put(indexKey(m, seq), nil); err != nil {
-			return err
-		}
-	}
-	for _, s := range dedupe(p.pumps) {
-		if err := tx.Bucket(bucketByPump).Put(indexKey(s, seq), nil); err != nil {
-			return err
-		}
-	}
-	if p.date != "" {
-		if err := tx.Bucket(bucketByDate).Put(indexKey(p.date, seq), nil); err != nil {
-			return err
-		}
-	}
-	switch p.entry.Kind {
-	case KindPatient:
-		pt, _ := p.entry.Patient()
-		return tx.Bucket(bucketPatients).Put([]byte(pt.MRN), u64(uint64(seq)))
-	case KindImplant:
-		im, _ := p.entry.Implant()
-		return tx.Bucket(bucketPumps).Put([]byte(im.Serial), u64(uint64(seq)))
-	case KindCorrection:
-		c, _ := p.entry.Correction()
-		v := tx.Bucket(bucketIDs).Get([]byte(c.Voids))
-		return tx.Bucket(bucketVoided).Put(bytes.Clone(v), u64(uint64(seq)))
-	}
-	return nil
-}
-
-func dedupe(xs []string) []string {
-	var out []string
-	for _, x := range xs {
-		if x != "" && !contains(out, x) {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // envelope builds an entry's envelope.
@@ -195,7 +139,7 @@ func (db *DB) AddPatient(p pumpledger.Patient, by string) (Result, error) {
 		return Result{}, pumpledger.Invalid("name", "--name is empty; give the patient's name.")
 	}
 	payload := canonical(p)
-	return db.write("", KindPatient, payload, func(tx *bolt.Tx) ([]*pending, *Result, error) {
+	return db.write("", KindPatient, payload, func(tx *bolt.Tx) ([]Entry, *Result, error) {
 		if seq, ok := db.patientSeq(tx, p.MRN); ok {
 			e, err := getEntry(tx, seq)
 			if err != nil {
@@ -208,8 +152,8 @@ func (db *DB) AddPatient(p pumpledger.Patient, by string) (Result, error) {
 		}
 		e := db.envelope(uuid.NewString(), KindPatient, by, pumpledger.NewInstant(db.now()), payload)
 		e.Late = false
-		return []*pending{{entry: e, patients: []string{p.MRN}}}, nil, nil
-	})
+		return []Entry{e}, nil, nil
+	}, nil)
 }
 
 // errExisting carries an idempotent result out of a transaction that must
@@ -254,7 +198,7 @@ func (db *DB) Implant(im pumpledger.Implant, by string) (Result, error) {
 		return Result{}, pumpledger.Invalid("alarm_ml", "--alarm-ml %s must be more than 0 and less than the %s mL reservoir.", im.AlarmML.Decimal, m.ReservoirML)
 	}
 	payload := canonical(im)
-	return db.write("", KindImplant, payload, func(tx *bolt.Tx) ([]*pending, *Result, error) {
+	return db.write("", KindImplant, payload, func(tx *bolt.Tx) ([]Entry, *Result, error) {
 		if _, ok := db.patientSeq(tx, im.MRN); !ok {
 			return nil, nil, unknownPatient(im.MRN)
 		}
@@ -269,8 +213,8 @@ func (db *DB) Implant(im pumpledger.Implant, by string) (Result, error) {
 			return nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "Pump %s is already implanted in patient %s (entry %s); correct that entry if it is wrong.", im.Serial, st.implant.MRN, st.implantE.ID)
 		}
 		e := db.envelope(uuid.NewString(), KindImplant, by, when, payload)
-		return []*pending{{entry: e, patients: []string{im.MRN}, pumps: []string{im.Serial}}}, nil, nil
-	})
+		return []Entry{e}, nil, nil
+	}, nil)
 }
 
 func unknownPatient(mrn string) error {
@@ -303,25 +247,25 @@ func (db *DB) livePump(tx *bolt.Tx, mrn, serial string, at time.Time, skip int64
 	return st, nil
 }
 
-// refillPending checks and derives a refill against the pump's state.
-func (db *DB) refillPending(tx *bolt.Tx, r pumpledger.Refill, skip int64) (*pending, *refill.Record, error) {
+// refillEntry checks and derives a refill against the pump's state.
+func (db *DB) refillEntry(tx *bolt.Tx, r pumpledger.Refill, skip int64) (Entry, *refill.Record, error) {
 	st, err := db.livePump(tx, r.MRN, r.PumpSerial, r.PerformedAt.UTC, skip)
 	if err != nil {
-		return nil, nil, err
+		return Entry{}, nil, err
 	}
 	for _, f := range st.fills {
 		if f.fill.At.Equal(r.PerformedAt.UTC) {
-			return nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A refill of pump %s at %s is already recorded (entry %s); if this one replaces it, use `pumpledger correct --entry %s --file F`.",
+			return Entry{}, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A refill of pump %s at %s is already recorded (entry %s); if this one replaces it, use `pumpledger correct --entry %s --file F`.",
 				r.PumpSerial, r.PerformedAt, f.entry.ID, f.entry.ID)
 		}
 	}
 	rec, err := refill.Derive(db.cat, r, st.history(r.PerformedAt.UTC), db.now())
 	if err != nil {
-		return nil, nil, err
+		return Entry{}, nil, err
 	}
 	e := db.envelope(r.ID, KindRefill, r.Nurse, r.PerformedAt, canonical(r))
 	e.Warnings = rec.Warnings
-	return &pending{entry: e, patients: []string{r.MRN}, pumps: []string{r.PumpSerial}, date: r.PerformedAt.Date()}, &rec, nil
+	return e, &rec, nil
 }
 
 // PreviewRefill derives a refill as RecordRefill would, writing nothing: what
@@ -331,7 +275,7 @@ func (db *DB) PreviewRefill(r pumpledger.Refill) (refill.Record, error) {
 	var rec *refill.Record
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
-		_, rec, err = db.refillPending(tx, r, -1)
+		_, rec, err = db.refillEntry(tx, r, -1)
 		return err
 	})
 	if err != nil {
@@ -344,13 +288,13 @@ func (db *DB) PreviewRefill(r pumpledger.Refill) (refill.Record, error) {
 func (db *DB) RecordRefill(r pumpledger.Refill) (Result, error) {
 	r.ID = newID(r.ID)
 	payload := canonical(r)
-	res, err := db.write(r.ID, KindRefill, payload, func(tx *bolt.Tx) ([]*pending, *Result, error) {
-		p, rec, err := db.refillPending(tx, r, -1)
+	res, err := db.write(r.ID, KindRefill, payload, func(tx *bolt.Tx) ([]Entry, *Result, error) {
+		e, rec, err := db.refillEntry(tx, r, -1)
 		if err != nil {
 			return nil, nil, err
 		}
-		return []*pending{p}, &Result{Record: rec, Warnings: rec.Warnings}, nil
-	})
+		return []Entry{e}, &Result{Record: rec, Warnings: rec.Warnings}, nil
+	}, nil)
 	if err != nil {
 		return res, err
 	}
@@ -364,31 +308,37 @@ func (db *DB) RecordRefill(r pumpledger.Refill) (Result, error) {
 	return res, nil
 }
 
-// reprogramPending checks a dose change against the pump's state.
-func (db *DB) reprogramPending(tx *bolt.Tx, r pumpledger.Reprogram, skip int64) (*pending, []string, error) {
+// reprogramEntry checks a dose change against the pump's state.
+func (db *DB) reprogramEntry(tx *bolt.Tx, r pumpledger.Reprogram, skip int64) (Entry, []string, error) {
 	st, err := db.livePump(tx, r.MRN, r.PumpSerial, r.PerformedAt.UTC, skip)
 	if err != nil {
-		return nil, nil, err
+		return Entry{}, nil, err
+	}
+	for _, c := range st.changes {
+		if c.change.At.Equal(r.PerformedAt.UTC) {
+			return Entry{}, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A dose change of pump %s at %s is already recorded (entry %s); if this one replaces it, use `pumpledger correct --entry %s --file F`.",
+				r.PumpSerial, r.PerformedAt, c.entry.ID, c.entry.ID)
+		}
 	}
 	warnings, err := refill.CheckReprogram(db.cat, r, st.history(r.PerformedAt.UTC), db.now())
 	if err != nil {
-		return nil, nil, err
+		return Entry{}, nil, err
 	}
 	e := db.envelope(r.ID, KindReprogram, r.Clinician, r.PerformedAt, canonical(r))
 	e.Warnings = warnings
-	return &pending{entry: e, patients: []string{r.MRN}, pumps: []string{r.PumpSerial}, date: r.PerformedAt.Date()}, warnings, nil
+	return e, warnings, nil
 }
 
 // RecordReprogram appends a dose change.
 func (db *DB) RecordReprogram(r pumpledger.Reprogram) (Result, error) {
 	r.ID = newID(r.ID)
-	return db.write(r.ID, KindReprogram, canonical(r), func(tx *bolt.Tx) ([]*pending, *Result, error) {
-		p, w, err := db.reprogramPending(tx, r, -1)
+	return db.write(r.ID, KindReprogram, canonical(r), func(tx *bolt.Tx) ([]Entry, *Result, error) {
+		e, w, err := db.reprogramEntry(tx, r, -1)
 		if err != nil {
 			return nil, nil, err
 		}
-		return []*pending{p}, &Result{Warnings: w}, nil
-	})
+		return []Entry{e}, &Result{Warnings: w}, nil
+	}, nil)
 }
 
 // Replacement is what a correction records in place of the voided entry:
@@ -411,62 +361,51 @@ func (db *DB) Correct(voidID, reason, by string, repl Replacement) (Result, erro
 	if strings.TrimSpace(voidID) == "" {
 		return Result{}, pumpledger.Invalid("entry", "--entry is empty; give the id of the entry to correct (see `pumpledger history`).")
 	}
-	var res Result
-	res, err := db.write("", KindCorrection, nil, func(tx *bolt.Tx) ([]*pending, *Result, error) {
+	var affected []string // pumps whose chains the correction changes
+	return db.write("", KindCorrection, nil, func(tx *bolt.Tx) ([]Entry, *Result, error) {
 		old, err := entryByID(tx, voidID)
 		if err != nil {
 			return nil, nil, err
 		}
 		if old.Kind == KindCorrection {
-			return nil, nil, pumpledger.Invalid("entry", "Entry %s is a correction; corrections are not voided. Correct its replacement instead.", voidID)
+			return nil, nil, pumpledger.Invalid("entry", "Entry %s is a correction, which cannot be voided; correct its replacement instead.", voidID)
 		}
 		if cseq, void := voidedBy(tx, old.Seq); void {
 			c, _ := getEntry(tx, cseq)
 			return nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "Entry %s was already voided by correction %s on %s; correct its replacement instead.", voidID, c.ID, c.RecordedAt.Format(time.DateOnly))
 		}
-		var ps []*pending
+		var es []Entry
 		var out Result
-		patients, pumps := entryKeys(old)
 		c := Correction{Voids: old.ID, Reason: reason}
-		if p, o, err := db.replacement(tx, old, repl); err != nil {
+		_, affected, _, _ = filing(old)
+		if r, o, err := db.replacement(tx, old, by, repl); err != nil {
 			return nil, nil, err
-		} else if p != nil {
-			c.Replacement = p.entry.ID
-			ps, out = append(ps, p), o
-			patients, pumps = append(patients, p.patients...), append(pumps, p.pumps...)
+		} else if r != nil {
+			c.Replacement = r.ID
+			es, out = append(es, *r), o
+			_, pumps, _, _ := filing(*r)
+			affected = append(affected, pumps...)
 		}
 		e := db.envelope(uuid.NewString(), KindCorrection, by, pumpledger.NewInstant(db.now()), canonical(c))
 		e.Late = false
-		return append(append([]*pending{}, ps...), &pending{entry: e, patients: patients, pumps: pumps}), &out, nil
+		return append(es, e), &out, nil
+	}, func(tx *bolt.Tx) error {
+		// Every later figure of the pumps touched must still derive: voiding
+		// an implant under refills, or a fill whose removal makes the next one
+		// impossible, is refused here rather than breaking every bill after.
+		for _, serial := range affected {
+			if _, err := db.pumpChain(tx, serial); err != nil {
+				return pumpledger.Invalid("entry", "This correction would leave pump %s's later entries underivable (%s); correct those entries first.",
+					serial, strings.TrimSuffix(pumpledger.ErrorMessage(err), "."))
+			}
+		}
+		return nil
 	})
-	return res, err
-}
-
-// entryKeys are the patient and pump an entry is filed under.
-func entryKeys(e Entry) (patients, pumps []string) {
-	switch e.Kind {
-	case KindPatient:
-		p, _ := e.Patient()
-		return []string{p.MRN}, nil
-	case KindImplant:
-		p, _ := e.Implant()
-		return []string{p.MRN}, []string{p.Serial}
-	case KindExplant:
-		p, _ := e.Explant()
-		return []string{p.MRN}, []string{p.Serial}
-	case KindRefill:
-		p, _ := e.Refill()
-		return []string{p.MRN}, []string{p.PumpSerial}
-	case KindReprogram:
-		p, _ := e.Reprogram()
-		return []string{p.MRN}, []string{p.PumpSerial}
-	}
-	return nil, nil
 }
 
 // replacement checks a correction's replacement against the ledger with the
 // voided entry left out.
-func (db *DB) replacement(tx *bolt.Tx, old Entry, repl Replacement) (*pending, Result, error) {
+func (db *DB) replacement(tx *bolt.Tx, old Entry, by string, repl Replacement) (*Entry, Result, error) {
 	switch {
 	case repl.Refill != nil:
 		if old.Kind != KindRefill {
@@ -477,11 +416,11 @@ func (db *DB) replacement(tx *bolt.Tx, old Entry, repl Replacement) (*pending, R
 		if tx.Bucket(bucketIDs).Get([]byte(r.ID)) != nil {
 			return nil, Result{}, pumpledger.Invalid("id", "The replacement's id %s is already used; leave id out to have a new one made.", r.ID)
 		}
-		p, rec, err := db.refillPending(tx, r, old.Seq)
+		e, rec, err := db.refillEntry(tx, r, old.Seq)
 		if err != nil {
 			return nil, Result{}, err
 		}
-		return p, Result{Record: rec, Warnings: rec.Warnings}, nil
+		return &e, Result{Record: rec, Warnings: rec.Warnings}, nil
 	case repl.Reprogram != nil:
 		if old.Kind != KindReprogram {
 			return nil, Result{}, kindMismatch(old, KindReprogram)
@@ -491,11 +430,11 @@ func (db *DB) replacement(tx *bolt.Tx, old Entry, repl Replacement) (*pending, R
 		if tx.Bucket(bucketIDs).Get([]byte(r.ID)) != nil {
 			return nil, Result{}, pumpledger.Invalid("id", "The replacement's id %s is already used; leave id out to have a new one made.", r.ID)
 		}
-		p, w, err := db.reprogramPending(tx, r, old.Seq)
+		e, w, err := db.reprogramEntry(tx, r, old.Seq)
 		if err != nil {
 			return nil, Result{}, err
 		}
-		return p, Result{Warnings: w}, nil
+		return &e, Result{Warnings: w}, nil
 	case repl.Patient != nil:
 		if old.Kind != KindPatient {
 			return nil, Result{}, kindMismatch(old, KindPatient)
@@ -505,9 +444,9 @@ func (db *DB) replacement(tx *bolt.Tx, old Entry, repl Replacement) (*pending, R
 		if p.MRN != op.MRN || strings.TrimSpace(p.Name) == "" {
 			return nil, Result{}, pumpledger.Invalid("mrn", "A patient's replacement keeps the MRN %s and gives a name; to move entries to another MRN, correct each entry.", op.MRN)
 		}
-		e := db.envelope(uuid.NewString(), KindPatient, old.RecordedBy, pumpledger.NewInstant(db.now()), canonical(p))
+		e := db.envelope(uuid.NewString(), KindPatient, by, pumpledger.NewInstant(db.now()), canonical(p))
 		e.Late = false
-		return &pending{entry: e, patients: []string{p.MRN}}, Result{}, nil
+		return &e, Result{}, nil
 	}
 	return nil, Result{}, nil
 }
@@ -522,11 +461,11 @@ func (db *DB) Explant(ex pumpledger.Explant, by string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return db.write("", KindExplant, canonical(ex), func(tx *bolt.Tx) ([]*pending, *Result, error) {
+	return db.write("", KindExplant, canonical(ex), func(tx *bolt.Tx) ([]Entry, *Result, error) {
 		if _, err := db.livePump(tx, ex.MRN, ex.Serial, when.UTC, -1); err != nil {
 			return nil, nil, err
 		}
 		e := db.envelope(uuid.NewString(), KindExplant, by, when, canonical(ex))
-		return []*pending{{entry: e, patients: []string{ex.MRN}, pumps: []string{ex.Serial}}}, nil, nil
-	})
+		return []Entry{e}, nil, nil
+	}, nil)
 }

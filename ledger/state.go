@@ -41,12 +41,6 @@ func voidedBy(tx *bolt.Tx, seq int64) (int64, bool) {
 	return int64(binary.BigEndian.Uint64(v)), true
 }
 
-// indexKey is key 0x00 seq, so a prefix scan of key 0x00 lists its entries in
-// seq order.
-func indexKey(key string, seq int64) []byte {
-	return append(append([]byte(key), 0), u64(uint64(seq))...)
-}
-
 // scanIndex returns the seqs filed under key in an index bucket.
 func scanIndex(tx *bolt.Tx, bucket []byte, key string) []int64 {
 	prefix := append([]byte(key), 0)

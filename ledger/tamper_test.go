@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -276,9 +277,35 @@ func TestRemovedEntryCaught(t *testing.T) {
 	}
 	db.Close()
 
-	// Removing the checkpoints of 5 entries too leaves a ledger that is
-	// whole at 4 entries: only the auditor's checkpoint shows the loss.
+	// Removing the checkpoints of 5 entries too still leaves the removed
+	// entry's index keys, which no entry files.
 	boltUpdate(t, path, func(tx *bolt.Tx) error { return tx.Bucket(bucketCheckpoints).Delete(u64(5)) })
+	db = must(ledger.Open(path, ledger.Options{}))
+	if _, err := db.Verify(); !errors.Is(err, ledger.ErrTampered) {
+		t.Errorf("verify with the removed entry's index keys left behind: %v, want ErrTampered", err)
+	}
+	db.Close()
+
+	// Removing those too leaves a ledger that is whole at 4 entries: only
+	// the auditor's checkpoint shows the loss.
+	boltUpdate(t, path, func(tx *bolt.Tx) error {
+		for _, name := range []string{"ids", "by_patient", "by_pump", "by_date", "voided"} {
+			b := tx.Bucket([]byte(name))
+			var doomed [][]byte
+			_ = b.ForEach(func(k, v []byte) error {
+				if (len(v) == 8 && binary.BigEndian.Uint64(v) == 4) || (len(k) > 8 && binary.BigEndian.Uint64(k[len(k)-8:]) == 4) {
+					doomed = append(doomed, bytes.Clone(k))
+				}
+				return nil
+			})
+			for _, k := range doomed {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 	db = must(ledger.Open(path, ledger.Options{}))
 	defer db.Close()
 	if _, err := db.Verify(); err != nil {

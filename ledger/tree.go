@@ -339,6 +339,18 @@ func (db *DB) Verify() (VerifyResult, error) {
 			return res, err
 		}
 	}
+	// The entries are sound; now the indexes the views trust must be exactly
+	// what the entries file: each entry's keys present, and no others.
+	counts := map[string]int{}
+	for start := int64(0); start < n; start += verifyChunk {
+		end := min(start+verifyChunk, n)
+		if err := db.bolt.View(func(tx *bolt.Tx) error { return verifyIndexes(tx, start, end, counts) }); err != nil {
+			return res, err
+		}
+	}
+	if err := db.verifyIndexCounts(n, counts); err != nil {
+		return res, err
+	}
 	// Every stored hash now follows from the entries, and every root from the
 	// stored hashes.
 	latest := false

@@ -1,0 +1,214 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"slices"
+
+	"github.com/pumpledger/pumpledger"
+	bolt "go.etcd.io/bbolt"
+)
+
+// The indexes are derived from the entries and nothing else: indexKeys is
+// the one place that says which keys an entry is filed under. Appends write
+// them (fileEntry) and Verify recomputes them (verifyIndexes), so an index
+// altered outside pumpledger (a voided mark removed, a date dropped) cannot
+// change a bill without verify saying so.
+
+// indexKey is key 0x00 seq, so a prefix scan of key 0x00 lists its entries in
+// seq order.
+func indexKey(key string, seq int64) []byte {
+	return append(append([]byte(key), 0), u64(uint64(seq))...)
+}
+
+// indexEntry is one key an entry puts in one index bucket, with its value.
+type indexEntry struct {
+	bucket []byte
+	key    []byte
+	value  []byte
+}
+
+// indexKeys lists every index key of entry e. A correction is filed under the
+// patients and pumps of the entry it voids and of its replacement (so their
+// histories show it) and marks the voided entry; tx must already hold those.
+func indexKeys(tx *bolt.Tx, e Entry) ([]indexEntry, error) {
+	out := []indexEntry{{bucketIDs, []byte(e.ID), u64(uint64(e.Seq))}}
+	patients, pumps, date, err := filing(e)
+	if err != nil {
+		return nil, err
+	}
+	if e.Kind == KindCorrection {
+		c, err := e.Correction()
+		if err != nil {
+			return nil, err
+		}
+		for i, id := range []string{c.Voids, c.Replacement} {
+			if id == "" {
+				continue
+			}
+			other, err := entryByID(tx, id)
+			if err != nil {
+				return nil, fmt.Errorf("correction %s names entry %s: %w", e.ID, id, err)
+			}
+			p, q, _, err := filing(other)
+			if err != nil {
+				return nil, err
+			}
+			patients, pumps = append(patients, p...), append(pumps, q...)
+			if i == 0 {
+				out = append(out, indexEntry{bucketVoided, u64(uint64(other.Seq)), u64(uint64(e.Seq))})
+			}
+		}
+	}
+	slices.Sort(patients)
+	slices.Sort(pumps)
+	for _, m := range slices.Compact(patients) {
+		out = append(out, indexEntry{bucketByPatient, indexKey(m, e.Seq), nil})
+	}
+	for _, s := range slices.Compact(pumps) {
+		out = append(out, indexEntry{bucketByPump, indexKey(s, e.Seq), nil})
+	}
+	if date != "" {
+		out = append(out, indexEntry{bucketByDate, indexKey(date, e.Seq), nil})
+	}
+	return out, nil
+}
+
+// filing is where an entry's own content files it: its patient, its pump and,
+// for billable visits, its date of service.
+func filing(e Entry) (patients, pumps []string, date string, err error) {
+	switch e.Kind {
+	case KindPatient:
+		p, err := e.Patient()
+		return []string{p.MRN}, nil, "", err
+	case KindImplant:
+		p, err := e.Implant()
+		return []string{p.MRN}, []string{p.Serial}, "", err
+	case KindExplant:
+		p, err := e.Explant()
+		return []string{p.MRN}, []string{p.Serial}, "", err
+	case KindRefill:
+		p, err := e.Refill()
+		return []string{p.MRN}, []string{p.PumpSerial}, p.PerformedAt.Date(), err
+	case KindReprogram:
+		p, err := e.Reprogram()
+		return []string{p.MRN}, []string{p.PumpSerial}, p.PerformedAt.Date(), err
+	case KindCorrection:
+		return nil, nil, "", nil
+	}
+	return nil, nil, "", fmt.Errorf("entry %d has unknown kind %q", e.Seq, e.Kind)
+}
+
+// fileEntry writes an appended entry's index keys.
+func fileEntry(tx *bolt.Tx, e Entry) error {
+	keys, err := indexKeys(tx, e)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := tx.Bucket(k.bucket).Put(k.key, k.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexBuckets are the derived buckets verifyIndexes accounts for.
+var indexBuckets = [][]byte{bucketIDs, bucketVoided, bucketByPatient, bucketByPump, bucketByDate}
+
+// verifyIndexes checks that entries [start, end) are filed under exactly
+// their keys, adding to counts the keys each bucket should hold; the caller
+// compares the totals with the buckets' sizes, which catches extra keys.
+func verifyIndexes(tx *bolt.Tx, start, end int64, counts map[string]int) error {
+	for i := start; i < end; i++ {
+		e, err := getEntry(tx, i)
+		if err != nil {
+			return err
+		}
+		keys, err := indexKeys(tx, e)
+		if err != nil {
+			return indexBroken("", fmt.Sprintf("entry %d cannot be filed (%v)", i, err))
+		}
+		for _, k := range keys {
+			got := tx.Bucket(k.bucket).Get(k.key)
+			if got == nil || !bytes.Equal(got, k.value) && k.value != nil {
+				return indexBroken(string(k.bucket), fmt.Sprintf("entry %d is not filed under it", i))
+			}
+			counts[string(k.bucket)]++
+		}
+	}
+	return nil
+}
+
+// indexOwner is the seq of the entry that filed an index key: in the key's
+// last 8 bytes for the by_* indexes, in the value for ids and voided.
+func indexOwner(bucket, k, v []byte) int64 {
+	if bytes.Equal(bucket, bucketIDs) || bytes.Equal(bucket, bucketVoided) {
+		if len(v) != 8 {
+			return -1
+		}
+		return seqOf(v)
+	}
+	if len(k) < 9 {
+		return -1
+	}
+	return seqOf(k[len(k)-8:])
+}
+
+// verifyIndexCounts compares what entries [0, n) file with what the buckets
+// hold for them, reading each bucket in chunks of short transactions; keys
+// of entries appended since are not counted, keys of no entry are refused.
+func (db *DB) verifyIndexCounts(n int64, counts map[string]int) error {
+	for _, b := range indexBuckets {
+		held := 0
+		var next []byte
+		for {
+			done := true
+			err := db.bolt.View(func(tx *bolt.Tx) error {
+				cur := size(tx) // entries appended since verify began are not counted
+				c := tx.Bucket(b).Cursor()
+				k, v := c.First()
+				if next != nil {
+					k, v = c.Seek(next)
+				}
+				for i := 0; k != nil; k, v = c.Next() {
+					if i == verifyChunk {
+						next, done = bytes.Clone(k), false
+						return nil
+					}
+					i++
+					switch owner := indexOwner(b, k, v); {
+					case owner < 0 || owner >= cur:
+						return indexBroken(string(b), "it holds a key of no entry")
+					case owner < n:
+						held++
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if done {
+				break
+			}
+		}
+		if held != counts[string(b)] {
+			return indexBroken(string(b), fmt.Sprintf("it holds %d keys no entry files there", held-counts[string(b)]))
+		}
+	}
+	return nil
+}
+
+func indexBroken(bucket, why string) error {
+	where := "An index"
+	if bucket != "" {
+		where = fmt.Sprintf("The %s index", bucket)
+	}
+	return &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrTampered, Message: fmt.Sprintf(
+		"%s does not match the entries (%s): the file was altered outside pumpledger (%v).", where, why, ErrTampered)}
+}
+
+// seqOf decodes a stored seq value.
+func seqOf(v []byte) int64 { return int64(binary.BigEndian.Uint64(v)) }
