@@ -434,6 +434,9 @@ func diluted(cs []vial.Container, conc decimal.Decimal) bool {
 func (d *deriver) rinseWarnings(k int, x Drug) {
 	drug, l := d.drugs[k], d.drugs[k].Label
 	if !l.NaiveRinseML.IsPositive() {
+		if k == d.rinseDrug() && d.in.RinseML.IsPositive() {
+			d.warn("rinse_ml %s is recorded but no drug of the solution has a label rinse; the rinse was drawn from the %s containers and is reported as discarded (JW).", d.in.RinseML, drug.Name)
+		}
 		return
 	}
 	rinse := d.in.RinseML
@@ -493,10 +496,62 @@ func (d *deriver) doseChecks() {
 	in := d.in
 	drug, _ := d.cat.Drug(in.Dose.Drug)
 	next := pump.DoseChange{At: in.PerformedAt.UTC, Drug: drug.Name, MCGPerDay: in.Dose.MCGPerDay}
-	d.rec.Warnings = append(d.rec.Warnings, pump.CheckDose(drug, dosesOf(d.h.Doses, drug.Name), next)...)
-	if in.Dose.MCGPerDay.IsZero() {
-		d.warn("The dose is 0 mcg/day: the pump delivers nothing until reprogrammed.")
+	d.rec.Warnings = append(d.rec.Warnings, labelWarnings(d.cat, d.h, FillOf(d.cat, in).MCGPerML, next)...)
+}
+
+// labelWarnings checks a new dose against the label of every drug of the
+// solution, not only the one the dose is given in: in an admixture, a
+// morphine dose also sets the ziconotide the patient gets (the same mL/day
+// at ziconotide's concentration). concs are the concentrations the new dose
+// runs at. Each drug's history is the doses of the fill in the reservoir,
+// converted the same way; the dose drug's own history is every dose of it.
+func labelWarnings(cat *catalog.Catalog, h History, concs map[string]decimal.Decimal, next pump.DoseChange) []string {
+	var warn []string
+	if dose, ok := cat.Drug(next.Drug); ok {
+		warn = append(warn, pump.CheckDose(dose, dosesOf(h.Doses, dose.Name), next)...)
 	}
+	for _, name := range sortedKeys(concs) {
+		drug, ok := cat.Drug(name)
+		if !ok || name == next.Drug || !hasLimits(drug.Label) {
+			continue
+		}
+		equiv, ok := convert(next, concs, name)
+		if !ok {
+			continue
+		}
+		var hist []pump.DoseChange
+		if h.Last != nil {
+			for _, c := range append([]pump.DoseChange{h.Last.Dose}, h.Changes...) {
+				if x, ok := convert(c, h.Last.MCGPerML, name); ok {
+					hist = append(hist, x)
+				}
+			}
+		}
+		if len(hist) == 0 && h.Held[name] {
+			continue // held before, dose then unknown: no start to check
+		}
+		for _, w := range pump.CheckDose(drug, hist, equiv) {
+			warn = append(warn, fmt.Sprintf("The %s dose gives %s %s mcg/day: %s", next.Drug, name, equiv.MCGPerDay, w))
+		}
+	}
+	if next.MCGPerDay.IsZero() {
+		warn = append(warn, "The dose is 0 mcg/day: the pump delivers nothing until reprogrammed.")
+	}
+	return warn
+}
+
+// convert expresses dose c (in mcg/day of c.Drug) in mcg/day of drug, at the
+// concentrations concs: the same mL/day.
+func convert(c pump.DoseChange, concs map[string]decimal.Decimal, drug string) (pump.DoseChange, bool) {
+	from, to := concs[c.Drug], concs[drug]
+	if !from.IsPositive() || !to.IsPositive() {
+		return pump.DoseChange{}, false
+	}
+	return pump.DoseChange{At: c.At, Drug: drug, MCGPerDay: c.MCGPerDay.Mul(to).DivRound(from, pump.Scale)}, true
+}
+
+func hasLimits(l vial.Label) bool {
+	return l.StartMaxMCGPerDay.IsPositive() || l.StepMaxMCGPerDay.IsPositive() || l.MaxMCGPerDay.IsPositive() || l.MaxIncreasesPerWeek > 0
 }
 
 func dosesOf(all []pump.DoseChange, drug string) []pump.DoseChange {
@@ -517,8 +572,10 @@ func (d *deriver) lines() {
 	for k, drug := range d.drugs {
 		dr, x := d.draws[k], d.rec.Drugs[k]
 		var given, thrown []billing.Part
+		multi := map[string]bool{} // NDCs of multi-dose containers: neither JW nor JZ
 		for _, c := range dr.Containers {
 			ndc := c.Product.NDC.Digits()
+			multi[ndc] = !c.Product.SingleDose
 			given = append(given, billing.Part{NDC: ndc, MCG: c.FillMCG, ML: c.FillML})
 			if c.Product.SingleDose {
 				leftML := c.Product.ML.Sub(c.RinseML).Sub(c.FillML)
@@ -528,6 +585,9 @@ func (d *deriver) lines() {
 		for _, s := range billing.Split(given, drug.UnitMCG, true) {
 			l := base
 			l.Code, l.Modifiers, l.Units, l.NDC, l.NDCQty, l.NDCUnit, l.Drug = drug.Code, x.Modifiers, s.Units, s.NDC, s.Qty, "ML", drug.Name
+			if multi[s.NDC] {
+				l.Modifiers = []string{}
+			}
 			l.Description = fmt.Sprintf("%s %s mcg administered (placed in the reservoir)", drug.Name, s.MCG)
 			d.rec.Lines = append(d.rec.Lines, l)
 		}

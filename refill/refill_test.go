@@ -205,7 +205,7 @@ func TestDeriveDrugs(t *testing.T) {
 			},
 			// 20 mg: 10 mg from the single-dose vial (emptied), 10 mg from the 50 mg multi-dose (40 mg kept).
 			drugs: []drug{{"hydromorphone", "J1170", "20000", "0", "60000", "0", "40000", 5, 0, "JZ", true, true}},
-			lines: []line{{"J1170", "JZ", 3, "09999020101", "1"}, {"J1170", "JZ", 2, "99998020205", "1"}, {"95990", "", 1, "", ""}},
+			lines: []line{{"J1170", "JZ", 3, "09999020101", "1"}, {"J1170", "", 2, "99998020205", "1"}, {"95990", "", 1, "", ""}}, // multi-dose NDC: neither JW nor JZ
 		},
 		{
 			name: "hydromorphone J1170 'up to 4 mg': 6 mg is 2 units, 4 mg left is 1 JW",

@@ -40,10 +40,7 @@ func CheckReprogram(cat *catalog.Catalog, in pumpledger.Reprogram, h History, no
 		return nil, pumpledger.Invalid("dose.drug", "dose.drug %q is not in the pump's current fill; give the dose of one of %s.", in.Dose.Drug, strings.Join(sortedKeys(h.Last.MCGPerML), ", "))
 	}
 	next := pump.DoseChange{At: in.PerformedAt.UTC, Drug: drug.Name, MCGPerDay: in.Dose.MCGPerDay}
-	warnings := pump.CheckDose(drug, dosesOf(h.Doses, drug.Name), next)
-	if in.Dose.MCGPerDay.IsZero() {
-		warnings = append(warnings, "The dose is 0 mcg/day: the pump delivers nothing until reprogrammed.")
-	}
+	warnings := labelWarnings(cat, h, h.Last.MCGPerML, next)
 	if warnings == nil {
 		warnings = []string{}
 	}
