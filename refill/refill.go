@@ -405,6 +405,12 @@ func (d *deriver) vialChoice(k int, discarded decimal.Decimal) {
 			single = append(single, p)
 		}
 	}
+	if !d.rec.Drugs[k].Diluted {
+		// An undiluted fill is compared with undiluted plans only: a plan
+		// that wastes less by diluting stronger vials shortens the fill's
+		// stability (ziconotide: 84 days to 40), which is not a better choice.
+		single = vial.SameStrength(single, d.conc[k])
+	}
 	p, err := vial.PlanVials(single, d.conc[k], d.in.FillML, rinse)
 	if err != nil {
 		return

@@ -135,3 +135,26 @@ func PlanVials(products []Product, mcgPerML, fillML, rinseML decimal.Decimal) (P
 	}
 	return *best, nil
 }
+
+// SameStrength returns the products of exactly strength mcgPerML: those an
+// undiluted fill at that strength can come from. Mixing in a stronger vial
+// makes the fill diluted, which ziconotide's label gives 40 days instead of 84.
+func SameStrength(products []Product, mcgPerML decimal.Decimal) []Product {
+	var out []Product
+	for _, p := range products {
+		if p.MCGPerML.Equal(mcgPerML) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Diluted reports whether the plan's fill is weaker than a container in it.
+func (p Plan) Diluted(mcgPerML decimal.Decimal) bool {
+	for _, it := range p.Items {
+		if !it.Product.MCGPerML.Equal(mcgPerML) {
+			return true
+		}
+	}
+	return false
+}

@@ -336,26 +336,57 @@ func (a *app) plan(args []string) error {
 	if err != nil {
 		return pumpledger.Invalid("fill-ml", "No combination of the catalog's %s containers gives %s mL at %s mcg/mL (with a %s mL rinse); check the concentration and volume.", drug.Name, fill, conc, rinse)
 	}
-	if *asJSON {
-		type item struct {
-			NDC   string `json:"ndc"`
-			Count int    `json:"count"`
+	// A plan that dilutes stronger vials to save waste shortens the fill's
+	// stability; show the undiluted one beside it, for the clinician to weigh.
+	// (A rinse means a naive pump, whose first fill lasts 14 days either way.)
+	naive := rinse.IsPositive()
+	dilutedDays, undilutedDays := drug.Label.StabilityDays(naive, true), drug.Label.StabilityDays(naive, false)
+	var alt *vial.Plan
+	if same := vial.SameStrength(products, conc); p.Diluted(conc) && len(same) > 0 && dilutedDays != undilutedDays {
+		if u, err := vial.PlanVials(same, conc, fill, rinse); err == nil {
+			alt = &u
 		}
-		out := struct {
-			Vials     []item          `json:"vials"`
-			OpenedMCG decimal.Decimal `json:"opened_mcg"`
-			WasteMCG  decimal.Decimal `json:"waste_mcg"`
-			RinseMCG  decimal.Decimal `json:"rinse_mcg"`
-			DrugML    decimal.Decimal `json:"drug_ml"`
-			DiluentML decimal.Decimal `json:"diluent_ml"`
-		}{OpenedMCG: p.OpenedMCG, WasteMCG: p.WasteMCG, RinseMCG: p.RinseMCG, DrugML: p.DrugML, DiluentML: p.DiluentML}
-		for _, it := range p.Items {
-			out.Vials = append(out.Vials, item{NDC: it.Product.NDC.String(), Count: it.Count})
+	}
+	if *asJSON {
+		out := planJSON(p, conc)
+		if alt != nil {
+			a := planJSON(*alt, conc)
+			out.UndilutedAlternative = &a
 		}
 		return writeJSON(a.stdout, out)
 	}
 	printPlan(a.stdout, drug, conc, fill, rinse, p)
+	if alt != nil {
+		fmt.Fprintf(a.stdout, "\nThis plan dilutes stronger vials, so the fill counts as diluted: the next refill is due within %d days instead of %d.\nUndiluted instead:\n",
+			dilutedDays, undilutedDays)
+		printPlan(a.stdout, drug, conc, fill, rinse, *alt)
+	}
 	return nil
+}
+
+// planOut is `plan --json` (SPEC §7: vials, opened_mcg, waste_mcg).
+type planOut struct {
+	Vials                []planItem      `json:"vials"`
+	OpenedMCG            decimal.Decimal `json:"opened_mcg"`
+	WasteMCG             decimal.Decimal `json:"waste_mcg"`
+	RinseMCG             decimal.Decimal `json:"rinse_mcg"`
+	DrugML               decimal.Decimal `json:"drug_ml"`
+	DiluentML            decimal.Decimal `json:"diluent_ml"`
+	Diluted              bool            `json:"diluted"`
+	UndilutedAlternative *planOut        `json:"undiluted_alternative,omitempty"`
+}
+
+type planItem struct {
+	NDC   string `json:"ndc"`
+	Count int    `json:"count"`
+}
+
+func planJSON(p vial.Plan, conc decimal.Decimal) planOut {
+	out := planOut{OpenedMCG: p.OpenedMCG, WasteMCG: p.WasteMCG, RinseMCG: p.RinseMCG, DrugML: p.DrugML, DiluentML: p.DiluentML, Diluted: p.Diluted(conc)}
+	for _, it := range p.Items {
+		out.Vials = append(out.Vials, planItem{NDC: it.Product.NDC.String(), Count: it.Count})
+	}
+	return out
 }
 
 func positive(name, s string, zeroOK bool) (decimal.Decimal, error) {

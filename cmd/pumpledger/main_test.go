@@ -215,3 +215,42 @@ func TestDemoIsDeterministicAndBills(t *testing.T) {
 		t.Errorf("re-running the demo recorded again:\n%s", again)
 	}
 }
+
+// plan keeps SPEC's least-waste answer, and beside a plan that dilutes
+// stronger vials shows the undiluted one, whose fill keeps 84 days, not 40.
+func TestPlanShowsUndilutedAlternative(t *testing.T) {
+	c := newCLI(t)
+	var out struct {
+		Vials []struct {
+			NDC   string `json:"ndc"`
+			Count int    `json:"count"`
+		} `json:"vials"`
+		WasteMCG string `json:"waste_mcg"`
+		Diluted  bool   `json:"diluted"`
+		Alt      *struct {
+			WasteMCG string `json:"waste_mcg"`
+			Diluted  bool   `json:"diluted"`
+		} `json:"undiluted_alternative"`
+	}
+	if err := json.Unmarshal([]byte(c.ok("", "plan", "--drug", "ziconotide", "--mcg-per-ml", "25", "--fill-ml", "12", "--json")), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.WasteMCG != "0" || !out.Diluted || out.Alt == nil || out.Alt.WasteMCG != "200" || out.Alt.Diluted {
+		t.Errorf("plan 12 mL of 25 mcg/mL = waste %s diluted %v alt %+v; want 0, true, and an undiluted alternative wasting 200", out.WasteMCG, out.Diluted, out.Alt)
+	}
+	// A naive pump's first fill lasts 14 days either way: no alternative.
+	out.Alt = nil
+	if err := json.Unmarshal([]byte(c.ok("", "plan", "--drug", "J2277", "--mcg-per-ml", "25", "--fill-ml", "20", "--rinse-ml", "6", "--json")), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Alt != nil {
+		t.Errorf("naive fill: an undiluted alternative %+v offered, though both last 14 days", out.Alt)
+	}
+	// SPEC §7's example.
+	if err := json.Unmarshal([]byte(c.ok("", "plan", "--drug", "ziconotide", "--mcg-per-ml", "7.5", "--fill-ml", "20", "--json")), &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Vials) != 1 || out.Vials[0].NDC != "70720-0720-10" || out.Vials[0].Count != 2 || out.WasteMCG != "50" {
+		t.Errorf("plan 150 mcg = %+v waste %s; want 2 × 70720-0720-10, waste 50", out.Vials, out.WasteMCG)
+	}
+}
