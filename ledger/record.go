@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/pump"
 	"github.com/pumpledger/pumpledger/refill"
 	bolt "go.etcd.io/bbolt"
 )
@@ -30,6 +31,9 @@ type Result struct {
 	Warnings []string
 	// Replacement is the entry a correction recorded in place of the voided one.
 	Replacement *Entry
+	// NextRefillDue is, for a dose change, when the fill is now due for
+	// refill (YYYY-MM-DD), and why.
+	NextRefillDue, NextRefillReason string
 }
 
 // write checks id reuse, then appends the entries fn builds inside the
@@ -308,8 +312,9 @@ func (db *DB) RecordRefill(r pumpledger.Refill) (Result, error) {
 	return res, nil
 }
 
-// reprogramEntry checks a dose change against the pump's state.
-func (db *DB) reprogramEntry(tx *bolt.Tx, r pumpledger.Reprogram, skip int64) (Entry, []string, error) {
+// reprogramEntry checks a dose change against the pump's state and says
+// when the fill is now due for refill.
+func (db *DB) reprogramEntry(tx *bolt.Tx, r pumpledger.Reprogram, skip int64) (Entry, *Result, error) {
 	st, err := db.livePump(tx, r.MRN, r.PumpSerial, r.PerformedAt.UTC, skip)
 	if err != nil {
 		return Entry{}, nil, err
@@ -320,24 +325,38 @@ func (db *DB) reprogramEntry(tx *bolt.Tx, r pumpledger.Reprogram, skip int64) (E
 				r.PumpSerial, r.PerformedAt, c.entry.ID, c.entry.ID)
 		}
 	}
-	warnings, err := refill.CheckReprogram(db.cat, r, st.history(r.PerformedAt.UTC), db.now())
+	h := st.history(r.PerformedAt.UTC)
+	warnings, err := refill.CheckReprogram(db.cat, r, h, db.now())
 	if err != nil {
 		return Entry{}, nil, err
 	}
 	e := db.envelope(r.ID, KindReprogram, r.Clinician, r.PerformedAt, canonical(r))
 	e.Warnings = warnings
-	return e, warnings, nil
+	res := &Result{Warnings: warnings}
+	next := pump.DoseChange{At: r.PerformedAt.UTC, Drug: db.drugName(r.Dose.Drug), MCGPerDay: r.Dose.MCGPerDay}
+	if date, why, ok := refill.NextRefillAfter(h, next, r.PerformedAt.Offset); ok {
+		res.NextRefillDue, res.NextRefillReason = date, why
+	}
+	return e, res, nil
+}
+
+// drugName resolves a name, code or alias to the catalog's drug name.
+func (db *DB) drugName(key string) string {
+	if d, ok := db.cat.Drug(key); ok {
+		return d.Name
+	}
+	return key
 }
 
 // RecordReprogram appends a dose change.
 func (db *DB) RecordReprogram(r pumpledger.Reprogram) (Result, error) {
 	r.ID = newID(r.ID)
 	return db.write(r.ID, KindReprogram, canonical(r), func(tx *bolt.Tx) ([]Entry, *Result, error) {
-		e, w, err := db.reprogramEntry(tx, r, -1)
+		e, res, err := db.reprogramEntry(tx, r, -1)
 		if err != nil {
 			return nil, nil, err
 		}
-		return []Entry{e}, &Result{Warnings: w}, nil
+		return []Entry{e}, res, nil
 	}, nil)
 }
 
@@ -430,11 +449,11 @@ func (db *DB) replacement(tx *bolt.Tx, old Entry, by string, repl Replacement) (
 		if tx.Bucket(bucketIDs).Get([]byte(r.ID)) != nil {
 			return nil, Result{}, pumpledger.Invalid("id", "The replacement's id %s is already used; leave id out to have a new one made.", r.ID)
 		}
-		e, w, err := db.reprogramEntry(tx, r, old.Seq)
+		e, res, err := db.reprogramEntry(tx, r, old.Seq)
 		if err != nil {
 			return nil, Result{}, err
 		}
-		return &e, Result{Warnings: w}, nil
+		return &e, *res, nil
 	case repl.Patient != nil:
 		if old.Kind != KindPatient {
 			return nil, Result{}, kindMismatch(old, KindPatient)

@@ -133,6 +133,14 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 		st.alarmML = st.implant.AlarmML.Decimal
 	}
 	sort.SliceStable(st.fills, func(i, j int) bool { return st.fills[i].fill.At.Before(st.fills[j].fill.At) })
+	held := map[string]bool{}
+	for i := range st.fills {
+		f := &st.fills[i]
+		f.fill.StabilityDays, f.fill.StabilityDrug = refill.StabilityDays(db.cat, f.refill, held)
+		for d := range f.fill.MCGPerML {
+			held[d] = true
+		}
+	}
 	sort.SliceStable(st.changes, func(i, j int) bool { return st.changes[i].change.At.Before(st.changes[j].change.At) })
 	return st, nil
 }

@@ -57,6 +57,10 @@ type Fill struct {
 	ML       decimal.Decimal
 	MCGPerML map[string]decimal.Decimal // per drug of the solution
 	Dose     DoseChange                 // At is the fill's time
+	// StabilityDays is how long the fill may stay in the reservoir (0: no
+	// limit known), and StabilityDrug the drug that sets it.
+	StabilityDays int
+	StabilityDrug string
 }
 
 // DoseChange is a dose programmed at a time, in mcg/day of one drug of the

@@ -437,6 +437,67 @@ func diluted(cs []vial.Container, conc decimal.Decimal) bool {
 	return false
 }
 
+// StabilityDays is how long the fill of refill in may stay in the reservoir:
+// the shortest label limit of its drugs (ziconotide: 14 days in a pump that
+// had not held it, the held set, else 40 diluted and 84 undiluted), and the
+// drug that sets it; 0 when no drug has one.
+func StabilityDays(cat *catalog.Catalog, in pumpledger.Refill, held map[string]bool) (days int, drug string) {
+	for _, s := range in.Solution {
+		d, ok := cat.Drug(s.Drug)
+		if !ok {
+			continue
+		}
+		var cs []vial.Container
+		for _, v := range in.Vials {
+			if n, err := vial.ParseNDC(v.NDC); err == nil {
+				if p, ok := cat.Product(n); ok && p.Drug == d.Name {
+					cs = append(cs, vial.Container{Product: p})
+				}
+			}
+		}
+		n := d.Label.StabilityDays(!held[d.Name], diluted(cs, s.MCGPerML))
+		if n > 0 && (days == 0 || n < days) {
+			days, drug = n, d.Name
+		}
+	}
+	return days, drug
+}
+
+func dueReason(due pump.Due, drug string) string {
+	if drug == "" {
+		return due.Reason
+	}
+	return strings.Replace(due.Reason, "the drug's", drug+"'s", 1)
+}
+
+// NextRefillAfter is when the fill in the reservoir (h.Last, with the
+// changes since) is due for refill once dose change next is programmed: the
+// reservoir's expected volume at next.At, run down at the new dose to the
+// refill threshold, or the fill's stability limit, whichever is first.
+// The date is on the wall clock of offset (seconds east of UTC).
+func NextRefillAfter(h History, next pump.DoseChange, offset int) (date, reason string, ok bool) {
+	if h.Last == nil {
+		return "", "", false
+	}
+	iv, err := pump.Reconcile(*h.Last, h.Changes, next.At, decimal.Zero, decimal.Zero)
+	if err != nil {
+		return "", "", false
+	}
+	now := pump.Fill{At: next.At, ML: iv.ExpectedResidualML, MCGPerML: h.Last.MCGPerML, Dose: next}
+	due, ok := pump.NextRefill(now, h.AlarmML, 0)
+	if h.Last.StabilityDays > 0 {
+		limit := h.Last.At.Add(time.Duration(h.Last.StabilityDays) * 24 * time.Hour)
+		if !ok || limit.Before(due.At) {
+			due = pump.Due{At: limit, Reason: fmt.Sprintf("the drug's stability limit of %d days after the fill of %s", h.Last.StabilityDays, h.Last.At.Format(time.DateOnly))}
+			ok = true
+		}
+	}
+	if !ok {
+		return "", "", false
+	}
+	return due.At.In(time.FixedZone("", offset)).Format(time.DateOnly), dueReason(due, h.Last.StabilityDrug), true
+}
+
 func (d *deriver) rinseWarnings(k int, x Drug) {
 	drug, l := d.drugs[k], d.drugs[k].Label
 	if !l.NaiveRinseML.IsPositive() {
@@ -471,14 +532,7 @@ func (d *deriver) rinseWarnings(k int, x Drug) {
 // new dose or the earliest stability limit of the solution's drugs.
 func (d *deriver) nextRefill() {
 	in := d.in
-	days := 0
-	which := ""
-	for k, drug := range d.drugs {
-		n := drug.Label.StabilityDays(d.rec.Drugs[k].Naive, d.rec.Drugs[k].Diluted)
-		if n > 0 && (days == 0 || n < days) {
-			days, which = n, drug.Name
-		}
-	}
+	days, which := StabilityDays(d.cat, in, d.h.Held)
 	fill := FillOf(d.cat, in)
 	due, ok := pump.NextRefill(fill, d.h.AlarmML, days)
 	if !ok {
@@ -487,10 +541,7 @@ func (d *deriver) nextRefill() {
 	}
 	date := due.At.In(time.FixedZone("", in.PerformedAt.Offset)).Format(time.DateOnly)
 	d.rec.NextRefillDue = &date
-	d.rec.NextRefillReason = due.Reason
-	if which != "" {
-		d.rec.NextRefillReason = strings.Replace(due.Reason, "the drug's", which+"'s", 1)
-	}
+	d.rec.NextRefillReason = dueReason(due, which)
 	d.work("next_refill_due = %s: %s", date, d.rec.NextRefillReason)
 	if !in.FillML.GreaterThan(d.h.AlarmML) {
 		d.warn("fill_ml %s is at or below the pump's %s mL refill threshold: the pump is due for refill now.", in.FillML, d.h.AlarmML)

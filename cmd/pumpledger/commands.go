@@ -164,10 +164,17 @@ func (a *app) reprogram(args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(a.stdout, map[string]any{"id": res.Entry.ID, "existing": res.Existing, "warnings": nonNil(res.Warnings)})
+		out := map[string]any{"id": res.Entry.ID, "existing": res.Existing, "warnings": nonNil(res.Warnings), "next_refill_due": nil}
+		if res.NextRefillDue != "" {
+			out["next_refill_due"], out["next_refill_reason"] = res.NextRefillDue, res.NextRefillReason
+		}
+		return writeJSON(a.stdout, out)
 	}
 	fmt.Fprintf(a.stdout, "%s dose change for pump %s: %s %s mcg/day at %s (entry %s).\n",
 		map[bool]string{true: "Already recorded:", false: "Recorded"}[res.Existing], r.PumpSerial, r.Dose.Drug, r.Dose.MCGPerDay, r.PerformedAt, res.Entry.ID)
+	if res.NextRefillDue != "" {
+		fmt.Fprintf(a.stdout, "Next refill now due: %s (%s).\n", res.NextRefillDue, res.NextRefillReason)
+	}
 	printWarnings(a.stdout, res.Warnings)
 	return nil
 }

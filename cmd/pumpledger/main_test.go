@@ -254,3 +254,31 @@ func TestPlanShowsUndilutedAlternative(t *testing.T) {
 		t.Errorf("plan 150 mcg = %+v waste %s; want 2 × 70720-0720-10, waste 50", out.Vials, out.WasteMCG)
 	}
 }
+
+// A dose change moves the next refill: the reservoir runs down faster.
+func TestReprogramMovesNextRefill(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	var rec struct {
+		Due string `json:"next_refill_due"`
+	}
+	if err := json.Unmarshal([]byte(c.ok(fill2, "refill", "--file", "-", "--json")), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Due != "2026-05-10" { // 0.32 mL/day would last 56 days; the 40-day limit comes first
+		t.Fatalf("refill due %s, want 2026-05-10", rec.Due)
+	}
+	// 24 h later, 4.8 mcg/day: 20 − 0.32 = 19.68 mL left, at 0.64 mL/day
+	// it reaches 2 mL after 27.625 days: 29 April 01:00 -04:00.
+	up := strings.NewReplacer("2026-03-11T10:00:00-04:00", "2026-04-01T10:00:00-04:00", `"2.4"`, `"4.8"`).Replace(change1)
+	var out struct {
+		Due    string `json:"next_refill_due"`
+		Reason string `json:"next_refill_reason"`
+	}
+	if err := json.Unmarshal([]byte(c.ok(up, "reprogram", "--file", "-", "--json")), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Due != "2026-04-29" || !strings.Contains(out.Reason, "threshold") {
+		t.Errorf("after the increase: due %s (%s); want 2026-04-29 by the reservoir threshold", out.Due, out.Reason)
+	}
+}
