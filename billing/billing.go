@@ -5,6 +5,9 @@
 package billing
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/shopspring/decimal"
 )
 
@@ -121,4 +124,29 @@ type Service struct {
 	Reprogram   bool // the code includes reprogramming or analysis (62367–62370)
 	// Excludes lists codes not reported with this one on the same date.
 	Excludes []string
+}
+
+// Conflicts lists, one sentence each, the pump-service codes billed for one
+// patient on one date that CPT does not report together (62367–62370 with
+// 95990/95991, SPEC §4), as the catalog's Excludes say. A refill and a
+// reprogramming on the same day are one visit: 62369 or 62370.
+func Conflicts(lines []Line, service func(code string) (Service, bool)) []string {
+	type visit struct{ mrn, date string }
+	seen := map[visit][]Line{}
+	var out []string
+	for _, l := range lines {
+		s, ok := service(l.Code)
+		if !ok {
+			continue
+		}
+		v := visit{l.MRN, l.DateOfService}
+		for _, o := range seen[v] {
+			if slices.Contains(s.Excludes, o.Code) {
+				out = append(out, fmt.Sprintf("%s on %s: %s (entry %s) is not reported with %s (entry %s) on the same date; bill the visit as one code (a refill with reprogramming is 62369 or 62370) or correct one entry.",
+					l.MRN, l.DateOfService, l.Code, l.EntryID, o.Code, o.EntryID))
+			}
+		}
+		seen[v] = append(seen[v], l)
+	}
+	return out
 }

@@ -201,3 +201,30 @@ func TestSplitSumsToTotal(t *testing.T) {
 		}
 	}
 }
+
+func TestConflicts(t *testing.T) {
+	svc := map[string]billing.Service{
+		"95990": {Code: "95990", Refill: true, Excludes: []string{"62367", "62368", "62369", "62370"}},
+		"62368": {Code: "62368", Reprogram: true, Excludes: []string{"95990", "95991"}},
+		"62369": {Code: "62369", Refill: true, Reprogram: true, Excludes: []string{"95990", "95991"}},
+	}
+	lookup := func(c string) (billing.Service, bool) { s, ok := svc[c]; return s, ok }
+	line := func(mrn, date, code string) billing.Line {
+		return billing.Line{MRN: mrn, DateOfService: date, Code: code, EntryID: mrn + date + code}
+	}
+	for _, tc := range []struct {
+		name  string
+		lines []billing.Line
+		want  int
+	}{
+		{"refill and reprogram same day", []billing.Line{line("M1", "2026-03-31", "95990"), line("M1", "2026-03-31", "J2278"), line("M1", "2026-03-31", "62368")}, 1},
+		{"refill with reprogramming alone", []billing.Line{line("M1", "2026-03-31", "62369"), line("M1", "2026-03-31", "J2278")}, 0},
+		{"other day", []billing.Line{line("M1", "2026-03-31", "95990"), line("M1", "2026-04-01", "62368")}, 0},
+		{"other patient", []billing.Line{line("M1", "2026-03-31", "95990"), line("M2", "2026-03-31", "62368")}, 0},
+		{"62369 and 95990", []billing.Line{line("M1", "2026-03-31", "62369"), line("M1", "2026-03-31", "95990")}, 1},
+	} {
+		if got := billing.Conflicts(tc.lines, lookup); len(got) != tc.want {
+			t.Errorf("%s: %d conflicts %q, want %d", tc.name, len(got), got, tc.want)
+		}
+	}
+}

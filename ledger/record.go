@@ -267,6 +267,7 @@ func (db *DB) refillEntry(tx *bolt.Tx, r pumpledger.Refill, skip int64) (Entry, 
 	if err != nil {
 		return Entry{}, nil, err
 	}
+	rec.Warnings = append(rec.Warnings, db.serviceConflicts(st, r.MRN, r.PerformedAt.Date(), r.Procedure, r.ID)...)
 	e := db.envelope(r.ID, KindRefill, r.Nurse, r.PerformedAt, canonical(r))
 	e.Warnings = rec.Warnings
 	return e, &rec, nil
@@ -330,6 +331,7 @@ func (db *DB) reprogramEntry(tx *bolt.Tx, r pumpledger.Reprogram, skip int64) (E
 	if err != nil {
 		return Entry{}, nil, err
 	}
+	warnings = append(warnings, db.serviceConflicts(st, r.MRN, r.PerformedAt.Date(), r.Procedure, r.ID)...)
 	e := db.envelope(r.ID, KindReprogram, r.Clinician, r.PerformedAt, canonical(r))
 	e.Warnings = warnings
 	res := &Result{Warnings: warnings}

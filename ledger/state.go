@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/pump"
 	"github.com/pumpledger/pumpledger/refill"
 	"github.com/shopspring/decimal"
@@ -74,8 +75,10 @@ type pumpState struct {
 }
 
 type changeEntry struct {
-	entry  Entry
-	change pump.DoseChange
+	entry     Entry
+	change    pump.DoseChange
+	procedure string
+	date      string // date of service
 }
 
 // loadPump reads a pump's entries, skipping voided ones and the entry with seq
@@ -118,7 +121,8 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 			if d, ok := db.cat.Drug(drug); ok {
 				drug = d.Name
 			}
-			st.changes = append(st.changes, changeEntry{entry: e, change: pump.DoseChange{At: r.PerformedAt.UTC, Drug: drug, MCGPerDay: r.Dose.MCGPerDay}})
+			st.changes = append(st.changes, changeEntry{entry: e, change: pump.DoseChange{At: r.PerformedAt.UTC, Drug: drug, MCGPerDay: r.Dose.MCGPerDay},
+				procedure: r.Procedure, date: r.PerformedAt.Date()})
 		}
 	}
 	if st.implant == nil {
@@ -170,4 +174,24 @@ func (st *pumpState) history(at time.Time) refill.History {
 	}
 	sort.SliceStable(h.Doses, func(i, j int) bool { return h.Doses[i].At.Before(h.Doses[j].At) })
 	return h
+}
+
+// serviceConflicts are the warnings for billing code on date beside the
+// pump's other live visits that day (billing.Conflicts), for entry id.
+func (db *DB) serviceConflicts(st *pumpState, mrn, date, code, id string) []string {
+	lines := []billing.Line{}
+	for _, f := range st.fills {
+		if f.refill.PerformedAt.Date() == date {
+			lines = append(lines, billing.Line{MRN: mrn, DateOfService: date, Code: f.refill.Procedure, EntryID: f.entry.ID})
+		}
+	}
+	for _, c := range st.changes {
+		if c.date == date {
+			lines = append(lines, billing.Line{MRN: mrn, DateOfService: date, Code: c.procedure, EntryID: c.entry.ID})
+		}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	return billing.Conflicts(append(lines, billing.Line{MRN: mrn, DateOfService: date, Code: code, EntryID: id}), db.cat.Service)
 }

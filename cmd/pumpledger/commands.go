@@ -302,6 +302,9 @@ func (a *app) bill(args []string) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range billing.Conflicts(lines, db.Catalog().Service) {
+		fmt.Fprintf(a.stderr, "warning: %s\n", w)
+	}
 	return write(a.stdout, lines)
 }
 

@@ -282,3 +282,24 @@ func TestReprogramMovesNextRefill(t *testing.T) {
 		t.Errorf("after the increase: due %s (%s); want 2026-04-29 by the reservoir threshold", out.Due, out.Reason)
 	}
 }
+
+// A refill (95990) and a reprogramming (62368) of one patient on one date are
+// not reported together (CPT): both the record and the bill say so.
+func TestSameDayServiceCodesWarned(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	c.ok(fill2, "refill", "--file", "-")
+	sameDay := strings.Replace(change1, "2026-03-11T10:00:00-04:00", "2026-03-31T15:00:00-04:00", 1)
+	out := c.ok(sameDay, "reprogram", "--file", "-")
+	if !strings.Contains(out, "62368") || !strings.Contains(out, "not reported with 95990") {
+		t.Errorf("reprogram on the refill's date: no CPT warning:\n%s", out)
+	}
+	code, _, errs := c.run("", "bill", "--from", "2026-03-31", "--to", "2026-03-31")
+	if code != 0 || !strings.Contains(errs, "warning: MRN-1 on 2026-03-31: 62368") {
+		t.Errorf("bill: exit %d, stderr %q; want the same-day conflict", code, errs)
+	}
+	// Another day: no warning.
+	if _, _, errs := c.run("", "bill", "--from", "2026-03-01", "--to", "2026-03-11"); strings.Contains(errs, "warning") {
+		t.Errorf("bill of other days warns: %q", errs)
+	}
+}
