@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"time"
 
@@ -43,11 +45,21 @@ func (a *app) demo(args []string) error {
 	// The ledger clock follows the history: each entry is recorded shortly
 	// after its visit, as a clinic would chart it.
 	var clock time.Time
+	if _, err := os.Stat(a.dbPath); errors.Is(err, os.ErrNotExist) {
+		a.created = true
+	}
 	db, err := ledger.Open(a.dbPath, ledger.Options{Catalog: cat, Now: func() time.Time { return clock }})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	// The demo backdates its ledger clock to its synthetic visits: it must
+	// never write into a ledger that holds anything else, such as a clinic's.
+	if n, err := db.Size(); err != nil {
+		return err
+	} else if n > 0 {
+		return pumpledger.Invalid("db", "The ledger %s already holds %d entries; the demo fills only a new ledger, so give --db a new path.", a.dbPath, n)
+	}
 	counts := map[string]int{}
 	var flagged []string
 	for i, ev := range events {

@@ -62,13 +62,33 @@ type app struct {
 	stdin                   io.Reader
 	stdout, stderr          io.Writer
 	cat                     *catalog.Catalog
+	created                 bool // this run created the ledger file
 }
 
 // run is main without the exit, for tests.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	err := a.dispatch(args)
+	if err != nil && a.created {
+		a.removeIfEmpty()
+	}
 	return a.exit(err)
+}
+
+// removeIfEmpty removes the ledger this run created, and its key, when a
+// refused command left it empty: a refusal writes nothing, not even that.
+// A ledger holding any entry is never removed.
+func (a *app) removeIfEmpty() {
+	db, err := ledger.Open(a.dbPath, ledger.Options{Catalog: a.cat, ReadOnly: true})
+	if err != nil {
+		return
+	}
+	n, err := db.Size()
+	db.Close()
+	if err == nil && n == 0 {
+		os.Remove(a.dbPath)
+		os.Remove(a.dbPath + ".key")
+	}
 }
 
 // exit maps an error to its one-sentence message and exit status, once.
@@ -208,6 +228,9 @@ func (a *app) open(write bool) (*ledger.DB, error) {
 	cat, err := a.catalog()
 	if err != nil {
 		return nil, err
+	}
+	if _, err := os.Stat(a.dbPath); write && errors.Is(err, os.ErrNotExist) {
+		a.created = true
 	}
 	return ledger.Open(a.dbPath, ledger.Options{Catalog: cat, ReadOnly: !write})
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -209,10 +210,27 @@ func TestDemoIsDeterministicAndBills(t *testing.T) {
 	if !strings.Contains(billA, `"J2278"`) || !strings.Contains(outA, "Try next") {
 		t.Errorf("demo bill has no J2278 line or demo prints no next steps:\n%s", outA)
 	}
-	// Running it again records nothing new (ids are the seed's).
-	again := a.ok("", "demo", "--patients", "3", "--months", "3", "--seed", "7")
-	if !strings.Contains(again, "Recorded now: 0 patients, 0 pumps, 0 refills, 0 dose changes") {
-		t.Errorf("re-running the demo recorded again:\n%s", again)
+	// It never writes into a ledger that holds anything (its clock is
+	// backdated): running it again is refused, and nothing is written.
+	before := a.ok("", "verify")
+	if code, _, errs := a.run("", "demo", "--patients", "3", "--months", "3", "--seed", "7"); code != 1 || !strings.Contains(errs, "already holds") {
+		t.Errorf("demo into a ledger with entries: exit %d, %q; want a refusal", code, errs)
+	}
+	if after := a.ok("", "verify"); after != before {
+		t.Errorf("the refused demo wrote: %q then %q", before, after)
+	}
+}
+
+// A refused command on a new --db path leaves no ledger and no key behind.
+func TestRefusalOnNewPathLeavesNothing(t *testing.T) {
+	c := newCLI(t)
+	if code, _, _ := c.run(fill1, "refill", "--file", "-"); code != 1 {
+		t.Fatalf("refill of an unknown patient on a new ledger: exit %d, want 1", code)
+	}
+	for _, p := range []string{c.db, c.db + ".key"} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s exists after a refused command (%v)", filepath.Base(p), err)
+		}
 	}
 }
 
