@@ -27,6 +27,10 @@ type Implant struct {
 	// AlarmML overrides the model's low-reservoir threshold when the clinic
 	// programmed another (SynchroMed II's alarm is programmable).
 	AlarmML decimal.NullDecimal `json:"alarm_ml"`
+	// Held names drugs the pump already held before its first fill recorded
+	// here (a patient whose therapy began elsewhere): the pump is not naive
+	// to them, so no rinse or 14-day first refill is expected.
+	Held []string `json:"held,omitempty"`
 }
 
 // Explant records that a pump was removed; its chain ends there.

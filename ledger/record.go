@@ -198,6 +198,13 @@ func (db *DB) Implant(im pumpledger.Implant, by string) (Result, error) {
 	if when.UTC.After(db.now()) {
 		return Result{}, pumpledger.Invalid("date", "--date %s is in the future; record the implant after it is done.", im.Date)
 	}
+	for i, d := range im.Held {
+		drug, ok := db.cat.Drug(d)
+		if !ok {
+			return Result{}, pumpledger.Invalid("held", "--held %q is not a drug of the catalog; see `pumpledger catalog`.", d)
+		}
+		im.Held[i] = drug.Name
+	}
 	if im.AlarmML.Valid && (!im.AlarmML.Decimal.IsPositive() || !im.AlarmML.Decimal.LessThan(m.ReservoirML)) {
 		return Result{}, pumpledger.Invalid("alarm_ml", "--alarm-ml %s must be more than 0 and less than the %s mL reservoir.", im.AlarmML.Decimal, m.ReservoirML)
 	}

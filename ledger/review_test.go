@@ -104,3 +104,28 @@ func TestReplacementRecordedByCorrector(t *testing.T) {
 		t.Errorf("replacement recorded by %q, correction by %q; want bob for both", res.Replacement.RecordedBy, res.Entry.RecordedBy)
 	}
 }
+
+// A pump whose therapy began elsewhere is not naive at its first recorded
+// fill: no rinse expected, and 40 days (diluted), not 14.
+func TestImplantHeldDrugsNotNaive(t *testing.T) {
+	for _, tc := range []struct {
+		held []string
+		due  string
+	}{{nil, "2026-03-15"}, {[]string{"J2277"}, "2026-04-10"}} {
+		db, _, _ := openTest(t)
+		must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
+		must(db.Implant(pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20", Held: tc.held}, "drx"))
+		r := must(db.RecordRefill(parseRefill(t, firstFill)))
+		if got := *r.Record.NextRefillDue; got != tc.due {
+			t.Errorf("held %v: first recorded fill due %s, want %s", tc.held, got, tc.due)
+		}
+		if naive := r.Record.Drugs[0].Naive; naive != (tc.held == nil) {
+			t.Errorf("held %v: naive = %v", tc.held, naive)
+		}
+	}
+	db, _, _ := openTest(t)
+	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
+	if _, err := db.Implant(pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20", Held: []string{"aspirin"}}, "drx"); pumpledger.ErrorCode(err) != pumpledger.EINVALID {
+		t.Errorf("held aspirin: %v, want refused", err)
+	}
+}

@@ -64,6 +64,7 @@ type fillEntry struct {
 
 // pumpState is everything recorded for one pump, corrections applied.
 type pumpState struct {
+	cat      *DB // resolves drug names
 	serial   string
 	implant  *pumpledger.Implant
 	implantE Entry
@@ -84,7 +85,7 @@ type changeEntry struct {
 // loadPump reads a pump's entries, skipping voided ones and the entry with seq
 // skip (the one a correction replaces, or -1).
 func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, error) {
-	st := &pumpState{serial: serial}
+	st := &pumpState{cat: db, serial: serial}
 	for _, seq := range scanIndex(tx, bucketByPump, serial) {
 		if _, void := voidedBy(tx, seq); void || seq == skip {
 			continue
@@ -137,7 +138,7 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 		st.alarmML = st.implant.AlarmML.Decimal
 	}
 	sort.SliceStable(st.fills, func(i, j int) bool { return st.fills[i].fill.At.Before(st.fills[j].fill.At) })
-	held := map[string]bool{}
+	held := st.heldAtImplant()
 	for i := range st.fills {
 		f := &st.fills[i]
 		f.fill.StabilityDays, f.fill.StabilityDrug = refill.StabilityDays(db.cat, f.refill, held)
@@ -149,9 +150,21 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 	return st, nil
 }
 
+// heldAtImplant is the drugs the pump held before its first recorded fill.
+func (st *pumpState) heldAtImplant() map[string]bool {
+	held := map[string]bool{}
+	if st.implant == nil {
+		return held
+	}
+	for _, d := range st.implant.Held {
+		held[st.cat.drugName(d)] = true
+	}
+	return held
+}
+
 // history is what the pump held before time at, as refill.Derive needs it.
 func (st *pumpState) history(at time.Time) refill.History {
-	h := refill.History{Model: st.model, AlarmML: st.alarmML, Held: map[string]bool{}}
+	h := refill.History{Model: st.model, AlarmML: st.alarmML, Held: st.heldAtImplant()}
 	for i := range st.fills {
 		f := st.fills[i].fill
 		if !f.At.Before(at) {

@@ -29,6 +29,9 @@ type Link struct {
 
 // chain derives every live refill of a loaded pump, in performed order.
 func (db *DB) chain(st *pumpState) ([]Link, error) {
+	if st.implant == nil && (len(st.fills) > 0 || len(st.changes) > 0) {
+		return nil, pumpledger.Errorf(pumpledger.EINVALID, "pump %s has refills or dose changes but no implant recorded", st.serial)
+	}
 	out := make([]Link, 0, len(st.fills))
 	for _, f := range st.fills {
 		rec, err := refill.Derive(db.cat, f.refill, st.history(f.fill.At), farFuture)

@@ -50,10 +50,16 @@ func (a *app) pumpImplant(args []string) error {
 	model := fs.String("model", "", "pump model id (see `pumpledger catalog`)")
 	date := fs.String("date", "", "implant date YYYY-MM-DD")
 	alarm := fs.String("alarm-ml", "", "programmed low-reservoir alarm in mL, if not the model's")
+	held := fs.String("held", "", "drugs the pump already held before its first fill recorded here, comma-separated (therapy begun elsewhere)")
 	if err := a.parse(fs, args, "mrn", "serial", "model", "date"); err != nil {
 		return err
 	}
 	im := pumpledger.Implant{MRN: *mrn, Serial: *serial, Model: *model, Date: *date}
+	for _, d := range strings.Split(*held, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			im.Held = append(im.Held, d)
+		}
+	}
 	if *alarm != "" {
 		v, err := pumpledger.ParseQuantity(*alarm)
 		if err != nil {
