@@ -436,3 +436,31 @@ func FuzzParseRefill(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseReprogram(f *testing.F) {
+	f.Add([]byte(`{"mrn":"MRN-1","pump_serial":"S1","performed_at":"2026-03-11T09:00:00-05:00","clinician":"drx","dose":{"drug":"ziconotide","mcg_per_day":"2.4"},"procedure":"62368"}`))
+	f.Add([]byte(`{"mrn":"MRN-1","pump_serial":"S1","performed_at":"2026-03-11T09:00:00Z","clinician":"drx","dose":{"drug":"J2277","mcg_per_day":1e1},"procedure":"62368","note":"x"}`))
+	f.Add([]byte(`{"dose":{"mcg_per_day":"-1"}}`))
+	f.Add([]byte(`{"performed_at":"2026-02-30T09:00:00Z"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := pumpledger.ParseReprogram(bytes.NewReader(data))
+		if err != nil {
+			var e *pumpledger.Error
+			if !errors.As(err, &e) || e.Code != pumpledger.EINVALID || e.Message == "" || strings.Count(e.Message, "\n") > 0 {
+				t.Fatalf("err = %#v, want an EINVALID *Error of one line", err)
+			}
+			return
+		}
+		if r.Dose.MCGPerDay.IsNegative() || r.MRN == "" || r.PerformedAt.IsZero() {
+			t.Fatalf("accepted a reprogram without its required fields: %+v", r)
+		}
+		again, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2, err := pumpledger.ParseReprogram(bytes.NewReader(again))
+		if err != nil || !r2.Dose.MCGPerDay.Equal(r.Dose.MCGPerDay) || !r2.PerformedAt.UTC.Equal(r.PerformedAt.UTC) || r2.PerformedAt.Offset != r.PerformedAt.Offset {
+			t.Fatalf("the reprogram's own JSON %s reads back as %+v (%v)", again, r2, err)
+		}
+	})
+}
