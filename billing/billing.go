@@ -141,7 +141,8 @@ func Conflicts(lines []Line, service func(code string) (Service, bool)) []string
 		}
 		v := visit{l.MRN, l.DateOfService}
 		for _, o := range seen[v] {
-			if slices.Contains(s.Excludes, o.Code) {
+			os, _ := service(o.Code)
+			if slices.Contains(s.Excludes, o.Code) || slices.Contains(os.Excludes, l.Code) {
 				out = append(out, fmt.Sprintf("%s on %s: %s (entry %s) is not reported with %s (entry %s) on the same date; bill the visit as one code (a refill with reprogramming is 62369 or 62370) or correct one entry.",
 					l.MRN, l.DateOfService, l.Code, l.EntryID, o.Code, o.EntryID))
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -306,7 +307,7 @@ func (db *DB) RecordRefill(r pumpledger.Refill) (Result, error) {
 			return nil, nil, err
 		}
 		return []Entry{e}, &Result{Record: rec, Warnings: rec.Warnings}, nil
-	}, nil)
+	}, db.lateCheck(r.PumpSerial, r.PerformedAt.UTC, "late refill"))
 	if err != nil {
 		return res, err
 	}
@@ -339,14 +340,39 @@ func (db *DB) reprogramEntry(tx *bolt.Tx, r pumpledger.Reprogram, skip int64) (E
 		return Entry{}, nil, err
 	}
 	warnings = append(warnings, db.serviceConflicts(st, r.MRN, r.PerformedAt.Date(), r.Procedure, r.ID)...)
+	// When the fill in the reservoir is now due; not for a change recorded
+	// late, behind a fill that has replaced it.
+	next := pump.DoseChange{At: r.PerformedAt.UTC, Drug: db.drugName(r.Dose.Drug), MCGPerDay: r.Dose.MCGPerDay}
+	var due refill.Due
+	if !st.lastFillAt().After(next.At) {
+		due, _ = refill.NextRefillAfter(h, next, r.PerformedAt.Offset)
+		if due.Now {
+			warnings = append(warnings, fmt.Sprintf("REFILL NOW: %s.", due.Reason))
+		}
+	}
 	e := db.envelope(r.ID, KindReprogram, r.Clinician, r.PerformedAt, canonical(r))
 	e.Warnings = warnings
-	res := &Result{Warnings: warnings}
-	next := pump.DoseChange{At: r.PerformedAt.UTC, Drug: db.drugName(r.Dose.Drug), MCGPerDay: r.Dose.MCGPerDay}
-	if date, why, ok := refill.NextRefillAfter(h, next, r.PerformedAt.Offset); ok {
-		res.NextRefillDue, res.NextRefillReason = date, why
+	return e, &Result{Warnings: warnings, NextRefillDue: due.Date, NextRefillReason: due.Reason}, nil
+}
+
+// lateCheck is the post-write check of an entry dated before others of its
+// pump: the pump's later figures, which it changes, must still derive. An
+// entry after all the others changes nothing earlier and is not re-derived.
+func (db *DB) lateCheck(serial string, at time.Time, what string) func(tx *bolt.Tx) error {
+	return func(tx *bolt.Tx) error {
+		st, err := db.loadPump(tx, serial, -1)
+		if err != nil {
+			return err
+		}
+		later := st.lastFillAt().After(at)
+		for _, c := range st.changes {
+			later = later || c.change.At.After(at)
+		}
+		if !later {
+			return nil
+		}
+		return db.chainsDerive(tx, what, serial)
 	}
-	return e, res, nil
 }
 
 // drugName resolves a name, code or alias to the catalog's drug name.
@@ -366,7 +392,7 @@ func (db *DB) RecordReprogram(r pumpledger.Reprogram) (Result, error) {
 			return nil, nil, err
 		}
 		return []Entry{e}, res, nil
-	}, nil)
+	}, db.lateCheck(r.PumpSerial, r.PerformedAt.UTC, "late dose change"))
 }
 
 // Replacement is what a correction records in place of the voided entry:
@@ -418,17 +444,69 @@ func (db *DB) Correct(voidID, reason, by string, repl Replacement) (Result, erro
 		e.Late = false
 		return append(es, e), &out, nil
 	}, func(tx *bolt.Tx) error {
-		// Every later figure of the pumps touched must still derive: voiding
-		// an implant under refills, or a fill whose removal makes the next one
-		// impossible, is refused here rather than breaking every bill after.
-		for _, serial := range affected {
-			if _, err := db.pumpChain(tx, serial); err != nil {
-				return pumpledger.Invalid("entry", "This correction would leave pump %s's later entries underivable (%s); correct those entries first.",
-					serial, strings.TrimSuffix(pumpledger.ErrorMessage(err), "."))
+		// Voiding a registration under live entries would orphan them (they
+		// would still be billed); replacing it (a name fixed) is fine.
+		if old, _ := entryByID(tx, voidID); old.Kind == KindPatient && repl.Patient == nil {
+			p, _ := old.Patient()
+			if seqs := scanIndex(tx, bucketByPatient, p.MRN); db.liveOtherThan(tx, seqs, old.Seq) {
+				return pumpledger.Invalid("entry", "Patient %s has pumps or visits recorded; correct those entries first, or give a replacement registration with --file.", p.MRN)
 			}
 		}
-		return nil
+		return db.chainsDerive(tx, "correction", affected...)
 	})
+}
+
+// chainsDerive checks, inside a write, that every figure of the pumps still
+// derives: voiding an implant under refills, a fill whose removal or late
+// insertion makes a later one impossible, is refused rather than breaking
+// every bill after it.
+func (db *DB) chainsDerive(tx *bolt.Tx, what string, serials ...string) error {
+	for _, serial := range serials {
+		if err := db.checkPump(tx, serial); err != nil {
+			return pumpledger.Invalid("entry", "This %s would leave pump %s's later entries underivable (%s); correct those entries first.",
+				what, serial, strings.TrimSuffix(pumpledger.ErrorMessage(err), "."))
+		}
+	}
+	return nil
+}
+
+// checkPump derives every live refill of a pump and checks every live dose
+// change against the fill it was programmed into.
+func (db *DB) checkPump(tx *bolt.Tx, serial string) error {
+	st, err := db.loadPump(tx, serial, -1)
+	if err != nil {
+		return err
+	}
+	if _, err := db.chain(st); err != nil {
+		return err
+	}
+	for _, c := range st.changes {
+		r, err := c.entry.Reprogram()
+		if err != nil {
+			return err
+		}
+		if _, err := refill.CheckReprogram(db.cat, r, st.history(c.change.At), farFuture); err != nil {
+			return pumpledger.Errorf(pumpledger.EINVALID, "dose change %s: %s", c.entry.ID, pumpledger.ErrorMessage(err))
+		}
+	}
+	return nil
+}
+
+// liveOtherThan reports whether any of seqs other than skip is a live,
+// non-correction entry.
+func (db *DB) liveOtherThan(tx *bolt.Tx, seqs []int64, skip int64) bool {
+	for _, seq := range seqs {
+		if seq == skip {
+			continue
+		}
+		if _, void := voidedBy(tx, seq); void {
+			continue
+		}
+		if e, err := getEntry(tx, seq); err == nil && e.Kind != KindCorrection {
+			return true
+		}
+	}
+	return false
 }
 
 // replacement checks a correction's replacement against the ledger with the

@@ -2,11 +2,14 @@ package ledger_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/ledger"
 	bolt "go.etcd.io/bbolt"
 )
@@ -128,4 +131,139 @@ func TestImplantHeldDrugsNotNaive(t *testing.T) {
 	if _, err := db.Implant(pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20", Held: []string{"aspirin"}}, "drx"); pumpledger.ErrorCode(err) != pumpledger.EINVALID {
 		t.Errorf("held aspirin: %v, want refused", err)
 	}
+}
+
+// A registration with visits under it cannot be voided bare (they would
+// still be billed); a replacement registration can.
+func TestPatientVoidUnderVisitsRefused(t *testing.T) {
+	db, c, _ := openTest(t)
+	seed(t, db)
+	var reg ledger.Entry
+	for _, it := range must(db.History("MRN-1")) {
+		if it.Entry.Kind == ledger.KindPatient {
+			reg = it.Entry
+		}
+	}
+	c.t = c.t.Add(time.Hour)
+	if _, err := db.Correct(reg.ID, "duplicate", "supervisor", ledger.Replacement{}); pumpledger.ErrorCode(err) != pumpledger.EINVALID {
+		t.Errorf("voiding a registration with a pump and refills: %v; want refused", err)
+	}
+	if _, err := db.Correct(reg.ID, "name misspelt", "supervisor", ledger.Replacement{Patient: &pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient-Smith"}}); err != nil {
+		t.Errorf("replacing the registration: %v", err)
+	}
+}
+
+// A dose change when the reservoir should already be at its threshold: due now, loudly.
+func TestReprogramOnEmptyReservoirRefillNow(t *testing.T) {
+	db, c, _ := openTest(t)
+	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
+	must(db.Implant(pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20"}, "drx"))
+	must(db.RecordRefill(parseRefill(t, firstFill))) // 20 mL at 0.24 mL/day: 2 mL left after 75 days
+	c.t = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	late := strings.Replace(reprogram, "2026-03-11T09:00:00Z", "2026-05-25T09:00:00Z", 1)
+	res := must(db.RecordReprogram(must(pumpledger.ParseReprogram(strings.NewReader(late)))))
+	if res.NextRefillDue != "2026-05-25" || !slicesContain(res.Warnings, "REFILL NOW") {
+		t.Errorf("due %q, warnings %q; want due 2026-05-25 with REFILL NOW", res.NextRefillDue, res.Warnings)
+	}
+}
+
+func slicesContain(ws []string, sub string) bool {
+	for _, w := range ws {
+		if strings.Contains(w, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// A refill recorded late, between entries it makes underivable, is refused;
+// the bill keeps working.
+func TestLateRefillThatBreaksTheChainRefused(t *testing.T) {
+	f, err := os.Open("../testdata/catalog-test.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := must(catalog.Load(f, "catalog-test.json"))
+	f.Close()
+	c := &clock{t: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}
+	db := must(ledger.Open(filepath.Join(t.TempDir(), "l.db"), ledger.Options{Catalog: cat, Now: c.now}))
+	defer db.Close()
+	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
+	must(db.Implant(pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-01-20"}, "drx"))
+	refillJSON := func(at, solution, vials, diluent, dose string) pumpledger.Refill {
+		return parseRefill(t, `{"mrn":"MRN-1","pump_serial":"S1","performed_at":"`+at+`","nurse":"jdoe","residual_ml":"0","fill_ml":"20",
+			"solution":`+solution+`,"vials":`+vials+`,"diluent_ml":"`+diluent+`","dose":`+dose+`,"procedure":"95990"}`)
+	}
+	must(db.RecordRefill(refillJSON("2026-02-01T09:00:00Z", `[{"drug":"ziconotide","mcg_per_ml":"2.5"},{"drug":"morphine","mcg_per_ml":"5000"}]`,
+		`[{"ndc":"70720-720-10","count":1,"lot":"A"},{"ndc":"99999-101-01","count":1,"lot":"B"}]`, "15.5", `{"drug":"ziconotide","mcg_per_day":"1.2"}`)))
+	must(db.RecordReprogram(must(pumpledger.ParseReprogram(strings.NewReader(
+		`{"mrn":"MRN-1","pump_serial":"S1","performed_at":"2026-02-05T09:00:00Z","clinician":"drx","dose":{"drug":"ziconotide","mcg_per_day":"2.4"},"procedure":"62368"}`)))))
+	n := must(db.Size())
+	// Morphine only, back-dated before the ziconotide dose change.
+	_, err = db.RecordRefill(refillJSON("2026-02-03T09:00:00Z", `[{"drug":"morphine","mcg_per_ml":"5000"}]`,
+		`[{"ndc":"99999-101-01","count":1,"lot":"C"}]`, "16", `{"drug":"morphine","mcg_per_day":"1000"}`))
+	if pumpledger.ErrorCode(err) != pumpledger.EINVALID || !strings.Contains(err.Error(), "late refill") {
+		t.Fatalf("late refill under a ziconotide dose change: %v; want refused", err)
+	}
+	if got := must(db.Size()); got != n {
+		t.Errorf("refused late refill wrote: %d → %d", n, got)
+	}
+	if _, err := db.Bill("2026-02-01", "2026-02-28"); err != nil {
+		t.Errorf("bill after a refused late refill: %v", err)
+	}
+}
+
+// Verify while writers append: what was appended since it began is neither
+// checked nor taken for tampering.
+func TestVerifyDuringAppends(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l.db")
+	db := must(ledger.Open(path, ledger.Options{NoSync: true}))
+	defer db.Close()
+	for i := range 300 { // long enough a verify for appends to land inside it
+		must(db.AddPatient(pumpledger.Patient{MRN: "P-" + itoa(i), Name: "First"}, "w"))
+	}
+	done := make(chan struct{})
+	errs := make(chan error, 2)
+	for w := range 2 {
+		go func() {
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				if _, err := db.AddPatient(pumpledger.Patient{MRN: "P-" + string(rune('a'+w)) + "-" + itoa(i), Name: "N"}, "w"); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for range 20 {
+		if _, err := db.Verify(); err != nil {
+			t.Errorf("verify during appends: %v", err)
+			break
+		}
+	}
+	close(done)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Verify(); err != nil {
+		t.Errorf("verify after the appends: %v", err)
+	}
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; i > 0; i /= 10 {
+		b = append([]byte{byte('0' + i%10)}, b...)
+	}
+	return string(b)
 }

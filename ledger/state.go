@@ -208,3 +208,11 @@ func (db *DB) serviceConflicts(st *pumpState, mrn, date, code, id string) []stri
 	}
 	return billing.Conflicts(append(lines, billing.Line{MRN: mrn, DateOfService: date, Code: code, EntryID: id}), db.cat.Service)
 }
+
+// lastFillAt is the time of the pump's latest live fill (zero if none).
+func (st *pumpState) lastFillAt() time.Time {
+	if len(st.fills) == 0 {
+		return time.Time{}
+	}
+	return st.fills[len(st.fills)-1].fill.At
+}

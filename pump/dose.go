@@ -10,9 +10,11 @@ import (
 
 // CheckDose returns the label warnings for programming next after history (the
 // earlier doses of the same drug in this patient's pump, any order). An empty
-// history means next is a starting dose. Warnings never refuse: the label's
-// limits are for the clinician to weigh, and the entry is recorded with them.
-func CheckDose(drug vial.Drug, history []DoseChange, next DoseChange) []string {
+// history means next is a starting dose, unless begun says the therapy began
+// before the history does (a pump that held the drug elsewhere). Warnings
+// never refuse: the label's limits are for the clinician to weigh, and the
+// entry is recorded with them.
+func CheckDose(drug vial.Drug, history []DoseChange, next DoseChange, begun bool) []string {
 	l := drug.Label
 	var warn []string
 	past := sortedBetween(history, time.Time{}, next.At)
@@ -20,7 +22,7 @@ func CheckDose(drug vial.Drug, history []DoseChange, next DoseChange) []string {
 	if len(past) > 0 {
 		prev = &past[len(past)-1]
 	}
-	if prev == nil && l.StartMaxMCGPerDay.IsPositive() && next.MCGPerDay.GreaterThan(l.StartMaxMCGPerDay) {
+	if prev == nil && !begun && l.StartMaxMCGPerDay.IsPositive() && next.MCGPerDay.GreaterThan(l.StartMaxMCGPerDay) {
 		warn = append(warn, fmt.Sprintf("Starting dose %s mcg/day of %s is above the label's starting maximum of %s mcg/day.",
 			next.MCGPerDay, drug.Name, l.StartMaxMCGPerDay))
 	}

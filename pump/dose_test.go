@@ -86,7 +86,7 @@ func TestCheckDose(t *testing.T) {
 			if drug.Name == "" {
 				drug = ziconotide
 			}
-			got := pump.CheckDose(drug, tt.history, tt.next)
+			got := pump.CheckDose(drug, tt.history, tt.next, false)
 			if len(got) != len(tt.want) {
 				t.Fatalf("CheckDose = %q, want %d warnings like %q", got, len(tt.want), tt.want)
 			}

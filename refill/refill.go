@@ -405,10 +405,12 @@ func (d *deriver) vialChoice(k int, discarded decimal.Decimal) {
 			single = append(single, p)
 		}
 	}
-	if !d.rec.Drugs[k].Diluted {
+	naive := d.rec.Drugs[k].Naive
+	if !d.rec.Drugs[k].Diluted && drug.Label.StabilityDays(naive, true) != drug.Label.StabilityDays(naive, false) {
 		// An undiluted fill is compared with undiluted plans only: a plan
 		// that wastes less by diluting stronger vials shortens the fill's
 		// stability (ziconotide: 84 days to 40), which is not a better choice.
+		// (A naive pump's first fill lasts 14 days either way.)
 		single = vial.SameStrength(single, d.conc[k])
 	}
 	p, err := vial.PlanVials(single, d.conc[k], d.in.FillML, rinse)
@@ -473,29 +475,43 @@ func dueReason(due pump.Due, drug string) string {
 // NextRefillAfter is when the fill in the reservoir (h.Last, with the
 // changes since) is due for refill once dose change next is programmed: the
 // reservoir's expected volume at next.At, run down at the new dose to the
-// refill threshold, or the fill's stability limit, whichever is first.
-// The date is on the wall clock of offset (seconds east of UTC).
-func NextRefillAfter(h History, next pump.DoseChange, offset int) (date, reason string, ok bool) {
+// refill threshold, or the fill's stability limit, whichever is first. Now is
+// true when the reservoir is expected to be at or below the threshold
+// already: due at once, whatever the dose. The date is on the wall clock of
+// offset (seconds east of UTC).
+func NextRefillAfter(h History, next pump.DoseChange, offset int) (due Due, ok bool) {
 	if h.Last == nil {
-		return "", "", false
+		return Due{}, false
 	}
 	iv, err := pump.Reconcile(*h.Last, h.Changes, next.At, decimal.Zero, decimal.Zero)
 	if err != nil {
-		return "", "", false
+		return Due{}, false
 	}
-	now := pump.Fill{At: next.At, ML: iv.ExpectedResidualML, MCGPerML: h.Last.MCGPerML, Dose: next}
-	due, ok := pump.NextRefill(now, h.AlarmML, 0)
+	zone := time.FixedZone("", offset)
+	if !iv.ExpectedResidualML.GreaterThan(h.AlarmML) {
+		return Due{Date: next.At.In(zone).Format(time.DateOnly), Now: true,
+			Reason: fmt.Sprintf("the reservoir is expected to hold %s mL, at or below the %s mL refill threshold: refill now", iv.ExpectedResidualML, h.AlarmML)}, true
+	}
+	left := pump.Fill{At: next.At, ML: iv.ExpectedResidualML, MCGPerML: h.Last.MCGPerML, Dose: next}
+	d, ok := pump.NextRefill(left, h.AlarmML, 0)
 	if h.Last.StabilityDays > 0 {
 		limit := h.Last.At.Add(time.Duration(h.Last.StabilityDays) * 24 * time.Hour)
-		if !ok || limit.Before(due.At) {
-			due = pump.Due{At: limit, Reason: fmt.Sprintf("the drug's stability limit of %d days after the fill of %s", h.Last.StabilityDays, h.Last.At.Format(time.DateOnly))}
+		if !ok || limit.Before(d.At) {
+			d = pump.Due{At: limit, Reason: fmt.Sprintf("the drug's stability limit of %d days after the fill of %s", h.Last.StabilityDays, h.Last.At.Format(time.DateOnly))}
 			ok = true
 		}
 	}
 	if !ok {
-		return "", "", false
+		return Due{}, false
 	}
-	return due.At.In(time.FixedZone("", offset)).Format(time.DateOnly), dueReason(due, h.Last.StabilityDrug), true
+	return Due{Date: d.At.In(zone).Format(time.DateOnly), Reason: dueReason(d, h.Last.StabilityDrug)}, true
+}
+
+// Due is when a fill is due for refill, on the clinic's wall clock.
+type Due struct {
+	Date   string // YYYY-MM-DD
+	Reason string // one plain phrase
+	Now    bool   // the reservoir is already at or below its threshold
 }
 
 func (d *deriver) rinseWarnings(k int, x Drug) {
@@ -564,31 +580,23 @@ func (d *deriver) doseChecks() {
 // converted the same way; the dose drug's own history is every dose of it.
 func labelWarnings(cat *catalog.Catalog, h History, concs map[string]decimal.Decimal, next pump.DoseChange) []string {
 	var warn []string
-	if dose, ok := cat.Drug(next.Drug); ok {
-		warn = append(warn, pump.CheckDose(dose, dosesOf(h.Doses, dose.Name), next)...)
-	}
 	for _, name := range sortedKeys(concs) {
 		drug, ok := cat.Drug(name)
-		if !ok || name == next.Drug || !hasLimits(drug.Label) {
+		if !ok || !hasLimits(drug.Label) {
 			continue
 		}
-		equiv, ok := convert(next, concs, name)
-		if !ok {
-			continue
-		}
-		var hist []pump.DoseChange
-		if h.Last != nil {
-			for _, c := range append([]pump.DoseChange{h.Last.Dose}, h.Changes...) {
-				if x, ok := convert(c, h.Last.MCGPerML, name); ok {
-					hist = append(hist, x)
-				}
+		equiv := next
+		if name != next.Drug {
+			if equiv, ok = convert(next, concs, name); !ok {
+				continue
 			}
 		}
-		if len(hist) == 0 && h.Held[name] {
-			continue // held before, dose then unknown: no start to check
-		}
-		for _, w := range pump.CheckDose(drug, hist, equiv) {
-			warn = append(warn, fmt.Sprintf("The %s dose gives %s %s mcg/day: %s", next.Drug, name, equiv.MCGPerDay, w))
+		hist := doseHistory(h, name)
+		for _, w := range pump.CheckDose(drug, hist, equiv, h.Held[name]) {
+			if name != next.Drug {
+				w = fmt.Sprintf("The %s dose gives %s %s mcg/day: %s", next.Drug, name, equiv.MCGPerDay, w)
+			}
+			warn = append(warn, w)
 		}
 	}
 	if next.MCGPerDay.IsZero() {
@@ -597,9 +605,33 @@ func labelWarnings(cat *catalog.Catalog, h History, concs map[string]decimal.Dec
 	return warn
 }
 
+// doseHistory is every earlier dose of drug in mcg/day of drug: the doses of
+// the fill in the reservoir converted at its concentrations (a change given
+// in morphine is also a ziconotide step), and before that fill the doses
+// given in drug itself (older fills' concentrations are not at hand).
+func doseHistory(h History, drug string) []pump.DoseChange {
+	var hist []pump.DoseChange
+	for _, d := range h.Doses {
+		if d.Drug == drug && (h.Last == nil || d.At.Before(h.Last.At)) {
+			hist = append(hist, d)
+		}
+	}
+	if h.Last != nil {
+		for _, c := range append([]pump.DoseChange{h.Last.Dose}, h.Changes...) {
+			if x, ok := convert(c, h.Last.MCGPerML, drug); ok {
+				hist = append(hist, x)
+			}
+		}
+	}
+	return hist
+}
+
 // convert expresses dose c (in mcg/day of c.Drug) in mcg/day of drug, at the
 // concentrations concs: the same mL/day.
 func convert(c pump.DoseChange, concs map[string]decimal.Decimal, drug string) (pump.DoseChange, bool) {
+	if c.Drug == drug {
+		return c, true
+	}
 	from, to := concs[c.Drug], concs[drug]
 	if !from.IsPositive() || !to.IsPositive() {
 		return pump.DoseChange{}, false
@@ -609,16 +641,6 @@ func convert(c pump.DoseChange, concs map[string]decimal.Decimal, drug string) (
 
 func hasLimits(l vial.Label) bool {
 	return l.StartMaxMCGPerDay.IsPositive() || l.StepMaxMCGPerDay.IsPositive() || l.MaxMCGPerDay.IsPositive() || l.MaxIncreasesPerWeek > 0
-}
-
-func dosesOf(all []pump.DoseChange, drug string) []pump.DoseChange {
-	var out []pump.DoseChange
-	for _, x := range all {
-		if x.Drug == drug {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 // lines builds the claim lines: per drug the administered line(s) and JW

@@ -54,3 +54,42 @@ func TestRinseOfDrugWithoutLabelRinseWarned(t *testing.T) {
 			rec.Drugs[0].RinseMCG, rec.Drugs[0].WasteUnits)
 	}
 }
+
+// A change given in morphine is also a ziconotide step: 1.2 → 2.4 (via
+// 4800 mcg/day of morphine) → 4.8 is two steps of 2.4, within the label.
+func TestAdmixtureStepsCountedAcrossDrugs(t *testing.T) {
+	fill := zic("2026-02-01T09:00:00Z", "20", "2.5", "1.2", vials("70720-720-10", 1), vials("99999-101-01", 1))
+	fill.Solution = append(fill.Solution, pumpledger.SolutionDrug{Drug: "morphine", MCGPerML: dec("5000")})
+	fill.DiluentML = dec("15.5")
+	viaMorphine := reprogram("2026-02-05T09:00:00Z", "4800")
+	viaMorphine.Dose.Drug = "morphine"
+	h := historyOf(t, testCatalog, "synchromed-ii-20", "", entry{Refill: &fill}, entry{Reprogram: viaMorphine})
+	w, err := refill.CheckReprogram(testCatalog, *reprogram("2026-02-07T09:00:00Z", "4.8"), h, clockNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hasWarning(w, "Increase of") {
+		t.Errorf("a 2.4 mcg/day step warned as larger: %q", w)
+	}
+	// 2.4 → 7.2 directly is a 4.8 step.
+	if w, _ := refill.CheckReprogram(testCatalog, *reprogram("2026-02-07T09:00:00Z", "7.2"), h, clockNow); !hasWarning(w, "Increase of 4.8") {
+		t.Errorf("a 4.8 mcg/day step from 2.4 not warned: %q", w)
+	}
+}
+
+// A pump that held ziconotide before its first recorded fill is not starting.
+func TestHeldDrugIsNotAStart(t *testing.T) {
+	r := zic("2026-03-31T09:00:00Z", "20", "25", "6", vials("70720-723-10", 1))
+	h := historyOf(t, defaultCatalog, "synchromed-ii-20", "")
+	rec, err := refill.Derive(defaultCatalog, r, h, clockNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasWarning(rec.Warnings, "Starting dose 6") {
+		t.Fatalf("naive start at 6 mcg/day not warned: %q", rec.Warnings)
+	}
+	h.Held["ziconotide"] = true
+	if rec, _ = refill.Derive(defaultCatalog, r, h, clockNow); hasWarning(rec.Warnings, "Starting dose") {
+		t.Errorf("held before: still a starting-dose warning: %q", rec.Warnings)
+	}
+}

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 
@@ -45,9 +43,7 @@ func (a *app) demo(args []string) error {
 	// The ledger clock follows the history: each entry is recorded shortly
 	// after its visit, as a clinic would chart it.
 	var clock time.Time
-	if _, err := os.Stat(a.dbPath); errors.Is(err, os.ErrNotExist) {
-		a.created = true
-	}
+	a.noteCreation(true)
 	db, err := ledger.Open(a.dbPath, ledger.Options{Catalog: cat, Now: func() time.Time { return clock }})
 	if err != nil {
 		return err

@@ -62,7 +62,19 @@ type app struct {
 	stdin                   io.Reader
 	stdout, stderr          io.Writer
 	cat                     *catalog.Catalog
-	created                 bool // this run created the ledger file
+	created, keyCreated     bool // this run created the ledger file, its key file
+}
+
+// noteCreation records, before a write opens the ledger, whether the ledger
+// and its key are new: only what this run created is removed on refusal.
+func (a *app) noteCreation(write bool) {
+	if !write {
+		return
+	}
+	_, err := os.Stat(a.dbPath)
+	a.created = errors.Is(err, os.ErrNotExist)
+	_, err = os.Stat(a.dbPath + ".key")
+	a.keyCreated = errors.Is(err, os.ErrNotExist)
 }
 
 // run is main without the exit, for tests.
@@ -87,7 +99,9 @@ func (a *app) removeIfEmpty() {
 	db.Close()
 	if err == nil && n == 0 {
 		os.Remove(a.dbPath)
-		os.Remove(a.dbPath + ".key")
+		if a.keyCreated {
+			os.Remove(a.dbPath + ".key")
+		}
 	}
 }
 
@@ -229,9 +243,7 @@ func (a *app) open(write bool) (*ledger.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(a.dbPath); write && errors.Is(err, os.ErrNotExist) {
-		a.created = true
-	}
+	a.noteCreation(write)
 	return ledger.Open(a.dbPath, ledger.Options{Catalog: cat, ReadOnly: !write})
 }
 

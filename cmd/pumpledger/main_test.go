@@ -321,3 +321,18 @@ func TestSameDayServiceCodesWarned(t *testing.T) {
 		t.Errorf("bill of other days warns: %q", errs)
 	}
 }
+
+// A key file that was there before a refused command stays: only what the
+// run created is removed.
+func TestRefusalKeepsExistingKey(t *testing.T) {
+	c := newCLI(t)
+	if err := os.WriteFile(c.db+".key", []byte("kept\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := c.run("", "patient", "add", "--mrn", "M1", "--name", " "); code != 1 {
+		t.Fatalf("patient add with a blank name: exit %d, want 1", code)
+	}
+	if b, err := os.ReadFile(c.db + ".key"); err != nil || string(b) != "kept\n" {
+		t.Errorf("the existing key file was removed or changed: %q, %v", b, err)
+	}
+}
