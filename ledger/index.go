@@ -162,43 +162,56 @@ func indexOwner(bucket, k, v []byte) int64 {
 func (db *DB) verifyIndexCounts(n int64, counts map[string]int) error {
 	for _, b := range indexBuckets {
 		held := 0
-		var next []byte
-		for {
-			done := true
-			err := db.bolt.View(func(tx *bolt.Tx) error {
-				cur := size(tx) // entries appended since verify began are not counted
-				c := tx.Bucket(b).Cursor()
-				k, v := c.First()
-				if next != nil {
-					k, v = c.Seek(next)
-				}
-				for i := 0; k != nil; k, v = c.Next() {
-					if i == verifyChunk {
-						next, done = bytes.Clone(k), false
-						return nil
-					}
-					i++
-					switch owner := indexOwner(b, k, v); {
-					case owner < 0 || owner >= cur:
-						return indexBroken(string(b), "it holds a key of no entry")
-					case owner < n:
-						held++
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return err
+		err := db.walk(b, func(_ *bolt.Tx, cur int64, k, v []byte) error {
+			switch owner := indexOwner(b, k, v); {
+			case owner < 0 || owner >= cur:
+				return indexBroken(string(b), "it holds a key of no entry")
+			case owner < n:
+				held++
 			}
-			if done {
-				break
-			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		if held != counts[string(b)] {
 			return indexBroken(string(b), fmt.Sprintf("it holds %d keys no entry files there", held-counts[string(b)]))
 		}
 	}
 	return nil
+}
+
+// walk calls fn for every key of bucket in order, verifyChunk keys per short
+// read transaction (so a long walk never holds back the file's growth), with
+// the ledger's size in that transaction: what was appended since the walk
+// began is the caller's to skip.
+func (db *DB) walk(bucket []byte, fn func(tx *bolt.Tx, cur int64, k, v []byte) error) error {
+	var next []byte // the first key of the next chunk
+	for {
+		done := true
+		err := db.bolt.View(func(tx *bolt.Tx) error {
+			cur := size(tx)
+			c := tx.Bucket(bucket).Cursor()
+			k, v := c.First()
+			if next != nil {
+				k, v = c.Seek(next)
+			}
+			for i := 0; k != nil; k, v = c.Next() {
+				if i == verifyChunk {
+					next, done = bytes.Clone(k), false
+					return nil
+				}
+				i++
+				if err := fn(tx, cur, k, v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || done {
+			return err
+		}
+	}
 }
 
 func indexBroken(bucket, why string) error {

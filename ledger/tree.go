@@ -333,18 +333,17 @@ func (db *DB) Verify() (VerifyResult, error) {
 		return res, err
 	}
 	res.Entries, res.Tree.N = n, n
-	for start := int64(0); start < n; start += verifyChunk {
-		end := min(start+verifyChunk, n)
-		if err := db.bolt.View(func(tx *bolt.Tx) error { return verifyEntries(tx, start, end) }); err != nil {
-			return res, err
-		}
-	}
-	// The entries are sound; now the indexes the views trust must be exactly
-	// what the entries file: each entry's keys present, and no others.
+	// Each chunk: the entries against their hashes, then the index keys they
+	// file, which the views trust; then no index may hold other keys.
 	counts := map[string]int{}
 	for start := int64(0); start < n; start += verifyChunk {
 		end := min(start+verifyChunk, n)
-		if err := db.bolt.View(func(tx *bolt.Tx) error { return verifyIndexes(tx, start, end, counts) }); err != nil {
+		if err := db.bolt.View(func(tx *bolt.Tx) error {
+			if err := verifyEntries(tx, start, end); err != nil {
+				return err
+			}
+			return verifyIndexes(tx, start, end, counts)
+		}); err != nil {
 			return res, err
 		}
 	}
@@ -353,50 +352,32 @@ func (db *DB) Verify() (VerifyResult, error) {
 	}
 	// Every stored hash now follows from the entries, and every root from the
 	// stored hashes.
+	if err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		res.Tree.Hash, err = tlog.TreeHash(n, hashReader{tx.Bucket(bucketHashes)})
+		return err
+	}); err != nil {
+		return res, err
+	}
 	latest := false
-	var next []byte // the first checkpoint key of the next chunk
-	for {
-		done := true
-		err := db.bolt.View(func(tx *bolt.Tx) error {
-			hr := hashReader{tx.Bucket(bucketHashes)}
-			var err error
-			if res.Tree.Hash, err = tlog.TreeHash(n, hr); err != nil {
-				return err
-			}
-			cur := size(tx) // checkpoints of entries appended since verify began are not checked
-			c := tx.Bucket(bucketCheckpoints).Cursor()
-			k, v := c.First()
-			if next != nil {
-				k, v = c.Seek(next)
-			}
-			for i := 0; k != nil; k, v = c.Next() {
-				if i == verifyChunk {
-					next, done = bytes.Clone(k), false
-					return nil
-				}
-				i++
-				size := int64(binary.BigEndian.Uint64(k))
-				if size > cur {
-					return &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrTampered, Message: fmt.Sprintf(
-						"A checkpoint of %d entries is kept but the ledger has %d: entries were removed (%v).", size, cur, ErrTampered)}
-				}
-				if size > n {
-					continue
-				}
-				if err := db.checkKept(hr, size, v, size == n); err != nil {
-					return err
-				}
-				latest = latest || size == n
-				res.Checkpoints++
-			}
-			return nil
-		})
-		if err != nil {
-			return res, err
+	err := db.walk(bucketCheckpoints, func(tx *bolt.Tx, cur int64, k, v []byte) error {
+		size := int64(binary.BigEndian.Uint64(k))
+		switch {
+		case size > cur:
+			return &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrTampered, Message: fmt.Sprintf(
+				"A checkpoint of %d entries is kept but the ledger has %d: entries were removed (%v).", size, cur, ErrTampered)}
+		case size > n:
+			return nil // signed by an append since verify began
 		}
-		if done {
-			break
+		if err := db.checkKept(hashReader{tx.Bucket(bucketHashes)}, size, v, size == n); err != nil {
+			return err
 		}
+		latest = latest || size == n
+		res.Checkpoints++
+		return nil
+	})
+	if err != nil {
+		return res, err
 	}
 	// Every append signs a checkpoint of the tree it leaves: without one of
 	// the current size, a rewrite could hide by removing them.
