@@ -14,8 +14,8 @@ vet:
 	$(GO) vet ./...
 	@fmt=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$fmt" ]; then echo "gofmt needed: $$fmt"; exit 1; fi
 
-# Every test, with the race detector, then each fuzz target for a few seconds
-# on top of its seed corpus (the seeds alone run in the plain `go test`).
+# Every test with the race detector; fuzz targets run their seed corpora
+# here, and `make fuzz` runs each for 10 s beyond them.
 test: vet
 	$(GO) test -race -count=1 ./...
 
