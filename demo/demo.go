@@ -47,7 +47,7 @@ type Event struct {
 const (
 	DefaultPatients = 5
 	DefaultMonths   = 6
-	MaxPatients     = 500
+	MaxPatients     = 20000
 	MaxMonths       = 60
 )
 

@@ -106,7 +106,8 @@ type DB struct {
 	batch   bool
 	id      string // ledger id, the checkpoint's origin
 	keysMu  sync.Mutex
-	signer  *keys // loaded on first signature, under keysMu
+	signer  *keys     // loaded on first signature, under keysMu
+	imp     *importer // the open group of an Import, if any
 }
 
 // Open opens the ledger at path, creating it (mode 0600: it holds PHI) if it
@@ -229,6 +230,9 @@ func (db *DB) Catalog() *catalog.Catalog { return db.cat }
 // returns after bbolt has committed (and fsynced) or rolled back. fn may run
 // more than once under Batch, so it must only write through tx.
 func (db *DB) update(fn func(*bolt.Tx) error) error {
+	if db.imp != nil {
+		return db.importUpdate(fn)
+	}
 	if db.batch {
 		return db.bolt.Batch(fn)
 	}
