@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -146,6 +147,15 @@ func derive(t *testing.T, path string) []byte {
 		out = g
 	} else {
 		out = rec
+		// A bill derives lines without the pump's history: they must be
+		// the record's, whatever the history.
+		lines, err := refill.Lines(cat, r)
+		if err != nil {
+			t.Fatalf("Lines refused what Derive accepted: %v", err)
+		}
+		if !reflect.DeepEqual(lines, rec.Lines) {
+			t.Errorf("Lines = %+v, want the record's %+v", lines, rec.Lines)
+		}
 	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {

@@ -147,6 +147,12 @@ func (d *deriver) check(now time.Time) error {
 	if in.ResidualML.GreaterThan(m.ReservoirML) {
 		return pumpledger.Invalid("residual_ml", "residual_ml %s is more than the %s reservoir of %s mL; check the aspirated volume.", in.ResidualML, m.ID, m.ReservoirML)
 	}
+	return d.resolve()
+}
+
+// resolve finds the refill's service, drugs and containers in the catalog.
+func (d *deriver) resolve() error {
+	in := d.in
 	svc, ok := d.cat.Service(in.Procedure)
 	if !ok || !svc.Refill {
 		return pumpledger.Invalid("procedure", "procedure %q is not a refill code; use one of %s.", in.Procedure, strings.Join(d.refillCodes(), ", "))
@@ -300,9 +306,9 @@ func describeOpened(cs []vial.Container) string {
 	return strings.Join(parts, " + ")
 }
 
-// reconcile derives each drug's figures and the interval since the last fill.
-func (d *deriver) reconcile() error {
-	in := d.in
+// figures derives each drug's amounts, units and modifiers from its draw;
+// with checks, also the rinse and vial-choice warnings.
+func (d *deriver) figures(checks bool) {
 	for k, drug := range d.drugs {
 		dr := d.draws[k]
 		jw := dr.WasteMCG.Add(dr.SingleDoseRinseMCG())
@@ -323,9 +329,17 @@ func (d *deriver) reconcile() error {
 		d.work("%s units = ⌈%s mcg ÷ %s mcg per unit (%s)⌉ = %d", drug.Name, dr.FillMCG, drug.UnitMCG, drug.UnitText, x.Units)
 		d.work("%s waste_units (JW) = ⌊(%s waste + %s single-dose rinse) ÷ %s⌋ = %d%s", drug.Name, dr.WasteMCG, dr.SingleDoseRinseMCG(), drug.UnitMCG, x.WasteUnits, jwNote(dr, x))
 		d.rec.Drugs = append(d.rec.Drugs, x)
-		d.rinseWarnings(k, x)
-		d.vialChoice(k, jw)
+		if checks {
+			d.rinseWarnings(k, x)
+			d.vialChoice(k, jw)
+		}
 	}
+}
+
+// reconcile derives each drug's figures and the interval since the last fill.
+func (d *deriver) reconcile() error {
+	in := d.in
+	d.figures(true)
 	if d.h.Last == nil {
 		if in.ResidualML.IsPositive() {
 			d.work("residual_ml %s aspirated at the pump's first recorded fill: no earlier fill to reconcile it with", in.ResidualML)
@@ -641,6 +655,24 @@ func convert(c pump.DoseChange, concs map[string]decimal.Decimal, drug string) (
 
 func hasLimits(l vial.Label) bool {
 	return l.StartMaxMCGPerDay.IsPositive() || l.StepMaxMCGPerDay.IsPositive() || l.MaxMCGPerDay.IsPositive() || l.MaxIncreasesPerWeek > 0
+}
+
+// Lines derives a recorded refill's claim lines. They depend on the refill
+// and the catalog only, never on the pump's history (units, JW and JZ come
+// from what was drawn; the rinse is the nurse's rinse_ml), so a bill reads
+// the refills of its dates, not every pump's chain. They equal the lines of
+// Derive (tested).
+func Lines(cat *catalog.Catalog, in pumpledger.Refill) ([]billing.Line, error) {
+	d := deriver{cat: cat, in: in}
+	if err := d.resolve(); err != nil {
+		return nil, err
+	}
+	if err := d.draw(); err != nil {
+		return nil, err
+	}
+	d.figures(false)
+	d.lines()
+	return d.rec.Lines, nil
 }
 
 // lines builds the claim lines: per drug the administered line(s) and JW

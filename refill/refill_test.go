@@ -2,6 +2,7 @@ package refill_test
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -856,6 +857,9 @@ func TestPropertyUnitsAddUp(t *testing.T) {
 			t.Fatalf("refill %d: %v\n%+v", i, err, in)
 		}
 		checked++
+		if lines, err := refill.Lines(testCatalog, in); err != nil || !reflect.DeepEqual(lines, rec.Lines) {
+			t.Fatalf("refill %d: Lines = %+v, %v; want the record's %+v", i, lines, err, rec.Lines)
+		}
 		for _, d := range rec.Drugs {
 			drug, _ := testCatalog.Drug(d.Drug)
 			opened := d.OpenedMCG.Div(drug.UnitMCG)
