@@ -29,10 +29,15 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -69,6 +74,9 @@ var (
 	ErrLocked = errors.New("ledger is locked by another process")
 	// ErrSchema: the file was written by another version of pumpledger.
 	ErrSchema = errors.New("unknown ledger schema version")
+	// ErrDamaged: the file is not a whole bbolt file (cut short, a page
+	// overwritten): bbolt cannot read it, or reads it wrong.
+	ErrDamaged = errors.New("ledger file is damaged")
 )
 
 // Options configure Open. The zero value is usable.
@@ -108,11 +116,13 @@ type DB struct {
 	keysMu  sync.Mutex
 	signer  *keys     // loaded on first signature, under keysMu
 	imp     *importer // the open group of an Import, if any
+	items   itemCache // decoded pump entries (state.go)
 }
 
 // Open opens the ledger at path, creating it (mode 0600: it holds PHI) if it
 // does not exist.
-func Open(path string, opt Options) (*DB, error) {
+func Open(path string, opt Options) (_ *DB, err error) {
+	defer guard(path, &err)()
 	if opt.Catalog == nil {
 		opt.Catalog = catalog.Default()
 	}
@@ -130,12 +140,32 @@ func Open(path string, opt Options) (*DB, error) {
 			return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s; check --db or create one by recording an entry.", path)
 		}
 	}
+	// An empty file is a ledger cut short, unless nothing was ever written
+	// (a crash as it was created: no key yet); bbolt would start a new one.
+	if fi, _ := os.Stat(path); fi != nil && fi.Size() == 0 {
+		if _, kerr := os.Stat(opt.KeyPath); opt.ReadOnly || kerr == nil {
+			return nil, damaged(path, "it is empty")
+		}
+	}
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opt.LockTimeout, ReadOnly: opt.ReadOnly, NoSync: opt.NoSync})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, &pumpledger.Error{Code: pumpledger.ECONFLICT, Err: ErrLocked,
 			Message: fmt.Sprintf("The ledger %s is in use by another pumpledger process; wait for it to finish and try again. (%v)", path, ErrLocked)}
+	} else if errors.Is(err, bolterrors.ErrInvalid) || errors.Is(err, bolterrors.ErrVersionMismatch) || errors.Is(err, bolterrors.ErrChecksum) || strings.Contains(fmt.Sprint(err), "file size too small") {
+		return nil, damaged(path, err.Error())
 	} else if err != nil {
 		return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "open ledger %s: %v", path, err)
+	}
+	// A file shorter than its pages: reading them would fault, writing
+	// would build on pages that are gone.
+	if err := bdb.View(func(tx *bolt.Tx) error {
+		if fi, err := os.Stat(path); err == nil && fi.Size() < tx.Size() {
+			return damaged(path, fmt.Sprintf("it is %d bytes long but its pages end at %d: it was cut short", fi.Size(), tx.Size()))
+		}
+		return nil
+	}); err != nil {
+		bdb.Close()
+		return nil, err
 	}
 	bdb.MaxBatchDelay = opt.BatchDelay
 	if bdb.MaxBatchDelay == 0 {
@@ -229,7 +259,9 @@ func (db *DB) Catalog() *catalog.Catalog { return db.cat }
 // the ledger was opened for concurrent writers, else Update. Either way it
 // returns after bbolt has committed (and fsynced) or rolled back. fn may run
 // more than once under Batch, so it must only write through tx.
-func (db *DB) update(fn func(*bolt.Tx) error) error {
+func (db *DB) update(fn func(*bolt.Tx) error) (err error) {
+	defer guard(db.path, &err)()
+	defer func() { err = diskFull(db.path, err) }()
 	if db.imp != nil {
 		return db.importUpdate(fn)
 	}
@@ -264,4 +296,92 @@ func DefaultPath() string {
 		return p
 	}
 	return filepath.Join(".", "pumpledger.db")
+}
+
+// guard, deferred as `defer guard(path, &err)()`, turns what bbolt does on a
+// damaged file into an error a person can act on: a panic raised in bbolt's
+// code (an unexpected page type or id), or a fault reading the file's memory
+// map past its end, which is made a panic for the call's duration. Any other
+// panic is ours, and goes on.
+func guard(path string, err *error) func() {
+	fault := debug.SetPanicOnFault(true)
+	return func() {
+		debug.SetPanicOnFault(fault)
+		r := recover()
+		if r == nil {
+			return
+		}
+		if e, ok := r.(interface{ Addr() uintptr }); ok && e.Addr() >= 4096 {
+			*err = damaged(path, fmt.Sprintf("reading it faulted at address %#x: %v", e.Addr(), r))
+			return
+		}
+		pc := make([]uintptr, 64)
+		frames := runtime.CallersFrames(pc[:runtime.Callers(2, pc)])
+		for f, more := frames.Next(); more; f, more = frames.Next() {
+			if !strings.HasPrefix(f.Function, "runtime.") {
+				if strings.HasPrefix(f.Function, "go.etcd.io/bbolt") {
+					*err = damaged(path, fmt.Sprintf("bbolt: %v", r))
+					return
+				}
+				break
+			}
+		}
+		panic(r)
+	}
+}
+
+func damaged(path, why string) error {
+	return &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrDamaged, Message: fmt.Sprintf(
+		"The ledger file %s is damaged (%s); restore it from a backup and run verify.", path, why)}
+}
+
+// diskFull makes a write refused for want of space say so. bbolt rolled the
+// transaction back: nothing of it is in the file.
+func diskFull(path string, err error) error {
+	for _, e := range []syscall.Errno{syscall.ENOSPC, syscall.EFBIG, syscall.EDQUOT} {
+		if err != nil && (errors.Is(err, e) || strings.Contains(err.Error(), e.Error())) {
+			return &pumpledger.Error{Code: pumpledger.EINTERNAL, Err: err, Message: fmt.Sprintf(
+				"Could not write the ledger %s: disk full or file too large (%v); nothing was recorded. Free space and try again.", path, err)}
+		}
+	}
+	return err
+}
+
+// checkFile checks what Verify's walk of the buckets does not reach, in a
+// transaction no writer runs beside: bbolt's two meta pages (if the newer is
+// damaged bbolt silently reads the older, a transaction back) and, with
+// bbolt's consistency check, every page and the free list.
+func (db *DB) checkFile() error {
+	tx, err := db.bolt.Begin(!db.bolt.IsReadOnly())
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	f, err := os.Open(db.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for i := range 2 { // page header 16 bytes; meta: magic, version, ..., FNV-64a of the 56 bytes before it
+		m := make([]byte, 64)
+		if _, err := f.ReadAt(m, int64(i*db.bolt.Info().PageSize+16)); err != nil {
+			return damaged(db.path, fmt.Sprintf("meta page %d cannot be read: %v", i, err))
+		}
+		h := fnv.New64a()
+		h.Write(m[:56])
+		if binary.NativeEndian.Uint32(m) != 0xED0CDAED || binary.NativeEndian.Uint32(m[4:]) != 2 || binary.NativeEndian.Uint64(m[56:]) != h.Sum64() {
+			return damaged(db.path, fmt.Sprintf("meta page %d is not valid; bbolt reads the other, which may be a write older", i))
+		}
+	}
+	var first error
+	n := 0
+	for err := range tx.Check() { // drained: the check runs on until it closes the channel
+		if n++; first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		return damaged(db.path, fmt.Sprintf("bbolt's check found %d problem(s), the first: %v", n, first))
+	}
+	return nil
 }

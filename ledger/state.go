@@ -3,7 +3,9 @@ package ledger
 import (
 	"bytes"
 	"encoding/binary"
+	"hash/maphash"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/pumpledger/pumpledger"
@@ -90,40 +92,21 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 		if _, void := voidedBy(tx, seq); void || seq == skip {
 			continue
 		}
-		e, err := getEntry(tx, seq)
+		it, err := db.items.get(db, tx, seq)
 		if err != nil {
 			return nil, err
 		}
-		switch e.Kind {
+		switch it.entry.Kind {
 		case KindImplant:
-			im, err := e.Implant()
-			if err != nil {
-				return nil, err
-			}
-			st.implant, st.implantE = &im, e
+			im := it.implant
+			st.implant, st.implantE = &im, it.entry
 		case KindExplant:
-			ex, err := e.Explant()
-			if err != nil {
-				return nil, err
-			}
+			ex := it.explant
 			st.explant = &ex
 		case KindRefill:
-			r, err := e.Refill()
-			if err != nil {
-				return nil, err
-			}
-			st.fills = append(st.fills, fillEntry{entry: e, refill: r, fill: refill.FillOf(db.cat, r)})
+			st.fills = append(st.fills, fillEntry{entry: it.entry, refill: it.refill, fill: it.fill})
 		case KindReprogram:
-			r, err := e.Reprogram()
-			if err != nil {
-				return nil, err
-			}
-			drug := r.Dose.Drug
-			if d, ok := db.cat.Drug(drug); ok {
-				drug = d.Name
-			}
-			st.changes = append(st.changes, changeEntry{entry: e, change: pump.DoseChange{At: r.PerformedAt.UTC, Drug: drug, MCGPerDay: r.Dose.MCGPerDay},
-				procedure: r.Procedure, date: r.PerformedAt.Date()})
+			st.changes = append(st.changes, it.change)
 		}
 	}
 	if st.implant == nil {
@@ -148,6 +131,90 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 	}
 	sort.SliceStable(st.changes, func(i, j int) bool { return st.changes[i].change.At.Before(st.changes[j].change.At) })
 	return st, nil
+}
+
+// pumpItem is one entry of a pump, decoded as loadPump uses it. Shared by
+// every load that hits the cache: read-only.
+type pumpItem struct {
+	sum     uint64 // of the stored bytes it was decoded from
+	entry   Entry
+	refill  pumpledger.Refill
+	fill    pump.Fill
+	change  changeEntry
+	implant pumpledger.Implant
+	explant pumpledger.Explant
+}
+
+// itemCache keeps decoded pump entries by seq. Every refill or dose change
+// reads its pump's whole history, and decoding it was most of an append's
+// cost, growing with the pump's age; entries never change, so each is
+// decoded once. An item is used only while the stored bytes still hash the
+// same: a seq freed by a rolled-back transaction and reused, or bytes edited
+// outside pumpledger, are decoded afresh. The cache is bounded: full, it
+// starts again empty, so memory stays flat as the ledger grows.
+type itemCache struct {
+	mu   sync.Mutex
+	seed maphash.Seed
+	max  int
+	m    map[int64]*pumpItem
+}
+
+// maxCachedItems bounds the cache: about 2 KB each, some 60 MB at most;
+// more than the entries of the pumps a clinic refills in a month.
+const maxCachedItems = 1 << 15
+
+func (c *itemCache) get(db *DB, tx *bolt.Tx, seq int64) (*pumpItem, error) {
+	v := tx.Bucket(bucketEntries).Get(u64(uint64(seq)))
+	if v == nil {
+		return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "entry %d is indexed but missing", seq)
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.seed, c.m = maphash.MakeSeed(), map[int64]*pumpItem{}
+	}
+	sum := maphash.Bytes(c.seed, v)
+	it, ok := c.m[seq]
+	c.mu.Unlock()
+	if ok && it.sum == sum {
+		return it, nil
+	}
+	it, err := decodePumpItem(db, v)
+	if err != nil {
+		return nil, err
+	}
+	it.sum = sum
+	c.mu.Lock()
+	if len(c.m) >= maxCachedItems {
+		clear(c.m)
+	}
+	c.m[seq] = it
+	c.mu.Unlock()
+	return it, nil
+}
+
+func decodePumpItem(db *DB, v []byte) (*pumpItem, error) {
+	e, err := decodeEntry(v)
+	if err != nil {
+		return nil, err
+	}
+	it := &pumpItem{entry: e}
+	switch e.Kind {
+	case KindImplant:
+		it.implant, err = e.Implant()
+	case KindExplant:
+		it.explant, err = e.Explant()
+	case KindRefill:
+		if it.refill, err = e.Refill(); err == nil {
+			it.fill = refill.FillOf(db.cat, it.refill)
+		}
+	case KindReprogram:
+		var r pumpledger.Reprogram
+		if r, err = e.Reprogram(); err == nil {
+			it.change = changeEntry{entry: e, change: pump.DoseChange{At: r.PerformedAt.UTC, Drug: db.drugName(r.Dose.Drug), MCGPerDay: r.Dose.MCGPerDay},
+				procedure: r.Procedure, date: r.PerformedAt.Date()}
+		}
+	}
+	return it, err
 }
 
 // heldAtImplant is the drugs the pump held before its first recorded fill.

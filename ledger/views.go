@@ -231,15 +231,23 @@ func (db *DB) Bill(from, to string) ([]billing.Line, error) {
 			}
 			hits = append(hits, hit{seq, e})
 		}
-		records := newRecords(db, tx)
 		for _, h := range hits {
 			switch h.entry.Kind {
 			case KindRefill:
-				rec, _, err := records.of(h.entry)
+				// A refill's lines follow from it alone (refill.Lines): the
+				// bill reads the month's refills, not their pumps' histories.
+				r, err := h.entry.Refill()
 				if err != nil {
 					return err
 				}
-				lines = append(lines, rec.Lines...)
+				ls, err := refill.Lines(db.cat, r)
+				if err != nil {
+					return pumpledger.Errorf(pumpledger.EINTERNAL, "re-derive the claim lines of refill %s (entry %d): %s", h.entry.ID, h.seq, pumpledger.ErrorMessage(err))
+				}
+				for i := range ls {
+					ls[i].EntryID = h.entry.ID
+				}
+				lines = append(lines, ls...)
 			case KindReprogram:
 				r, err := h.entry.Reprogram()
 				if err != nil {
