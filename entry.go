@@ -131,6 +131,30 @@ func ParseRefill(r io.Reader) (Refill, error) {
 	return f, nil
 }
 
+// ParsePatient reads a patient registration from JSON, {"mrn": ..., "name": ...}:
+// the replacement a correction of a registration gives.
+func ParsePatient(r io.Reader) (Patient, error) {
+	data, err := readAll(r)
+	if err != nil {
+		return Patient{}, err
+	}
+	o, err := decodeObject("", data)
+	if err != nil {
+		return Patient{}, err
+	}
+	var p Patient
+	for _, step := range []func() error{
+		func() (err error) { p.MRN, err = o.str("mrn", true); return },
+		func() (err error) { p.Name, err = o.str("name", true); return },
+		o.done,
+	} {
+		if err := step(); err != nil {
+			return Patient{}, err
+		}
+	}
+	return p, nil
+}
+
 // ParseReprogram reads one dose change from JSON and checks its shape.
 func ParseReprogram(r io.Reader) (Reprogram, error) {
 	data, err := readAll(r)
@@ -243,11 +267,8 @@ func (o *object) vials(f string) ([]VialUse, error) {
 		if v.NDC, err = s.str("ndc", true); err != nil {
 			return nil, err
 		}
-		if v.Count, err = s.integer("count", true); err != nil {
+		if v.Count, err = s.integer("count", true, 1, 1000, "containers"); err != nil {
 			return nil, err
-		}
-		if v.Count < 1 || v.Count > 1000 {
-			return nil, Invalid(s.name("count"), "%s must be between 1 and 1000 containers, not %d.", s.name("count"), v.Count)
 		}
 		if v.Lot, err = s.str("lot", false); err != nil {
 			return nil, err

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -39,32 +41,119 @@ type object struct {
 }
 
 func decodeObject(path string, data []byte) (*object, error) {
+	where := "The input"
+	if path != "" {
+		where = path
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, Invalid(path, "%s is empty; send one JSON object, {\"field\": value, ...}.", where)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var raw map[string]json.RawMessage
 	if err := dec.Decode(&raw); err != nil || raw == nil {
-		where := "The input"
-		if path != "" {
-			where = path
-		}
 		var te *json.UnmarshalTypeError
 		if err == nil || errors.As(err, &te) {
 			return nil, Invalid(path, "%s must be a JSON object; write it as {\"field\": value, ...}.", where)
 		}
-		return nil, Invalid(path, "%s is not valid JSON (%s); fix the syntax and send it again.", where, jsonReason(err))
+		return nil, Invalid(path, "%s is not valid JSON: %s; fix it and send it again.", where, jsonReason(data, err))
 	}
-	if dec.More() {
-		return nil, Invalid(path, "The input has more than one JSON value; send exactly one object.")
+	// Decoder.More is false before a stray "}" or "]": look at the bytes.
+	if end := int(dec.InputOffset()); len(bytes.TrimSpace(data[end:])) > 0 {
+		at := end + len(data[end:]) - len(bytes.TrimLeft(data[end:], " \t\r\n"))
+		return nil, Invalid(path, "The input has more than one JSON value, or text after its object (%s); send exactly one object.", position(data, at))
+	}
+	// A map keeps the last of two equal keys: "fill_ml": 20, "fill_ml": 2
+	// would silently record 2 mL. Refused instead.
+	if k, ok := duplicateKey(data); ok {
+		name := k
+		if path != "" {
+			name = path + "." + k
+		}
+		return nil, Invalid(name, "%s is given twice; keep only the right one.", name)
 	}
 	return &object{path: path, raw: raw, seen: map[string]bool{}}, nil
 }
 
-func jsonReason(err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("%s at byte %d", se.Error(), se.Offset)
+// duplicateKey returns the first key that occurs twice in the JSON object
+// data (its own keys only: nested objects are checked when they are decoded).
+func duplicateKey(data []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", false
 	}
-	return err.Error()
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		k, _ := t.(string)
+		if seen[k] {
+			return k, true
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// jsonContext words encoding/json's syntax errors for people.
+var jsonContext = map[string]string{
+	"looking for beginning of value":             "where a value should begin",
+	"looking for beginning of object key string": "where a field name in double quotes should begin",
+	"after object key":                           "after a field name, where a colon should be",
+	"after object key:value pair":                "after a field, where a comma or } should be",
+	"after array element":                        "after a list item, where a comma or ] should be",
+	"in string literal":                          "inside a string, where control characters must be escaped",
+	"in numeric literal":                         "inside a number",
+}
+
+// jsonReason says where and why data is not JSON, as the middle of a sentence.
+func jsonReason(data []byte, err error) string {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return "it ends before its object is complete (check the whole file was saved)"
+	}
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		return err.Error()
+	}
+	at := max(int(se.Offset)-1, 0) // the byte the scanner stopped at
+	msg := se.Error()
+	if rest, ok := strings.CutPrefix(msg, "invalid character "); ok {
+		// rest is "'x' context": the character as Go quotes it, then why.
+		if i := strings.Index(rest[1:], "' "); i >= 0 {
+			msg = rest[i+3:]
+			if c, ok := jsonContext[msg]; ok {
+				msg = c
+			}
+			msg = "has " + describeRune(data, at) + " " + msg
+		}
+	}
+	return position(data, at) + " " + msg
+}
+
+// describeRune names the character at data[at] so a person can find it.
+func describeRune(data []byte, at int) string {
+	if at >= len(data) {
+		return "the end of the input"
+	}
+	r, _ := utf8.DecodeRune(data[at:])
+	if r != utf8.RuneError && unicode.IsPrint(r) {
+		return fmt.Sprintf("%q", string(r))
+	}
+	return fmt.Sprintf("the invisible character U+%04X", r)
+}
+
+// position is "line L, column C" of byte offset at in data (both from 1).
+func position(data []byte, at int) string {
+	at = min(at, len(data))
+	line := 1 + bytes.Count(data[:at], []byte("\n"))
+	start := bytes.LastIndexByte(data[:at], '\n') + 1
+	return fmt.Sprintf("line %d, column %d", line, 1+utf8.RuneCount(data[start:at]))
 }
 
 func (o *object) name(f string) string {
@@ -81,6 +170,24 @@ func (o *object) get(f string) (json.RawMessage, bool) {
 		return nil, false
 	}
 	return v, ok
+}
+
+// missing refuses a required field that is not there. A key no one has
+// asked for that looks like it ("residual" or "RESIDUAL_ML" for residual_ml)
+// is the usual cause, and is named.
+func (o *object) missing(f, fix string) error {
+	keys := make([]string, 0, len(o.raw))
+	for k := range o.raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		lk, lf := strings.ToLower(k), strings.ToLower(f)
+		if !o.seen[k] && k != f && (lk == lf || (len(k) >= 3 && strings.HasPrefix(lf, lk))) {
+			return Invalid(o.name(f), "%s is missing, and the input has %q; rename it to %s.", o.name(f), o.name(k), f)
+		}
+	}
+	return Invalid(o.name(f), "%s is missing; %s.", o.name(f), fix)
 }
 
 // done refuses fields nobody asked for: a misspelt "residual" must not be
@@ -103,7 +210,7 @@ func (o *object) str(f string, required bool) (string, error) {
 	v, ok := o.get(f)
 	if !ok {
 		if required {
-			return "", Invalid(o.name(f), "%s is missing; add it.", o.name(f))
+			return "", o.missing(f, "add it")
 		}
 		return "", nil
 	}
@@ -115,7 +222,29 @@ func (o *object) str(f string, required bool) (string, error) {
 	if required && s == "" {
 		return "", Invalid(o.name(f), "%s is empty; fill it in.", o.name(f))
 	}
+	if err := CheckText(o.name(f), s, f == "note"); err != nil {
+		return "", err
+	}
 	return s, nil
+}
+
+// CheckText refuses characters a reader cannot see or that drive a terminal:
+// control characters (Cc), format characters such as the zero-width space and
+// the right-to-left override (Cf), line and paragraph separators and private
+// use characters. "MRN-1" followed by a zero-width space prints as MRN-1 yet
+// is another patient; an escape sequence in a name rewrites the screen of
+// whoever reads the history. Free text (multiline) may hold line breaks and
+// tabs. field names the field in the message ("mrn", "--name").
+func CheckText(field, s string, multiline bool) error {
+	for i, r := range []rune(s) {
+		if multiline && (r == '\n' || r == '\r' || r == '\t') {
+			continue
+		}
+		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Co) {
+			return Invalid(field, "%s has an invisible or control character (U+%04X) at character %d; retype it without it.", field, r, i+1)
+		}
+	}
+	return nil
 }
 
 // decimal reads a quantity given as a JSON number or a string of digits.
@@ -123,7 +252,7 @@ func (o *object) decimal(f string, required bool) (decimal.Decimal, bool, error)
 	v, ok := o.get(f)
 	if !ok {
 		if required {
-			return decimal.Zero, false, Invalid(o.name(f), "%s is missing; add it as a number such as \"2.5\".", o.name(f))
+			return decimal.Zero, false, o.missing(f, "add it as a number such as \"2.5\"")
 		}
 		return decimal.Zero, false, nil
 	}
@@ -137,7 +266,9 @@ func (o *object) decimal(f string, required bool) (decimal.Decimal, bool, error)
 	}
 	d, err := ParseQuantity(text)
 	if err != nil {
-		return decimal.Zero, false, Invalid(o.name(f), "%s %s.", o.name(f), err.Error())
+		e := Invalid(o.name(f), "%s %s.", o.name(f), err.Error())
+		e.Err = err
+		return decimal.Zero, false, e
 	}
 	return d, true, nil
 }
@@ -155,13 +286,19 @@ func ParseQuantity(s string) (decimal.Decimal, error) {
 		return decimal.Zero, fmt.Errorf("must be a decimal number such as \"2.5\", not %q", clip(s))
 	}
 	if d.Abs().GreaterThanOrEqual(maxQuantity) {
-		return decimal.Zero, fmt.Errorf("is too large (%s); check the units", clip(s))
+		return decimal.Zero, errTooLarge{clip(s)}
 	}
 	if d.Exponent() < -maxScale && !d.Equal(d.Round(maxScale)) {
 		return decimal.Zero, fmt.Errorf("has more than %d decimal places (%s); round it", maxScale, clip(s))
 	}
 	return d, nil
 }
+
+// errTooLarge is ParseQuantity's refusal of a number of 10 or more digits
+// before the point; a count says it in its own words.
+type errTooLarge struct{ text string }
+
+func (e errTooLarge) Error() string { return fmt.Sprintf("is too large (%s); check the units", e.text) }
 
 func clip(s string) string {
 	if len(s) > 40 {
@@ -170,13 +307,21 @@ func clip(s string) string {
 	return s
 }
 
-func (o *object) integer(f string, required bool) (int, error) {
+// integer reads a whole number from lo to hi; unit names what it counts.
+func (o *object) integer(f string, required bool, lo, hi int, unit string) (int, error) {
 	d, ok, err := o.decimal(f, required)
+	var big errTooLarge
+	if errors.As(err, &big) {
+		return 0, Invalid(o.name(f), "%s must be between %d and %d %s, not %s.", o.name(f), lo, hi, unit, big.text)
+	}
 	if err != nil || !ok {
 		return 0, err
 	}
-	if !d.IsInteger() || d.GreaterThan(decimal.NewFromInt(100000)) || d.LessThan(decimal.NewFromInt(-100000)) {
+	if !d.IsInteger() {
 		return 0, Invalid(o.name(f), "%s must be a whole number, not %s.", o.name(f), d)
+	}
+	if d.LessThan(decimal.NewFromInt(int64(lo))) || d.GreaterThan(decimal.NewFromInt(int64(hi))) {
+		return 0, Invalid(o.name(f), "%s must be between %d and %d %s, not %s.", o.name(f), lo, hi, unit, d)
 	}
 	return int(d.IntPart()), nil
 }
@@ -187,7 +332,10 @@ func (o *object) instant(f string, required bool) (Instant, error) {
 		return Instant{}, err
 	}
 	t, err := ParseInstant(s)
-	if err != nil {
+	var ie instantError
+	if errors.As(err, &ie) {
+		return Instant{}, Invalid(o.name(f), "%s must be %s; %s.", o.name(f), ie.want, ie.fix)
+	} else if err != nil {
 		return Instant{}, Invalid(o.name(f), "%s must be a date and time with its UTC offset, like \"2026-03-02T09:30:00-05:00\", not %q.", o.name(f), clip(s))
 	}
 	return t, nil
@@ -225,7 +373,7 @@ func (o *object) object(f string, required bool) (*object, error) {
 	v, ok := o.get(f)
 	if !ok {
 		if required {
-			return nil, Invalid(o.name(f), "%s is missing; add it as an object.", o.name(f))
+			return nil, o.missing(f, "add it as an object")
 		}
 		return nil, nil
 	}
@@ -236,7 +384,7 @@ func (o *object) array(f string, required bool) ([]json.RawMessage, error) {
 	v, ok := o.get(f)
 	if !ok {
 		if required {
-			return nil, Invalid(o.name(f), "%s is missing; add it as a list [...].", o.name(f))
+			return nil, o.missing(f, "add it as a list [...]")
 		}
 		return nil, nil
 	}
@@ -253,10 +401,24 @@ func (o *object) array(f string, required bool) ([]json.RawMessage, error) {
 func readAll(r io.Reader) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxInputBytes+1))
 	if err != nil {
-		return nil, Errorf(EINTERNAL, "read input: %v", err)
+		return nil, Invalid("file", "The input cannot be read (%v); give --file a readable file, or - for standard input.", err)
 	}
 	if len(data) > MaxInputBytes {
 		return nil, Invalid("", "The input is larger than %d bytes; send one entry at a time.", MaxInputBytes)
+	}
+	// RFC 8259 §8.1: a parser may ignore a byte-order mark, and editors on
+	// Windows write one.
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	if !utf8.Valid(data) {
+		at := 0
+		for at < len(data) {
+			r, n := utf8.DecodeRune(data[at:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			at += n
+		}
+		return nil, Invalid("", "The input is not UTF-8 text (%s); save it as UTF-8 and send it again.", position(data, at))
 	}
 	return data, nil
 }

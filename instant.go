@@ -2,7 +2,10 @@ package pumpledger
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 )
 
@@ -22,17 +25,48 @@ func NewInstant(t time.Time) Instant {
 }
 
 // ParseInstant parses an RFC 3339 time that carries its offset
-// ("2026-03-02T09:30:00-05:00" or "...Z").
+// ("2026-03-02T09:30:00-05:00" or "...Z"). The offset is one a clock can
+// show: -12:00 to +14:00, minutes below 60 (Go reads "-04:60" as -05:00);
+// the year is 1900 to 9999.
 func ParseInstant(s string) (Instant, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
+		var pe *time.ParseError
+		switch {
+		case noOffset.MatchString(s):
+			return Instant{}, instantError{`a date and time with its UTC offset, like "2026-03-02T09:30:00-05:00"`, fmt.Sprintf("add the clinic's offset to %q", clip(s)), err}
+		case errors.As(err, &pe) && strings.HasSuffix(pe.Message, " out of range"):
+			what := strings.TrimSuffix(strings.TrimPrefix(pe.Message, ": "), " out of range")
+			return Instant{}, instantError{"a real date and time", fmt.Sprintf("check the %s of %q", what, clip(s)), err}
+		}
 		return Instant{}, err
 	}
+	if m := offsetRE.FindStringSubmatch(s); m != nil {
+		_, off := t.Zone()
+		if m[2] >= "60" || off < -12*3600 || off > 14*3600 {
+			return Instant{}, instantError{"at a UTC offset from -12:00 to +14:00", fmt.Sprintf("check the offset %s of %q", m[1], clip(s)), nil}
+		}
+	}
 	if t.Year() < 1900 || t.Year() > 9999 {
-		return Instant{}, fmt.Errorf("year %d out of range", t.Year())
+		return Instant{}, instantError{"in a year from 1900 to 9999", fmt.Sprintf("check the year of %q", clip(s)), nil}
 	}
 	return NewInstant(t), nil
 }
+
+var (
+	noOffset = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$`)
+	offsetRE = regexp.MustCompile(`([+-]\d\d:(\d\d))$`)
+)
+
+// instantError is a refused time with what it must be instead, worded to
+// follow "performed_at must be ".
+type instantError struct {
+	want, fix string
+	err       error
+}
+
+func (e instantError) Error() string { return "must be " + e.want + "; " + e.fix }
+func (e instantError) Unwrap() error { return e.err }
 
 // Local returns the instant on the wall clock it was written in.
 func (i Instant) Local() time.Time {

@@ -231,9 +231,9 @@ func (a *app) correct(args []string) error {
 			}
 			repl.Reprogram = &r
 		case ledger.KindPatient:
-			var p pumpledger.Patient
-			if err := json.NewDecoder(in).Decode(&p); err != nil {
-				return pumpledger.Invalid("file", "--file must hold {\"mrn\": ..., \"name\": ...} for a patient (%v).", err)
+			p, err := pumpledger.ParsePatient(in)
+			if err != nil {
+				return err
 			}
 			repl.Patient = &p
 		default:
@@ -409,6 +409,9 @@ func positive(name, s string, zeroOK bool) (decimal.Decimal, error) {
 	d, err := pumpledger.ParseQuantity(strings.TrimSpace(s))
 	if err != nil {
 		return d, pumpledger.Invalid(name, "--%s %s.", name, err)
+	}
+	if d.IsNegative() && zeroOK {
+		return d, pumpledger.Invalid(name, "--%s must be zero or more, not %s.", name, d)
 	}
 	if d.IsNegative() || (!zeroOK && d.IsZero()) {
 		return d, pumpledger.Invalid(name, "--%s must be more than zero, not %s.", name, d)
