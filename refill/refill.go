@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pumpledger/pumpledger"
@@ -420,14 +421,15 @@ func (d *deriver) vialChoice(k int, discarded decimal.Decimal) {
 		}
 	}
 	naive := d.rec.Drugs[k].Naive
-	if !d.rec.Drugs[k].Diluted && drug.Label.StabilityDays(naive, true) != drug.Label.StabilityDays(naive, false) {
+	sameStrength := !d.rec.Drugs[k].Diluted && drug.Label.StabilityDays(naive, true) != drug.Label.StabilityDays(naive, false)
+	if sameStrength {
 		// An undiluted fill is compared with undiluted plans only: a plan
 		// that wastes less by diluting stronger vials shortens the fill's
 		// stability (ziconotide: 84 days to 40), which is not a better choice.
 		// (A naive pump's first fill lasts 14 days either way.)
 		single = vial.SameStrength(single, d.conc[k])
 	}
-	p, err := vial.PlanVials(single, d.conc[k], d.in.FillML, rinse)
+	p, err := plans.plan(d.cat, drug.Name, sameStrength, single, d.conc[k], d.in.FillML, rinse)
 	if err != nil {
 		return
 	}
@@ -441,6 +443,50 @@ func (d *deriver) vialChoice(k int, discarded decimal.Decimal) {
 	}
 	d.warn("The %s containers opened discard %s mcg; %s would discard %s mcg. Payers may deny the JW line when a better vial combination existed (see `pumpledger plan`).",
 		drug.Name, discarded, strings.Join(items, " + "), best)
+}
+
+// planMemo remembers vial plans. The search is most of a refill's
+// derivation, and a pump's history repeats a handful of fills (the same
+// concentration and volume refill after refill), re-derived by every history
+// and correction. A plan depends only on its inputs and the catalog, which
+// never changes once loaded. Bounded: full, it starts again empty.
+type planMemo struct {
+	mu sync.Mutex
+	m  map[planKey]planResult
+}
+
+type planKey struct {
+	cat               *catalog.Catalog
+	drug              string
+	restricted        bool // single-dose products of one strength only, not all
+	conc, fill, rinse string
+}
+
+type planResult struct {
+	plan vial.Plan
+	err  error
+}
+
+const maxPlans = 4096
+
+var plans planMemo
+
+func (m *planMemo) plan(cat *catalog.Catalog, drug string, sameStrength bool, products []vial.Product, conc, fill, rinse decimal.Decimal) (vial.Plan, error) {
+	key := planKey{cat, drug, sameStrength, conc.String(), fill.String(), rinse.String()}
+	m.mu.Lock()
+	r, ok := m.m[key]
+	m.mu.Unlock()
+	if ok {
+		return r.plan, r.err
+	}
+	r.plan, r.err = vial.PlanVials(products, conc, fill, rinse)
+	m.mu.Lock()
+	if m.m == nil || len(m.m) >= maxPlans {
+		m.m = map[planKey]planResult{}
+	}
+	m.m[key] = r
+	m.mu.Unlock()
+	return r.plan, r.err
 }
 
 // diluted: the fill is weaker than a container it was drawn from.

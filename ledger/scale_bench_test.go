@@ -1,0 +1,546 @@
+package ledger_test
+
+import (
+	"crypto/sha256"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/catalog"
+	"github.com/pumpledger/pumpledger/demo"
+	"github.com/pumpledger/pumpledger/ledger"
+	"github.com/shopspring/decimal"
+	bolt "go.etcd.io/bbolt"
+)
+
+// The scale suite: ledgers of 100,000 and 1,000,000 entries (a large health
+// system's years), and on each the operations people wait for, every one
+// beside a baseline measured in the same run:
+//
+//	append, durable              vs a raw bbolt Put of the same bytes, fsynced
+//	append, 16 writers (Batch)   vs raw bbolt Batch Puts of the same bytes
+//	verify                       vs reading the file and SHA-256 hashing it
+//	one patient's history        (goal: under 50 ms)
+//	a month's bill               (goal: under 50 ms)
+//
+// Each reports its baseline and the ratio as metrics on its own line, and
+// the peak heap during the operation (memory must stay flat as the ledger
+// grows). Ledgers are built once (minutes for 1M) and kept in -scale.dir;
+// `make bench-clean` removes them.
+//
+//	go test ./ledger -run '^$' -bench Scale -benchtime 20x
+var (
+	scaleSizes = flag.String("scale.sizes", "100000,1000000", "ledger sizes of the scale benchmarks, comma-separated")
+	scaleDir   = flag.String("scale.dir", filepath.Join(os.TempDir(), "pumpledger-scale"), "where the scale benchmarks keep their built ledgers")
+)
+
+// scaleFixtureVersion names the generator's output: bump it when the demo
+// generator or the ledger format changes, so stale ledgers are rebuilt.
+const scaleFixtureVersion = 1
+
+// The synthetic health system: patients, one pump each, over ten years
+// from scaleStart; a ledger of n entries holds the first patients' whole
+// histories (about 170 entries each: registration, implant, refills every
+// 3 to 6 weeks, dose changes), recorded patient by patient, as a clinic
+// importing its records would.
+var scaleStart = time.Date(2016, 1, 4, 9, 0, 0, 0, time.FixedZone("", -5*3600))
+
+const (
+	scaleMonths        = 120
+	scalePatientsChunk = 100 // generated at a time, to keep memory flat
+)
+
+type scaleLedger struct {
+	path    string
+	entries int64
+	mrns    []string // a few patients, for history
+	serials []string // their pumps, for appends
+	month   [2]string
+}
+
+var (
+	scaleMu    sync.Mutex
+	scaleBuilt = map[int]*scaleLedger{}
+)
+
+func scaleSizesList(b *testing.B) []int {
+	var out []int
+	for _, s := range strings.Split(*scaleSizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1000 {
+			b.Fatalf("-scale.sizes: %q is not a size of at least 1000", s)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// scaleFixture returns the ledger of n entries, building it if it is not
+// kept yet.
+func scaleFixture(b *testing.B, n int) *scaleLedger {
+	b.Helper()
+	scaleMu.Lock()
+	defer scaleMu.Unlock()
+	if l := scaleBuilt[n]; l != nil {
+		return l
+	}
+	if err := os.MkdirAll(*scaleDir, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(*scaleDir, fmt.Sprintf("ledger-%d-f%d-s%d.db", n, scaleFixtureVersion, ledger.SchemaVersion))
+	if _, err := os.Stat(path); err != nil {
+		start := time.Now()
+		if err := buildScaleLedger(path+".tmp", n); err != nil {
+			b.Fatalf("build %d-entry ledger: %v", n, err)
+		}
+		for _, suf := range []string{"", ".key"} {
+			if err := os.Rename(path+".tmp"+suf, path+suf); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Logf("built a %d-entry ledger in %s: %s", n, time.Since(start).Round(time.Second), path)
+	}
+	db, err := ledger.Open(path, ledger.Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	l := &scaleLedger{path: path}
+	if l.entries, err = db.Size(); err != nil {
+		b.Fatal(err)
+	}
+	// Patients whose whole history is in every size: the first chunk's.
+	for i := range 4 {
+		mrn := scaleMRN(0, 1001+i*7)
+		l.mrns = append(l.mrns, mrn)
+		items, err := db.History(mrn)
+		if err != nil {
+			b.Fatalf("history of %s: %v", mrn, err)
+		}
+		for _, it := range items {
+			if it.Entry.Kind == ledger.KindImplant {
+				im, _ := it.Entry.Implant()
+				l.serials = append(l.serials, im.Serial)
+			}
+		}
+	}
+	// A month of the fifth year: every patient of the ledger is on therapy.
+	l.month = [2]string{"2021-03-01", "2021-03-31"}
+	scaleBuilt[n] = l
+	return l
+}
+
+func scaleMRN(chunk, mrn int) string { return fmt.Sprintf("HS%03d-%d", chunk, mrn) }
+
+// buildScaleLedger records demo histories, chunk by chunk of patients, each
+// patient's events together, until the ledger holds n entries. Every entry is
+// checked and derived as a clinic's would be; only the commits are grouped
+// (Import) and not fsynced (the build is not what is measured).
+func buildScaleLedger(path string, n int) error {
+	os.Remove(path)
+	os.Remove(path + ".key")
+	cat := catalog.Default()
+	var clock time.Time
+	db, err := ledger.Open(path, ledger.Options{NoSync: true, Now: func() time.Time { return clock }})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var count int64
+	err = db.Import(5000, func() error {
+		for chunk := 0; count < int64(n); chunk++ {
+			events := demo.Generate(cat, demo.Options{Patients: scalePatientsChunk, Months: scaleMonths, Seed: uint64(chunk + 1), Start: scaleStart})
+			if len(events) == 0 {
+				return fmt.Errorf("the demo generator gave no events")
+			}
+			renameChunk(events, chunk)
+			sort.SliceStable(events, func(i, j int) bool { return eventMRN(events[i]) < eventMRN(events[j]) })
+			for _, ev := range events {
+				if count >= int64(n) {
+					return nil
+				}
+				var res ledger.Result
+				switch ev.Kind {
+				case demo.KindPatient:
+					clock = time.Now()
+					res, err = db.AddPatient(*ev.Patient, "scale-clerk")
+				case demo.KindImplant:
+					clock = time.Now()
+					res, err = db.Implant(*ev.Implant, "scale-md")
+				case demo.KindRefill:
+					clock = ev.Refill.PerformedAt.UTC.Add(20 * time.Minute)
+					res, err = db.RecordRefill(*ev.Refill)
+				case demo.KindReprogram:
+					clock = ev.Reprogram.PerformedAt.UTC.Add(20 * time.Minute)
+					res, err = db.RecordReprogram(*ev.Reprogram)
+				default:
+					continue
+				}
+				if err != nil {
+					return fmt.Errorf("chunk %d, %s: %w", chunk, ev.Kind, err)
+				}
+				if !res.Existing {
+					count++
+				}
+			}
+		}
+		return nil
+	})
+	return err
+}
+
+// renameChunk gives a chunk's patients and pumps names of their own: every
+// chunk is generated from MRN-1001 on.
+func renameChunk(events []demo.Event, chunk int) {
+	re := func(s string) string {
+		if i := strings.LastIndexByte(s, '-'); i >= 0 {
+			if n, err := strconv.Atoi(s[i+1:]); err == nil && strings.HasPrefix(s, "MRN-") {
+				return scaleMRN(chunk, n)
+			}
+		}
+		return fmt.Sprintf("HS%03d%s", chunk, s)
+	}
+	for _, ev := range events {
+		switch {
+		case ev.Patient != nil:
+			ev.Patient.MRN = re(ev.Patient.MRN)
+		case ev.Implant != nil:
+			ev.Implant.MRN, ev.Implant.Serial = re(ev.Implant.MRN), re(ev.Implant.Serial)
+		case ev.Refill != nil:
+			ev.Refill.MRN, ev.Refill.PumpSerial = re(ev.Refill.MRN), re(ev.Refill.PumpSerial)
+		case ev.Reprogram != nil:
+			ev.Reprogram.MRN, ev.Reprogram.PumpSerial = re(ev.Reprogram.MRN), re(ev.Reprogram.PumpSerial)
+		}
+	}
+}
+
+func eventMRN(ev demo.Event) string {
+	switch {
+	case ev.Patient != nil:
+		return ev.Patient.MRN
+	case ev.Implant != nil:
+		return ev.Implant.MRN
+	case ev.Refill != nil:
+		return ev.Refill.MRN
+	case ev.Reprogram != nil:
+		return ev.Reprogram.MRN
+	}
+	return ""
+}
+
+// copyLedger copies a kept ledger (and its key) for a benchmark that writes.
+func copyLedger(b *testing.B, src string) string {
+	b.Helper()
+	dst := filepath.Join(b.TempDir(), "copy.db")
+	for _, suf := range []string{"", ".key"} {
+		in, err := os.Open(src + suf)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := os.OpenFile(dst+suf, os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			b.Fatal(err)
+		}
+		in.Close()
+		if err := out.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return dst
+}
+
+// peakHeap samples the live heap while fn runs and returns its peak above
+// what was live before, in bytes.
+func peakHeap(fn func()) uint64 {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
+	base := read()
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(200 * time.Microsecond)
+		defer t.Stop()
+		for {
+			if v := read(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	fn()
+	if v := read(); v > peak.Load() {
+		peak.Store(v)
+	}
+	close(done)
+	wg.Wait()
+	if p := peak.Load(); p > base {
+		return p - base
+	}
+	return 0
+}
+
+func reportMB(b *testing.B, bytes uint64) {
+	b.ReportMetric(float64(bytes)/(1<<20), "peak-heap-MB")
+}
+
+// timeIt runs fn reps times and returns the mean time of one.
+func timeIt(reps int, fn func() error) (time.Duration, error) {
+	start := time.Now()
+	for range reps {
+		if err := fn(); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start) / time.Duration(reps), nil
+}
+
+func reportRatio(b *testing.B, baseline time.Duration) {
+	per := b.Elapsed() / time.Duration(b.N)
+	b.ReportMetric(float64(baseline.Nanoseconds()), "baseline-ns/op")
+	b.ReportMetric(float64(per)/float64(baseline), "x-baseline")
+}
+
+func BenchmarkScale(b *testing.B) {
+	for _, n := range scaleSizesList(b) {
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			b.Run("AppendRefillDurable", func(b *testing.B) { benchScaleAppend(b, n, 1) })
+			b.Run("AppendRefillBatch16", func(b *testing.B) { benchScaleAppend(b, n, 16) })
+			b.Run("Verify", func(b *testing.B) { benchScaleVerify(b, n) })
+			b.Run("HistoryOnePatient", func(b *testing.B) { benchScaleHistory(b, n) })
+			b.Run("BillOneMonth", func(b *testing.B) { benchScaleBill(b, n) })
+		})
+	}
+}
+
+// nextRefills makes, for each pump, refills that follow its last one: the
+// same solution and vials, an hour apart, as fast as the benchmark asks.
+type nextRefills struct {
+	tmpl []pumpledger.Refill
+	next atomic.Int64
+}
+
+func newNextRefills(b *testing.B, db *ledger.DB, serials []string) *nextRefills {
+	nr := &nextRefills{}
+	for _, s := range serials {
+		links, err := db.Chain(s)
+		if err != nil || len(links) == 0 {
+			b.Fatalf("chain of %s: %d links, %v", s, len(links), err)
+		}
+		nr.tmpl = append(nr.tmpl, links[len(links)-1].Refill)
+	}
+	return nr
+}
+
+func (nr *nextRefills) make() pumpledger.Refill {
+	i := nr.next.Add(1)
+	r := nr.tmpl[int(i)%len(nr.tmpl)]
+	r.ID = ""
+	// Hours after the pump's last refill: every pump gets one per round.
+	r.PerformedAt = pumpledger.NewInstant(r.PerformedAt.UTC.Add(time.Duration(1+i/int64(len(nr.tmpl))) * time.Hour))
+	r.ResidualML = r.FillML.Sub(decimal.RequireFromString("0.1"))
+	return r
+}
+
+// benchScaleAppend: refills appended to a copy of the n-entry ledger, to
+// pumps with ten years' history, by writers goroutines (1: each its own
+// commit; more: Options.Batch), against raw bbolt Puts of the same bytes
+// by as many writers, on a fresh file, fsynced.
+func benchScaleAppend(b *testing.B, n, writers int) {
+	l := scaleFixture(b, n)
+	path := copyLedger(b, l.path)
+	db, err := ledger.Open(path, ledger.Options{Batch: writers > 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	nr := newNextRefills(b, db, l.serials)
+	res, err := db.RecordRefill(nr.make()) // warm: key loaded, pages cached
+	if err != nil {
+		b.Fatal(err)
+	}
+	size := len(res.Entry.Encode())
+	baseline := rawPut(b, size, writers, 200)
+	var heap uint64
+	b.ResetTimer()
+	heap = peakHeap(func() {
+		if writers == 1 {
+			for b.Loop() {
+				if _, err := db.RecordRefill(nr.make()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			return
+		}
+		b.SetParallelism(writers / runtime.GOMAXPROCS(0))
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := db.RecordRefill(nr.make()); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.StopTimer()
+	reportRatio(b, baseline)
+	reportMB(b, heap)
+	b.ReportMetric(float64(size), "entry-bytes")
+}
+
+// rawPut is the mean time of one raw bbolt Put of size bytes into a fresh
+// file, fsynced, over reps Puts by writers goroutines (Batch when more than
+// one): the floor an append is measured against.
+func rawPut(b *testing.B, size, writers, reps int) time.Duration {
+	value := make([]byte, size)
+	for i := range value {
+		value[i] = byte('a' + i%26)
+	}
+	raw, err := bolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	raw.MaxBatchDelay = time.Millisecond // as the ledger's Batch
+	name := []byte("entries")
+	if err := raw.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket(name); return err }); err != nil {
+		b.Fatal(err)
+	}
+	var key atomic.Uint64
+	put := func(tx *bolt.Tx) error {
+		k := key.Add(1)
+		return tx.Bucket(name).Put([]byte(fmt.Sprintf("%016x", k)), value)
+	}
+	start := time.Now()
+	if writers == 1 {
+		for range reps {
+			if err := raw.Update(put); err != nil {
+				b.Fatal(err)
+			}
+		}
+	} else {
+		var wg sync.WaitGroup
+		for range writers {
+			wg.Go(func() {
+				for range reps / writers {
+					if err := raw.Batch(put); err != nil {
+						b.Error(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+	return time.Since(start) / time.Duration(reps/writers*writers)
+}
+
+// benchScaleVerify: Verify of the n-entry ledger against reading the file
+// and SHA-256 hashing every byte of it.
+func benchScaleVerify(b *testing.B, n int) {
+	l := scaleFixture(b, n)
+	db, err := ledger.Open(l.path, ledger.Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	baseline, err := timeIt(2, func() error {
+		f, err := os.Open(l.path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(sha256.New(), f)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var heap uint64
+	b.ResetTimer()
+	for b.Loop() {
+		heap = max(heap, peakHeap(func() {
+			res, err := db.Verify()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if res.Entries != l.entries {
+				b.Fatalf("verified %d entries, want %d", res.Entries, l.entries)
+			}
+		}))
+	}
+	reportRatio(b, baseline)
+	reportMB(b, heap)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(l.entries), "ns/entry")
+	if st, err := os.Stat(l.path); err == nil {
+		b.ReportMetric(float64(st.Size())/(1<<20), "file-MB")
+	}
+}
+
+// benchScaleHistory: one patient's whole history (ten years, every refill
+// re-derived with its interval) from the n-entry ledger.
+func benchScaleHistory(b *testing.B, n int) {
+	l := scaleFixture(b, n)
+	db, err := ledger.Open(l.path, ledger.Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	var heap uint64
+	items := 0
+	i := 0
+	for b.Loop() {
+		heap = max(heap, peakHeap(func() {
+			its, err := db.History(l.mrns[i%len(l.mrns)])
+			if err != nil {
+				b.Fatal(err)
+			}
+			items = len(its)
+		}))
+		i++
+	}
+	reportMB(b, heap)
+	b.ReportMetric(float64(items), "entries")
+}
+
+// benchScaleBill: a month's claim lines from the n-entry ledger.
+func benchScaleBill(b *testing.B, n int) {
+	l := scaleFixture(b, n)
+	db, err := ledger.Open(l.path, ledger.Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	var heap uint64
+	lines := 0
+	for b.Loop() {
+		heap = max(heap, peakHeap(func() {
+			ls, err := db.Bill(l.month[0], l.month[1])
+			if err != nil {
+				b.Fatal(err)
+			}
+			lines = len(ls)
+		}))
+	}
+	reportMB(b, heap)
+	b.ReportMetric(float64(lines), "lines")
+}
