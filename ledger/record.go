@@ -262,25 +262,26 @@ func (db *DB) livePump(tx *bolt.Tx, mrn, serial string, at time.Time, skip int64
 }
 
 // refillEntry checks and derives a refill against the pump's state.
-func (db *DB) refillEntry(tx *bolt.Tx, r pumpledger.Refill, skip int64) (Entry, *refill.Record, error) {
+// It returns the pump's state before the refill too.
+func (db *DB) refillEntry(tx *bolt.Tx, r pumpledger.Refill, skip int64) (Entry, *refill.Record, *pumpState, error) {
 	st, err := db.livePump(tx, r.MRN, r.PumpSerial, r.PerformedAt.UTC, skip)
 	if err != nil {
-		return Entry{}, nil, err
+		return Entry{}, nil, nil, err
 	}
 	for _, f := range st.fills {
 		if f.fill.At.Equal(r.PerformedAt.UTC) {
-			return Entry{}, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A refill of pump %s at %s is already recorded (entry %s); if this one replaces it, use `pumpledger correct --entry %s --file F`.",
+			return Entry{}, nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A refill of pump %s at %s is already recorded (entry %s); if this one replaces it, use `pumpledger correct --entry %s --file F`.",
 				r.PumpSerial, r.PerformedAt, f.entry.ID, f.entry.ID)
 		}
 	}
 	rec, err := refill.Derive(db.cat, r, st.history(r.PerformedAt.UTC), db.now())
 	if err != nil {
-		return Entry{}, nil, err
+		return Entry{}, nil, nil, err
 	}
 	rec.Warnings = append(rec.Warnings, db.serviceConflicts(st, r.MRN, r.PerformedAt.Date(), r.Procedure, r.ID)...)
 	e := db.envelope(r.ID, KindRefill, r.Nurse, r.PerformedAt, canonical(r))
 	e.Warnings = rec.Warnings
-	return e, &rec, nil
+	return e, &rec, st, nil
 }
 
 // PreviewRefill derives a refill as RecordRefill would, writing nothing: what
@@ -290,7 +291,7 @@ func (db *DB) PreviewRefill(r pumpledger.Refill) (refill.Record, error) {
 	var rec *refill.Record
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
-		_, rec, err = db.refillEntry(tx, r, -1)
+		_, rec, _, err = db.refillEntry(tx, r, -1)
 		return err
 	})
 	if err != nil {
@@ -303,13 +304,15 @@ func (db *DB) PreviewRefill(r pumpledger.Refill) (refill.Record, error) {
 func (db *DB) RecordRefill(r pumpledger.Refill) (Result, error) {
 	r.ID = newID(r.ID)
 	payload := canonical(r)
+	var before *pumpState
 	res, err := db.write(r.ID, KindRefill, payload, func(tx *bolt.Tx) ([]Entry, *Result, error) {
-		e, rec, err := db.refillEntry(tx, r, -1)
+		e, rec, st, err := db.refillEntry(tx, r, -1)
 		if err != nil {
 			return nil, nil, err
 		}
+		before = st
 		return []Entry{e}, &Result{Record: rec, Warnings: rec.Warnings}, nil
-	}, db.lateCheck(r.PumpSerial, r.PerformedAt.UTC, "late refill"))
+	}, db.lateCheck(&before, r.PerformedAt.UTC, "late refill"))
 	if err != nil {
 		return res, err
 	}
@@ -326,20 +329,27 @@ func (db *DB) RecordRefill(r pumpledger.Refill) (Result, error) {
 // reprogramEntry checks a dose change against the pump's state and says
 // when the fill is now due for refill.
 func (db *DB) reprogramEntry(tx *bolt.Tx, r pumpledger.Reprogram, skip int64) (Entry, *Result, error) {
+	e, res, _, err := db.reprogramState(tx, r, skip)
+	return e, res, err
+}
+
+// reprogramState is reprogramEntry, returning the pump's state before the
+// dose change too.
+func (db *DB) reprogramState(tx *bolt.Tx, r pumpledger.Reprogram, skip int64) (Entry, *Result, *pumpState, error) {
 	st, err := db.livePump(tx, r.MRN, r.PumpSerial, r.PerformedAt.UTC, skip)
 	if err != nil {
-		return Entry{}, nil, err
+		return Entry{}, nil, nil, err
 	}
 	for _, c := range st.changes {
 		if c.change.At.Equal(r.PerformedAt.UTC) {
-			return Entry{}, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A dose change of pump %s at %s is already recorded (entry %s); if this one replaces it, use `pumpledger correct --entry %s --file F`.",
+			return Entry{}, nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A dose change of pump %s at %s is already recorded (entry %s); if this one replaces it, use `pumpledger correct --entry %s --file F`.",
 				r.PumpSerial, r.PerformedAt, c.entry.ID, c.entry.ID)
 		}
 	}
 	h := st.history(r.PerformedAt.UTC)
 	warnings, err := refill.CheckReprogram(db.cat, r, h, db.now())
 	if err != nil {
-		return Entry{}, nil, err
+		return Entry{}, nil, nil, err
 	}
 	warnings = append(warnings, db.serviceConflicts(st, r.MRN, r.PerformedAt.Date(), r.Procedure, r.ID)...)
 	// When the fill in the reservoir is now due; not for a change recorded
@@ -354,18 +364,17 @@ func (db *DB) reprogramEntry(tx *bolt.Tx, r pumpledger.Reprogram, skip int64) (E
 	}
 	e := db.envelope(r.ID, KindReprogram, r.Clinician, r.PerformedAt, canonical(r))
 	e.Warnings = warnings
-	return e, &Result{Warnings: warnings, NextRefillDue: due.Date, NextRefillReason: due.Reason}, nil
+	return e, &Result{Warnings: warnings, NextRefillDue: due.Date, NextRefillReason: due.Reason}, st, nil
 }
 
 // lateCheck is the post-write check of an entry dated before others of its
 // pump: the pump's later figures, which it changes, must still derive. An
 // entry after all the others changes nothing earlier and is not re-derived.
-func (db *DB) lateCheck(serial string, at time.Time, what string) func(tx *bolt.Tx) error {
+// *before is the pump's state the entry was checked against, set by the
+// write (the same transaction: nothing else has changed it since).
+func (db *DB) lateCheck(before **pumpState, at time.Time, what string) func(tx *bolt.Tx) error {
 	return func(tx *bolt.Tx) error {
-		st, err := db.loadPump(tx, serial, -1)
-		if err != nil {
-			return err
-		}
+		st := *before
 		later := st.lastFillAt().After(at)
 		for _, c := range st.changes {
 			later = later || c.change.At.After(at)
@@ -373,7 +382,7 @@ func (db *DB) lateCheck(serial string, at time.Time, what string) func(tx *bolt.
 		if !later {
 			return nil
 		}
-		return db.chainsDerive(tx, what, serial)
+		return db.chainsDerive(tx, what, st.serial)
 	}
 }
 
@@ -388,13 +397,15 @@ func (db *DB) drugName(key string) string {
 // RecordReprogram appends a dose change.
 func (db *DB) RecordReprogram(r pumpledger.Reprogram) (Result, error) {
 	r.ID = newID(r.ID)
+	var before *pumpState
 	return db.write(r.ID, KindReprogram, canonical(r), func(tx *bolt.Tx) ([]Entry, *Result, error) {
-		e, res, err := db.reprogramEntry(tx, r, -1)
+		e, res, st, err := db.reprogramState(tx, r, -1)
 		if err != nil {
 			return nil, nil, err
 		}
+		before = st
 		return []Entry{e}, res, nil
-	}, db.lateCheck(r.PumpSerial, r.PerformedAt.UTC, "late dose change"))
+	}, db.lateCheck(&before, r.PerformedAt.UTC, "late dose change"))
 }
 
 // Replacement is what a correction records in place of the voided entry:
@@ -524,7 +535,7 @@ func (db *DB) replacement(tx *bolt.Tx, old Entry, by string, repl Replacement) (
 		if tx.Bucket(bucketIDs).Get([]byte(r.ID)) != nil {
 			return nil, Result{}, pumpledger.Invalid("id", "The replacement's id %s is already used; leave id out to have a new one made.", r.ID)
 		}
-		e, rec, err := db.refillEntry(tx, r, old.Seq)
+		e, rec, _, err := db.refillEntry(tx, r, old.Seq)
 		if err != nil {
 			return nil, Result{}, err
 		}
