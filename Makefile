@@ -2,6 +2,7 @@
 GO ?= go
 BIN := bin/pumpledger
 DEMO_DB ?= demo.db
+FUZZTIME ?= 10s
 
 .PHONY: all build test vet fuzz bench demo clean
 
@@ -15,14 +16,15 @@ vet:
 	@fmt=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$fmt" ]; then echo "gofmt needed: $$fmt"; exit 1; fi
 
 # Every test with the race detector; fuzz targets run their seed corpora
-# here, and `make fuzz` runs each for 10 s beyond them.
+# (testdata/fuzz/) here, and `make fuzz` runs each for FUZZTIME beyond them
+# (CI: `make fuzz FUZZTIME=3s`).
 test: vet
 	$(GO) test -race -count=1 ./...
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 10s -fuzzminimizetime 10x $$pkg || exit 1; \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10x $$pkg || exit 1; \
 	  done; \
 	done
 

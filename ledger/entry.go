@@ -76,6 +76,14 @@ func decodeEntry(b []byte) (Entry, error) {
 	if err := dec.Decode(&e); err != nil {
 		return Entry{}, fmt.Errorf("decode entry: %w", err)
 	}
+	// A time that parses with its offset but leaves years 0000-9999 in UTC
+	// ("0000-01-01T00:00:00+01:00") cannot be encoded again: Encode would
+	// panic, and verify re-encodes every stored entry.
+	for _, t := range []time.Time{e.RecordedAt, e.PerformedAt} {
+		if y := t.UTC().Year(); y < 0 || y > 9999 {
+			return Entry{}, fmt.Errorf("decode entry: time %s is outside the years 0000 to 9999 in UTC", t.Format(time.RFC3339Nano))
+		}
+	}
 	return e, nil
 }
 
