@@ -31,11 +31,15 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# A fresh demo ledger, then the bill for everything in it.
+# A fresh demo ledger, then one month's bill: refills, JW lines, an
+# admixture. The month is the one the demo's "Try next" shows for its
+# default history (cmd/pumpledger's TestDemoMakefileMonth keeps them equal);
+# the demo's own catalog (the embedded one plus synthetic morphine) is
+# needed to read its ledger.
 demo: build
-	rm -f $(DEMO_DB) $(DEMO_DB).key
+	rm -f $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).catalog.json
 	./$(BIN) --db $(DEMO_DB) demo
-	./$(BIN) --db $(DEMO_DB) bill --from 2000-01-01 --to 2100-12-31
+	./$(BIN) --db $(DEMO_DB) --catalog $(DEMO_DB).catalog.json bill --from 2026-02-01 --to 2026-02-28
 
 clean:
 	rm -rf bin $(DEMO_DB) $(DEMO_DB).key

@@ -1,9 +1,13 @@
 // Package demo generates a realistic, entirely synthetic history of a
-// ziconotide pump clinic: patients, implanted pumps, a naive first fill with
-// its rinse, titration by reprogramming, refills every few weeks from diluted
-// 100 mcg/mL vials, and one deliberate residual discrepancy for the user to
-// find. The same options give byte-identical events; nothing here touches
-// storage, the clock or the operating system's time zones.
+// ziconotide pump clinic: patients with pumps of every model, a naive first
+// fill with its rinse, titration by reprogramming, refills every few weeks
+// diluted from stronger vials, undiluted 25 mcg/mL refills once a patient's
+// dose is stable, admixtures of ziconotide and preservative-free morphine,
+// the waste the least-waste vial plans leave, a few deliberate residual
+// discrepancies for the user to find, and a refill recorded with a misread
+// residual and then corrected. The same options give byte-identical events;
+// nothing here touches storage, the clock or the operating system's time
+// zones.
 //
 // Every refill it generates passes refill.Derive when the events are replayed
 // in order (the package's tests replay them as a ledger would).
@@ -12,6 +16,7 @@ package demo
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -27,20 +32,34 @@ import (
 
 // Event kinds.
 const (
-	KindPatient   = "patient"
-	KindImplant   = "implant"
-	KindRefill    = "refill"
-	KindReprogram = "reprogram"
+	KindPatient    = "patient"
+	KindImplant    = "implant"
+	KindRefill     = "refill"
+	KindReprogram  = "reprogram"
+	KindCorrection = "correction"
 )
 
 // Event is one entry to record, exactly one of its pointers set (the one Kind
 // names).
 type Event struct {
-	Kind      string
-	Patient   *pumpledger.Patient
-	Implant   *pumpledger.Implant
-	Refill    *pumpledger.Refill
-	Reprogram *pumpledger.Reprogram
+	Kind       string
+	Patient    *pumpledger.Patient
+	Implant    *pumpledger.Implant
+	Refill     *pumpledger.Refill
+	Reprogram  *pumpledger.Reprogram
+	Correction *Correction
+}
+
+// Correction voids a refill recorded with a mistake and records the right
+// refill in its place (ledger.DB.Correct with a replacement refill).
+type Correction struct {
+	Voids  string             // id of the refill voided (an earlier event's)
+	Reason string             // why, for the auditor
+	By     string             // who corrects it: the refill's nurse
+	At     pumpledger.Instant // when, shortly after the refill
+	Refill *pumpledger.Refill // the replacement: the refill as it should have been recorded
+
+	of *pumpledger.Refill // the refill voided, whose id Voids becomes
 }
 
 // Defaults and limits of Options.
@@ -55,20 +74,44 @@ const (
 // 2026, 09:00 in the demo clinic's US Eastern wall clock (UTC−05:00).
 var DefaultStart = time.Date(2026, 1, 5, 9, 0, 0, 0, time.FixedZone("", -5*3600))
 
+// DefaultEnd is where a long history ends: Monday 2 November 2026. A history
+// starts at DefaultStart, or earlier when it would otherwise run past
+// DefaultEnd: Options.Months before DefaultEnd. The start never depends on
+// today's date, so the same options give the same events on any day.
+var DefaultEnd = time.Date(2026, 11, 2, 9, 0, 0, 0, time.FixedZone("", -5*3600))
+
 // Options shape the history. The zero value gives the default history.
 type Options struct {
 	Patients int       // patients, each with one pump; 0 = DefaultPatients, at most MaxPatients
 	Months   int       // length of the history; 0 = DefaultMonths, at most MaxMonths
 	Seed     uint64    // same seed, same events
-	Start    time.Time // first day; zero = DefaultStart
+	Start    time.Time // first day; zero = DefaultStart, or Months before DefaultEnd if earlier
 	// Until, if set, drops every event after it: a ledger refuses entries in
 	// the future, so a caller recording the events passes its clock here.
 	Until time.Time
 }
 
-// NotePocketFill begins the note of the refill whose residual was made
-// deliberately low, so that the demo shows a flagged discrepancy.
-const NotePocketFill = "DEMO DISCREPANCY:"
+// Notes that begin the refills whose residual was made deliberately far from
+// the expected one, so that the demo shows flagged discrepancies: less left
+// than expected (a pocket fill), and more (under-delivery).
+const (
+	NotePocketFill    = "DEMO DISCREPANCY:"
+	NoteUnderDelivery = "DEMO UNDER-DELIVERY:"
+)
+
+// How often the deliberate mistakes come: one pocket-fill-like discrepancy
+// per PocketFillEvery refills (at least one), one under-delivery, and one
+// corrected misread residual per CorrectionEvery refills (at least one),
+// these two in a history of at least minMistakeRefills refills.
+const (
+	PocketFillEvery   = 200
+	CorrectionEvery   = 1000
+	minMistakeRefills = 10
+)
+
+// Admixture reports whether the i-th patient (from 0) is on an admixture of
+// ziconotide and morphine: one in five, spread over the pump models.
+func Admixture(i int) bool { return (i+i/5)%5 == 2 }
 
 // Demo staff: user names, not people.
 var (
@@ -79,8 +122,24 @@ var (
 // models is the clinic's mix of pumps, assigned to patients in turn.
 var models = []string{"synchromed-ii-20", "prometra-ii-20", "synchromed-ii-40", "synchromed-ii-20", "prometra-ii-40"}
 
-// concentrations (mcg/mL) a fill is made up to, smallest that lasts chosen.
-var concentrations = []string{"5", "10", "15", "20", "25", "30", "40", "50", "60", "75", "100"}
+// concentrations (mcg/mL) a diluted fill is made up to, the weakest that
+// lasts chosen. The half steps are what a prescriber's arithmetic gives (SPEC
+// §6's 7.5 mcg/mL); from 100 mcg/1 mL vials into 20 mL they leave drug in a
+// vial, which is discarded (JW).
+var concentrations = []string{"5", "7.5", "10", "12.5", "15", "17.5", "20", "22.5", "25", "30", "35", "40", "45", "50", "60", "75", "100"}
+
+// Admixture patients: ziconotide targets stay at or below admixMaxTarget so
+// that both drugs fit in the fill; morphine runs at one of morphineDoses
+// (mcg/day), the dose programmed in ziconotide and the morphine concentration
+// made up at each refill to give that morphine dose at the programmed rate.
+var (
+	admixMaxTarget = decimal.RequireFromString("9.6")
+	morphineDoses  = []string{"1000", "1500", "2000", "2500"}
+)
+
+// minUndilutedDays is how long an undiluted fill must last at the patient's
+// dose to be worth it: longer than a diluted fill may stay (40 days).
+const minUndilutedDays = 45
 
 // Procedures: a refill with no dose change, a refill with reprogramming,
 // a reprogramming between refills (CPT, SPEC §4).
@@ -93,29 +152,42 @@ const (
 var (
 	zero    = decimal.Zero
 	tenth   = decimal.RequireFromString("0.1")
+	ten     = decimal.NewFromInt(10)
 	dec     = decimal.RequireFromString
 	marginM = decimal.NewFromInt(1) // mL kept above the refill threshold at the planned horizon
 	idSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.com/pumpledger/pumpledger/demo"))
 )
 
+// Random streams besides each patient's own (stream i+1).
+const (
+	streamMistakes = 0x706f636b6574 // which refills get the deliberate discrepancies and the misread
+	streamAdmix    = 1 << 62        // + i: the admixture choices of patient i
+)
+
 // setup is what the demo needs from the catalog.
 type setup struct {
-	drug      vial.Drug
-	rinse     []vial.Product // undiluted naive-rinse strength (25 mcg/mL)
-	refill    []vial.Product // the strongest strength (100 mcg/mL), catalog order
-	pumps     []pump.Model
-	stability int // days a diluted fill may stay (40)
-	naiveDays int // days to the first refill of a naive pump (14)
-	rinseML   decimal.Decimal
-	startMax  decimal.Decimal
-	stepMax   decimal.Decimal
-	maxDose   decimal.Decimal
+	drug          vial.Drug
+	rinse         []vial.Product // undiluted naive-rinse strength (25 mcg/mL), single-dose: rinse and undiluted fills
+	single        []vial.Product // every single-dose ziconotide container: diluted fills
+	strongest     decimal.Decimal
+	morphine      *vial.Drug     // nil: no admixtures (the catalog lists no morphine container)
+	morphProducts []vial.Product // its containers
+	pumps         []pump.Model
+	stability     int // days a diluted fill may stay (40)
+	naiveDays     int // days to the first refill of a naive pump (14)
+	undilutedDays int // days an undiluted fill may stay (84); 0: no undiluted refills
+	rinseML       decimal.Decimal
+	startMax      decimal.Decimal
+	stepMax       decimal.Decimal
+	maxDose       decimal.Decimal
 }
 
 // Check says whether cat has what the demo needs: ziconotide with its label
 // (naive rinse, stability days, dose limits), its 25 mcg/mL rinse containers
 // and stronger containers to dilute, pump models, and the service codes
 // 95990, 62369 and 62368. Generate returns no events when Check fails.
+// Morphine containers are optional: without them there are no admixtures
+// (see LacksMorphine).
 func Check(cat *catalog.Catalog) error {
 	_, err := load(cat)
 	return err
@@ -136,20 +208,24 @@ func load(cat *catalog.Catalog) (*setup, error) {
 	}
 	s := &setup{drug: drug, stability: l.DilutedRefillDays, naiveDays: l.NaiveRefillDays, rinseML: l.NaiveRinseML,
 		startMax: l.StartMaxMCGPerDay, stepMax: l.StepMaxMCGPerDay, maxDose: l.MaxMCGPerDay}
-	strongest := zero
+	if l.UndilutedRefillDays >= minUndilutedDays {
+		s.undilutedDays = l.UndilutedRefillDays
+	}
 	for _, p := range cat.ProductsOf(drug.Name) {
-		if p.MCGPerML.Equal(l.NaiveRinseMCGPerML) && p.SingleDose {
+		if !p.SingleDose {
+			continue
+		}
+		s.single = append(s.single, p)
+		if p.MCGPerML.Equal(l.NaiveRinseMCGPerML) {
 			s.rinse = append(s.rinse, p)
 		}
-		strongest = decimal.Max(strongest, p.MCGPerML)
+		s.strongest = decimal.Max(s.strongest, p.MCGPerML)
 	}
-	for _, p := range cat.ProductsOf(drug.Name) {
-		if p.MCGPerML.Equal(strongest) && strongest.GreaterThan(l.NaiveRinseMCGPerML) {
-			s.refill = append(s.refill, p)
-		}
+	if len(s.rinse) == 0 || !s.strongest.GreaterThan(l.NaiveRinseMCGPerML) {
+		return nil, fmt.Errorf("the catalog needs single-dose ziconotide containers of %s mcg/mL (the naive rinse) and of a stronger concentration to dilute", l.NaiveRinseMCGPerML)
 	}
-	if len(s.rinse) == 0 || len(s.refill) == 0 {
-		return nil, fmt.Errorf("the catalog needs ziconotide containers of %s mcg/mL (the naive rinse) and of a stronger concentration to dilute", l.NaiveRinseMCGPerML)
+	if m, ok := cat.Drug("morphine"); ok && len(cat.ProductsOf(m.Name)) > 0 && m.Name != drug.Name {
+		s.morphine, s.morphProducts = &m, cat.ProductsOf(m.Name)
 	}
 	for _, id := range models {
 		if m, ok := cat.Pump(id); ok {
@@ -175,28 +251,51 @@ func load(cat *catalog.Catalog) (*setup, error) {
 // Generate returns the synthetic history in chronological order: for each
 // patient the registration, the implant, and the pump's first fill (naive:
 // 3 × 2 mL rinse of undiluted 25 mcg/mL, then a diluted fill, first refill
-// within 14 days), then reprogrammings and refills as they fall. It returns
-// nil when Check(cat) fails.
+// within 14 days), then reprogrammings and refills as they fall, and the
+// correction of a refill recorded with a misread residual. It returns nil
+// when Check(cat) fails.
+//
+// The history starts at Options.Start, by default DefaultStart or, for a
+// history that would run past DefaultEnd, Months before DefaultEnd. Implants
+// spread over its first third, up to 9 days apart (several a day for many
+// patients).
 //
 // Doses start at 1.2–2.4 mcg/day and rise in steps of at most 2.4 mcg/day,
 // at least a week apart, towards each patient's target (never above the
 // label's 19.2); some patients have one reduction. A change planned within 3
 // days of a refill is made at the refill (62369), others are reprogrammings
-// (62368). Refills come every 3 to 6 weeks (23 to 39 days, moved earlier off
+// (62368).
+//
+// Refills come every 3 to 6 weeks (23 to 39 days, moved earlier off
 // weekends), always before the 40-day limit of a diluted fill, before the
 // due date the refill's record shows, and with at least 1 mL above the
-// pump's refill threshold at the doses planned; each
-// fill's concentration is the weakest that lasts, its vials the least-waste
-// combination (vial.PlanVials). The residual aspirated is the expected one
-// (pump.Reconcile) to 0.1 mL with up to ±0.3 mL of noise, except one refill
-// whose residual is well below it (a pocket-fill-like discrepancy, its note
-// starting with NotePocketFill).
+// pump's refill threshold at the doses planned; each diluted fill's
+// concentration is the weakest that lasts, its vials the least-waste
+// combination of the single-dose containers (vial.PlanVials), which leaves
+// drug to discard (JW) when no combination matches the fill. A patient whose
+// dose is stable (no change planned for the label's 84 days) and at whose
+// dose an undiluted 25 mcg/mL fill lasts at least 45 days gets undiluted
+// refills from the 500 mcg/20 mL vials, each a few days before the fill
+// would run low or reach its 84 days.
+//
+// One patient in five (Admixture) is on ziconotide with preservative-free
+// morphine when the catalog lists morphine containers: the dose programmed in
+// ziconotide, each fill's morphine concentration made up to a steady 1–2.5
+// mg/day at the programmed rate, both drugs from their least-waste vials.
+//
+// The residual aspirated is the expected one (pump.Reconcile) to 0.1 mL with
+// up to ±0.3 mL of noise, except: one refill in PocketFillEvery whose
+// residual is well below it (a pocket-fill-like discrepancy, its note
+// starting with NotePocketFill), one well above it (under-delivery,
+// NoteUnderDelivery), and one in CorrectionEvery recorded with 10 mL too much
+// (a misread syringe, which the discrepancy warning shows) and corrected by
+// its nurse half an hour later (KindCorrection).
 //
 // Times are on the clinic's US Eastern wall clock with its daylight-saving
 // offsets (UTC−05:00, UTC−04:00 from the second Sunday of March to the first
 // Sunday of November), written as fixed offsets; visits fall on weekdays
-// between 08:00 and 15:30. IDs are UUIDs (version 5) of the seed and the
-// event's position.
+// between 08:00 and 15:30, corrections before 16:30. IDs are UUIDs (version
+// 5) of the seed and the event's position.
 func Generate(cat *catalog.Catalog, opt Options) []Event {
 	s, err := load(cat)
 	if err != nil {
@@ -212,27 +311,34 @@ func Generate(cat *catalog.Catalog, opt Options) []Event {
 	opt.Months = min(opt.Months, MaxMonths)
 	if opt.Start.IsZero() {
 		opt.Start = DefaultStart
+		if early := DefaultEnd.AddDate(0, -opt.Months, 0); early.Before(opt.Start) {
+			opt.Start = early
+		}
 	}
-	g := &gen{s: s, cat: cat, opt: opt}
+	g := &gen{s: s, cat: cat, opt: opt, plans: map[planKey]planResult{}}
 	startDay := civil(opt.Start)
 	g.end = startDay.AddDate(0, opt.Months, 0)
-	// Implants spread over the first third of the history, a week or so apart.
+	// Implants spread over the first third of the history, up to 9 days
+	// apart; when there are more patients than days, several a day.
 	span := max(1, int(g.end.Sub(startDay).Hours()/24)/3)
 	gap := min(9, max(1, span/opt.Patients))
 	for i := range opt.Patients {
-		g.patient(i, startDay.AddDate(0, 0, i*gap))
+		offset := i * gap
+		if opt.Patients > span {
+			offset = i * span / opt.Patients
+		}
+		g.patient(i, startDay.AddDate(0, 0, offset))
 	}
-	g.pocketFill(rand.New(rand.NewPCG(opt.Seed, 0x706f636b6574)))
+	g.mistakes(rand.New(rand.NewPCG(opt.Seed, streamMistakes)))
 
-	sort.SliceStable(g.items, func(i, j int) bool {
-		a, b := g.items[i], g.items[j]
-		if !a.at.Equal(b.at) {
-			return a.at.Before(b.at)
+	slices.SortStableFunc(g.items, func(a, b item) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
 		}
 		if a.patient != b.patient {
-			return a.patient < b.patient
+			return a.patient - b.patient
 		}
-		return a.order < b.order
+		return a.order - b.order
 	})
 	var out []Event
 	for _, it := range g.items {
@@ -245,6 +351,10 @@ func Generate(cat *catalog.Catalog, opt Options) []Event {
 			it.ev.Refill.ID = id
 		case it.ev.Reprogram != nil:
 			it.ev.Reprogram.ID = id
+		case it.ev.Correction != nil:
+			// The refill it voids came before it and has its id.
+			it.ev.Correction.Voids = it.ev.Correction.of.ID
+			it.ev.Correction.Refill.ID = id
 		}
 		out = append(out, it.ev)
 	}
@@ -257,7 +367,8 @@ type gen struct {
 	opt   Options
 	end   time.Time // first day after the history
 	items []item
-	fills []*fillInfo // every refill after a pump's first, for the discrepancy
+	fills []*fillInfo // every refill after a pump's first, for the deliberate mistakes
+	plans map[planKey]planResult
 }
 
 type item struct {
@@ -269,8 +380,10 @@ type item struct {
 
 type fillInfo struct {
 	r         *pumpledger.Refill
+	patient   int
 	expected  decimal.Decimal
 	threshold decimal.Decimal
+	lastML    decimal.Decimal // what the previous fill put in the reservoir
 }
 
 // change is one planned dose, from its day on.
@@ -278,6 +391,42 @@ type change struct {
 	day  time.Time // civil day (UTC midnight)
 	dose decimal.Decimal
 	note string
+}
+
+// Product sets a fill is planned from.
+const (
+	setRinse    = iota // the 25 mcg/mL containers: naive first fills (rinse first) and undiluted fills
+	setSingle          // every single-dose ziconotide container: diluted fills
+	setMorphine        // morphine containers
+)
+
+type planKey struct {
+	set               int
+	conc, fill, rinse string
+}
+
+type planResult struct {
+	plan vial.Plan
+	err  error
+}
+
+// plan is vial.PlanVials of a product set, remembered: a large history asks
+// the same few questions tens of thousands of times.
+func (g *gen) plan(set int, conc, fill, rinse decimal.Decimal) (vial.Plan, error) {
+	k := planKey{set, conc.String(), fill.String(), rinse.String()}
+	if r, ok := g.plans[k]; ok {
+		return r.plan, r.err
+	}
+	products := g.s.single
+	switch set {
+	case setRinse:
+		products = g.s.rinse
+	case setMorphine:
+		products = g.s.morphProducts
+	}
+	p, err := vial.PlanVials(products, conc, fill, rinse)
+	g.plans[k] = planResult{p, err}
+	return p, err
 }
 
 func (g *gen) patient(i int, implantDay time.Time) {
@@ -290,7 +439,17 @@ func (g *gen) patient(i int, implantDay time.Time) {
 	if !implantDay.Before(g.end) {
 		return
 	}
-	plan := g.titration(rng, implantDay)
+	admix := s.morphine != nil && Admixture(i)
+	maxTarget := s.maxDose
+	var morphDay decimal.Decimal // morphine mcg/day of an admixture
+	if admix {
+		// Their own stream: the other patients' histories do not depend on
+		// whether the catalog has morphine.
+		xrng := rand.New(rand.NewPCG(g.opt.Seed, streamAdmix+uint64(i)))
+		morphDay = dec(morphineDoses[xrng.IntN(len(morphineDoses))])
+		maxTarget = decimal.Min(maxTarget, admixMaxTarget)
+	}
+	plan := g.titration(rng, implantDay, maxTarget)
 	firstAt := clinicTime(implantDay, 10*60+30*rng.IntN(8))
 	g.items = append(g.items,
 		item{at: firstAt, patient: i, order: 0, ev: Event{Kind: KindPatient, Patient: &pumpledger.Patient{MRN: mrn, Name: fmt.Sprintf("Demo Patient %02d", i+1)}}},
@@ -309,24 +468,30 @@ func (g *gen) patient(i int, implantDay time.Time) {
 		if changed && !naive {
 			r.Procedure = procRefillReprogram
 		}
-		horizon := s.stability
-		products := s.refill
-		if naive {
-			horizon = s.naiveDays
-			products = s.rinse
+		// The fill: naive (rinse, 14 days), undiluted (stable dose), or
+		// diluted, with morphine for an admixture patient.
+		undiluted, horizon := false, s.stability
+		set, most := setSingle, s.strongest
+		switch {
+		case naive:
+			horizon, set, most = s.naiveDays, setRinse, s.drug.Label.NaiveRinseMCGPerML
 			r.RinseML = s.rinseML
 			r.Note = fmt.Sprintf("First fill at implant: pump rinsed with 3 × 2 mL of undiluted %s mcg/mL ziconotide, each discarded.", s.drug.Label.NaiveRinseMCGPerML)
+		case !admix && s.undilutedDays > 0 && stable(plan, day, s.undilutedDays):
+			if n := lasts(plan, day, s.drug.Label.NaiveRinseMCGPerML, m, s.undilutedDays); n >= minUndilutedDays {
+				undiluted, horizon, set = true, n, setRinse
+			}
 		}
-		conc := g.concentration(plan, day, horizon, m, products[0].MCGPerML)
-		r.Solution = []pumpledger.SolutionDrug{{Drug: s.drug.Name, MCGPerML: conc}}
-		p, err := vial.PlanVials(products, conc, r.FillML, r.RinseML)
-		if err != nil {
-			return // cannot happen with the checked catalog: every concentration is at most the containers'
+		conc := s.drug.Label.NaiveRinseMCGPerML
+		if !undiluted {
+			conc = g.concentration(plan, day, horizon, m, most)
 		}
-		for _, it := range p.Items {
-			r.Vials = append(r.Vials, pumpledger.VialUse{NDC: it.Product.Printed, Count: it.Count, Lot: lot(it.Product, day), Expires: expiry(day)})
+		if !g.makeUp(r, set, conc, admix, morphDay, day) {
+			return // cannot happen with the checked catalog and the admixture limits (tested)
 		}
-		r.DiluentML = p.DiluentML
+		if undiluted {
+			r.Note = joinNote(r.Note, fmt.Sprintf("Stable dose: undiluted %s mcg/mL, which keeps %d days.", conc, s.undilutedDays))
+		}
 		if last != nil {
 			iv, err := pump.Reconcile(*last, changes, at.UTC(), zero, m.DiscrepancyML)
 			if err != nil {
@@ -335,29 +500,31 @@ func (g *gen) patient(i int, implantDay time.Time) {
 			noise := decimal.NewFromInt(int64(rng.IntN(7) - 3)).Mul(tenth)
 			res := iv.ExpectedResidualML.Round(1).Add(noise)
 			r.ResidualML = decimal.Min(decimal.Max(res, zero), m.ReservoirML)
-			g.fills = append(g.fills, &fillInfo{r: r, expected: iv.ExpectedResidualML, threshold: m.DiscrepancyML})
+			g.fills = append(g.fills, &fillInfo{r: r, patient: i, expected: iv.ExpectedResidualML, threshold: m.DiscrepancyML, lastML: last.ML})
 		}
 		g.items = append(g.items, item{at: at, patient: i, order: 2, ev: Event{Kind: KindRefill, Refill: r}})
 		fill := refill.FillOf(g.cat, *r)
 		last, changes = &fill, nil
 
-		// The next refill: within the naive limit, else every 3 to 6 weeks
-		// before the stability limit, moved to the Friday before a weekend,
-		// and earlier still if the reservoir would near its threshold.
+		// The next refill: within the naive limit; for an undiluted fill a
+		// few days before it runs low (or its 84 days); else every 3 to 6
+		// weeks before the stability limit. Moved to the Friday before a
+		// weekend, and earlier still if the reservoir would near its
+		// threshold or the fill pass its due date.
 		var next time.Time
-		if naive {
+		switch {
+		case naive:
 			next = day.AddDate(0, 0, s.naiveDays-4+rng.IntN(4))
-		} else {
+		case undiluted:
+			next = day.AddDate(0, 0, max(23, horizon-2-rng.IntN(12)))
+		default:
 			next = day.AddDate(0, 0, 23+rng.IntN(min(42, s.stability)-23))
 		}
 		next = weekdayOnOrBefore(next)
 		nextAt := clinicTime(next, 8*60+30*rng.IntN(16))
 		// The record's due date counts the fill's dose only; a planned
 		// reduction must not make the visit look late.
-		stab := s.stability
-		if naive {
-			stab = s.naiveDays
-		}
+		stab, _ := refill.StabilityDays(g.cat, *r, map[string]bool{s.drug.Name: !naive})
 		due, _ := pump.NextRefill(fill, alarm(m), stab)
 		for next.Sub(day) > 7*24*time.Hour {
 			iv, err := pump.Reconcile(fill, g.plannedChanges(plan, day, next), nextAt.UTC(), zero, m.DiscrepancyML)
@@ -396,16 +563,122 @@ func (g *gen) patient(i int, implantDay time.Time) {
 	}
 }
 
+// makeUp sets the refill's solution, vials and diluent: ziconotide at conc
+// from the least-waste plan of the product set (after the rinse, if any),
+// and for an admixture morphine at the concentration that gives morphDay
+// mcg/day at the programmed rate, from its least-waste plan. If the two do
+// not fit in the fill together, the morphine is made weaker (a quarter at a
+// time). It reports false when no plan gives the fill.
+func (g *gen) makeUp(r *pumpledger.Refill, set int, conc decimal.Decimal, admix bool, morphDay decimal.Decimal, day time.Time) bool {
+	s := g.s
+	zp, err := g.plan(set, conc, r.FillML, r.RinseML)
+	if err != nil {
+		return false
+	}
+	r.Solution = []pumpledger.SolutionDrug{{Drug: s.drug.Name, MCGPerML: conc}}
+	r.Vials = nil
+	for _, it := range zp.Items {
+		r.Vials = append(r.Vials, pumpledger.VialUse{NDC: it.Product.Printed, Count: it.Count, Lot: lot(it.Product, day), Expires: expiry(day)})
+	}
+	r.DiluentML = zp.DiluentML
+	if !admix {
+		return true
+	}
+	hundred := decimal.NewFromInt(100)
+	for q := 4; q > 0; q-- {
+		// mcg/mL = mcg/day ÷ (mL/day), mL/day = dose ÷ conc; to 0.1 mg/mL.
+		want := morphDay.Mul(decimal.NewFromInt(int64(q))).Mul(conc).Div(r.Dose.MCGPerDay.Mul(decimal.NewFromInt(4))).Round(-2)
+		want = decimal.Max(want, hundred)
+		mp, err := g.plan(setMorphine, want, r.FillML, zero)
+		if err != nil || zp.DrugML.Add(mp.DrugML).GreaterThan(r.FillML) {
+			continue
+		}
+		r.Solution = append(r.Solution, pumpledger.SolutionDrug{Drug: s.morphine.Name, MCGPerML: want})
+		for _, it := range mp.Items {
+			r.Vials = append(r.Vials, pumpledger.VialUse{NDC: it.Product.Printed, Count: it.Count, Lot: lot(it.Product, day), Expires: expiry(day)})
+		}
+		r.DiluentML = r.FillML.Sub(zp.DrugML).Sub(mp.DrugML)
+		return true
+	}
+	return false
+}
+
+// stable reports whether no dose change is planned in the days after day,
+// up to days of them.
+func stable(plan []change, day time.Time, days int) bool {
+	until := day.AddDate(0, 0, days)
+	for _, c := range plan {
+		if c.day.After(day) && !c.day.After(until) {
+			return false
+		}
+	}
+	return true
+}
+
+// lasts is how many days (at most most) a full reservoir at conc keeps at
+// least 1 mL above the pump's refill threshold at the planned doses, a day
+// more counted to err early, as concentration does: one less than the days
+// after day whose planned doses first add up to more than it holds.
+func lasts(plan []change, day time.Time, conc decimal.Decimal, m pump.Model, most int) int {
+	left := conc.Mul(m.ReservoirML.Sub(alarm(m)).Sub(marginM))
+	counted := 0
+	for _, sg := range segments(plan, day.AddDate(0, 0, 1), most+1) {
+		if sg.dose.IsPositive() {
+			if fit := left.Div(sg.dose).Floor().IntPart(); fit < int64(sg.days) {
+				return counted + int(fit)
+			}
+		}
+		left = left.Sub(sg.dose.Mul(decimal.NewFromInt(int64(sg.days))))
+		counted += sg.days
+	}
+	return most
+}
+
+// segment is a run of days at one planned dose.
+type segment struct {
+	dose decimal.Decimal
+	days int
+}
+
+// segments are the planned doses of the n days from day on, in runs.
+func segments(plan []change, day time.Time, n int) []segment {
+	end := day.AddDate(0, 0, n) // first day after
+	dose, _, _ := doseOn(plan, day)
+	var out []segment
+	cur := day
+	for _, c := range plan { // in day order
+		if !c.day.After(cur) {
+			continue
+		}
+		if !c.day.Before(end) {
+			break
+		}
+		out = append(out, segment{dose, daysBetween(cur, c.day)})
+		cur, dose = c.day, c.dose
+	}
+	return append(out, segment{dose, daysBetween(cur, end)})
+}
+
+// daysBetween counts the civil days from a to b (UTC midnights).
+func daysBetween(a, b time.Time) int { return int(b.Sub(a).Hours()+0.5) / 24 }
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + " " + b
+}
+
 // titration plans a patient's doses: a start of 1.2–2.4 mcg/day (never above
 // the label's starting maximum), then every 7 to 14 days a step of 0.6, 1.2
 // or, far from the target, 2.4 mcg/day (never above the label's step) up to
-// a target of 3.6–14.4 mcg/day (never above the label maximum); once there,
-// some patients have one reduction of 1.2 mcg/day (a side effect) and stay
-// at the lower dose.
-func (g *gen) titration(rng *rand.Rand, first time.Time) []change {
+// a target of 3.6–14.4 mcg/day (never above maxTarget); once there, some
+// patients have one reduction of 1.2 mcg/day (a side effect) and stay at the
+// lower dose.
+func (g *gen) titration(rng *rand.Rand, first time.Time, maxTarget decimal.Decimal) []change {
 	s := g.s
 	start := decimal.Min(dec([]string{"1.2", "1.8", "2.4"}[rng.IntN(3)]), s.startMax)
-	target := decimal.Min(dec([]string{"3.6", "4.8", "6", "7.2", "8.4", "9.6", "12", "14.4"}[rng.IntN(8)]), s.maxDose)
+	target := decimal.Min(dec([]string{"3.6", "4.8", "6", "7.2", "8.4", "9.6", "12", "14.4"}[rng.IntN(8)]), maxTarget)
 	plan := []change{{day: first, dose: start, note: ""}}
 	cur, day, reduced := start, first, false
 	for {
@@ -464,9 +737,8 @@ func (g *gen) plannedChanges(plan []change, from, to time.Time) []pump.DoseChang
 // least 1 mL above the pump's refill threshold for horizon days.
 func (g *gen) concentration(plan []change, day time.Time, horizon int, m pump.Model, most decimal.Decimal) decimal.Decimal {
 	mcg := zero // planned mcg over the horizon, a day more to err high
-	for k := 0; k <= horizon; k++ {
-		d, _, _ := doseOn(plan, day.AddDate(0, 0, k))
-		mcg = mcg.Add(d)
+	for _, sg := range segments(plan, day, horizon+1) {
+		mcg = mcg.Add(sg.dose.Mul(decimal.NewFromInt(int64(sg.days))))
 	}
 	usable := m.ReservoirML.Sub(alarm(m)).Sub(marginM)
 	for _, c := range concentrations {
@@ -481,26 +753,65 @@ func (g *gen) concentration(plan []change, day time.Time, horizon int, m pump.Mo
 	return most
 }
 
-// pocketFill lowers the residual of one refill well below the expected one,
-// as when drug went into the pump pocket at the previous refill.
-func (g *gen) pocketFill(rng *rand.Rand) {
+// mistakes makes the deliberate ones, each on a different refill chosen at
+// random (at least an hour before Until, so that a correction is not cut
+// off): pocket fills (residual well below the expected one, as when drug
+// went into the pump pocket at the previous refill), one under-delivery
+// (well above it, as when the pump stalls), and misread residuals (10 mL
+// too much charted), each corrected by its nurse 30 to 55 minutes later.
+func (g *gen) mistakes(rng *rand.Rand) {
 	var cands []*fillInfo
 	for _, f := range g.fills {
-		if !g.opt.Until.IsZero() && f.r.PerformedAt.UTC.After(g.opt.Until) {
+		if !g.opt.Until.IsZero() && f.r.PerformedAt.UTC.After(g.opt.Until.Add(-time.Hour)) {
 			continue
 		}
-		if f.expected.Sub(f.threshold).Sub(dec("0.8")).GreaterThanOrEqual(dec("0.5")) {
-			cands = append(cands, f)
-		}
+		cands = append(cands, f)
 	}
 	if len(cands) == 0 {
 		return
 	}
-	f := cands[rng.IntN(len(cands))]
-	low := f.expected.Sub(f.threshold).Sub(dec("0.8")).Sub(decimal.NewFromInt(int64(rng.IntN(6))).Mul(tenth))
-	f.r.ResidualML = decimal.Max(low, zero).Round(1)
-	f.r.Note = NotePocketFill + " the residual aspirated is well below the expected one; the pump pocket was examined for drug " +
-		"given into it at the last refill (a synthetic discrepancy, for the demo)."
+	pockets, under, corrections := max(1, len(cands)/PocketFillEvery), 0, 0
+	if len(cands) >= minMistakeRefills {
+		under, corrections = 1, max(1, len(cands)/CorrectionEvery)
+	}
+	for _, k := range rng.Perm(len(cands)) {
+		if pockets+under+corrections == 0 {
+			return
+		}
+		f := cands[k]
+		switch {
+		case pockets > 0 && f.expected.Sub(f.threshold).Sub(dec("0.8")).GreaterThanOrEqual(dec("0.5")):
+			low := f.expected.Sub(f.threshold).Sub(dec("0.8")).Sub(decimal.NewFromInt(int64(rng.IntN(6))).Mul(tenth))
+			f.r.ResidualML = decimal.Max(low, zero).Round(1)
+			f.r.Note = joinNote(NotePocketFill+" the residual aspirated is well below the expected one; the pump pocket was examined for drug "+
+				"given into it at the last refill (a synthetic discrepancy, for the demo).", f.r.Note)
+			pockets--
+		case under > 0 && f.expected.Add(f.threshold).Add(dec("1.3")).LessThanOrEqual(f.lastML):
+			high := f.expected.Add(f.threshold).Add(dec("0.8")).Add(decimal.NewFromInt(int64(rng.IntN(6))).Mul(tenth))
+			f.r.ResidualML = high.Truncate(1)
+			f.r.Note = joinNote(NoteUnderDelivery+" the residual aspirated is well above the expected one; the pump delivered less than "+
+				"programmed, and the pump and catheter were evaluated for a stall or an occlusion (a synthetic discrepancy, for the demo).", f.r.Note)
+			under--
+		case corrections > 0 && f.r.ResidualML.GreaterThanOrEqual(dec("0.5")) && f.r.ResidualML.Add(ten).LessThanOrEqual(f.lastML):
+			g.misread(f, rng)
+			corrections--
+		}
+	}
+}
+
+// misread records f with 10 mL more residual than was aspirated (a syringe
+// misread: 13.4 for 3.4), which the discrepancy warning shows the nurse,
+// who corrects it 30 to 55 minutes later with the refill as it was.
+func (g *gen) misread(f *fillInfo, rng *rand.Rand) {
+	fixed := *f.r
+	fixed.Solution = slices.Clone(f.r.Solution)
+	fixed.Vials = slices.Clone(f.r.Vials)
+	right, wrong := f.r.ResidualML, f.r.ResidualML.Add(ten)
+	f.r.ResidualML = wrong
+	at := f.r.PerformedAt.UTC.Add(time.Duration(30+rng.IntN(26)) * time.Minute).In(time.FixedZone("", f.r.PerformedAt.Offset))
+	g.items = append(g.items, item{at: at, patient: f.patient, order: 3, ev: Event{Kind: KindCorrection, Correction: &Correction{
+		Reason: fmt.Sprintf("Residual misread: %s mL was charted, %s mL was aspirated (syringe re-read after the discrepancy warning)", wrong, right),
+		By:     f.r.Nurse, At: pumpledger.NewInstant(at), Refill: &fixed, of: f.r}}})
 }
 
 func alarm(m pump.Model) decimal.Decimal { return m.AlarmML }
@@ -573,12 +884,13 @@ func weekdayOnOrBefore(day time.Time) time.Time {
 
 // Summary says in a few lines what events hold, without patient names.
 func Summary(events []Event) string {
-	var patients, implants, refills, firsts, reprograms int
+	var patients, implants, refills, firsts, reprograms, undiluted, admixRefills int
 	var mrns []string
 	modelCount := map[string]int{}
+	admixPatients := map[string]bool{}
 	var first, last string
 	var low, high decimal.Decimal
-	var flagged []string
+	var pockets, unders, corrected []string
 	dose := func(d decimal.Decimal) {
 		if low.IsZero() || d.LessThan(low) {
 			low = d
@@ -602,19 +914,34 @@ func Summary(events []Event) string {
 			implants++
 			modelCount[e.Implant.Model]++
 		case e.Refill != nil:
+			r := e.Refill
 			refills++
-			if e.Refill.RinseML.IsPositive() {
+			switch {
+			case r.RinseML.IsPositive():
 				firsts++
+			case len(r.Solution) == 1 && r.DiluentML.IsZero():
+				undiluted++
 			}
-			dose(e.Refill.Dose.MCGPerDay)
-			when(e.Refill.PerformedAt)
-			if strings.HasPrefix(e.Refill.Note, NotePocketFill) {
-				flagged = append(flagged, fmt.Sprintf("%s on %s", e.Refill.MRN, e.Refill.PerformedAt.Date()))
+			if len(r.Solution) > 1 {
+				admixRefills++
+				admixPatients[r.MRN] = true
+			}
+			dose(r.Dose.MCGPerDay)
+			when(r.PerformedAt)
+			at := fmt.Sprintf("%s on %s", r.MRN, r.PerformedAt.Date())
+			switch {
+			case strings.HasPrefix(r.Note, NotePocketFill):
+				pockets = append(pockets, at)
+			case strings.HasPrefix(r.Note, NoteUnderDelivery):
+				unders = append(unders, at)
 			}
 		case e.Reprogram != nil:
 			reprograms++
 			dose(e.Reprogram.Dose.MCGPerDay)
 			when(e.Reprogram.PerformedAt)
+		case e.Correction != nil && e.Correction.Refill != nil:
+			r := e.Correction.Refill
+			corrected = append(corrected, fmt.Sprintf("%s on %s", r.MRN, r.PerformedAt.Date()))
 		}
 	}
 	if len(events) == 0 {
@@ -637,17 +964,44 @@ func Summary(events []Event) string {
 		who = fmt.Sprintf(" (%s to %s)", mrns[0], mrns[len(mrns)-1])
 	}
 	fmt.Fprintf(&b, "%d synthetic patients%s, %d pumps (%s).\n", patients, who, implants, strings.Join(ms, ", "))
-	fmt.Fprintf(&b, "%d refills (%d first fills of a naive pump, with its rinse) and %d reprogrammings, %s to %s.\n",
-		refills, firsts, reprograms, first, last)
+	fmt.Fprintf(&b, "%d refills and %d reprogrammings, %s to %s: %d first fills of a naive pump, with its rinse; "+
+		"%d undiluted 25 mcg/mL refills (stable doses, 84 days); %d admixture refills of ziconotide with morphine for %d %s.\n",
+		refills, reprograms, first, last, firsts, undiluted, admixRefills, len(admixPatients), plural(len(admixPatients), "patient", "patients"))
 	if refills+reprograms > 0 {
-		fmt.Fprintf(&b, "Ziconotide doses from %s to %s mcg/day.\n", low, high)
+		fmt.Fprintf(&b, "Ziconotide doses from %s to %s mcg/day (admixture doses are programmed in ziconotide).\n", low, high)
 	}
-	switch len(flagged) {
+	switch n := len(pockets) + len(unders); {
+	case n == 1:
+		fmt.Fprintf(&b, "One refill has a deliberate residual discrepancy: %s.\n", strings.Join(append(pockets, unders...), ""))
+	case n > 1:
+		fmt.Fprintf(&b, "%d refills have a deliberate residual discrepancy: %d less left than expected (like a pocket fill: %s)",
+			n, len(pockets), list(pockets, 5))
+		if len(unders) > 0 {
+			fmt.Fprintf(&b, " and %d more (under-delivery: %s)", len(unders), list(unders, 5))
+		}
+		b.WriteString(".\n")
+	}
+	switch len(corrected) {
 	case 0:
 	case 1:
-		fmt.Fprintf(&b, "One refill has a deliberate residual discrepancy: %s.\n", flagged[0])
+		fmt.Fprintf(&b, "One refill was recorded with a misread residual and then corrected: %s.\n", corrected[0])
 	default:
-		fmt.Fprintf(&b, "%d refills have a deliberate residual discrepancy: %s.\n", len(flagged), strings.Join(flagged, "; "))
+		fmt.Fprintf(&b, "%d refills were recorded with a misread residual and then corrected: %s.\n", len(corrected), list(corrected, 5))
 	}
 	return b.String()
+}
+
+// list joins at most n of xs, saying how many more there are.
+func list(xs []string, n int) string {
+	if len(xs) <= n {
+		return strings.Join(xs, "; ")
+	}
+	return fmt.Sprintf("%s; and %d more", strings.Join(xs[:n], "; "), len(xs)-n)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -1,18 +1,33 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"os"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/billing"
+	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/demo"
 	"github.com/pumpledger/pumpledger/ledger"
+	"github.com/pumpledger/pumpledger/refill"
 )
 
 // chartingDelay is when the demo's entries are recorded after the visit, so
 // that its ledger reads like a clinic's (not every entry marked late).
 const chartingDelay = 20 * time.Minute
+
+// demoCatalogSuffix names the catalog the demo writes beside its ledger when
+// the catalog it runs with lists no morphine containers: that one plus the
+// demo's synthetic morphine, which every later command on the ledger needs.
+const demoCatalogSuffix = ".catalog.json"
+
+// maxListed bounds the per-refill lines the demo prints (flagged, corrected).
+const maxListed = 10
 
 func (a *app) demo(args []string) error {
 	fs := a.flags("demo")
@@ -39,6 +54,25 @@ func (a *app) demo(args []string) error {
 	if err := demo.Check(cat); err != nil {
 		return pumpledger.Invalid("catalog", "The catalog lacks what the demo uses (%v); run the demo with the embedded catalog.", err)
 	}
+	// The admixtures need morphine containers, which the embedded catalog
+	// leaves to the site: the demo adds two synthetic ones, in a catalog
+	// file of its own beside the ledger.
+	catPath, catFile := a.catalogPath, []byte(nil)
+	if demo.LacksMorphine(cat) {
+		base := catalog.DefaultJSON()
+		if a.catalogPath != "" {
+			if base, err = os.ReadFile(a.catalogPath); err != nil {
+				return pumpledger.Invalid("catalog", "Cannot read the catalog %s (%v); check --catalog.", a.catalogPath, err)
+			}
+		}
+		catPath = a.dbPath + demoCatalogSuffix
+		if catFile, err = demo.WithMorphine(base); err == nil {
+			cat, err = catalog.Load(bytes.NewReader(catFile), catPath)
+		}
+		if err != nil {
+			return pumpledger.Errorf(pumpledger.EINTERNAL, "demo catalog: %v", err)
+		}
+	}
 	events := demo.Generate(cat, demo.Options{Patients: *patients, Months: *months, Seed: seed, Until: time.Now().Add(-chartingDelay)})
 	// The ledger clock follows the history: each entry is recorded shortly
 	// after its visit, as a clinic would chart it.
@@ -56,8 +90,16 @@ func (a *app) demo(args []string) error {
 	} else if n > 0 {
 		return pumpledger.Invalid("db", "The ledger %s already holds %d entries; the demo fills only a new ledger, so give --db a new path.", a.dbPath, n)
 	}
+	if catFile != nil {
+		if err := os.WriteFile(catPath, catFile, 0o644); err != nil {
+			return pumpledger.Invalid("db", "Cannot write the demo's catalog %s (%v); give --db a path in a writable directory.", catPath, err)
+		}
+	}
 	counts := map[string]int{}
-	var flagged []string
+	tally := demoTally{refills: map[string]refillTally{}}
+	var flagged []string // live refills flagged, by id
+	flags := map[string]string{}
+	var corrected []string
 	// One transaction and one checkpoint per group of appends, not per
 	// append: a demo of thousands of patients would otherwise spend minutes
 	// in fsync. Every entry is still checked and derived as alone.
@@ -72,11 +114,24 @@ func (a *app) demo(args []string) error {
 				res, err = db.Implant(*ev.Implant, "demo-md1")
 			case demo.KindRefill:
 				res, err = db.RecordRefill(*ev.Refill)
-				if err == nil && res.Record.Interval != nil && res.Record.Interval.DiscrepancyFlagged {
-					flagged = append(flagged, fmt.Sprintf("%s pump %s on %s: discrepancy %s mL", ev.Refill.MRN, ev.Refill.PumpSerial, ev.Refill.PerformedAt.Date(), res.Record.Interval.DiscrepancyML))
+				if err == nil && res.Record != nil {
+					tally.add(*ev.Refill, *res.Record)
+					if iv := res.Record.Interval; iv != nil && iv.DiscrepancyFlagged {
+						flagged = append(flagged, ev.Refill.ID)
+						flags[ev.Refill.ID] = fmt.Sprintf("%s pump %s on %s: discrepancy %s mL", ev.Refill.MRN, ev.Refill.PumpSerial, ev.Refill.PerformedAt.Date(), iv.DiscrepancyML)
+					}
 				}
 			case demo.KindReprogram:
 				res, err = db.RecordReprogram(*ev.Reprogram)
+			case demo.KindCorrection:
+				c := ev.Correction
+				res, err = db.Correct(c.Voids, c.Reason, c.By, ledger.Replacement{Refill: c.Refill})
+				if err == nil && res.Record != nil {
+					tally.void(c.Voids)
+					tally.add(*c.Refill, *res.Record)
+					delete(flags, c.Voids)
+					corrected = append(corrected, fmt.Sprintf("%s refill of %s: %s", c.Refill.MRN, c.Refill.PerformedAt.Date(), c.Reason))
+				}
 			}
 			if err != nil {
 				return fmt.Errorf("demo event %d (%s): %w", i, ev.Kind, err)
@@ -101,25 +156,165 @@ func (a *app) demo(args []string) error {
 	first, last := span(events)
 	w := a.stdout
 	fmt.Fprintf(w, "Demo ledger %s (seed %d): %s\n", a.dbPath, seed, demo.Summary(events))
-	fmt.Fprintf(w, "Recorded now: %d patients, %d pumps, %d refills, %d dose changes; the ledger holds %d entries, tree root %x….\n",
-		counts[demo.KindPatient], counts[demo.KindImplant], counts[demo.KindRefill], counts[demo.KindReprogram], n, cp.Tree.Hash[:8])
-	for _, f := range flagged {
-		fmt.Fprintf(w, "Flagged for the nurse: %s.\n", f)
+	fmt.Fprintf(w, "Recorded now: %d patients, %d pumps, %d refills, %d dose changes, %d %s; the ledger holds %d entries, tree root %x….\n",
+		counts[demo.KindPatient], counts[demo.KindImplant], counts[demo.KindRefill], counts[demo.KindReprogram],
+		counts[demo.KindCorrection], plural(counts[demo.KindCorrection], "correction", "corrections"), n, cp.Tree.Hash[:8])
+	jw, jwRinse, jz := tally.lines()
+	fmt.Fprintf(w, "The bill: %d JW lines for drug discarded from single-dose vials (%d of them at a naive pump's first fill, with its rinse; %d at other refills), %d lines with JZ.\n",
+		jw, jwRinse, jw-jwRinse, jz)
+	if catFile != nil {
+		fmt.Fprintf(w, "The catalog lists no morphine containers (SPEC §2 leaves them to the site), so the admixtures use two SYNTHETIC ones (labeler 99999, not real NDCs), written with the catalog to %s: give every command on this ledger --catalog %s.\n", catPath, catPath)
+	}
+	var live []string
+	for _, id := range flagged {
+		if f, ok := flags[id]; ok {
+			live = append(live, f)
+		}
+	}
+	printCapped(w, "Flagged for the nurse: %s.\n", live)
+	printCapped(w, "Corrected: %s.\n", corrected)
+	from, to := tally.month(first, last)
+	cmd := "pumpledger --db " + a.dbPath
+	if catPath != "" {
+		cmd += " --catalog " + catPath
+	}
+	mrn := "MRN-1001"
+	if len(corrected) > 0 {
+		mrn = correctedMRN(events)
 	}
 	fmt.Fprintf(w, `
 Try next:
-  pumpledger --db %[1]s history --mrn MRN-1001
-  pumpledger --db %[1]s bill --from %[2]s --to %[3]s --format csv
-  pumpledger --db %[1]s bill --from %[2]s --to %[3]s --format x12
-  pumpledger --db %[1]s verify
-  pumpledger --db %[1]s checkpoint > checkpoint.txt
-  pumpledger plan --drug ziconotide --mcg-per-ml 5 --fill-ml 20
-`, a.dbPath, first, last)
+  %[1]s bill --from %[2]s --to %[3]s
+  %[1]s bill --from %[2]s --to %[3]s --format x12
+  %[1]s history --mrn %[4]s
+  %[1]s verify
+  %[1]s checkpoint > checkpoint.txt
+  pumpledger plan --drug ziconotide --mcg-per-ml 7.5 --fill-ml 20
+`, cmd, from, to, mrn)
 	return nil
 }
 
-// eventTime is when an event happened: a visit's time, an implant's date; a
-// patient is registered at the time of the event that follows it.
+// printCapped prints each of xs with format, at most maxListed of them.
+func printCapped(w io.Writer, format string, xs []string) {
+	for i, x := range xs {
+		if i == maxListed {
+			fmt.Fprintf(w, "… and %d more like these (see `history`).\n", len(xs)-maxListed)
+			return
+		}
+		fmt.Fprintf(w, format, x)
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// correctedMRN is the patient of the first correction.
+func correctedMRN(events []demo.Event) string {
+	for _, ev := range events {
+		if ev.Correction != nil && ev.Correction.Refill != nil {
+			return ev.Correction.Refill.MRN
+		}
+	}
+	return "MRN-1001"
+}
+
+// demoTally is what the demo's live refills bill, to count the JW lines and
+// to choose a month to show.
+type demoTally struct {
+	refills map[string]refillTally // by refill id; corrected refills replaced
+}
+
+type refillTally struct {
+	month   string // YYYY-MM of the date of service
+	jw, jz  int    // lines
+	rinse   bool   // a naive pump's first fill
+	admix   bool   // more than one drug
+	wasteJW int    // JW lines of a refill without rinse
+}
+
+func (t *demoTally) add(r pumpledger.Refill, rec refill.Record) {
+	x := refillTally{month: r.PerformedAt.Date()[:7], rinse: r.RinseML.IsPositive(), admix: len(r.Solution) > 1}
+	for _, l := range rec.Lines {
+		switch {
+		case slices.Contains(l.Modifiers, billing.JW):
+			x.jw++
+			if !x.rinse {
+				x.wasteJW++
+			}
+		case slices.Contains(l.Modifiers, billing.JZ):
+			x.jz++
+		}
+	}
+	t.refills[r.ID] = x
+}
+
+func (t *demoTally) void(id string) { delete(t.refills, id) }
+
+func (t *demoTally) lines() (jw, jwRinse, jz int) {
+	for _, x := range t.refills {
+		jw += x.jw
+		jz += x.jz
+		if x.rinse {
+			jwRinse += x.jw
+		}
+	}
+	return jw, jwRinse, jz
+}
+
+// month is the calendar month, wholly inside the history from first to
+// last, to show a bill of: among those with an admixture refill and JW lines
+// at a refill other than a first fill, the one with the most refills (the
+// latest of equals); else the one with the most refills; else the whole
+// history.
+func (t *demoTally) month(first, last string) (from, to string) {
+	type stat struct{ refills, admix, wasteJW int }
+	stats := map[string]*stat{}
+	for _, x := range t.refills {
+		s := stats[x.month]
+		if s == nil {
+			s = &stat{}
+			stats[x.month] = s
+		}
+		s.refills++
+		if x.admix {
+			s.admix++
+		}
+		s.wasteJW += x.wasteJW
+	}
+	best, bestFull := "", false
+	for m, s := range stats {
+		start, err := time.Parse("2006-01", m)
+		if err != nil {
+			continue
+		}
+		end := start.AddDate(0, 1, -1)
+		if start.Format(time.DateOnly) < first || end.Format(time.DateOnly) > last {
+			continue
+		}
+		full := s.admix > 0 && s.wasteJW > 0
+		better := best == "" || full && !bestFull
+		if !better && full == bestFull {
+			b := stats[best]
+			better = s.refills > b.refills || s.refills == b.refills && m > best
+		}
+		if better {
+			best, bestFull = m, full
+		}
+	}
+	if best == "" {
+		return first, last
+	}
+	start, _ := time.Parse("2006-01", best)
+	return start.Format(time.DateOnly), start.AddDate(0, 1, -1).Format(time.DateOnly)
+}
+
+// eventTime is when an event happened: a visit's time, an implant's date, a
+// correction's time; a patient is registered at the time of the event that
+// follows it.
 func eventTime(events []demo.Event, i int) time.Time {
 	for ; i < len(events); i++ {
 		ev := events[i]
@@ -128,6 +323,8 @@ func eventTime(events []demo.Event, i int) time.Time {
 			return ev.Refill.PerformedAt.UTC
 		case ev.Reprogram != nil:
 			return ev.Reprogram.PerformedAt.UTC
+		case ev.Correction != nil:
+			return ev.Correction.At.UTC
 		case ev.Implant != nil:
 			t, _ := pumpledger.ParseDate(ev.Implant.Date)
 			return t

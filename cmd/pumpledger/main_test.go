@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -202,22 +203,95 @@ func TestDemoIsDeterministicAndBills(t *testing.T) {
 	a, b := newCLI(t), newCLI(t)
 	outA := a.ok("", "demo", "--patients", "3", "--months", "3", "--seed", "7")
 	b.ok("", "demo", "--patients", "3", "--months", "3", "--seed", "7")
-	billA := a.ok("", "bill", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "json")
-	billB := b.ok("", "bill", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "json")
+	// The demo's admixtures need its catalog (the embedded one lists no
+	// morphine containers), which it writes beside the ledger.
+	billA := a.ok("", "--catalog", a.db+".catalog.json", "bill", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "json")
+	billB := b.ok("", "--catalog", b.db+".catalog.json", "bill", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "json")
 	if billA != billB {
 		t.Error("the same seed gave different bills")
 	}
-	if !strings.Contains(billA, `"J2278"`) || !strings.Contains(outA, "Try next") {
-		t.Errorf("demo bill has no J2278 line or demo prints no next steps:\n%s", outA)
+	if !strings.Contains(billA, `"J2278"`) || !strings.Contains(billA, `"J2274"`) || !strings.Contains(outA, "Try next") ||
+		!strings.Contains(outA, "--catalog "+a.db+".catalog.json") {
+		t.Errorf("demo bill has no J2278 or J2274 line or demo prints no next steps with its catalog:\n%s", outA)
 	}
 	// It never writes into a ledger that holds anything (its clock is
 	// backdated): running it again is refused, and nothing is written.
 	before := a.ok("", "verify")
+	catBefore, _ := os.ReadFile(a.db + ".catalog.json")
 	if code, _, errs := a.run("", "demo", "--patients", "3", "--months", "3", "--seed", "7"); code != 1 || !strings.Contains(errs, "already holds") {
 		t.Errorf("demo into a ledger with entries: exit %d, %q; want a refusal", code, errs)
 	}
 	if after := a.ok("", "verify"); after != before {
 		t.Errorf("the refused demo wrote: %q then %q", before, after)
+	}
+	if catAfter, _ := os.ReadFile(a.db + ".catalog.json"); !bytes.Equal(catBefore, catAfter) {
+		t.Error("the refused demo rewrote its catalog")
+	}
+}
+
+// `make demo` prints the bill of the month the default demo's "Try next"
+// shows: one with refills, JW lines beyond a naive pump's rinse and an
+// admixture. The corrected refill is in history with its reason, and the
+// bill carries its replacement, not it.
+func TestDemoMakefileMonth(t *testing.T) {
+	mk, err := os.ReadFile(filepath.Join("..", "..", "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^demo:[^\n]*\n(?:\t[^\n]*\n)*?\t[^\n]*--catalog \$\(DEMO_DB\)\.catalog\.json bill --from (\S+) --to (\S+)\n`).FindSubmatch(mk)
+	if m == nil {
+		t.Fatal("the Makefile's demo target prints no bill of a month with the demo's catalog")
+	}
+	from, to := string(m[1]), string(m[2])
+	c := newCLI(t)
+	out := c.ok("", "demo")
+	cat := c.db + ".catalog.json"
+	if !strings.Contains(out, "bill --from "+from+" --to "+to+"\n") {
+		t.Errorf("the demo suggests another month than the Makefile's %s to %s:\n%s", from, to, out)
+	}
+	for _, want := range []string{"undiluted 25 mcg/mL refills", "admixture refills of ziconotide with morphine for 1 patient",
+		"2 refills have a deliberate residual discrepancy", "corrected", "JW lines", "Flagged for the nurse", "Corrected: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the demo's summary lacks %q:\n%s", want, out)
+		}
+	}
+	bill := c.ok("", "--catalog", cat, "bill", "--from", from, "--to", to)
+	var refills, jw, morphineJW int
+	for _, l := range strings.Split(bill, "\n") {
+		f := strings.Split(l, ",")
+		if len(f) < 6 {
+			continue
+		}
+		switch {
+		case f[3] == "95990" || f[3] == "62369":
+			refills++
+		case f[4] != "JW":
+		case f[3] == "J2274":
+			morphineJW++
+			jw++
+		default:
+			jw++
+		}
+	}
+	// A morphine JW line is never a rinse's: the rinse is ziconotide.
+	if refills < 3 || jw < 2 || morphineJW == 0 {
+		t.Errorf("the bill of %s to %s has %d refills, %d JW lines, %d of morphine:\n%s", from, to, refills, jw, morphineJW, bill)
+	}
+	// The correction: in history with its reason; the bill has the
+	// replacement's lines, not the voided refill's.
+	hist := c.ok("", "--catalog", cat, "history", "--mrn", regexp.MustCompile(`history --mrn (MRN-\d+)`).FindStringSubmatch(out)[1])
+	v := regexp.MustCompile(`voids (\S+): (Residual misread[^;]*); replaced by (\S+)`).FindStringSubmatch(hist)
+	if v == nil || !strings.Contains(hist, "[VOIDED by") {
+		t.Fatalf("history shows no corrected refill:\n%s", hist)
+	}
+	all := c.ok("", "--catalog", cat, "bill", "--from", "2000-01-01", "--to", "2100-12-31")
+	if strings.Contains(all, v[1]) || !strings.Contains(all, v[3]) {
+		t.Errorf("the bill has the voided refill %s or lacks its replacement %s", v[1], v[3])
+	}
+	// Without the demo's catalog, its admixtures cannot be re-derived: the
+	// demo said to pass it.
+	if code, _, errs := c.run("", "bill", "--from", from, "--to", to); code == 0 || !strings.Contains(errs, "99999") {
+		t.Errorf("bill without the demo's catalog: exit %d, %q", code, errs)
 	}
 }
 
