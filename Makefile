@@ -39,7 +39,7 @@ bench:
 demo: build
 	rm -f $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).catalog.json
 	./$(BIN) --db $(DEMO_DB) demo
-	./$(BIN) --db $(DEMO_DB) --catalog $(DEMO_DB).catalog.json bill --from 2026-02-01 --to 2026-02-28
+	./$(BIN) --db $(DEMO_DB) bill --from 2026-02-01 --to 2026-02-28
 
 clean:
-	rm -rf bin $(DEMO_DB) $(DEMO_DB).key
+	rm -rf bin $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).catalog.json

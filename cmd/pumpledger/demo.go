@@ -23,8 +23,9 @@ const chartingDelay = 20 * time.Minute
 
 // demoCatalogSuffix names the catalog the demo writes beside its ledger when
 // the catalog it runs with lists no morphine containers: that one plus the
-// demo's synthetic morphine, which every later command on the ledger needs.
-const demoCatalogSuffix = ".catalog.json"
+// demo's synthetic morphine, which every later command on the ledger needs
+// and finds there (siteCatalogSuffix).
+const demoCatalogSuffix = siteCatalogSuffix
 
 // maxListed bounds the per-refill lines the demo prints (flagged, corrected).
 const maxListed = 10
@@ -175,7 +176,7 @@ func (a *app) demo(args []string) error {
 	printCapped(w, "Corrected: %s.\n", corrected)
 	from, to := tally.month(first, last)
 	cmd := "pumpledger --db " + a.dbPath
-	if catPath != "" {
+	if catPath != "" && catPath != a.dbPath+siteCatalogSuffix { // that one is found without the flag
 		cmd += " --catalog " + catPath
 	}
 	mrn := "MRN-1001"

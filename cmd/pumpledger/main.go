@@ -39,7 +39,8 @@ Commands:
 
 Global flags:
   --db PATH        ledger file (default $PUMPLEDGER_DB, else ./pumpledger.db)
-  --catalog FILE   replaces the embedded catalog
+  --catalog FILE   replaces the embedded catalog (default: LEDGER.catalog.json beside
+                   the ledger if it exists, else the embedded one)
   --by NAME        who records patients, pumps and corrections (default $PUMPLEDGER_USER, else login)
 
 Exit status: 0 success; 1 the command ran and found a problem; 2 usage error.
@@ -219,10 +220,22 @@ func (a *app) parse(fs *flag.FlagSet, args []string, required ...string) error {
 	return nil
 }
 
-// catalog loads the catalog in use, once.
+// siteCatalogSuffix names the catalog file kept beside a ledger: used when
+// --catalog is not given.
+const siteCatalogSuffix = ".catalog.json"
+
+// catalog loads the catalog in use, once: --catalog, else the ledger's
+// site catalog (LEDGER.catalog.json) if there is one, else the embedded one.
 func (a *app) catalog() (*catalog.Catalog, error) {
 	if a.cat != nil {
 		return a.cat, nil
+	}
+	if a.catalogPath == "" {
+		// A site catalog kept beside its ledger (as the demo keeps its
+		// synthetic morphine) is the one its entries were derived with.
+		if st, err := os.Stat(a.dbPath + siteCatalogSuffix); err == nil && st.Mode().IsRegular() {
+			a.catalogPath = a.dbPath + siteCatalogSuffix
+		}
 	}
 	if a.catalogPath == "" {
 		a.cat = catalog.Default()

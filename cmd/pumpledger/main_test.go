@@ -204,15 +204,18 @@ func TestDemoIsDeterministicAndBills(t *testing.T) {
 	outA := a.ok("", "demo", "--patients", "3", "--months", "3", "--seed", "7")
 	b.ok("", "demo", "--patients", "3", "--months", "3", "--seed", "7")
 	// The demo's admixtures need its catalog (the embedded one lists no
-	// morphine containers), which it writes beside the ledger.
-	billA := a.ok("", "--catalog", a.db+".catalog.json", "bill", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "json")
-	billB := b.ok("", "--catalog", b.db+".catalog.json", "bill", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "json")
+	// morphine containers), which it writes beside the ledger, where every
+	// later command finds it without --catalog.
+	billA := a.ok("", "bill", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "json")
+	billB := b.ok("", "bill", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "json")
 	if billA != billB {
 		t.Error("the same seed gave different bills")
 	}
-	if !strings.Contains(billA, `"J2278"`) || !strings.Contains(billA, `"J2274"`) || !strings.Contains(outA, "Try next") ||
-		!strings.Contains(outA, "--catalog "+a.db+".catalog.json") {
-		t.Errorf("demo bill has no J2278 or J2274 line or demo prints no next steps with its catalog:\n%s", outA)
+	if !strings.Contains(billA, `"J2278"`) || !strings.Contains(billA, `"J2274"`) || !strings.Contains(outA, "Try next") {
+		t.Errorf("demo bill has no J2278 or J2274 line or demo prints no next steps:\n%s", outA)
+	}
+	if _, err := os.Stat(a.db + ".catalog.json"); err != nil {
+		t.Errorf("the demo kept no catalog beside its ledger: %v", err)
 	}
 	// It never writes into a ledger that holds anything (its clock is
 	// backdated): running it again is refused, and nothing is written.
@@ -238,14 +241,13 @@ func TestDemoMakefileMonth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`(?m)^demo:[^\n]*\n(?:\t[^\n]*\n)*?\t[^\n]*--catalog \$\(DEMO_DB\)\.catalog\.json bill --from (\S+) --to (\S+)\n`).FindSubmatch(mk)
+	m := regexp.MustCompile(`(?m)^demo:[^\n]*\n(?:\t[^\n]*\n)*?\t[^\n]*--db \$\(DEMO_DB\) bill --from (\S+) --to (\S+)\n`).FindSubmatch(mk)
 	if m == nil {
-		t.Fatal("the Makefile's demo target prints no bill of a month with the demo's catalog")
+		t.Fatal("the Makefile's demo target prints no bill of a month")
 	}
 	from, to := string(m[1]), string(m[2])
 	c := newCLI(t)
 	out := c.ok("", "demo")
-	cat := c.db + ".catalog.json"
 	if !strings.Contains(out, "bill --from "+from+" --to "+to+"\n") {
 		t.Errorf("the demo suggests another month than the Makefile's %s to %s:\n%s", from, to, out)
 	}
@@ -255,7 +257,7 @@ func TestDemoMakefileMonth(t *testing.T) {
 			t.Errorf("the demo's summary lacks %q:\n%s", want, out)
 		}
 	}
-	bill := c.ok("", "--catalog", cat, "bill", "--from", from, "--to", to)
+	bill := c.ok("", "bill", "--from", from, "--to", to)
 	var refills, jw, morphineJW int
 	for _, l := range strings.Split(bill, "\n") {
 		f := strings.Split(l, ",")
@@ -279,17 +281,20 @@ func TestDemoMakefileMonth(t *testing.T) {
 	}
 	// The correction: in history with its reason; the bill has the
 	// replacement's lines, not the voided refill's.
-	hist := c.ok("", "--catalog", cat, "history", "--mrn", regexp.MustCompile(`history --mrn (MRN-\d+)`).FindStringSubmatch(out)[1])
+	hist := c.ok("", "history", "--mrn", regexp.MustCompile(`history --mrn (MRN-\d+)`).FindStringSubmatch(out)[1])
 	v := regexp.MustCompile(`voids (\S+): (Residual misread[^;]*); replaced by (\S+)`).FindStringSubmatch(hist)
 	if v == nil || !strings.Contains(hist, "[VOIDED by") {
 		t.Fatalf("history shows no corrected refill:\n%s", hist)
 	}
-	all := c.ok("", "--catalog", cat, "bill", "--from", "2000-01-01", "--to", "2100-12-31")
+	all := c.ok("", "bill", "--from", "2000-01-01", "--to", "2100-12-31")
 	if strings.Contains(all, v[1]) || !strings.Contains(all, v[3]) {
 		t.Errorf("the bill has the voided refill %s or lacks its replacement %s", v[1], v[3])
 	}
-	// Without the demo's catalog, its admixtures cannot be re-derived: the
-	// demo said to pass it.
+	// Without the catalog kept beside it, its admixtures cannot be
+	// re-derived, and the bill says which NDC it lacks.
+	if err := os.Rename(c.db+".catalog.json", c.db+".moved.json"); err != nil {
+		t.Fatal(err)
+	}
 	if code, _, errs := c.run("", "bill", "--from", from, "--to", to); code == 0 || !strings.Contains(errs, "99999") {
 		t.Errorf("bill without the demo's catalog: exit %d, %q", code, errs)
 	}
