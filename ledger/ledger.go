@@ -203,6 +203,25 @@ func (db *DB) init(readOnly bool) error {
 			return check(tx)
 		})
 	}
+	// An existing ledger with every bucket needs no write: a read
+	// transaction checks it, and the file is not touched (a refused command
+	// leaves even its bytes as they were).
+	ready := false
+	if err := db.bolt.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta) == nil {
+			return nil
+		}
+		if err := check(tx); err != nil {
+			return err
+		}
+		ready = true
+		for _, b := range allBuckets {
+			ready = ready && tx.Bucket(b) != nil
+		}
+		return nil
+	}); err != nil || ready {
+		return err
+	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketMeta) != nil {
 			if err := check(tx); err != nil {

@@ -145,6 +145,9 @@ func (db *DB) AddPatient(p pumpledger.Patient, by string) (Result, error) {
 	if p.Name == "" {
 		return Result{}, pumpledger.Invalid("name", "--name is empty; give the patient's name.")
 	}
+	if err := checkTexts("--mrn", p.MRN, "--name", p.Name); err != nil {
+		return Result{}, err
+	}
 	payload := canonical(p)
 	return db.write("", KindPatient, payload, func(tx *bolt.Tx) ([]Entry, *Result, error) {
 		if seq, ok := db.patientSeq(tx, p.MRN); ok {
@@ -161,6 +164,19 @@ func (db *DB) AddPatient(p pumpledger.Patient, by string) (Result, error) {
 		e.Late = false
 		return []Entry{e}, nil, nil
 	}, nil)
+}
+
+// checkTexts refuses invisible and control characters in identifiers typed
+// on the command line (field, value pairs), as the JSON inputs do: an MRN
+// with a zero-width space would register a second patient who prints exactly
+// like the first.
+func checkTexts(fieldValues ...string) error {
+	for i := 0; i+1 < len(fieldValues); i += 2 {
+		if err := pumpledger.CheckText(fieldValues[i], fieldValues[i+1], false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // errExisting carries an idempotent result out of a transaction that must
@@ -189,6 +205,9 @@ func (db *DB) Implant(im pumpledger.Implant, by string) (Result, error) {
 	im.MRN, im.Serial, im.Model = strings.TrimSpace(im.MRN), strings.TrimSpace(im.Serial), strings.TrimSpace(im.Model)
 	if im.Serial == "" {
 		return Result{}, pumpledger.Invalid("serial", "--serial is empty; give the pump's serial number.")
+	}
+	if err := checkTexts("--mrn", im.MRN, "--serial", im.Serial); err != nil {
+		return Result{}, err
 	}
 	m, ok := db.cat.Pump(im.Model)
 	if !ok {
