@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/ledger"
@@ -79,13 +80,21 @@ func printRecord(w io.Writer, rec *refill.Record) {
 		if l.NDC != "" {
 			ndc = fmt.Sprintf("NDC %s  %s %s", l.NDC, l.NDCQty, l.NDCUnit)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%d units\t%s\t%s\n", l.DateOfService, code, l.Units, ndc, l.Description)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", l.DateOfService, code, unitCount(l.Units), ndc, l.Description)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nHow each figure was computed:\n")
 	for _, s := range rec.Work {
 		fmt.Fprintf(w, "  %s\n", s)
 	}
+}
+
+// unitCount is n billing units, in words a biller reads: "1 unit", "50 units".
+func unitCount(n int64) string {
+	if n == 1 {
+		return "1 unit"
+	}
+	return fmt.Sprintf("%d units", n)
 }
 
 func mods(m []string) string {
@@ -120,7 +129,7 @@ func printHistory(w io.Writer, mrn string, items []ledger.Item) {
 		if e.Late {
 			late = " (late entry)"
 		}
-		fmt.Fprintf(w, "\n#%d %s %s  performed %s, recorded %s by %s%s%s\n", e.Seq, e.Kind, e.ID, e.Performed(), e.RecordedAt.Format("2006-01-02 15:04:05Z"), e.RecordedBy, late, status)
+		fmt.Fprintf(w, "\n#%d %s %s  performed %s, recorded %s by %s%s%s\n", e.Seq, e.Kind, e.ID, e.Performed().Local().Format(time.RFC3339), e.RecordedAt.Format("2006-01-02 15:04:05Z"), e.RecordedBy, late, status)
 		switch e.Kind {
 		case ledger.KindPatient:
 			p, _ := e.Patient()
@@ -146,7 +155,11 @@ func printHistory(w io.Writer, mrn string, items []ledger.Item) {
 			fmt.Fprintf(w, "   pump %s: aspirated %s mL, filled %s mL of %s, dose %s %s mcg/day (%s)\n", r.PumpSerial, r.ResidualML, r.FillML, solution(r), r.Dose.Drug, r.Dose.MCGPerDay, r.Procedure)
 			if rec := it.Record; rec != nil {
 				for _, d := range rec.Drugs {
-					fmt.Fprintf(w, "   %s: %d units, %d JW units %s\n", d.Drug, d.Units, d.WasteUnits, mods(d.Modifiers))
+					m := ""
+					if len(d.Modifiers) > 0 {
+						m = " (modifier " + strings.Join(d.Modifiers, ", ") + ")"
+					}
+					fmt.Fprintf(w, "   %s: %s, %d JW units%s\n", d.Drug, unitCount(d.Units), d.WasteUnits, m)
 				}
 				if iv := rec.Interval; iv != nil {
 					flag := ""
