@@ -67,7 +67,7 @@ const (
 	DefaultPatients = 5
 	DefaultMonths   = 6
 	MaxPatients     = 20000
-	MaxMonths       = 60
+	MaxMonths       = 120
 )
 
 // DefaultStart is the first day of the default history: Monday 5 January

@@ -159,9 +159,9 @@ type itemCache struct {
 	m    map[int64]*pumpItem
 }
 
-// maxCachedItems bounds the cache: about 2 KB each, some 60 MB at most;
+// maxCachedItems bounds the cache: about 2 KB each, some 130 MB at most;
 // more than the entries of the pumps a clinic refills in a month.
-const maxCachedItems = 1 << 15
+const maxCachedItems = 1 << 16
 
 func (c *itemCache) get(db *DB, tx *bolt.Tx, seq int64) (*pumpItem, error) {
 	v := tx.Bucket(bucketEntries).Get(u64(uint64(seq)))
