@@ -3,9 +3,9 @@ package ledger_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -19,143 +19,198 @@ import (
 	"github.com/pumpledger/pumpledger/ledger"
 )
 
-// The writer process of TestKillWriterMidAppend.
-const (
-	helperDBEnv    = "PUMPLEDGER_TEST_HELPER_DB"
-	helperRoundEnv = "PUMPLEDGER_TEST_HELPER_ROUND"
-	ackPrefix      = "ack "
-)
+// 1. SIGKILL mid-append (see chaos_test.go for the modes and flags).
 
-// TestHelperWriter is not a test: run by TestKillWriterMidAppend as a child
-// process, it appends to the ledger named by the environment until killed,
-// printing "ack ID" on stdout after each append has returned.
-func TestHelperWriter(t *testing.T) {
-	path := os.Getenv(helperDBEnv)
-	if path == "" {
-		t.Skip("the writer process of TestKillWriterMidAppend")
-	}
-	round := os.Getenv(helperRoundEnv)
-	clock := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
-	db, err := ledger.Open(path, ledger.Options{Now: func() time.Time { return clock }})
+// childWriter is the writer process of TestChaosKill: it opens the ledger,
+// says "open", then appends real courses until killed, saying "try" before
+// each append and "ack ID" after it has returned.
+func childWriter(path, round string) {
+	db, err := ledger.Open(path, ledger.Options{Now: chaosClock})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "open:", err)
 		os.Exit(3)
 	}
-	ack := func(res ledger.Result, err error) {
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "append:", err)
-			os.Exit(4)
+	say("open")
+	for i := 0; ; i++ {
+		for _, step := range course(fmt.Sprintf("K%s-%05d", round, i), fmt.Sprintf("PK%s-%05d", round, i)) {
+			say("try")
+			res, err := step(db)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "append:", err)
+				os.Exit(4)
+			}
+			say("%s%s", ackPrefix, res.Entry.ID)
 		}
-		// One write of a short line: whole or not at all in the pipe.
-		os.Stdout.WriteString(ackPrefix + res.Entry.ID + "\n")
 	}
-	for i := range 100000 {
-		mrn := fmt.Sprintf("R%s-%05d", round, i)
-		ack(db.AddPatient(pumpledger.Patient{MRN: mrn, Name: "Patient " + mrn}, "writer"))
-		ack(db.Implant(pumpledger.Implant{MRN: mrn, Serial: "P" + mrn, Model: "prometra-ii-40", Date: "2026-03-01"}, "writer"))
-	}
-	os.Exit(5) // never reached in the test's time: the parent kills it first
 }
 
-// TestKillWriterMidAppend kills a writing process with SIGKILL at a random
-// moment after a random number of acknowledged appends, several times over
-// the same file. Every append acknowledged before a kill is in the ledger
-// after it, and the ledger verifies: a commit is whole or absent.
-// PUMPLEDGER_FAULT_SEED replays another sequence of kills.
-func TestKillWriterMidAppend(t *testing.T) {
-	seed := uint64(20260401)
-	if s := os.Getenv("PUMPLEDGER_FAULT_SEED"); s != "" {
-		seed = must(strconv.ParseUint(s, 10, 64))
+// killed is what a writer said before its SIGKILL.
+type killed struct {
+	acked    []string
+	opened   bool // it had opened the ledger
+	inFlight bool // it had said "try" and not the "ack" after: the kill landed inside an append
+}
+
+// killWriter runs a writer on path and kills it with SIGKILL delay after its
+// target-th acknowledged append (target 0: delay after it started, which may
+// be before or during its open).
+func killWriter(path string, round, target int, delay time.Duration) (killed, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := childCmd(ctx, "writer", chDB+"="+path, chArg+"="+strconv.Itoa(round))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return killed{}, err
 	}
-	t.Logf("seed %d (set PUMPLEDGER_FAULT_SEED to replay another)", seed)
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	path := filepath.Join(t.TempDir(), "fault.db")
+	if err := cmd.Start(); err != nil {
+		return killed{}, err
+	}
+	var k killed
+	reached, done := make(chan struct{}), make(chan struct{})
+	if target == 0 {
+		close(reached)
+	}
+	go func() {
+		defer close(done)
+		r := bufio.NewReader(out)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return // a line cut by the kill (no newline) was not said
+			}
+			switch {
+			case line == "open\n":
+				k.opened = true
+			case line == "try\n":
+				k.inFlight = true
+			case strings.HasPrefix(line, ackPrefix):
+				k.acked = append(k.acked, strings.TrimSpace(strings.TrimPrefix(line, ackPrefix)))
+				k.inFlight = false
+				if len(k.acked) == target {
+					close(reached)
+				}
+			}
+		}
+	}()
+	select {
+	case <-reached:
+	case <-done:
+		cmd.Wait()
+		return k, fmt.Errorf("the writer ended by itself before %d acknowledged appends (%d): %s", target, len(k.acked), firstLines(stderr.String(), 4))
+	}
+	time.Sleep(delay)
+	if err := cmd.Process.Signal(os.Kill); err != nil {
+		return k, err
+	}
+	<-done
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != -1 {
+		return k, fmt.Errorf("the writer was not killed but ended (%v): %s", err, firstLines(stderr.String(), 4))
+	}
+	return k, nil
+}
+
+// killDelay: no delay, or up to 0.5, 5 or 20 ms after the target
+// acknowledgement. An append here takes a few ms, most of it in fsync, so
+// the short ones land inside the next append's commit.
+func killDelay(rng *rand.Rand) time.Duration {
+	return time.Duration(rng.IntN([]int{1, 500, 5000, 20000}[rng.IntN(4)])) * time.Microsecond
+}
+
+// TestChaosKill kills a writer appending real courses (registrations,
+// implants, refills, dose changes) with SIGKILL, again and again over one
+// ledger: 40 times in short mode, 300 with -chaos.long, -chaos.kills=N for
+// N. After each kill the ledger is reopened as `pumpledger verify` does and
+// verifies, every append the writer acknowledged is in it and provable,
+// and at most the one append in flight at the kill is there unacknowledged.
+// It would catch a commit that is not whole or absent (Verify, or the
+// reopen, fails), an acknowledged append lost (Prove fails), an append
+// stored twice or one the writer never began (more entries than in flight),
+// and a ledger the next writer cannot open.
+func TestChaosKill(t *testing.T) {
+	begin := time.Now()
+	kills := *chaosKills
+	if kills == 0 {
+		kills = 40
+		if *chaosLong {
+			kills = 300
+		}
+	}
+	rng := chaosRNG(t, 0x9e3779b97f4a7c15)
+	path := filepath.Join(t.TempDir(), "kill.db")
 
 	var acked []string
-	for round := 1; round <= 5; round++ {
-		target := 1 + rng.IntN(60)                                // acknowledged appends before the kill
-		delay := time.Duration(rng.IntN(4000)) * time.Microsecond // then this long into what follows
-		got, err := killWriter(path, round, target, delay)
+	var entries int64
+	beforeOpen, inFlight, unacked, lost := 0, 0, 0, 0
+	for round := 1; round <= kills; round++ {
+		target, delay := rng.IntN(8), killDelay(rng)
+		k, err := killWriter(path, round, target, delay)
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
-		t.Logf("round %d: killed %v after ack %d; %d acknowledged in all", round, delay, target, len(got))
-		acked = append(acked, got...)
+		if !k.opened {
+			beforeOpen++
+		}
+		if k.inFlight {
+			inFlight++
+		}
+		acked = append(acked, k.acked...)
+		if len(acked) == 0 && entries == 0 {
+			// Killed before the first append: the file may be absent, empty
+			// or without its buckets yet. The next writer must manage.
+			continue
+		}
+		db, err := ledger.Open(path, ledger.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatalf("round %d (killed %v after ack %d): reopen: %v", round, delay, target, err)
+		}
+		res, err := db.Verify()
+		if err != nil {
+			db.Close()
+			t.Fatalf("round %d (killed %v after ack %d): verify: %v", round, delay, target, err)
+		}
+		for _, id := range k.acked {
+			if _, err := db.Prove(id); err != nil {
+				lost++
+				t.Errorf("round %d: acknowledged %s: %v", round, id, err)
+			}
+		}
+		db.Close()
+		extra := res.Entries - entries - int64(len(k.acked))
+		switch {
+		case extra < 0:
+			t.Errorf("round %d: %d entries, fewer than the %d before and the %d acknowledged", round, res.Entries, entries, len(k.acked))
+		case extra > 1 || extra == 1 && !k.inFlight:
+			t.Errorf("round %d: %d entries appended unacknowledged, but %v in flight", round, extra, k.inFlight)
+		}
+		unacked += int(max(extra, 0))
+		entries = res.Entries
 	}
 
-	db, err := ledger.Open(path, ledger.Options{})
+	// Every acknowledged append of every round, once, and the ledger still
+	// takes appends.
+	db, err := ledger.Open(path, ledger.Options{Now: chaosClock})
 	if err != nil {
 		t.Fatalf("open after the kills: %v", err)
 	}
 	defer db.Close()
-	res, err := db.Verify()
-	if err != nil {
-		t.Fatalf("verify after the kills: %v", err)
-	}
-	if res.Entries < int64(len(acked)) {
-		t.Errorf("%d entries, but %d appends were acknowledged", res.Entries, len(acked))
-	}
 	seen := map[int64]bool{}
 	for _, id := range acked {
 		inc, err := db.Prove(id)
 		if err != nil {
-			t.Errorf("acknowledged entry %s: %v", id, err)
-			continue
+			continue // counted above
 		}
 		if seen[inc.Entry.Seq] {
 			t.Errorf("two acknowledged ids at seq %d", inc.Entry.Seq)
 		}
 		seen[inc.Entry.Seq] = true
 	}
-	t.Logf("%d entries, %d acknowledged, %d checkpoints checked", res.Entries, len(acked), res.Checkpoints)
-	// The ledger is still writable after the kills.
 	if _, err := db.AddPatient(pumpledger.Patient{MRN: "AFTER", Name: "After The Kills"}, "clerk"); err != nil {
 		t.Errorf("append after the kills: %v", err)
 	}
-}
-
-// killWriter runs the writer process on path, kills it with SIGKILL delay
-// after its target-th acknowledged append, and returns every id it
-// acknowledged (those printed before it died).
-func killWriter(path string, round, target int, delay time.Duration) ([]string, error) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperWriter$", "-test.count=1")
-	cmd.Env = append(os.Environ(), helperDBEnv+"="+path, helperRoundEnv+"="+strconv.Itoa(round))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	var acked []string
-	killed := false
-	r := bufio.NewReader(out)
-	for {
-		line, err := r.ReadString('\n')
-		if err == io.EOF {
-			break // a line cut by the kill (no newline) was not acknowledged
-		} else if err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-			return nil, err
-		}
-		if id, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), ackPrefix); ok {
-			acked = append(acked, id)
-		}
-		if len(acked) == target && !killed {
-			time.Sleep(delay) // let the writer get into its next append
-			if err := cmd.Process.Kill(); err != nil {
-				return nil, err
-			}
-			killed = true
-		}
-	}
-	err = cmd.Wait()
-	var exit *exec.ExitError
-	if !killed || !errors.As(err, &exit) || exit.ExitCode() != -1 {
-		return nil, fmt.Errorf("writer ended by itself before %d acknowledged appends (%d; %v): %s", target, len(acked), err, stderr.String())
-	}
-	return acked, nil
+	t.Logf("FIGURES kill: %d SIGKILLs (%d before the writer had opened the ledger, %d inside an append), %d entries, %d acknowledged, %d present unacknowledged, %d acknowledged lost; %v",
+		kills, beforeOpen, inFlight, entries, len(acked), unacked, lost, time.Since(begin).Round(time.Millisecond))
 }

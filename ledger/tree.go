@@ -326,7 +326,18 @@ const verifyChunk = 1024
 // checkpoints need their roots checked, not their signatures (an Ed25519
 // check per append would be nine tenths of the time). Memory is constant. It
 // returns an error naming the first entry that does not match.
-func (db *DB) Verify() (VerifyResult, error) {
+//
+// A damaged file (bbolt panicking on a page, a meta page or the free list
+// not valid) is an ErrDamaged error, never a panic.
+func (db *DB) Verify() (res VerifyResult, err error) {
+	defer guard(db.path, &err)()
+	if res, err = db.verify(); err != nil {
+		return res, err
+	}
+	return res, db.checkFile()
+}
+
+func (db *DB) verify() (VerifyResult, error) {
 	var res VerifyResult
 	var n int64
 	if err := db.bolt.View(func(tx *bolt.Tx) error { n = size(tx); return nil }); err != nil {
@@ -386,8 +397,10 @@ func (db *DB) Verify() (VerifyResult, error) {
 			"No signed checkpoint of the ledger's %d entries is kept, yet every append signs one: checkpoints were removed (%v).", n, ErrTampered)}
 	}
 	if latest {
-		if _, kerr := db.loadKeys(false); kerr != nil {
+		if _, kerr := db.loadKeys(false); pumpledger.ErrorCode(kerr) == pumpledger.ENOTFOUND {
 			res.KeyMissing = true
+		} else if kerr != nil {
+			return res, kerr // there, but malformed: not "missing"
 		}
 	}
 	return res, nil
