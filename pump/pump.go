@@ -54,6 +54,7 @@ func seconds(a, b time.Time) decimal.Decimal {
 // Fill is what a refill left in the reservoir and the dose it was programmed at.
 type Fill struct {
 	At       time.Time
+	Offset   int // seconds east of UTC of the wall clock At was written in: display only
 	ML       decimal.Decimal
 	MCGPerML map[string]decimal.Decimal // per drug of the solution
 	Dose     DoseChange                 // At is the fill's time

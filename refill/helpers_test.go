@@ -69,6 +69,17 @@ func historyOf(t testing.TB, cat *catalog.Catalog, model, alarm string, entries 
 		switch {
 		case e.Refill != nil:
 			f := refill.FillOf(cat, *e.Refill)
+			// As the ledger loads a pump: each fill's limit from what the
+			// pump held before it. A history begins on a pump already on
+			// therapy unless its first fill rinsed it (a naive pump).
+			held := h.Held
+			if i == 0 && !e.Refill.RinseML.IsPositive() {
+				held = map[string]bool{}
+				for drug := range f.MCGPerML {
+					held[drug] = true
+				}
+			}
+			f.StabilityDays, f.StabilityDrug = refill.StabilityDays(cat, *e.Refill, held)
 			h.Last = &f
 			h.Changes = nil
 			h.Doses = append(h.Doses, f.Dose)

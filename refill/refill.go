@@ -351,14 +351,15 @@ func (d *deriver) reconcile() error {
 	if err != nil {
 		return pumpledger.Invalid("performed_at", "%v; check performed_at.", err)
 	}
-	d.rec.Interval = &Interval{From: iv.From.Format(time.RFC3339), Days: iv.Days, ExpectedResidualML: iv.ExpectedResidualML, ResidualML: iv.ResidualML,
+	from := wallClock(iv.From, d.h.Last.Offset).Format(time.RFC3339)
+	d.rec.Interval = &Interval{From: from, Days: iv.Days, ExpectedResidualML: iv.ExpectedResidualML, ResidualML: iv.ResidualML,
 		DiscrepancyML: iv.DiscrepancyML, ThresholdML: iv.ThresholdML, DiscrepancyFlagged: iv.Flagged,
 		InfusedMCG: iv.InfusedMCG, ExpectedInfusedMCG: iv.ExpectedInfusedMCG}
 	var terms []string
 	for _, s := range iv.Segments {
 		terms = append(terms, fmt.Sprintf("%s d × %s mL/d", s.Days, s.MLPerDay))
 	}
-	d.work("interval days = %s (from %s to %s, real time)", iv.Days, iv.From.Format(time.RFC3339), iv.To.Format(time.RFC3339))
+	d.work("interval days = %s (from %s to %s, real time)", iv.Days, from, in.PerformedAt)
 	d.work("expected_residual_ml = %s − %s = %s (not below zero)", iv.FillML, strings.Join(terms, " − "), iv.ExpectedResidualML)
 	d.work("discrepancy_ml = %s aspirated − %s expected = %s; threshold %s mL", iv.ResidualML, iv.ExpectedResidualML, iv.DiscrepancyML, iv.ThresholdML)
 	for _, drug := range sortedKeys(iv.InfusedMCG) {
@@ -379,7 +380,17 @@ func (d *deriver) reconcile() error {
 	if in.ResidualML.GreaterThan(d.h.Last.ML) {
 		d.warn("residual_ml %s is more than the %s mL the pump was last filled with; check the aspirated volume.", in.ResidualML, d.h.Last.ML)
 	}
+	if last := d.h.Last; last.StabilityDays > 0 && iv.Days.GreaterThan(decimal.NewFromInt(int64(last.StabilityDays))) {
+		d.warn("The fill of %s stayed %s days in the reservoir, past %s's stability limit of %d days: the patient received drug beyond its labelled stability. Refill within the limit; review the schedule.",
+			from, iv.Days, last.StabilityDrug, last.StabilityDays)
+	}
 	return nil
+}
+
+// wallClock is instant t on the wall clock of offset (seconds east of UTC)
+// it was written in.
+func wallClock(t time.Time, offset int) time.Time {
+	return t.In(time.FixedZone("", offset))
 }
 
 func keptNote(dr vial.Draw) string {
@@ -557,7 +568,7 @@ func NextRefillAfter(h History, next pump.DoseChange, offset int) (due Due, ok b
 	if h.Last.StabilityDays > 0 {
 		limit := h.Last.At.Add(time.Duration(h.Last.StabilityDays) * 24 * time.Hour)
 		if !ok || limit.Before(d.At) {
-			d = pump.Due{At: limit, Reason: fmt.Sprintf("the drug's stability limit of %d days after the fill of %s", h.Last.StabilityDays, h.Last.At.Format(time.DateOnly))}
+			d = pump.Due{At: limit, Reason: fmt.Sprintf("the drug's stability limit of %d days after the fill of %s", h.Last.StabilityDays, wallClock(h.Last.At, h.Last.Offset).Format(time.DateOnly))}
 			ok = true
 		}
 	}
@@ -763,7 +774,7 @@ func (d *deriver) lines() {
 // FillOf is the fill a refill leaves in the reservoir, with drug names
 // resolved through the catalog (an entry may say "J2277").
 func FillOf(cat *catalog.Catalog, in pumpledger.Refill) pump.Fill {
-	f := pump.Fill{At: in.PerformedAt.UTC, ML: in.FillML, MCGPerML: map[string]decimal.Decimal{}}
+	f := pump.Fill{At: in.PerformedAt.UTC, Offset: in.PerformedAt.Offset, ML: in.FillML, MCGPerML: map[string]decimal.Decimal{}}
 	for _, s := range in.Solution {
 		f.MCGPerML[canonical(cat, s.Drug)] = s.MCGPerML
 	}
