@@ -76,28 +76,32 @@ func indexKeys(tx *bolt.Tx, e Entry) ([]indexEntry, error) {
 }
 
 // filing is where an entry's own content files it: its patient, its pump and,
-// for billable visits, its date of service.
+// for billable visits, its date of service. It reads only those fields of the
+// payload (Verify files every entry; whole payloads are the views' to decode).
 func filing(e Entry) (patients, pumps []string, date string, err error) {
+	var f struct {
+		MRN         string             `json:"mrn"`
+		Serial      string             `json:"serial"`      // implant, explant
+		PumpSerial  string             `json:"pump_serial"` // refill, reprogram
+		PerformedAt pumpledger.Instant `json:"performed_at"`
+	}
 	switch e.Kind {
-	case KindPatient:
-		p, err := e.Patient()
-		return []string{p.MRN}, nil, "", err
-	case KindImplant:
-		p, err := e.Implant()
-		return []string{p.MRN}, []string{p.Serial}, "", err
-	case KindExplant:
-		p, err := e.Explant()
-		return []string{p.MRN}, []string{p.Serial}, "", err
-	case KindRefill:
-		p, err := e.Refill()
-		return []string{p.MRN}, []string{p.PumpSerial}, p.PerformedAt.Date(), err
-	case KindReprogram:
-		p, err := e.Reprogram()
-		return []string{p.MRN}, []string{p.PumpSerial}, p.PerformedAt.Date(), err
 	case KindCorrection:
 		return nil, nil, "", nil
+	case KindPatient, KindImplant, KindExplant, KindRefill, KindReprogram:
+	default:
+		return nil, nil, "", fmt.Errorf("entry %d has unknown kind %q", e.Seq, e.Kind)
 	}
-	return nil, nil, "", fmt.Errorf("entry %d has unknown kind %q", e.Seq, e.Kind)
+	if err := e.decodePayload(&f); err != nil {
+		return nil, nil, "", err
+	}
+	switch e.Kind {
+	case KindPatient:
+		return []string{f.MRN}, nil, "", nil
+	case KindImplant, KindExplant:
+		return []string{f.MRN}, []string{f.Serial}, "", nil
+	}
+	return []string{f.MRN}, []string{f.PumpSerial}, f.PerformedAt.Date(), nil
 }
 
 // fileEntry writes an appended entry's index keys.
@@ -117,15 +121,12 @@ func fileEntry(tx *bolt.Tx, e Entry) error {
 // indexBuckets are the derived buckets verifyIndexes accounts for.
 var indexBuckets = [][]byte{bucketIDs, bucketVoided, bucketByPatient, bucketByPump, bucketByDate}
 
-// verifyIndexes checks that entries [start, end) are filed under exactly
+// verifyIndexes checks that entries es are filed under exactly
 // their keys, adding to counts the keys each bucket should hold; the caller
 // compares the totals with the buckets' sizes, which catches extra keys.
-func verifyIndexes(tx *bolt.Tx, start, end int64, counts map[string]int) error {
-	for i := start; i < end; i++ {
-		e, err := getEntry(tx, i)
-		if err != nil {
-			return err
-		}
+func verifyIndexes(tx *bolt.Tx, es []Entry, counts map[string]int) error {
+	for _, e := range es {
+		i := e.Seq
 		keys, err := indexKeys(tx, e)
 		if err != nil {
 			return indexBroken("", fmt.Sprintf("entry %d cannot be filed (%v)", i, err))

@@ -10,8 +10,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pumpledger/pumpledger"
 	bolt "go.etcd.io/bbolt"
@@ -201,7 +204,8 @@ type Checkpoint struct {
 
 // Checkpoint signs the current tree (creating the key on first use), keeps
 // the note in the ledger, and returns it.
-func (db *DB) Checkpoint() (Checkpoint, error) {
+func (db *DB) Checkpoint() (_ Checkpoint, err error) {
+	defer guard(db.path, &err)()
 	k, err := db.loadKeys(true)
 	if err != nil {
 		return Checkpoint{}, err
@@ -246,7 +250,8 @@ func (db *DB) openCheckpoint(msg []byte) (Tree, error) {
 // Consistent proves, with a tlog consistency proof, that the ledger now
 // extends the tree of an older signed checkpoint: nothing in it was changed
 // or removed since. It returns the current tree.
-func (db *DB) Consistent(old []byte) (Tree, error) {
+func (db *DB) Consistent(old []byte) (_ Tree, err error) {
+	defer guard(db.path, &err)()
 	ot, err := db.openCheckpoint(old)
 	if err != nil {
 		return Tree{}, err
@@ -283,9 +288,10 @@ type Inclusion struct {
 
 // Prove returns the inclusion proof of the entry with the given id in the
 // current tree, checked before it is returned.
-func (db *DB) Prove(id string) (Inclusion, error) {
+func (db *DB) Prove(id string) (_ Inclusion, err error) {
+	defer guard(db.path, &err)()
 	var inc Inclusion
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
 		e, err := entryByID(tx, id)
 		if err != nil {
 			return err
@@ -346,17 +352,9 @@ func (db *DB) verify() (VerifyResult, error) {
 	res.Entries, res.Tree.N = n, n
 	// Each chunk: the entries against their hashes, then the index keys they
 	// file, which the views trust; then no index may hold other keys.
-	counts := map[string]int{}
-	for start := int64(0); start < n; start += verifyChunk {
-		end := min(start+verifyChunk, n)
-		if err := db.bolt.View(func(tx *bolt.Tx) error {
-			if err := verifyEntries(tx, start, end); err != nil {
-				return err
-			}
-			return verifyIndexes(tx, start, end, counts)
-		}); err != nil {
-			return res, err
-		}
+	counts, err := db.verifyChunks(n)
+	if err != nil {
+		return res, err
 	}
 	if err := db.verifyIndexCounts(n, counts); err != nil {
 		return res, err
@@ -371,7 +369,7 @@ func (db *DB) verify() (VerifyResult, error) {
 		return res, err
 	}
 	latest := false
-	err := db.walk(bucketCheckpoints, func(tx *bolt.Tx, cur int64, k, v []byte) error {
+	err = db.walk(bucketCheckpoints, func(tx *bolt.Tx, cur int64, k, v []byte) error {
 		size := int64(binary.BigEndian.Uint64(k))
 		switch {
 		case size > cur:
@@ -406,39 +404,106 @@ func (db *DB) verify() (VerifyResult, error) {
 	return res, nil
 }
 
-// verifyEntries checks entries [start, end) against their stored hashes.
-func verifyEntries(tx *bolt.Tx, start, end int64) error {
+// verifyChunks checks entries [0, n) in chunks of verifyChunk, each in its
+// own short read transaction: the entries against their hashes, then the
+// index keys they file, which the views trust. Chunks are independent, so
+// one worker per CPU takes them in turn; the error returned is the one of
+// the lowest chunk, naming the first bad entry as a sequential walk would.
+// It returns how many keys the entries file in each index bucket.
+func (db *DB) verifyChunks(n int64) (map[string]int, error) {
+	chunks := int((n + verifyChunk - 1) / verifyChunk)
+	workers := min(runtime.GOMAXPROCS(0), max(chunks, 1))
+	type result struct {
+		counts map[string]int
+		err    error
+	}
+	results := make([]result, chunks)
+	var next atomic.Int64
+	var failed atomic.Int64 // lowest failed chunk + 1; later chunks are skipped
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= chunks {
+					return
+				}
+				if f := failed.Load(); f != 0 && int64(c) >= f-1 {
+					continue
+				}
+				start := int64(c) * verifyChunk
+				end := min(start+verifyChunk, n)
+				counts := map[string]int{}
+				err := func() (err error) {
+					defer guard(db.path, &err)() // per goroutine: a damaged page is an error, not a crash
+					return db.bolt.View(func(tx *bolt.Tx) error {
+						es, err := verifyEntries(tx, start, end)
+						if err != nil {
+							return err
+						}
+						return verifyIndexes(tx, es, counts)
+					})
+				}()
+				results[c] = result{counts, err}
+				if err != nil {
+					for f := failed.Load(); f == 0 || int64(c) < f-1; f = failed.Load() {
+						if failed.CompareAndSwap(f, int64(c)+1) {
+							break
+						}
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	total := map[string]int{}
+	for _, r := range results {
+		if r.err != nil {
+			return nil, r.err
+		}
+		for b, k := range r.counts {
+			total[b] += k
+		}
+	}
+	return total, nil
+}
+
+// verifyEntries checks entries [start, end) against their stored hashes and
+// returns them decoded.
+func verifyEntries(tx *bolt.Tx, start, end int64) ([]Entry, error) {
 	entries, hr := tx.Bucket(bucketEntries), hashReader{tx.Bucket(bucketHashes)}
+	out := make([]Entry, 0, end-start)
 	for i := start; i < end; i++ {
 		data := entries.Get(u64(uint64(i)))
 		if data == nil {
-			return tampered(i, "is missing")
+			return nil, tampered(i, "is missing")
 		}
 		e, err := decodeEntry(data)
 		if err != nil {
-			return tampered(i, "cannot be read (%v)", err)
+			return nil, tampered(i, "cannot be read (%v)", err)
 		}
 		if e.Seq != i {
-			return tampered(i, "claims to be entry %d", e.Seq)
+			return nil, tampered(i, "claims to be entry %d", e.Seq)
 		}
 		if !bytes.Equal(e.Encode(), data) {
-			return tampered(i, "is not in canonical form")
+			return nil, tampered(i, "is not in canonical form")
 		}
 		want, err := tlog.StoredHashes(i, data, hr)
 		if err != nil {
-			return tampered(i, "has a tree hash missing (%v)", err)
+			return nil, tampered(i, "has a tree hash missing (%v)", err)
 		}
 		got, err := hr.ReadHashes(storedIndexes(i, len(want)))
 		if err != nil {
-			return tampered(i, "has a tree hash missing (%v)", err)
+			return nil, tampered(i, "has a tree hash missing (%v)", err)
 		}
 		for j := range want {
 			if want[j] != got[j] {
-				return tampered(i, "does not match its tree hash")
+				return nil, tampered(i, "does not match its tree hash")
 			}
 		}
+		out = append(out, e)
 	}
-	return nil
+	return out, nil
 }
 
 // checkKept checks one kept checkpoint note: its text names this ledger and
@@ -496,9 +561,10 @@ func tampered(seq int64, format string, args ...any) error {
 // Backup writes a consistent copy of the ledger file to w while the ledger
 // stays open for appends (a bbolt read transaction), and returns its size.
 // The copy verifies on its own with the same key file.
-func (db *DB) Backup(w io.Writer) (int64, error) {
+func (db *DB) Backup(w io.Writer) (_ int64, err error) {
+	defer guard(db.path, &err)()
 	var n int64
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err

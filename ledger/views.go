@@ -48,9 +48,10 @@ func (db *DB) chain(st *pumpState) ([]Link, error) {
 }
 
 // Chain is a pump's live refills with each interval reconciled, corrections applied.
-func (db *DB) Chain(serial string) ([]Link, error) {
+func (db *DB) Chain(serial string) (_ []Link, err error) {
+	defer guard(db.path, &err)()
 	var out []Link
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
 		st, err := db.loadPump(tx, serial, -1)
 		if err != nil {
 			return err
@@ -65,9 +66,10 @@ func (db *DB) Chain(serial string) ([]Link, error) {
 }
 
 // RefillRecord re-derives one recorded refill (corrections applied).
-func (db *DB) RefillRecord(id string) (refill.Record, error) {
+func (db *DB) RefillRecord(id string) (_ refill.Record, err error) {
+	defer guard(db.path, &err)()
 	var rec refill.Record
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
 		e, err := entryByID(tx, id)
 		if err != nil {
 			return err
@@ -142,9 +144,10 @@ type Item struct {
 
 // History lists every entry of a patient in the order recorded, voided ones
 // included and marked with their correction, live refills with their record.
-func (db *DB) History(mrn string) ([]Item, error) {
+func (db *DB) History(mrn string) (_ []Item, err error) {
+	defer guard(db.path, &err)()
 	var items []Item
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
 		seqs := scanIndex(tx, bucketByPatient, mrn)
 		if len(seqs) == 0 {
 			return unknownPatient(mrn)
@@ -196,7 +199,8 @@ func (db *DB) History(mrn string) ([]Item, error) {
 // Bill returns the claim lines of every live refill and reprogramming whose
 // date of service is in [from, to] (YYYY-MM-DD, inclusive), corrections
 // applied, ordered by date of service, then as recorded.
-func (db *DB) Bill(from, to string) ([]billing.Line, error) {
+func (db *DB) Bill(from, to string) (_ []billing.Line, err error) {
+	defer guard(db.path, &err)()
 	f, err := pumpledger.ParseDate(from)
 	if err != nil {
 		return nil, pumpledger.Invalid("from", "--from must be a date like 2026-03-01, not %q.", from)
@@ -268,16 +272,18 @@ func (db *DB) Bill(from, to string) ([]billing.Line, error) {
 }
 
 // Size is the number of entries.
-func (db *DB) Size() (int64, error) {
+func (db *DB) Size() (_ int64, err error) {
+	defer guard(db.path, &err)()
 	var n int64
-	err := db.bolt.View(func(tx *bolt.Tx) error { n = size(tx); return nil })
+	err = db.bolt.View(func(tx *bolt.Tx) error { n = size(tx); return nil })
 	return n, err
 }
 
 // Entry returns the entry with the given id, voided or not.
-func (db *DB) Entry(id string) (Entry, error) {
+func (db *DB) Entry(id string) (_ Entry, err error) {
+	defer guard(db.path, &err)()
 	var e Entry
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
 		e, err = entryByID(tx, id)
 		return err
