@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,7 +20,8 @@ import (
 // canonical bytes are a fixed point: they decode to the same entry and encode
 // to the same bytes again. (The first Encode may differ from the input:
 // times go to UTC, the payload is compacted and HTML-escaped, empty
-// warnings are dropped; that is what "not in canonical form" catches.)
+// warnings are dropped. Verify no longer re-encodes: an entry's hash is
+// what proves it unchanged.)
 func FuzzDecodeEntry(f *testing.F) {
 	for _, s := range []string{
 		`{"seq":3,"id":"6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b","kind":"refill","recorded_at":"2026-03-31T14:05:00.123456789Z","recorded_by":"jdoe","performed_at":"2026-03-31T14:00:00Z","performed_offset":"-04:00","late":false,"warnings":["RESIDUAL DISCREPANCY: aspirated 5.5 mL"],"payload":{"mrn":"MRN-1","fill_ml":"20"}}`,
@@ -122,7 +124,13 @@ func TestDecodeEntryTimeOutOfRange(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Verify(); err == nil || !strings.Contains(err.Error(), "cannot be read") {
-		t.Errorf("verify of an entry recorded in year -1 UTC: %v, want it named as unreadable", err)
+	// Verify reads the edited entry without a panic and names it (it no
+	// longer re-encodes entries: its hash is what disagrees).
+	if _, err := db.Verify(); err == nil || !strings.Contains(err.Error(), "Entry 0 ") || !errors.Is(err, ErrTampered) {
+		t.Errorf("verify of an entry recorded in year -1 UTC: %v, want entry 0 named as tampered", err)
+	}
+	// The views, which decode it whole, refuse it in words too.
+	if _, err := db.History("MRN-1"); err == nil || !strings.Contains(err.Error(), "decode entry") {
+		t.Errorf("history of the edited entry: %v, want it refused as unreadable", err)
 	}
 }

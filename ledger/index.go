@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -29,84 +30,125 @@ type indexEntry struct {
 	value  []byte
 }
 
-// indexKeys lists every index key of entry e. A correction is filed under the
+// filed is what the indexes need of an entry: its envelope's seq, id and
+// kind, and of its payload the patient, pump, date of service and, for a
+// correction, the entries it names. Verify reads it straight from the stored
+// bytes in one pass (filedOf), without decoding whole payloads.
+type filed struct {
+	Seq     int64  `json:"seq"`
+	ID      string `json:"id"`
+	Kind    Kind   `json:"kind"`
+	Payload struct {
+		MRN         string             `json:"mrn"`
+		Serial      string             `json:"serial"`      // implant, explant
+		PumpSerial  string             `json:"pump_serial"` // refill, reprogram
+		PerformedAt pumpledger.Instant `json:"performed_at"`
+		Voids       string             `json:"voids"`       // correction
+		Replacement string             `json:"replacement"` // correction
+	} `json:"payload"`
+}
+
+// filedOf reads an entry's filing from its stored bytes.
+func filedOf(data []byte) (filed, error) {
+	var f filed
+	if err := json.Unmarshal(data, &f); err != nil {
+		return filed{}, fmt.Errorf("decode entry: %w", err)
+	}
+	return f, nil
+}
+
+// filedEntry is the filing of a decoded entry.
+func filedEntry(e Entry) (filed, error) {
+	f := filed{Seq: e.Seq, ID: e.ID, Kind: e.Kind}
+	if err := json.Unmarshal(e.Payload, &f.Payload); err != nil {
+		return filed{}, fmt.Errorf("entry %d (%s): decode %s payload: %w", e.Seq, e.ID, e.Kind, err)
+	}
+	return f, nil
+}
+
+// indexKeys lists every index key of entry f. A correction is filed under the
 // patients and pumps of the entry it voids and of its replacement (so their
 // histories show it) and marks the voided entry; tx must already hold those.
-func indexKeys(tx *bolt.Tx, e Entry) ([]indexEntry, error) {
-	out := []indexEntry{{bucketIDs, []byte(e.ID), u64(uint64(e.Seq))}}
-	patients, pumps, date, err := filing(e)
+func indexKeys(tx *bolt.Tx, f filed) ([]indexEntry, error) {
+	out := []indexEntry{{bucketIDs, []byte(f.ID), u64(uint64(f.Seq))}}
+	patients, pumps, date, err := f.filing()
 	if err != nil {
 		return nil, err
 	}
-	if e.Kind == KindCorrection {
-		c, err := e.Correction()
-		if err != nil {
-			return nil, err
-		}
-		for i, id := range []string{c.Voids, c.Replacement} {
+	if f.Kind == KindCorrection {
+		for i, id := range []string{f.Payload.Voids, f.Payload.Replacement} {
 			if id == "" {
 				continue
 			}
-			other, err := entryByID(tx, id)
-			if err != nil {
-				return nil, fmt.Errorf("correction %s names entry %s: %w", e.ID, id, err)
+			v := tx.Bucket(bucketIDs).Get([]byte(id))
+			if len(v) != 8 {
+				return nil, fmt.Errorf("correction %s names entry %s, which is not recorded", f.ID, id)
 			}
-			p, q, _, err := filing(other)
+			data := tx.Bucket(bucketEntries).Get(v)
+			if data == nil {
+				return nil, fmt.Errorf("correction %s names entry %s, which is missing", f.ID, id)
+			}
+			other, err := filedOf(data)
+			if err != nil {
+				return nil, fmt.Errorf("correction %s names entry %s: %w", f.ID, id, err)
+			}
+			p, q, _, err := other.filing()
 			if err != nil {
 				return nil, err
 			}
 			patients, pumps = append(patients, p...), append(pumps, q...)
 			if i == 0 {
-				out = append(out, indexEntry{bucketVoided, u64(uint64(other.Seq)), u64(uint64(e.Seq))})
+				out = append(out, indexEntry{bucketVoided, u64(uint64(other.Seq)), u64(uint64(f.Seq))})
 			}
 		}
 	}
 	slices.Sort(patients)
 	slices.Sort(pumps)
 	for _, m := range slices.Compact(patients) {
-		out = append(out, indexEntry{bucketByPatient, indexKey(m, e.Seq), nil})
+		out = append(out, indexEntry{bucketByPatient, indexKey(m, f.Seq), nil})
 	}
 	for _, s := range slices.Compact(pumps) {
-		out = append(out, indexEntry{bucketByPump, indexKey(s, e.Seq), nil})
+		out = append(out, indexEntry{bucketByPump, indexKey(s, f.Seq), nil})
 	}
 	if date != "" {
-		out = append(out, indexEntry{bucketByDate, indexKey(date, e.Seq), nil})
+		out = append(out, indexEntry{bucketByDate, indexKey(date, f.Seq), nil})
 	}
 	return out, nil
 }
 
 // filing is where an entry's own content files it: its patient, its pump and,
-// for billable visits, its date of service. It reads only those fields of the
-// payload (Verify files every entry; whole payloads are the views' to decode).
-func filing(e Entry) (patients, pumps []string, date string, err error) {
-	var f struct {
-		MRN         string             `json:"mrn"`
-		Serial      string             `json:"serial"`      // implant, explant
-		PumpSerial  string             `json:"pump_serial"` // refill, reprogram
-		PerformedAt pumpledger.Instant `json:"performed_at"`
-	}
-	switch e.Kind {
+// for billable visits, its date of service.
+func (f filed) filing() (patients, pumps []string, date string, err error) {
+	p := f.Payload
+	switch f.Kind {
 	case KindCorrection:
 		return nil, nil, "", nil
-	case KindPatient, KindImplant, KindExplant, KindRefill, KindReprogram:
-	default:
-		return nil, nil, "", fmt.Errorf("entry %d has unknown kind %q", e.Seq, e.Kind)
+	case KindPatient:
+		return []string{p.MRN}, nil, "", nil
+	case KindImplant, KindExplant:
+		return []string{p.MRN}, []string{p.Serial}, "", nil
+	case KindRefill, KindReprogram:
+		return []string{p.MRN}, []string{p.PumpSerial}, p.PerformedAt.Date(), nil
 	}
-	if err := e.decodePayload(&f); err != nil {
+	return nil, nil, "", fmt.Errorf("entry %d has unknown kind %q", f.Seq, f.Kind)
+}
+
+// filing is filed.filing of a decoded entry.
+func filing(e Entry) (patients, pumps []string, date string, err error) {
+	f, err := filedEntry(e)
+	if err != nil {
 		return nil, nil, "", err
 	}
-	switch e.Kind {
-	case KindPatient:
-		return []string{f.MRN}, nil, "", nil
-	case KindImplant, KindExplant:
-		return []string{f.MRN}, []string{f.Serial}, "", nil
-	}
-	return []string{f.MRN}, []string{f.PumpSerial}, f.PerformedAt.Date(), nil
+	return f.filing()
 }
 
 // fileEntry writes an appended entry's index keys.
 func fileEntry(tx *bolt.Tx, e Entry) error {
-	keys, err := indexKeys(tx, e)
+	f, err := filedEntry(e)
+	if err != nil {
+		return err
+	}
+	keys, err := indexKeys(tx, f)
 	if err != nil {
 		return err
 	}
@@ -124,7 +166,7 @@ var indexBuckets = [][]byte{bucketIDs, bucketVoided, bucketByPatient, bucketByPu
 // verifyIndexes checks that entries es are filed under exactly
 // their keys, adding to counts the keys each bucket should hold; the caller
 // compares the totals with the buckets' sizes, which catches extra keys.
-func verifyIndexes(tx *bolt.Tx, es []Entry, counts map[string]int) error {
+func verifyIndexes(tx *bolt.Tx, es []filed, counts map[string]int) error {
 	for _, e := range es {
 		i := e.Seq
 		keys, err := indexKeys(tx, e)

@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"flag"
 	"fmt"
@@ -48,7 +49,32 @@ var (
 
 // scaleFixtureVersion names the generator's output: bump it when the demo
 // generator or the ledger format changes, so stale ledgers are rebuilt.
-const scaleFixtureVersion = 1
+const scaleFixtureVersion = 2
+
+// scaleCatalog is the demo's: the embedded catalog with its synthetic
+// morphine, which the admixture patients' refills need.
+var scaleCatalog = sync.OnceValue(func() *catalog.Catalog {
+	b, err := demo.WithMorphine(catalog.DefaultJSON())
+	if err != nil {
+		panic(err)
+	}
+	cat, err := catalog.Load(bytes.NewReader(b), "demo catalog")
+	if err != nil {
+		panic(err)
+	}
+	return cat
+})
+
+// openScale opens a scale ledger with the demo's catalog.
+func openScale(b *testing.B, path string, opt ledger.Options) *ledger.DB {
+	b.Helper()
+	opt.Catalog = scaleCatalog()
+	db, err := ledger.Open(path, opt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
 
 // The synthetic health system: patients, one pump each, over ten years
 // from scaleStart; a ledger of n entries holds the first patients' whole
@@ -112,12 +138,10 @@ func scaleFixture(b *testing.B, n int) *scaleLedger {
 		}
 		b.Logf("built a %d-entry ledger in %s: %s", n, time.Since(start).Round(time.Second), path)
 	}
-	db, err := ledger.Open(path, ledger.Options{ReadOnly: true})
-	if err != nil {
-		b.Fatal(err)
-	}
+	db := openScale(b, path, ledger.Options{ReadOnly: true})
 	defer db.Close()
 	l := &scaleLedger{path: path}
+	var err error
 	if l.entries, err = db.Size(); err != nil {
 		b.Fatal(err)
 	}
@@ -151,9 +175,9 @@ func scaleMRN(chunk, mrn int) string { return fmt.Sprintf("HS%03d-%d", chunk, mr
 func buildScaleLedger(path string, n int) error {
 	os.Remove(path)
 	os.Remove(path + ".key")
-	cat := catalog.Default()
+	cat := scaleCatalog()
 	var clock time.Time
-	db, err := ledger.Open(path, ledger.Options{NoSync: true, Now: func() time.Time { return clock }})
+	db, err := ledger.Open(path, ledger.Options{Catalog: cat, NoSync: true, Now: func() time.Time { return clock }})
 	if err != nil {
 		return err
 	}
@@ -185,6 +209,10 @@ func buildScaleLedger(path string, n int) error {
 				case demo.KindReprogram:
 					clock = ev.Reprogram.PerformedAt.UTC.Add(20 * time.Minute)
 					res, err = db.RecordReprogram(*ev.Reprogram)
+				case demo.KindCorrection:
+					c := ev.Correction
+					clock = c.Refill.PerformedAt.UTC.Add(time.Hour)
+					res, err = db.Correct(c.Voids, c.Reason, c.By, ledger.Replacement{Refill: c.Refill})
 				default:
 					continue
 				}
@@ -222,6 +250,8 @@ func renameChunk(events []demo.Event, chunk int) {
 			ev.Refill.MRN, ev.Refill.PumpSerial = re(ev.Refill.MRN), re(ev.Refill.PumpSerial)
 		case ev.Reprogram != nil:
 			ev.Reprogram.MRN, ev.Reprogram.PumpSerial = re(ev.Reprogram.MRN), re(ev.Reprogram.PumpSerial)
+		case ev.Correction != nil:
+			ev.Correction.Refill.MRN, ev.Correction.Refill.PumpSerial = re(ev.Correction.Refill.MRN), re(ev.Correction.Refill.PumpSerial)
 		}
 	}
 }
@@ -236,6 +266,8 @@ func eventMRN(ev demo.Event) string {
 		return ev.Refill.MRN
 	case ev.Reprogram != nil:
 		return ev.Reprogram.MRN
+	case ev.Correction != nil:
+		return ev.Correction.Refill.MRN
 	}
 	return ""
 }
@@ -369,10 +401,7 @@ func (nr *nextRefills) make() pumpledger.Refill {
 func benchScaleAppend(b *testing.B, n, writers int) {
 	l := scaleFixture(b, n)
 	path := copyLedger(b, l.path)
-	db, err := ledger.Open(path, ledger.Options{Batch: writers > 1})
-	if err != nil {
-		b.Fatal(err)
-	}
+	db := openScale(b, path, ledger.Options{Batch: writers > 1})
 	defer db.Close()
 	nr := newNextRefills(b, db, l.serials)
 	res, err := db.RecordRefill(nr.make()) // warm: key loaded, pages cached
@@ -458,10 +487,7 @@ func rawPut(b *testing.B, size, writers, reps int) time.Duration {
 // and SHA-256 hashing every byte of it.
 func benchScaleVerify(b *testing.B, n int) {
 	l := scaleFixture(b, n)
-	db, err := ledger.Open(l.path, ledger.Options{ReadOnly: true})
-	if err != nil {
-		b.Fatal(err)
-	}
+	db := openScale(b, l.path, ledger.Options{ReadOnly: true})
 	defer db.Close()
 	baseline, err := timeIt(2, func() error {
 		f, err := os.Open(l.path)
@@ -500,10 +526,7 @@ func benchScaleVerify(b *testing.B, n int) {
 // re-derived with its interval) from the n-entry ledger.
 func benchScaleHistory(b *testing.B, n int) {
 	l := scaleFixture(b, n)
-	db, err := ledger.Open(l.path, ledger.Options{ReadOnly: true})
-	if err != nil {
-		b.Fatal(err)
-	}
+	db := openScale(b, l.path, ledger.Options{ReadOnly: true})
 	defer db.Close()
 	var heap uint64
 	items := 0
@@ -525,10 +548,7 @@ func benchScaleHistory(b *testing.B, n int) {
 // benchScaleBill: a month's claim lines from the n-entry ledger.
 func benchScaleBill(b *testing.B, n int) {
 	l := scaleFixture(b, n)
-	db, err := ledger.Open(l.path, ledger.Options{ReadOnly: true})
-	if err != nil {
-		b.Fatal(err)
-	}
+	db := openScale(b, l.path, ledger.Options{ReadOnly: true})
 	defer db.Close()
 	var heap uint64
 	lines := 0

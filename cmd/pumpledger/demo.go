@@ -164,7 +164,7 @@ func (a *app) demo(args []string) error {
 	fmt.Fprintf(w, "The bill: %d JW lines for drug discarded from single-dose vials (%d of them at a naive pump's first fill, with its rinse; %d at other refills), %d lines with JZ.\n",
 		jw, jwRinse, jw-jwRinse, jz)
 	if catFile != nil {
-		fmt.Fprintf(w, "The catalog lists no morphine containers (SPEC §2 leaves them to the site), so the admixtures use two SYNTHETIC ones (labeler 99999, not real NDCs), written with the catalog to %s: give every command on this ledger --catalog %s.\n", catPath, catPath)
+		fmt.Fprintf(w, "The catalog lists no morphine containers (SPEC §2 leaves them to the site), so the admixtures use two SYNTHETIC ones (labeler 99999, not real NDCs), kept with the catalog beside the ledger in %s, where every command on it finds them.\n", catPath)
 	}
 	var live []string
 	for _, id := range flagged {
