@@ -281,7 +281,7 @@ func (a *app) history(args []string) error {
 	if *asJSON {
 		return writeJSON(a.stdout, items)
 	}
-	printHistory(a.stdout, *mrn, items)
+	printHistory(a.stdout, *mrn, items, db.Catalog())
 	return nil
 }
 

@@ -239,7 +239,8 @@ func TestE2EWorkedExample(t *testing.T) {
 
 	rec := p.ok("", "refill", "--file", "fill2.json")
 	golden(t, "e2e-refill-recorded.golden", []byte(norm.apply(t, rec)))
-	for _, want := range []string{"Recorded refill " + fill2ID + " (seq 4).",
+	// The refill is the 5th entry: counted from 1, as verify counts them.
+	for _, want := range []string{"Recorded refill " + fill2ID + " (entry 5 of the ledger).",
 		"Since the fill of", "(30 days): expected residual 8 mL, aspirated 5.5 mL, discrepancy -2.5 mL (FLAGGED, beyond the 1 mL threshold).",
 		"Infused ziconotide: 72.5 mcg (expected 60 mcg).", "J2278-JW  50 units", "RESIDUAL DISCREPANCY"} {
 		if !strings.Contains(rec, want) {
@@ -260,7 +261,7 @@ func TestE2EWorkedExample(t *testing.T) {
 		t.Error(`README.md's "A worked example" does not show the refill's output as printed now; copy it from testdata/cmd/e2e-refill-recorded.golden`)
 	}
 	again := p.ok("", "refill", "--file", "fill2.json")
-	if !strings.HasPrefix(again, "Already recorded as entry "+fill2ID+" (seq 4); nothing written.\n") {
+	if !strings.HasPrefix(again, "Already recorded as entry "+fill2ID+" (entry 5 of the ledger); nothing written.\n") {
 		t.Errorf("the same refill recorded twice:\n%s", again)
 	}
 	if n := p.count(); n != 5 {
@@ -477,47 +478,72 @@ func TestE2EDemo(t *testing.T) {
 	}
 }
 
-// help, and --help of each command: the usage, on stdout, exit 0.
+// help, --help and -h: the general usage; help CMD and CMD --help: the
+// command's synopsis and each of its flags described; a group (pump,
+// patient): each subcommand's. On stdout, exit 0, nothing written.
 func TestE2EHelp(t *testing.T) {
 	p := newProc(t)
-	// (`pumpledger --help` and `-h` are not here: the global flag set takes
-	// them first and they exit 2 with "flag: help requested", no usage.)
-	for _, args := range [][]string{{"help"}, {"help", "refill"}} {
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}, {"help", "help"}, {"--db", "x.db", "--help"}} {
 		o := p.run("", args...)
 		if o.code != 0 || !strings.HasPrefix(o.stdout, "pumpledger keeps the ledger") || o.stderr != "" {
-			t.Errorf("pumpledger %s: exit %d, stderr %q", strings.Join(args, " "), o.code, o.stderr)
+			t.Errorf("pumpledger %s: exit %d, stdout %.80q, stderr %q", strings.Join(args, " "), o.code, o.stdout, o.stderr)
 		}
-		for _, c := range []string{"patient add", "pump implant", "pump explant", "refill", "reprogram", "correct", "history", "bill", "plan",
-			"verify", "checkpoint", "prove", "backup", "catalog", "demo"} {
-			if !strings.Contains(o.stdout, "\n  "+c+" ") {
-				t.Errorf("pumpledger %s does not list %s", strings.Join(args, " "), c)
+		for _, c := range commands {
+			if !strings.Contains(o.stdout, "\n  "+c.synopsis()+" ") && !strings.Contains(o.stdout, "\n  "+c.synopsis()+"\n") {
+				t.Errorf("pumpledger %s does not list %s", strings.Join(args, " "), c.synopsis())
 			}
 		}
 	}
 	for cmd, flags := range map[string][]string{
-		"patient add":  {"mrn", "name"},
-		"pump implant": {"mrn", "serial", "model", "date", "alarm-ml", "held"},
-		"pump explant": {"mrn", "serial", "date", "reason"},
-		"refill":       {"file", "json", "dry-run"},
-		"reprogram":    {"file", "json"},
-		"correct":      {"entry", "reason", "file"},
-		"history":      {"mrn", "json"},
-		"bill":         {"from", "to", "format"},
-		"plan":         {"drug", "mcg-per-ml", "fill-ml", "rinse-ml", "json"},
+		"patient add":  {"mrn MRN", "name NAME"},
+		"pump implant": {"mrn MRN", "serial S", "model ID", "date YYYY-MM-DD", "alarm-ml V", "held DRUGS"},
+		"pump explant": {"mrn MRN", "serial S", "date YYYY-MM-DD", "reason TEXT"},
+		"refill":       {"file F", "json", "dry-run"},
+		"reprogram":    {"file F", "json"},
+		"correct":      {"entry ID", "reason TEXT", "file F", "json"},
+		"history":      {"mrn MRN", "json"},
+		"bill":         {"from DATE", "to DATE", "format csv|json|x12"},
+		"plan":         {"drug D", "mcg-per-ml C", "fill-ml V", "rinse-ml R", "json"},
 		"verify":       nil,
-		"checkpoint":   {"since"},
-		"prove":        {"entry"},
-		"backup":       {"out"},
+		"checkpoint":   {"since FILE"},
+		"prove":        {"entry ID"},
+		"backup":       {"out FILE"},
 		"catalog":      nil,
-		"demo":         {"patients", "months", "seed"},
+		"demo":         {"patients N", "months M", "seed S"},
 	} {
-		o := p.run("", append(strings.Fields(cmd), "--help")...)
-		if o.code != 0 || !strings.HasPrefix(o.stdout, "Usage of pumpledger "+cmd+":\n") || o.stderr != "" {
-			t.Errorf("pumpledger %s --help: exit %d\nstdout %q\nstderr %q", cmd, o.code, o.stdout, o.stderr)
+		c, _ := lookupCommand(cmd)
+		for _, args := range [][]string{append(strings.Fields(cmd), "--help"), append(strings.Fields(cmd), "-h"), append([]string{"help"}, strings.Fields(cmd)...)} {
+			o := p.run("", args...)
+			if o.code != 0 || !strings.HasPrefix(o.stdout, "Usage: pumpledger "+c.synopsis()+"\n  "+c.summary+"\n") || o.stderr != "" {
+				t.Errorf("pumpledger %s: exit %d\nstdout %q\nstderr %q", strings.Join(args, " "), o.code, o.stdout, o.stderr)
+			}
+			// Each flag with a description after it.
+			for _, f := range append(flags, "db PATH", "catalog FILE", "by NAME") {
+				if !regexp.MustCompile(`\n  --` + regexp.QuoteMeta(f) + `  +\S`).MatchString(o.stdout) {
+					t.Errorf("pumpledger %s does not describe --%s:\n%s", strings.Join(args, " "), f, o.stdout)
+				}
+			}
 		}
-		for _, f := range append(flags, "db", "catalog", "by") {
-			if !strings.Contains(o.stdout, "\n  -"+f+" ") && !strings.Contains(o.stdout, "\n  -"+f+"\n") {
-				t.Errorf("pumpledger %s --help does not describe -%s:\n%s", cmd, f, o.stdout)
+	}
+	// A group's help: the usage of each of its subcommands.
+	for _, tc := range []struct {
+		args []string
+		subs []string
+	}{
+		{[]string{"pump", "--help"}, []string{"pump implant", "pump explant"}},
+		{[]string{"pump", "-h"}, []string{"pump implant", "pump explant"}},
+		{[]string{"help", "pump"}, []string{"pump implant", "pump explant"}},
+		{[]string{"patient", "--help"}, []string{"patient add"}},
+		{[]string{"help", "patient"}, []string{"patient add"}},
+	} {
+		o := p.run("", tc.args...)
+		if o.code != 0 || o.stderr != "" || strings.Count(o.stdout, "Usage: pumpledger ") != len(tc.subs) {
+			t.Errorf("pumpledger %s: exit %d\nstdout %q\nstderr %q", strings.Join(tc.args, " "), o.code, o.stdout, o.stderr)
+		}
+		for _, sub := range tc.subs {
+			c, _ := lookupCommand(sub)
+			if !strings.Contains(o.stdout, "Usage: pumpledger "+c.synopsis()+"\n") || !strings.Contains(o.stdout, "\n  --mrn MRN ") {
+				t.Errorf("pumpledger %s lacks the usage of %s:\n%s", strings.Join(tc.args, " "), sub, o.stdout)
 			}
 		}
 	}
@@ -526,34 +552,66 @@ func TestE2EHelp(t *testing.T) {
 	}
 }
 
-// Usage errors: exit 2, a sentence naming the problem and where the usage
-// is, nothing written.
+// Usage errors: exit 2; the sentence naming the problem, then the usage of
+// that command (its synopsis and flags), or for no or an unknown command the
+// list of commands; on stderr, nothing written.
 func TestE2EUsageErrors(t *testing.T) {
 	p := newProc(t)
 	p.seed()
 	n := p.count()
 	before, _ := os.ReadFile(p.db())
 	for _, tc := range []struct {
-		args []string
-		want string
+		args      []string
+		want      string // the first line
+		usageOf   string // whose usage follows: a command, or "" for the general usage
+		alsoUsage string // a second usage that follows (a group's second subcommand)
 	}{
-		{[]string{"refill", "--file", "fill2.json", "--bogus"}, "pumpledger: refill: flag provided but not defined: -bogus\n"},
-		{[]string{"refill"}, "pumpledger: refill needs --file\n"},
-		{[]string{"reprogram", "--json"}, "pumpledger: reprogram needs --file\n"},
-		{[]string{"frobnicate"}, "pumpledger: unknown command \"frobnicate\"\n"},
-		{[]string{"bill", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "pdf"}, "pumpledger: bill: --format must be csv, json or x12, not \"pdf\"\n"},
-		{[]string{"pump"}, "pumpledger: pump needs a subcommand (implant, explant)\n"},
-		{[]string{"verify", "extra"}, "pumpledger: verify: unexpected argument \"extra\"\n"},
-		{[]string{"demo", "--patients", "0"}, "pumpledger: demo: --patients must be between 1 and"},
+		{[]string{"refill", "--file", "fill2.json", "--bogus"}, "pumpledger: refill has no flag --bogus; see its usage below.\n", "refill", ""},
+		{[]string{"refill"}, "pumpledger: refill needs --file\n", "refill", ""},
+		{[]string{"reprogram", "--json"}, "pumpledger: reprogram needs --file\n", "reprogram", ""},
+		{[]string{"frobnicate"}, "pumpledger: unknown command \"frobnicate\"\n", "", ""},
+		{[]string{}, "pumpledger: no command given\n", "", ""},
+		{[]string{"help", "frobnicate"}, "pumpledger: unknown command \"frobnicate\"\n", "", ""},
+		{[]string{"--bogus", "verify"}, "pumpledger: pumpledger has no flag --bogus; see the usage below.\n", "", ""},
+		{[]string{"bill", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "pdf"}, "pumpledger: bill: --format must be csv, json or x12, not \"pdf\"\n", "bill", ""},
+		{[]string{"pump"}, "pumpledger: pump needs a subcommand (implant, explant)\n", "pump implant", "pump explant"},
+		{[]string{"pump", "remove"}, "pumpledger: pump has no subcommand \"remove\"; use implant or explant\n", "pump implant", "pump explant"},
+		{[]string{"patient"}, "pumpledger: patient needs a subcommand (add)\n", "patient add", ""},
+		{[]string{"pump", "implant", "--mrn", "MRN-1"}, "pumpledger: pump implant needs --serial\n", "pump implant", ""},
+		{[]string{"verify", "extra"}, "pumpledger: verify: unexpected argument \"extra\"\n", "verify", ""},
+		{[]string{"demo", "--patients", "0"}, "pumpledger: demo: --patients must be between 1 and", "demo", ""},
 	} {
 		o := p.run("", tc.args...)
-		if o.code != 2 || o.stdout != "" || !strings.HasPrefix(o.stderr, tc.want) || !strings.HasSuffix(o.stderr, "Run 'pumpledger help' for usage.\n") {
-			t.Errorf("pumpledger %s: exit %d\nstdout %q\nstderr %q\nwant exit 2 and %q", strings.Join(tc.args, " "), o.code, o.stdout, o.stderr, tc.want)
+		name := "pumpledger " + strings.Join(tc.args, " ")
+		if o.code != 2 || o.stdout != "" || !strings.HasPrefix(o.stderr, tc.want) {
+			t.Errorf("%s: exit %d\nstdout %q\nstderr %q\nwant exit 2 and %q", name, o.code, o.stdout, o.stderr, tc.want)
+			continue
 		}
-	}
-	// No command at all: the whole usage.
-	if o := p.run(""); o.code != 2 || !strings.HasPrefix(o.stderr, "pumpledger keeps the ledger") || !strings.Contains(o.stderr, "pumpledger: no command given\n") {
-		t.Errorf("pumpledger with no command: exit %d, stderr %q", o.code, o.stderr)
+		_, rest, _ := strings.Cut(o.stderr, "\n")
+		if tc.usageOf == "" {
+			if rest != "\n"+generalUsage() {
+				t.Errorf("%s: after the sentence, not the general usage:\n%s", name, o.stderr)
+			}
+			continue
+		}
+		c, _ := lookupCommand(tc.usageOf)
+		if !strings.HasPrefix(rest, "\nUsage: pumpledger "+c.synopsis()+"\n  "+c.summary+"\n") ||
+			(c.args != "" && !strings.Contains(rest, "\nFlags:\n  --")) || !strings.Contains(rest, "\nGlobal flags") {
+			t.Errorf("%s: after the sentence, not the usage of %s:\n%s", name, tc.usageOf, o.stderr)
+		}
+		if strings.Contains(rest, "Run 'pumpledger help' for usage.") {
+			t.Errorf("%s: still points to help instead of showing the usage:\n%s", name, o.stderr)
+		}
+		wantUsages := 1
+		if tc.alsoUsage != "" {
+			wantUsages = 2
+			if a, _ := lookupCommand(tc.alsoUsage); !strings.Contains(rest, "\nUsage: pumpledger "+a.synopsis()+"\n") {
+				t.Errorf("%s: lacks the usage of %s:\n%s", name, tc.alsoUsage, o.stderr)
+			}
+		}
+		if got := strings.Count(rest, "Usage: pumpledger "); got != wantUsages {
+			t.Errorf("%s: %d usages, want %d:\n%s", name, got, wantUsages, o.stderr)
+		}
 	}
 	if after, _ := os.ReadFile(p.db()); !bytes.Equal(before, after) || p.count() != n {
 		t.Error("a usage error changed the ledger")

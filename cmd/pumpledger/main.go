@@ -16,42 +16,59 @@ import (
 	"github.com/pumpledger/pumpledger/ledger"
 )
 
-const usage = `pumpledger keeps the ledger of intrathecal drug pump refills.
+// command is one command of the usage: its name, its synopsis (the flags it
+// takes) and what it does. `pumpledger help`, `pumpledger help CMD`,
+// `CMD --help` and a usage error all print from this table.
+type command struct{ name, args, summary string }
 
-Usage: pumpledger [--db PATH] [--catalog FILE] COMMAND [flags]
+var commands = []command{
+	{"patient add", "--mrn MRN --name NAME", "register a patient"},
+	{"pump implant", "--mrn MRN --serial S --model ID --date YYYY-MM-DD [--alarm-ml V] [--held DRUGS]", "register a pump implanted in a patient"},
+	{"pump explant", "--mrn MRN --serial S --date YYYY-MM-DD --reason TEXT", "record a pump removed"},
+	{"refill", "--file F [--json] [--dry-run]", "record a refill (F = - for stdin)"},
+	{"reprogram", "--file F [--json]", "record a dose change between refills"},
+	{"correct", "--entry ID --reason TEXT [--file F] [--json]", "void an entry, optionally with its replacement"},
+	{"history", "--mrn MRN [--json]", "every entry of a patient, corrections linked"},
+	{"bill", "--from DATE --to DATE [--format csv|json|x12]", "claim lines by date of service"},
+	{"plan", "--drug D --mcg-per-ml C --fill-ml V [--rinse-ml R] [--json]", "least-waste vials"},
+	{"verify", "", "check every entry against the tree"},
+	{"checkpoint", "[--since FILE]", "print a signed checkpoint; prove growth since an older one"},
+	{"prove", "--entry ID", "inclusion proof of one entry"},
+	{"backup", "--out FILE", "hot copy of the ledger that verifies on its own"},
+	{"catalog", "", "print the catalog in use"},
+	{"demo", "[--patients N] [--months M] [--seed S]", "fill the ledger with a synthetic history"},
+}
 
-Commands:
-  patient add --mrn MRN --name NAME         register a patient
-  pump implant --mrn MRN --serial S --model ID --date YYYY-MM-DD [--alarm-ml V]
-  pump explant --mrn MRN --serial S --date YYYY-MM-DD --reason TEXT
-  refill --file F [--json] [--dry-run]      record a refill (F = - for stdin)
-  reprogram --file F [--json]               record a dose change between refills
-  correct --entry ID --reason TEXT [--file F]  void an entry, optionally with its replacement
-  history --mrn MRN [--json]                every entry of a patient, corrections linked
-  bill --from DATE --to DATE [--format csv|json|x12]   claim lines by date of service
-  plan --drug D --mcg-per-ml C --fill-ml V [--rinse-ml R] [--json]   least-waste vials
-  verify                                    check every entry against the tree
-  checkpoint [--since FILE]                 print a signed checkpoint; prove growth since an older one
-  prove --entry ID                          inclusion proof of one entry
-  backup --out FILE                         hot copy of the ledger that verifies on its own
-  catalog                                   print the catalog in use
-  demo [--patients N] [--months M] [--seed S]   fill the ledger with a synthetic history
+// groups are the commands that take a subcommand.
+var groups = map[string]string{"pump": "implant, explant", "patient": "add"}
 
-Global flags:
-  --db PATH        ledger file (default $PUMPLEDGER_DB, else ./pumpledger.db)
-  --catalog FILE   replaces the embedded catalog (default: LEDGER.catalog.json beside
-                   the ledger if it exists, else the embedded one)
-  --by NAME        who records patients, pumps and corrections (default $PUMPLEDGER_USER, else login)
+// globalFlags are accepted before or after any command.
+var globalFlags = []struct{ name, arg, usage string }{
+	{"db", "PATH", "ledger file (default $PUMPLEDGER_DB, else ./pumpledger.db)"},
+	{"catalog", "FILE", "replaces the embedded catalog (default: LEDGER.catalog.json beside the ledger if it exists, else the embedded one)"},
+	{"by", "NAME", "who records patients, pumps and corrections (default $PUMPLEDGER_USER, else the login name)"},
+}
 
-Exit status: 0 success; 1 the command ran and found a problem; 2 usage error.
-`
+func lookupCommand(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
 
-// errUsage marks a usage error (exit 2).
-type errUsage struct{ msg string }
+// synopsis is the command line of c, as `pumpledger help` lists it.
+func (c command) synopsis() string { return strings.TrimSpace(c.name + " " + c.args) }
+
+// errUsage marks a usage error (exit 2): the sentence, then the usage of
+// topic (a command, or a group such as "pump"); with no topic, the usage of
+// the command whose flags were being read, else the general usage.
+type errUsage struct{ msg, topic string }
 
 func (e errUsage) Error() string { return e.msg }
 
-func usageErr(format string, args ...any) error { return errUsage{fmt.Sprintf(format, args...)} }
+func usageErr(format string, args ...any) error { return errUsage{msg: fmt.Sprintf(format, args...)} }
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -60,6 +77,7 @@ func main() {
 // app is one invocation: global settings and the streams.
 type app struct {
 	dbPath, catalogPath, by string
+	fs                      *flag.FlagSet // the flags of the command being run, for its usage
 	stdin                   io.Reader
 	stdout, stderr          io.Writer
 	cat                     *catalog.Catalog
@@ -113,7 +131,12 @@ func (a *app) exit(err error) int {
 	}
 	var ue errUsage
 	if errors.As(err, &ue) {
-		fmt.Fprintf(a.stderr, "pumpledger: %s\nRun 'pumpledger help' for usage.\n", ue.msg)
+		fmt.Fprintf(a.stderr, "pumpledger: %s\n\n", ue.msg)
+		if ue.topic == "" && a.fs != nil {
+			printCommandUsage(a.stderr, a.fs)
+		} else {
+			a.usage(a.stderr, ue.topic)
+		}
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -125,10 +148,13 @@ func (a *app) exit(err error) int {
 
 // globals registers the global flags on fs, so they may come before or after the command.
 func (a *app) globals(fs *flag.FlagSet) {
-	fs.StringVar(&a.dbPath, "db", a.dbPath, "ledger file")
-	fs.StringVar(&a.catalogPath, "catalog", a.catalogPath, "catalog file replacing the embedded one")
-	fs.StringVar(&a.by, "by", a.by, "who records patients, pumps and corrections")
+	v := map[string]*string{"db": &a.dbPath, "catalog": &a.catalogPath, "by": &a.by}
+	for _, g := range globalFlags {
+		fs.StringVar(v[g.name], g.name, *v[g.name], g.usage)
+	}
 }
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" || arg == "--h" }
 
 func (a *app) dispatch(args []string) error {
 	a.dbPath, a.by = ledger.DefaultPath(), ""
@@ -136,56 +162,105 @@ func (a *app) dispatch(args []string) error {
 	fs.SetOutput(io.Discard)
 	a.globals(fs)
 	if err := fs.Parse(args); err != nil {
-		return usageErr("%v", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return a.usage(a.stdout, "")
+		}
+		return flagError(fs, args, err)
 	}
 	args = fs.Args()
 	if len(args) == 0 {
-		fmt.Fprint(a.stderr, usage)
 		return usageErr("no command given")
 	}
 	cmd, rest := args[0], args[1:]
-	if cmd == "pump" || cmd == "patient" {
-		if len(rest) == 0 {
-			return usageErr("%s needs a subcommand (%s)", cmd, map[string]string{"pump": "implant, explant", "patient": "add"}[cmd])
+	if cmd == "help" {
+		topic := strings.Join(rest, " ")
+		if topic == "help" {
+			topic = ""
+		}
+		return a.usage(a.stdout, topic)
+	}
+	if subs, ok := groups[cmd]; ok {
+		switch {
+		case len(rest) == 0:
+			return errUsage{fmt.Sprintf("%s needs a subcommand (%s)", cmd, subs), cmd}
+		case isHelp(rest[0]):
+			return a.usage(a.stdout, cmd)
+		}
+		if handler(cmd+" "+rest[0]) == nil {
+			return errUsage{fmt.Sprintf("%s has no subcommand %q; use %s", cmd, rest[0], strings.ReplaceAll(subs, ", ", " or ")), cmd}
 		}
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
-	switch cmd {
-	case "help", "-h", "--help":
-		fmt.Fprint(a.stdout, usage)
-		return nil
-	case "patient add":
-		return a.patientAdd(rest)
-	case "pump implant":
-		return a.pumpImplant(rest)
-	case "pump explant":
-		return a.pumpExplant(rest)
-	case "refill":
-		return a.refill(rest)
-	case "reprogram":
-		return a.reprogram(rest)
-	case "correct":
-		return a.correct(rest)
-	case "history":
-		return a.history(rest)
-	case "bill":
-		return a.bill(rest)
-	case "plan":
-		return a.plan(rest)
-	case "verify":
-		return a.verify(rest)
-	case "checkpoint":
-		return a.checkpoint(rest)
-	case "prove":
-		return a.prove(rest)
-	case "backup":
-		return a.backup(rest)
-	case "catalog":
-		return a.catalogCmd(rest)
-	case "demo":
-		return a.demo(rest)
+	if h := handler(cmd); h != nil {
+		return h(a, rest)
 	}
-	return usageErr("unknown command %q", strings.TrimSpace(cmd))
+	return usageErr("unknown command %q", cmd)
+}
+
+// handler is the function of a command, nil if there is none.
+func handler(name string) func(*app, []string) error {
+	switch name {
+	case "patient add":
+		return (*app).patientAdd
+	case "pump implant":
+		return (*app).pumpImplant
+	case "pump explant":
+		return (*app).pumpExplant
+	case "refill":
+		return (*app).refill
+	case "reprogram":
+		return (*app).reprogram
+	case "correct":
+		return (*app).correct
+	case "history":
+		return (*app).history
+	case "bill":
+		return (*app).bill
+	case "plan":
+		return (*app).plan
+	case "verify":
+		return (*app).verify
+	case "checkpoint":
+		return (*app).checkpoint
+	case "prove":
+		return (*app).prove
+	case "backup":
+		return (*app).backup
+	case "catalog":
+		return (*app).catalogCmd
+	case "demo":
+		return (*app).demo
+	}
+	return nil
+}
+
+// usage prints the usage of topic to w: the general usage when topic is "",
+// that of each subcommand of a group ("pump"), or that of one command. An
+// unknown topic is a usage error.
+func (a *app) usage(w io.Writer, topic string) error {
+	if topic == "" {
+		fmt.Fprint(w, generalUsage())
+		return nil
+	}
+	if _, ok := groups[topic]; ok {
+		n := 0
+		for _, c := range commands {
+			if strings.HasPrefix(c.name, topic+" ") {
+				if n++; n > 1 {
+					fmt.Fprintln(w)
+				}
+				a.usage(w, c.name)
+			}
+		}
+		return nil
+	}
+	h := handler(topic)
+	if h == nil {
+		return usageErr("unknown command %q", topic)
+	}
+	// The command itself declares its flags: run it with --help, which
+	// prints its usage and stops before it does anything.
+	return h(&app{stdin: strings.NewReader(""), stdout: w, stderr: io.Discard}, []string{"--help"})
 }
 
 // flags makes a command's flag set with the globals on it.
@@ -193,6 +268,7 @@ func (a *app) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	a.globals(fs)
+	a.fs = fs
 	return fs
 }
 
@@ -200,12 +276,10 @@ func (a *app) flags(name string) *flag.FlagSet {
 func (a *app) parse(fs *flag.FlagSet, args []string, required ...string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(a.stdout)
-			fmt.Fprintf(a.stdout, "Usage of pumpledger %s:\n", fs.Name())
-			fs.PrintDefaults()
+			printCommandUsage(a.stdout, fs)
 			return err
 		}
-		return usageErr("%s: %v", fs.Name(), err)
+		return flagError(fs, args, err)
 	}
 	if fs.NArg() > 0 {
 		return usageErr("%s: unexpected argument %q", fs.Name(), fs.Arg(0))

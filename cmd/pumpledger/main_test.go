@@ -166,6 +166,122 @@ func TestUsageErrorsExit2(t *testing.T) {
 	}
 }
 
+// A flag package cannot read is said as a plain sentence naming the flag as
+// typed, then the command's usage; never Go's "flag provided but not defined".
+func TestFlagErrorsArePlainSentences(t *testing.T) {
+	c := newCLI(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"refill", "--fil", "-"}, "refill has no flag --fil; see its usage below."},
+		{[]string{"refill", "-fil", "-"}, "refill has no flag -fil; see its usage below."},
+		{[]string{"refill", "--fil=x.json"}, "refill has no flag --fil; see its usage below."},
+		{[]string{"refill", "--file"}, "refill --file needs a value; see its usage below."},
+		{[]string{"refill", "--file", "x.json", "--json=maybe"}, `refill --json must be true or false (or given alone), not "maybe"; see its usage below.`},
+		{[]string{"demo", "--patients", "many"}, `demo --patients must be a whole number, not "many"; see its usage below.`},
+		{[]string{"refill", "---file", "x.json"}, `refill cannot read "---file" as a flag: write --name or --name=value; see its usage below.`},
+		{[]string{"--dbb", "x.db", "verify"}, "pumpledger has no flag --dbb; see the usage below."},
+		{[]string{"pump", "implant", "--serail", "S1"}, "pump implant has no flag --serail; see its usage below."},
+	} {
+		code, out, errs := c.run("", tc.args...)
+		first, rest, _ := strings.Cut(errs, "\n")
+		if code != 2 || out != "" || first != "pumpledger: "+tc.want {
+			t.Errorf("pumpledger %s: exit %d, stderr %q\nwant exit 2 and %q", strings.Join(tc.args, " "), code, errs, tc.want)
+		}
+		if !strings.Contains(rest, "Usage: pumpledger ") {
+			t.Errorf("pumpledger %s: no usage after the sentence:\n%s", strings.Join(tc.args, " "), errs)
+		}
+		for _, goism := range []string{"flag provided", "not defined", "flag needs", "invalid value", "parse error", "bad flag syntax", "strconv"} {
+			if strings.Contains(errs, goism) {
+				t.Errorf("pumpledger %s: stderr has Go's wording %q:\n%s", strings.Join(tc.args, " "), goism, errs)
+			}
+		}
+	}
+}
+
+// The usage table and the commands agree: each command of the table runs,
+// and each flag a command declares is in its synopsis, so that its usage
+// names every flag with the placeholder `pumpledger help` shows.
+func TestUsageTableMatchesCommands(t *testing.T) {
+	for _, cmd := range commands {
+		if handler(cmd.name) == nil {
+			t.Errorf("%s is in the usage but is no command", cmd.name)
+			continue
+		}
+		var out bytes.Buffer
+		a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &out}
+		if err := handler(cmd.name)(a, []string{"--help"}); !errors.Is(err, flag.ErrHelp) || a.fs == nil {
+			t.Errorf("%s --help: %v", cmd.name, err)
+			continue
+		}
+		metas, _ := synopsisFlags(cmd.args)
+		a.fs.VisitAll(func(f *flag.Flag) {
+			if _, ok := metas[f.Name]; !ok && !isGlobal(f.Name) {
+				t.Errorf("%s declares --%s, which its synopsis %q lacks", cmd.name, f.Name, cmd.args)
+			}
+		})
+		for name := range metas {
+			if a.fs.Lookup(name) == nil {
+				t.Errorf("%s's synopsis names --%s, which it does not declare", cmd.name, name)
+			}
+		}
+	}
+}
+
+// The refill names its place in the ledger as verify counts entries (from
+// 1), not the stored seq (from 0); --json keeps the seq as stored.
+func TestRefillPositionCountsFromOne(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	out := c.ok(fill2, "refill", "--file", "-")
+	m := regexp.MustCompile(`^Recorded refill \S+ \(entry (\d+) of the ledger\)\.\n`).FindStringSubmatch(out)
+	v := regexp.MustCompile(`^ok: (\d+) entries`).FindStringSubmatch(c.ok("", "verify"))
+	if m == nil || v == nil || m[1] != v[1] {
+		t.Fatalf("the refill says %q, verify %q: want the last entry's number to be the count", m, v)
+	}
+	again := c.ok(fill2, "refill", "--file", "-")
+	if !strings.HasPrefix(again, "Already recorded as entry "+"6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b (entry "+v[1]+" of the ledger); nothing written.") {
+		t.Errorf("again: %q", again)
+	}
+	if h := c.ok("", "history", "--mrn", "MRN-1"); !strings.Contains(h, "\n#"+v[1]+" refill 6b1f8a2e") || !strings.Contains(h, "\n#1 patient ") {
+		t.Errorf("history does not number entries from 1 as verify counts them:\n%s", h)
+	}
+	var prove struct {
+		Index int64 `json:"index"`
+		Entry struct {
+			Seq int64 `json:"seq"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal([]byte(c.ok("", "prove", "--entry", "6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b")), &prove); err != nil || prove.Index != 4 || prove.Entry.Seq != 4 {
+		t.Errorf("prove --json: seq %d index %d (%v); the stored seq, from 0, is 4", prove.Entry.Seq, prove.Index, err)
+	}
+}
+
+// History names drugs as the catalog does, with what was typed beside it,
+// and shows an entry recorded as a date (implant, explant) as that date.
+func TestHistoryShowsCatalogNamesAndDates(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	c.ok(fill2, "refill", "--file", "-")
+	c.ok(strings.NewReplacer(`"drug":"ziconotide"`, `"drug":"Prialt"`, "2026-03-11T10:00:00-04:00", "2026-04-02T10:00:00-04:00").Replace(change1), "reprogram", "--file", "-")
+	c.ok("", "pump", "explant", "--mrn", "MRN-1", "--serial", "S1", "--date", "2026-04-03", "--reason", "end of therapy")
+	hist := c.ok("", "history", "--mrn", "MRN-1")
+	for _, tc := range []struct{ want, notWant string }{
+		{"filled 20 mL of ziconotide 7.5 mcg/mL (as typed: J2277), dose ziconotide 2.4 mcg/day (95990)", "of J2277"},
+		{"filled 20 mL of ziconotide 5 mcg/mL, dose ziconotide 1.2 mcg/day (95990)", "ziconotide 5 mcg/mL (as typed"},
+		{"pump S1: ziconotide 2.4 mcg/day (as typed: Prialt) by drx (62368)", "Prialt 2.4"},
+		{" implant ", ""},
+		{"performed 2026-02-20, recorded ", "2026-02-20T00:00:00"},
+		{"performed 2026-04-03, recorded ", "2026-04-03T00:00:00"},
+		{"performed 2026-03-31T10:00:00-04:00, recorded ", ""},
+	} {
+		if !strings.Contains(hist, tc.want) || (tc.notWant != "" && strings.Contains(hist, tc.notWant)) {
+			t.Errorf("history: want %q, not %q:\n%s", tc.want, tc.notWant, hist)
+		}
+	}
+}
+
 func TestCorrectionThroughCommand(t *testing.T) {
 	c := newCLI(t)
 	c.seed()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/ledger"
 	"github.com/pumpledger/pumpledger/refill"
 	"github.com/pumpledger/pumpledger/vial"
@@ -32,9 +33,9 @@ func printRefill(w io.Writer, r pumpledger.Refill, res ledger.Result, dry bool) 
 	case dry:
 		fmt.Fprintf(w, "PREVIEW: nothing written. This is what the refill will record and bill.\n")
 	case res.Existing:
-		fmt.Fprintf(w, "Already recorded as entry %s (seq %d); nothing written.\n", res.Entry.ID, res.Entry.Seq)
+		fmt.Fprintf(w, "Already recorded as entry %s (%s); nothing written.\n", res.Entry.ID, position(res.Entry))
 	default:
-		fmt.Fprintf(w, "Recorded refill %s (seq %d).\n", res.Entry.ID, res.Entry.Seq)
+		fmt.Fprintf(w, "Recorded refill %s (%s).\n", res.Entry.ID, position(res.Entry))
 	}
 	fmt.Fprintf(w, "Patient %s, pump %s, %s, nurse %s", r.MRN, r.PumpSerial, r.PerformedAt, r.Nurse)
 	if r.Witness != "" {
@@ -44,6 +45,11 @@ func printRefill(w io.Writer, r pumpledger.Refill, res ledger.Result, dry bool) 
 	printWarnings(w, rec.Warnings)
 	printRecord(w, rec)
 }
+
+// position is where an entry stands in the ledger, counted from 1 as
+// `verify` counts entries: the 5th entry of a ledger of 5 is "entry 5 of the
+// ledger". (Seq, stored and in --json, counts from 0.)
+func position(e ledger.Entry) string { return fmt.Sprintf("entry %d of the ledger", e.Seq+1) }
 
 func printRecord(w io.Writer, rec *refill.Record) {
 	fmt.Fprintln(w)
@@ -117,8 +123,8 @@ func sortedDrugs(m map[string]decimal.Decimal) []string {
 	return out
 }
 
-func printHistory(w io.Writer, mrn string, items []ledger.Item) {
-	fmt.Fprintf(w, "History of patient %s: %d entries, in the order recorded.\n", mrn, len(items))
+func printHistory(w io.Writer, mrn string, items []ledger.Item, cat *catalog.Catalog) {
+	fmt.Fprintf(w, "History of patient %s: %d entries, in the order recorded (#N: the Nth entry of the ledger).\n", mrn, len(items))
 	for _, it := range items {
 		e := it.Entry
 		status := ""
@@ -129,7 +135,12 @@ func printHistory(w io.Writer, mrn string, items []ledger.Item) {
 		if e.Late {
 			late = " (late entry)"
 		}
-		fmt.Fprintf(w, "\n#%d %s %s  performed %s, recorded %s by %s%s%s\n", e.Seq, e.Kind, e.ID, e.Performed().Local().Format(time.RFC3339), e.RecordedAt.Format("2006-01-02 15:04:05Z"), e.RecordedBy, late, status)
+		performed := e.Performed().Local().Format(time.RFC3339)
+		if e.Kind == ledger.KindImplant || e.Kind == ledger.KindExplant {
+			// Recorded as a date, without a time of day: shown as one.
+			performed = e.Performed().Date()
+		}
+		fmt.Fprintf(w, "\n#%d %s %s  performed %s, recorded %s by %s%s%s\n", e.Seq+1, e.Kind, e.ID, performed, e.RecordedAt.Format("2006-01-02 15:04:05Z"), e.RecordedBy, late, status)
 		switch e.Kind {
 		case ledger.KindPatient:
 			p, _ := e.Patient()
@@ -142,7 +153,7 @@ func printHistory(w io.Writer, mrn string, items []ledger.Item) {
 			fmt.Fprintf(w, "   pump %s explanted %s: %s\n", p.Serial, p.Date, p.Reason)
 		case ledger.KindReprogram:
 			p, _ := e.Reprogram()
-			fmt.Fprintf(w, "   pump %s: %s %s mcg/day by %s (%s)\n", p.PumpSerial, p.Dose.Drug, p.Dose.MCGPerDay, p.Clinician, p.Procedure)
+			fmt.Fprintf(w, "   pump %s: %s by %s (%s)\n", p.PumpSerial, dose(cat, p.Dose), p.Clinician, p.Procedure)
 		case ledger.KindCorrection:
 			c := it.Correction
 			fmt.Fprintf(w, "   voids %s: %s", c.Voids, c.Reason)
@@ -152,7 +163,7 @@ func printHistory(w io.Writer, mrn string, items []ledger.Item) {
 			fmt.Fprintln(w)
 		case ledger.KindRefill:
 			r, _ := e.Refill()
-			fmt.Fprintf(w, "   pump %s: aspirated %s mL, filled %s mL of %s, dose %s %s mcg/day (%s)\n", r.PumpSerial, r.ResidualML, r.FillML, solution(r), r.Dose.Drug, r.Dose.MCGPerDay, r.Procedure)
+			fmt.Fprintf(w, "   pump %s: aspirated %s mL, filled %s mL of %s, dose %s (%s)\n", r.PumpSerial, r.ResidualML, r.FillML, solution(cat, r), dose(cat, r.Dose), r.Procedure)
 			if rec := it.Record; rec != nil {
 				for _, d := range rec.Drugs {
 					m := ""
@@ -179,12 +190,36 @@ func printHistory(w io.Writer, mrn string, items []ledger.Item) {
 	}
 }
 
-func solution(r pumpledger.Refill) string {
+func solution(cat *catalog.Catalog, r pumpledger.Refill) string {
 	var parts []string
 	for _, s := range r.Solution {
-		parts = append(parts, fmt.Sprintf("%s %s mcg/mL", s.Drug, s.MCGPerML))
+		name, asTyped := drugName(cat, s.Drug)
+		parts = append(parts, fmt.Sprintf("%s %s mcg/mL%s", name, s.MCGPerML, asTyped))
 	}
 	return strings.Join(parts, " + ")
+}
+
+// drugName is a drug as the catalog names it and, when something else was
+// typed (a code, a brand), " (as typed: J2277)". A drug the catalog does not
+// know (an entry recorded with another catalog) is shown as typed.
+func drugName(cat *catalog.Catalog, typed string) (name, asTyped string) {
+	if cat == nil {
+		return typed, ""
+	}
+	d, ok := cat.Drug(typed)
+	switch {
+	case !ok:
+		return typed, ""
+	case strings.EqualFold(d.Name, strings.TrimSpace(typed)):
+		return d.Name, ""
+	}
+	return d.Name, fmt.Sprintf(" (as typed: %s)", typed)
+}
+
+// dose is "ziconotide 2.4 mcg/day", with what was typed if it differs.
+func dose(cat *catalog.Catalog, d pumpledger.Dose) string {
+	name, asTyped := drugName(cat, d.Drug)
+	return fmt.Sprintf("%s %s mcg/day%s", name, d.MCGPerDay, asTyped)
 }
 
 func printPlan(w io.Writer, drug vial.Drug, conc, fill, rinse decimal.Decimal, p vial.Plan) {
