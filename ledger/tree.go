@@ -10,11 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/pumpledger/pumpledger"
 	bolt "go.etcd.io/bbolt"
@@ -412,56 +409,26 @@ func (db *DB) verify() (VerifyResult, error) {
 // It returns how many keys the entries file in each index bucket.
 func (db *DB) verifyChunks(n int64) (map[string]int, error) {
 	chunks := int((n + verifyChunk - 1) / verifyChunk)
-	workers := min(runtime.GOMAXPROCS(0), max(chunks, 1))
-	type result struct {
-		counts map[string]int
-		err    error
-	}
-	results := make([]result, chunks)
-	var next atomic.Int64
-	var failed atomic.Int64 // lowest failed chunk + 1; later chunks are skipped
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				c := int(next.Add(1) - 1)
-				if c >= chunks {
-					return
-				}
-				if f := failed.Load(); f != 0 && int64(c) >= f-1 {
-					continue
-				}
-				start := int64(c) * verifyChunk
-				end := min(start+verifyChunk, n)
-				counts := map[string]int{}
-				err := func() (err error) {
-					defer guard(db.path, &err)() // per goroutine: a damaged page is an error, not a crash
-					return db.bolt.View(func(tx *bolt.Tx) error {
-						es, err := verifyEntries(tx, start, end)
-						if err != nil {
-							return err
-						}
-						return verifyIndexes(tx, es, counts)
-					})
-				}()
-				results[c] = result{counts, err}
-				if err != nil {
-					for f := failed.Load(); f == 0 || int64(c) < f-1; f = failed.Load() {
-						if failed.CompareAndSwap(f, int64(c)+1) {
-							break
-						}
-					}
-				}
+	counts := make([]map[string]int, chunks)
+	err := parallel(chunks, func(c int) (err error) {
+		defer guard(db.path, &err)() // per goroutine: a damaged page is an error, not a crash
+		start := int64(c) * verifyChunk
+		end := min(start+verifyChunk, n)
+		counts[c] = map[string]int{}
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			es, err := verifyEntries(tx, start, end)
+			if err != nil {
+				return err
 			}
+			return verifyIndexes(tx, es, counts[c])
 		})
+	})
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
 	total := map[string]int{}
-	for _, r := range results {
-		if r.err != nil {
-			return nil, r.err
-		}
-		for b, k := range r.counts {
+	for _, cs := range counts {
+		for b, k := range cs {
 			total[b] += k
 		}
 	}

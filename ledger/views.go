@@ -3,7 +3,10 @@ package ledger
 import (
 	"bytes"
 	"encoding/binary"
+	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pumpledger/pumpledger"
@@ -212,14 +215,13 @@ func (db *DB) Bill(from, to string) (_ []billing.Line, err error) {
 	if t.Before(f) {
 		return nil, pumpledger.Invalid("to", "--to %s is before --from %s; swap them.", to, from)
 	}
-	var lines []billing.Line
+	// The month's entries, read in one short transaction; their lines are
+	// derived after it, on every CPU: each refill's alone (refill.Lines),
+	// never its pump's history, so a bill costs its month, not the ledger.
+	var hits [][]byte // stored entries (copies), by date of service then seq
 	err = db.bolt.View(func(tx *bolt.Tx) error {
-		type hit struct {
-			seq   int64
-			entry Entry
-		}
-		var hits []hit
 		c := tx.Bucket(bucketByDate).Cursor()
+		entries := tx.Bucket(bucketEntries)
 		end := append([]byte(to), 1) // past every "to\x00seq" key
 		for k, _ := c.Seek([]byte(from)); k != nil && bytes.Compare(k, end) < 0; k, _ = c.Next() {
 			if len(k) < 9 {
@@ -229,46 +231,94 @@ func (db *DB) Bill(from, to string) (_ []billing.Line, err error) {
 			if _, void := voidedBy(tx, seq); void {
 				continue
 			}
-			e, err := getEntry(tx, seq)
-			if err != nil {
-				return err
+			v := entries.Get(u64(uint64(seq)))
+			if v == nil {
+				return pumpledger.Errorf(pumpledger.EINTERNAL, "entry %d is indexed but missing", seq)
 			}
-			hits = append(hits, hit{seq, e})
-		}
-		for _, h := range hits {
-			switch h.entry.Kind {
-			case KindRefill:
-				// A refill's lines follow from it alone (refill.Lines): the
-				// bill reads the month's refills, not their pumps' histories.
-				r, err := h.entry.Refill()
-				if err != nil {
-					return err
-				}
-				ls, err := refill.Lines(db.cat, r)
-				if err != nil {
-					return pumpledger.Errorf(pumpledger.EINTERNAL, "re-derive the claim lines of refill %s (entry %d): %s", h.entry.ID, h.seq, pumpledger.ErrorMessage(err))
-				}
-				for i := range ls {
-					ls[i].EntryID = h.entry.ID
-				}
-				lines = append(lines, ls...)
-			case KindReprogram:
-				r, err := h.entry.Reprogram()
-				if err != nil {
-					return err
-				}
-				svc, _ := db.cat.Service(r.Procedure)
-				lines = append(lines, billing.Line{DateOfService: r.PerformedAt.Date(), MRN: r.MRN, EntryID: h.entry.ID,
-					Code: r.Procedure, Modifiers: []string{}, Units: 1, Description: svc.Description})
-			}
+			hits = append(hits, bytes.Clone(v))
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	per := make([][]billing.Line, len(hits))
+	if err := parallel(len(hits), func(i int) error {
+		var err error
+		per[i], err = db.claimLines(hits[i]) // copies: no bbolt page is read here
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var lines []billing.Line
+	for _, ls := range per {
+		lines = append(lines, ls...)
+	}
 	sort.SliceStable(lines, func(i, j int) bool { return lines[i].DateOfService < lines[j].DateOfService })
 	if lines == nil {
 		lines = []billing.Line{}
 	}
-	return lines, err
+	return lines, nil
+}
+
+// claimLines are the claim lines of one stored entry: a refill's drug and
+// service lines, a dose change's service line.
+func (db *DB) claimLines(data []byte) ([]billing.Line, error) {
+	e, err := decodeEntry(data)
+	if err != nil {
+		return nil, err
+	}
+	switch e.Kind {
+	case KindRefill:
+		r, err := e.Refill()
+		if err != nil {
+			return nil, err
+		}
+		ls, err := refill.Lines(db.cat, r)
+		if err != nil {
+			return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "re-derive the claim lines of refill %s (entry %d): %s", e.ID, e.Seq, pumpledger.ErrorMessage(err))
+		}
+		for i := range ls {
+			ls[i].EntryID = e.ID
+		}
+		return ls, nil
+	case KindReprogram:
+		r, err := e.Reprogram()
+		if err != nil {
+			return nil, err
+		}
+		svc, _ := db.cat.Service(r.Procedure)
+		return []billing.Line{{DateOfService: r.PerformedAt.Date(), MRN: r.MRN, EntryID: e.ID,
+			Code: r.Procedure, Modifiers: []string{}, Units: 1, Description: svc.Description}}, nil
+	}
+	return nil, nil
+}
+
+// parallel runs fn(0..n-1) on one goroutine per CPU and returns the error
+// of the lowest i that failed.
+func parallel(n int, fn func(i int) error) error {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	errs := make([]error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				errs[i] = fn(i)
+			}
+		})
+	}
+	wg.Wait()
+	return firstError(errs)
+}
+
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Size is the number of entries.

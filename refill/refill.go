@@ -120,13 +120,22 @@ type deriver struct {
 	cont  [][]vial.Container // their containers, in the order listed
 	draws []vial.Draw        // their draws
 	svc   billing.Service
+	// linesOnly: only the claim lines are wanted (Lines): no warnings or
+	// working are written, which were most of a bill's time.
+	linesOnly bool
 }
 
 func (d *deriver) warn(format string, args ...any) {
+	if d.linesOnly {
+		return
+	}
 	d.rec.Warnings = append(d.rec.Warnings, fmt.Sprintf(format, args...))
 }
 
 func (d *deriver) work(format string, args ...any) {
+	if d.linesOnly {
+		return
+	}
 	d.rec.Work = append(d.rec.Work, fmt.Sprintf(format, args...))
 }
 
@@ -720,7 +729,7 @@ func hasLimits(l vial.Label) bool {
 // the refills of its dates, not every pump's chain. They equal the lines of
 // Derive (tested).
 func Lines(cat *catalog.Catalog, in pumpledger.Refill) ([]billing.Line, error) {
-	d := deriver{cat: cat, in: in}
+	d := deriver{cat: cat, in: in, linesOnly: true}
 	if err := d.resolve(); err != nil {
 		return nil, err
 	}
