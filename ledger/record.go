@@ -56,8 +56,8 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) (
 					return err
 				}
 				if e.Kind != kind || !bytes.Equal(e.Payload, payload) {
-					return pumpledger.Errorf(pumpledger.ECONFLICT, "id %s is already recorded (entry %d, a %s, on %s) with different content; use a new id, or `pumpledger correct --entry %s` to change it.",
-						id, e.Seq, e.Kind, e.RecordedAt.Format(time.DateOnly), id)
+					return pumpledger.Errorf(pumpledger.ECONFLICT, "id %s is already recorded (entry %d of the ledger, a %s recorded on %s) with different content; use a new id, or `pumpledger correct --entry %s` to change it.",
+						id, e.Seq+1, e.Kind, e.RecordedAt.Format(time.DateOnly), id)
 				}
 				res = Result{Entry: e, Existing: true, Warnings: e.Warnings}
 				return nil
