@@ -62,6 +62,9 @@ type fillEntry struct {
 	entry  Entry
 	refill pumpledger.Refill
 	fill   pump.Fill
+	// The fill's stability limit in a pump that already held its drugs.
+	stabilityHeld     int
+	stabilityHeldDrug string
 }
 
 // pumpState is everything recorded for one pump, corrections applied.
@@ -104,7 +107,8 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 			ex := it.explant
 			st.explant = &ex
 		case KindRefill:
-			st.fills = append(st.fills, fillEntry{entry: it.entry, refill: it.refill, fill: it.fill})
+			st.fills = append(st.fills, fillEntry{entry: it.entry, refill: it.refill, fill: it.fill,
+				stabilityHeld: it.stabilityHeld, stabilityHeldDrug: it.stabilityHeldDrug})
 		case KindReprogram:
 			st.changes = append(st.changes, it.change)
 		}
@@ -124,7 +128,15 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 	held := st.heldAtImplant()
 	for i := range st.fills {
 		f := &st.fills[i]
-		f.fill.StabilityDays, f.fill.StabilityDrug = refill.StabilityDays(db.cat, f.refill, held)
+		all := true
+		for d := range f.fill.MCGPerML {
+			all = all && held[d]
+		}
+		if all { // as nearly every fill: the limits decoded with it
+			f.fill.StabilityDays, f.fill.StabilityDrug = f.stabilityHeld, f.stabilityHeldDrug
+		} else {
+			f.fill.StabilityDays, f.fill.StabilityDrug = refill.StabilityDays(db.cat, f.refill, held)
+		}
 		for d := range f.fill.MCGPerML {
 			held[d] = true
 		}
@@ -136,13 +148,18 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 // pumpItem is one entry of a pump, decoded as loadPump uses it. Shared by
 // every load that hits the cache: read-only.
 type pumpItem struct {
-	sum     uint64 // of the stored bytes it was decoded from
-	entry   Entry
-	refill  pumpledger.Refill
-	fill    pump.Fill
-	change  changeEntry
-	implant pumpledger.Implant
-	explant pumpledger.Explant
+	sum    uint64 // of the stored bytes it was decoded from
+	entry  Entry
+	refill pumpledger.Refill
+	fill   pump.Fill
+	// stabilityHeld is the fill's limit in a pump that held its drugs
+	// before (refill.StabilityDays): what loadPump needs for all but a
+	// pump's first fill of a drug.
+	stabilityHeld     int
+	stabilityHeldDrug string
+	change            changeEntry
+	implant           pumpledger.Implant
+	explant           pumpledger.Explant
 }
 
 // itemCache keeps decoded pump entries by seq. Every refill or dose change
@@ -206,6 +223,11 @@ func decodePumpItem(db *DB, v []byte) (*pumpItem, error) {
 	case KindRefill:
 		if it.refill, err = e.Refill(); err == nil {
 			it.fill = refill.FillOf(db.cat, it.refill)
+			held := map[string]bool{}
+			for d := range it.fill.MCGPerML {
+				held[d] = true
+			}
+			it.stabilityHeld, it.stabilityHeldDrug = refill.StabilityDays(db.cat, it.refill, held)
 		}
 	case KindReprogram:
 		var r pumpledger.Reprogram
