@@ -216,3 +216,24 @@ func TestCheckpointConsistency(t *testing.T) {
 		t.Error("a checkpoint with an altered size verifies")
 	}
 }
+
+// A bill is ordered by date of service, then patient, then entry as
+// recorded: MRN-1's refill is recorded after MRN-2's dose change of the same
+// day, yet sorts first; each entry's lines stay together in their order.
+func TestBillOrderedByDatePatientEntry(t *testing.T) {
+	db, _, _ := openTest(t)
+	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Second Patient"}, "clerk"))
+	must(db.Implant(pumpledger.Implant{MRN: "MRN-2", Serial: "S2", Model: "synchromed-ii-20", Date: "2026-02-20", Held: []string{"ziconotide"}}, "drx"))
+	must(db.RecordRefill(parseRefill(t, strings.NewReplacer(`"MRN-1"`, `"MRN-2"`, `"S1"`, `"S2"`).Replace(firstFill))))
+	must(db.RecordReprogram(must(pumpledger.ParseReprogram(strings.NewReader(strings.NewReplacer(`"MRN-1"`, `"MRN-2"`, `"S1"`, `"S2"`, "2026-03-11", "2026-03-31").Replace(reprogram))))))
+	seed(t, db) // MRN-1's refill of 31 March comes after MRN-2's dose change that day
+	lines := must(db.Bill("2026-03-31", "2026-03-31"))
+	var got []string
+	for _, l := range lines {
+		got = append(got, l.MRN+" "+l.Code+strings.Join(l.Modifiers, ""))
+	}
+	want := []string{"MRN-1 J2278", "MRN-1 J2278JW", "MRN-1 95990", "MRN-2 62368"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("bill order %q, want %q", got, want)
+	}
+}

@@ -201,7 +201,7 @@ func (db *DB) History(mrn string) (_ []Item, err error) {
 
 // Bill returns the claim lines of every live refill and reprogramming whose
 // date of service is in [from, to] (YYYY-MM-DD, inclusive), corrections
-// applied, ordered by date of service, then as recorded.
+// applied, ordered by date of service, patient, then entry as recorded.
 func (db *DB) Bill(from, to string) (_ []billing.Line, err error) {
 	defer guard(db.path, &err)()
 	f, err := pumpledger.ParseDate(from)
@@ -254,7 +254,14 @@ func (db *DB) Bill(from, to string) (_ []billing.Line, err error) {
 	for _, ls := range per {
 		lines = append(lines, ls...)
 	}
-	sort.SliceStable(lines, func(i, j int) bool { return lines[i].DateOfService < lines[j].DateOfService })
+	// By date of service, then patient, then entry as recorded (the index's
+	// order, which the stable sort keeps), each entry's lines as derived.
+	sort.SliceStable(lines, func(i, j int) bool {
+		if lines[i].DateOfService != lines[j].DateOfService {
+			return lines[i].DateOfService < lines[j].DateOfService
+		}
+		return lines[i].MRN < lines[j].MRN
+	})
 	if lines == nil {
 		lines = []billing.Line{}
 	}
