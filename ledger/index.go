@@ -50,6 +50,9 @@ type filed struct {
 
 // filedOf reads an entry's filing from its stored bytes.
 func filedOf(data []byte) (filed, error) {
+	if f, ok := scanFiled(data); ok {
+		return f, nil
+	}
 	var f filed
 	if err := json.Unmarshal(data, &f); err != nil {
 		return filed{}, fmt.Errorf("decode entry: %w", err)
@@ -167,6 +170,10 @@ var indexBuckets = [][]byte{bucketIDs, bucketVoided, bucketByPatient, bucketByPu
 // their keys, adding to counts the keys each bucket should hold; the caller
 // compares the totals with the buckets' sizes, which catches extra keys.
 func verifyIndexes(tx *bolt.Tx, es []filed, counts map[string]int) error {
+	buckets := map[string]*bolt.Bucket{}
+	for _, b := range indexBuckets {
+		buckets[string(b)] = tx.Bucket(b)
+	}
 	for _, e := range es {
 		i := e.Seq
 		keys, err := indexKeys(tx, e)
@@ -174,7 +181,7 @@ func verifyIndexes(tx *bolt.Tx, es []filed, counts map[string]int) error {
 			return indexBroken("", fmt.Sprintf("entry %d cannot be filed (%v)", i, err))
 		}
 		for _, k := range keys {
-			got := tx.Bucket(k.bucket).Get(k.key)
+			got := buckets[string(k.bucket)].Get(k.key)
 			if got == nil || !bytes.Equal(got, k.value) && k.value != nil {
 				return indexBroken(string(k.bucket), fmt.Sprintf("entry %d is not filed under it", i))
 			}

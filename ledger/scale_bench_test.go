@@ -310,7 +310,7 @@ func peakHeap(fn func()) uint64 {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t := time.NewTicker(200 * time.Microsecond)
+		t := time.NewTicker(time.Millisecond)
 		defer t.Stop()
 		for {
 			if v := read(); v > peak.Load() {

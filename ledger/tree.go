@@ -441,11 +441,15 @@ func (db *DB) verifyChunks(n int64) (map[string]int, error) {
 // writes only canonical bytes; Encode is tested to be a fixed point), and a
 // full decode and re-encode was most of Verify's time.
 func verifyEntries(tx *bolt.Tx, start, end int64) ([]filed, error) {
-	entries, hr := tx.Bucket(bucketEntries), hashReader{tx.Bucket(bucketHashes)}
+	hr := hashReader{tx.Bucket(bucketHashes)}
 	out := make([]filed, 0, end-start)
+	// Entries and their stored hashes are both in key order: read them
+	// with cursors, not a tree search each.
+	ec, hc := tx.Bucket(bucketEntries).Cursor(), hr.b.Cursor()
+	k, data := ec.Seek(u64(uint64(start)))
+	hk, hv := hc.Seek(u64(uint64(tlog.StoredHashIndex(0, start))))
 	for i := start; i < end; i++ {
-		data := entries.Get(u64(uint64(i)))
-		if data == nil {
+		if k == nil || !bytes.Equal(k, u64(uint64(i))) {
 			return nil, tampered(i, "is missing")
 		}
 		f, err := filedOf(data)
@@ -459,16 +463,18 @@ func verifyEntries(tx *bolt.Tx, start, end int64) ([]filed, error) {
 		if err != nil {
 			return nil, tampered(i, "has a tree hash missing (%v)", err)
 		}
-		got, err := hr.ReadHashes(storedIndexes(i, len(want)))
-		if err != nil {
-			return nil, tampered(i, "has a tree hash missing (%v)", err)
-		}
+		base := tlog.StoredHashIndex(0, i)
 		for j := range want {
-			if want[j] != got[j] {
+			if hk == nil || !bytes.Equal(hk, u64(uint64(base+int64(j)))) {
+				return nil, tampered(i, "has a tree hash missing (stored hash %d)", base+int64(j))
+			}
+			if !bytes.Equal(hv, want[j][:]) {
 				return nil, tampered(i, "does not match its tree hash")
 			}
+			hk, hv = hc.Next()
 		}
 		out = append(out, f)
+		k, data = ec.Next()
 	}
 	return out, nil
 }
@@ -509,15 +515,6 @@ func (db *DB) checkKept(hr hashReader, size int64, msg []byte, signed bool) erro
 		return bad("does not match the entries before it: an entry and its hashes were rewritten")
 	}
 	return nil
-}
-
-func storedIndexes(n int64, count int) []int64 {
-	base := tlog.StoredHashIndex(0, n)
-	out := make([]int64, count)
-	for i := range out {
-		out[i] = base + int64(i)
-	}
-	return out
 }
 
 func tampered(seq int64, format string, args ...any) error {
