@@ -17,7 +17,7 @@ vet:
 
 # Every test with the race detector; fuzz targets run their seed corpora
 # (testdata/fuzz/) here, and `make fuzz` runs each for FUZZTIME beyond them
-# (CI: `make fuzz FUZZTIME=3s`).
+# (CI: `make fuzz FUZZTIME=20000x`, a count: see .ci/run).
 test: vet
 	$(GO) test -race -count=1 ./...
 
