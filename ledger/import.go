@@ -115,5 +115,6 @@ func (db *DB) commitImport(imp *importer, k *keys) error {
 		imp.failed = err
 		return fmt.Errorf("commit import group to %s: %w", db.path, err)
 	}
+	db.sawCommitted(t.N)
 	return nil
 }

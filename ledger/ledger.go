@@ -37,6 +37,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -117,6 +118,10 @@ type DB struct {
 	signer  *keys     // loaded on first signature, under keysMu
 	imp     *importer // the open group of an Import, if any
 	items   itemCache // decoded pump entries (state.go)
+	// committed is the ledger's size as this process last saw it committed:
+	// at open, and after each of its own commits. Entries below it never
+	// change.
+	committed atomic.Int64
 }
 
 // Open opens the ledger at path, creating it (mode 0600: it holds PHI) if it
@@ -176,6 +181,12 @@ func Open(path string, opt Options) (_ *DB, err error) {
 		bdb.Close()
 		return nil, err
 	}
+	n, err := db.Size()
+	if err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	db.committed.Store(n)
 	return db, nil
 }
 

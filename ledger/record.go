@@ -107,7 +107,16 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) (
 	if err != nil {
 		return Result{}, err
 	}
+	if db.imp == nil && !res.Existing { // committed (an Import's group commits later)
+		db.sawCommitted(res.Entry.Seq + 1)
+	}
 	return res, nil
+}
+
+// sawCommitted notes that the ledger holds at least n committed entries.
+func (db *DB) sawCommitted(n int64) {
+	for cur := db.committed.Load(); n > cur && !db.committed.CompareAndSwap(cur, n); cur = db.committed.Load() {
+	}
 }
 
 // envelope builds an entry's envelope.

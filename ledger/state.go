@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pumpledger/pumpledger"
@@ -148,10 +149,11 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 // pumpItem is one entry of a pump, decoded as loadPump uses it. Shared by
 // every load that hits the cache: read-only.
 type pumpItem struct {
-	sum    uint64 // of the stored bytes it was decoded from
-	entry  Entry
-	refill pumpledger.Refill
-	fill   pump.Fill
+	sum       uint64      // of the stored bytes it was decoded from
+	committed atomic.Bool // they were committed: no need to read them again
+	entry     Entry
+	refill    pumpledger.Refill
+	fill      pump.Fill
 	// stabilityHeld is the fill's limit in a pump that held its drugs
 	// before (refill.StabilityDays): what loadPump needs for all but a
 	// pump's first fill of a drug.
@@ -164,11 +166,13 @@ type pumpItem struct {
 
 // itemCache keeps decoded pump entries by seq. Every refill or dose change
 // reads its pump's whole history, and decoding it was most of an append's
-// cost, growing with the pump's age; entries never change, so each is
-// decoded once. An item is used only while the stored bytes still hash the
-// same: a seq freed by a rolled-back transaction and reused, or bytes edited
-// outside pumpledger, are decoded afresh. The cache is bounded: full, it
-// starts again empty, so memory stays flat as the ledger grows.
+// cost, growing with the pump's age; committed entries never change, so each
+// is decoded once. An entry not yet committed when it was read (a write's
+// own, an Import group's) is used only while its stored bytes still hash the
+// same: a seq freed by a rolled-back transaction and reused is decoded
+// afresh. (Bytes edited outside pumpledger while a process runs are verify's
+// to find.) The cache is bounded: full, it starts again empty, so memory
+// stays flat as the ledger grows.
 type itemCache struct {
 	mu   sync.Mutex
 	seed maphash.Seed
@@ -181,18 +185,27 @@ type itemCache struct {
 const maxCachedItems = 1 << 16
 
 func (c *itemCache) get(db *DB, tx *bolt.Tx, seq int64) (*pumpItem, error) {
-	v := tx.Bucket(bucketEntries).Get(u64(uint64(seq)))
-	if v == nil {
-		return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "entry %d is indexed but missing", seq)
-	}
 	c.mu.Lock()
 	if c.m == nil {
 		c.seed, c.m = maphash.MakeSeed(), map[int64]*pumpItem{}
 	}
-	sum := maphash.Bytes(c.seed, v)
 	it, ok := c.m[seq]
 	c.mu.Unlock()
+	if ok && it.committed.Load() {
+		return it, nil // decoded from committed bytes, which never change
+	}
+	v := tx.Bucket(bucketEntries).Get(u64(uint64(seq)))
+	if v == nil {
+		return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "entry %d is indexed but missing", seq)
+	}
+	sum := maphash.Bytes(c.seed, v)
+	// Bytes read below the committed size are the committed ones: from then
+	// on the item is trusted without reading them again.
+	committed := seq < db.committed.Load()
 	if ok && it.sum == sum {
+		if committed {
+			it.committed.Store(true)
+		}
 		return it, nil
 	}
 	it, err := decodePumpItem(db, v)
@@ -200,6 +213,7 @@ func (c *itemCache) get(db *DB, tx *bolt.Tx, seq int64) (*pumpItem, error) {
 		return nil, err
 	}
 	it.sum = sum
+	it.committed.Store(committed)
 	c.mu.Lock()
 	if len(c.m) >= maxCachedItems {
 		clear(c.m)
