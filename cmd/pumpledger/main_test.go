@@ -531,3 +531,17 @@ func TestRefusalKeepsExistingKey(t *testing.T) {
 		t.Errorf("the existing key file was removed or changed: %q, %v", b, err)
 	}
 }
+
+// History shows what the nurse wrote beside the figures: the witness of the
+// waste and the note, every line of it.
+func TestHistoryShowsWitnessAndNote(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	c.ok(strings.Replace(fill2, `"procedure":"95990"}`, `"procedure":"95990","note":"pocket checked\nno swelling"}`, 1), "refill", "--file", "-")
+	out := c.ok("", "history", "--mrn", "MRN-1")
+	for _, want := range []string{"   nurse jdoe, witness asmith\n", "   note: pocket checked\n         no swelling\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("history lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -154,6 +154,7 @@ func printHistory(w io.Writer, mrn string, items []ledger.Item, cat *catalog.Cat
 		case ledger.KindReprogram:
 			p, _ := e.Reprogram()
 			fmt.Fprintf(w, "   pump %s: %s by %s (%s)\n", p.PumpSerial, dose(cat, p.Dose), p.Clinician, p.Procedure)
+			printNote(w, p.Note)
 		case ledger.KindCorrection:
 			c := it.Correction
 			fmt.Fprintf(w, "   voids %s: %s", c.Voids, c.Reason)
@@ -164,6 +165,10 @@ func printHistory(w io.Writer, mrn string, items []ledger.Item, cat *catalog.Cat
 		case ledger.KindRefill:
 			r, _ := e.Refill()
 			fmt.Fprintf(w, "   pump %s: aspirated %s mL, filled %s mL of %s, dose %s (%s)\n", r.PumpSerial, r.ResidualML, r.FillML, solution(cat, r), dose(cat, r.Dose), r.Procedure)
+			if r.Witness != "" { // who saw the waste discarded, for the JW line's documentation
+				fmt.Fprintf(w, "   nurse %s, witness %s\n", r.Nurse, r.Witness)
+			}
+			printNote(w, r.Note)
 			if rec := it.Record; rec != nil {
 				for _, d := range rec.Drugs {
 					m := ""
@@ -188,6 +193,14 @@ func printHistory(w io.Writer, mrn string, items []ledger.Item, cat *catalog.Cat
 			fmt.Fprintf(w, "   ! warning shown when recorded: %s\n", s)
 		}
 	}
+}
+
+// printNote prints the clinician's note as written, each line indented.
+func printNote(w io.Writer, note string) {
+	if strings.TrimSpace(note) == "" {
+		return
+	}
+	fmt.Fprintf(w, "   note: %s\n", strings.ReplaceAll(strings.TrimSpace(note), "\n", "\n         "))
 }
 
 func solution(cat *catalog.Catalog, r pumpledger.Refill) string {
