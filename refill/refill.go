@@ -449,7 +449,14 @@ func (d *deriver) vialChoice(k int, discarded decimal.Decimal) {
 		// (A naive pump's first fill lasts 14 days either way.)
 		single = vial.SameStrength(single, d.conc[k])
 	}
-	p, err := plans.plan(d.cat, drug.Name, sameStrength, single, d.conc[k], d.in.FillML, rinse)
+	// In an admixture the plan must leave room for the other drugs as drawn.
+	room := d.in.FillML
+	for j, dr := range d.draws {
+		if j != k {
+			room = room.Sub(dr.FillML)
+		}
+	}
+	p, err := plans.plan(d.cat, drug.Name, sameStrength, single, d.conc[k], d.in.FillML, rinse, room)
 	if err != nil {
 		return
 	}
@@ -478,8 +485,9 @@ type planMemo struct {
 type planKey struct {
 	cat               *catalog.Catalog
 	drug              string
-	restricted        bool // single-dose products of one strength only, not all
+	sameStrength      bool // single-dose products of the fill's strength only, not all
 	conc, fill, rinse string
+	room              string // mL the drug may take in the fill
 }
 
 type planResult struct {
@@ -491,15 +499,15 @@ const maxPlans = 4096
 
 var plans planMemo
 
-func (m *planMemo) plan(cat *catalog.Catalog, drug string, sameStrength bool, products []vial.Product, conc, fill, rinse decimal.Decimal) (vial.Plan, error) {
-	key := planKey{cat, drug, sameStrength, conc.String(), fill.String(), rinse.String()}
+func (m *planMemo) plan(cat *catalog.Catalog, drug string, sameStrength bool, products []vial.Product, conc, fill, rinse, room decimal.Decimal) (vial.Plan, error) {
+	key := planKey{cat, drug, sameStrength, conc.String(), fill.String(), rinse.String(), room.String()}
 	m.mu.Lock()
 	r, ok := m.m[key]
 	m.mu.Unlock()
 	if ok {
 		return r.plan, r.err
 	}
-	r.plan, r.err = vial.PlanVials(products, conc, fill, rinse)
+	r.plan, r.err = vial.PlanVialsWithin(products, conc, fill, rinse, room)
 	m.mu.Lock()
 	if m.m == nil || len(m.m) >= maxPlans {
 		m.m = map[planKey]planResult{}

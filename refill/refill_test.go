@@ -902,3 +902,43 @@ func TestPropertyUnitsAddUp(t *testing.T) {
 		t.Fatalf("only %d random refills were derivable", checked)
 	}
 }
+
+// The vial-choice warning weighs each drug of an admixture in the room the
+// other drugs leave: 16 mL of ziconotide leaves 4 mL of a 20 mL fill for
+// 10 mg of morphine, which the waste-free 1 mg/mL ampul (10 mL) cannot fit,
+// so the 25 mg/mL ampul the nurse drew from is the best that fits, and no
+// "better vial combination" is claimed. With the room (an 8 mL ziconotide
+// draw leaving 12), the waste-free ampul fits and the warning stands.
+func TestVialChoiceLeavesRoomForTheOtherDrugs(t *testing.T) {
+	admix := func(zicConc, zicVials string, zicCount int) pumpledger.Refill {
+		r := zic("2026-03-31T09:00:00Z", "20", zicConc, "2.4", vials(zicVials, zicCount), vials("99999-101-01", 1))
+		r.Solution = append(r.Solution, pumpledger.SolutionDrug{Drug: "morphine", MCGPerML: dec("500")})
+		return r
+	}
+	hist := historyOf(t, testCatalog, "synchromed-ii-20", "", earlier("5", "1.2"))
+	cases := []struct {
+		name    string
+		in      pumpledger.Refill
+		diluent string
+		warned  bool
+	}{
+		{"no room for the 10 mL ampul", admix("20", "70720-723-10", 1), "3.6", false}, // 16 mL + 0.4 mL of drug
+		{"room for the 10 mL ampul", admix("10", "70720-723-10", 1), "11.6", true},    // 8 mL + 0.4 mL
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.in.DiluentML = dec(tc.diluent)
+			rec, err := refill.Derive(testCatalog, tc.in, hist, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			warned := false
+			for _, w := range rec.Warnings {
+				warned = warned || strings.Contains(w, "The morphine containers opened discard")
+			}
+			if warned != tc.warned {
+				t.Errorf("morphine vial-choice warning %v, want %v: %q", warned, tc.warned, rec.Warnings)
+			}
+		})
+	}
+}

@@ -43,7 +43,15 @@ const maxCombinations = 1_000_000
 // strength the label asks for), then in catalog order. A combination whose
 // drug volume alone exceeds the fill (no room for it) is not a plan.
 func PlanVials(products []Product, mcgPerML, fillML, rinseML decimal.Decimal) (Plan, error) {
-	if len(products) == 0 || !mcgPerML.IsPositive() || !fillML.IsPositive() || rinseML.IsNegative() {
+	return PlanVialsWithin(products, mcgPerML, fillML, rinseML, fillML)
+}
+
+// PlanVialsWithin is PlanVials for one drug of an admixture: its drawn
+// volume must fit in roomML, what the fill leaves beside the other drugs'
+// volumes. The least-waste plan of a drug alone may not fit there, and is
+// then no better choice the nurse passed over.
+func PlanVialsWithin(products []Product, mcgPerML, fillML, rinseML, roomML decimal.Decimal) (Plan, error) {
+	if len(products) == 0 || !mcgPerML.IsPositive() || !fillML.IsPositive() || rinseML.IsNegative() || !roomML.IsPositive() {
 		return Plan{}, ErrNoPlan
 	}
 	order := make([]Product, len(products))
@@ -110,7 +118,7 @@ func PlanVials(products []Product, mcgPerML, fillML, rinseML decimal.Decimal) (P
 			return
 		}
 		d, err := DrawOrdered(cs, rinseML, fillMCG)
-		if err != nil || d.FillML.GreaterThan(fillML) {
+		if err != nil || d.FillML.GreaterThan(roomML) {
 			return
 		}
 		if best != nil {
