@@ -80,6 +80,7 @@ type scanner struct {
 	b     []byte
 	i     int
 	depth int
+	scr   *billScratch // scanBilled's
 }
 
 // maxScanDepth bounds nesting (encoding/json refuses past 10,000); deeper
@@ -87,7 +88,7 @@ type scanner struct {
 const maxScanDepth = 100
 
 func (s *scanner) space() {
-	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
+	for s.i < len(s.b) && s.b[s.i] <= ' ' && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
 		s.i++
 	}
 }
@@ -114,8 +115,13 @@ func (s *scanner) object(field func(key []byte) bool) bool {
 	if s.peek() != '{' || s.depth >= maxScanDepth {
 		return false
 	}
-	s.depth++
-	defer func() { s.depth-- }()
+	s.depth++ // not deferred: a defer per object was a tenth of a scan
+	ok := s.members(field)
+	s.depth--
+	return ok
+}
+
+func (s *scanner) members(field func(key []byte) bool) bool {
 	s.i++
 	if s.peek() == '}' {
 		s.i++
@@ -156,16 +162,28 @@ func (s *scanner) plainBytes() ([]byte, bool) {
 	}
 	start := s.i + 1
 	for j := start; j < len(s.b); j++ {
-		switch c := s.b[j]; {
-		case c == '"':
+		if c := s.b[j]; notPlain[c] {
+			if c != '"' {
+				return nil, false // escapes and non-ASCII (which encoding/json may replace): its job
+			}
 			s.i = j + 1
 			return s.b[start:j], true
-		case c == '\\' || c < 0x20 || c >= 0x80:
-			return nil, false // escapes and non-ASCII (which encoding/json may replace): its job
 		}
 	}
 	return nil, false
 }
+
+// notPlain marks the bytes that end a plain string's run: the quote, the
+// backslash, control characters and non-ASCII. inString marks those that
+// end a run of a string's ordinary bytes: the quote, the backslash and
+// control characters.
+var notPlain, inString = func() (p, q [256]bool) {
+	for c := range 256 {
+		p[c] = c == '"' || c == '\\' || c < 0x20 || c >= 0x80
+		q[c] = c == '"' || c == '\\' || c < 0x20
+	}
+	return p, q
+}()
 
 // integer reads a plain integer (what encoding/json writes for an int64).
 func (s *scanner) integer() (int64, bool) {
@@ -204,6 +222,9 @@ func (s *scanner) skip() bool {
 	switch c := s.peek(); {
 	case c == '"':
 		for j := s.i + 1; j < len(s.b); j++ {
+			if !inString[s.b[j]] {
+				continue
+			}
 			switch c := s.b[j]; {
 			case c < 0x20:
 				return false
@@ -231,30 +252,7 @@ func (s *scanner) skip() bool {
 	case c == '{':
 		return s.object(func([]byte) bool { return s.skip() })
 	case c == '[':
-		if s.depth >= maxScanDepth {
-			return false
-		}
-		s.depth++
-		defer func() { s.depth-- }()
-		s.i++
-		if s.peek() == ']' {
-			s.i++
-			return true
-		}
-		for {
-			if !s.skip() {
-				return false
-			}
-			switch s.peek() {
-			case ',':
-				s.i++
-			case ']':
-				s.i++
-				return true
-			default:
-				return false
-			}
-		}
+		return s.array(s.skip)
 	case c == 't':
 		return s.literal("true")
 	case c == 'f':

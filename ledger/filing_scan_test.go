@@ -74,31 +74,7 @@ func TestScanFiledReadsEveryDemoEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	events := demo.Generate(cat, demo.Options{Patients: 20, Months: 12, Seed: 3})
-	err = db.Import(0, func() error {
-		for _, ev := range events {
-			var err error
-			switch ev.Kind {
-			case demo.KindPatient:
-				clock = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-				_, err = db.AddPatient(*ev.Patient, "clerk")
-			case demo.KindImplant:
-				_, err = db.Implant(*ev.Implant, "md")
-			case demo.KindRefill:
-				_, err = db.RecordRefill(*ev.Refill)
-			case demo.KindReprogram:
-				_, err = db.RecordReprogram(*ev.Reprogram)
-			case demo.KindCorrection:
-				c := ev.Correction
-				_, err = db.Correct(c.Voids, c.Reason, c.By, Replacement{Refill: c.Refill})
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := demoInto(db, &clock, demo.Options{Patients: 20, Months: 12, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
 	kinds := map[Kind]int{}

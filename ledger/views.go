@@ -2,9 +2,10 @@ package ledger
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"runtime"
-	"sort"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -215,56 +216,156 @@ func (db *DB) Bill(from, to string) (_ []billing.Line, err error) {
 	if t.Before(f) {
 		return nil, pumpledger.Invalid("to", "--to %s is before --from %s; swap them.", to, from)
 	}
-	// The month's entries, read in one short transaction; their lines are
-	// derived after it, on every CPU: each refill's alone (refill.Lines),
-	// never its pump's history, so a bill costs its month, not the ledger.
-	var hits [][]byte // stored entries (copies), by date of service then seq
+	// The month's entries, from the date index in one short transaction,
+	// with the ledger's size then: what is appended since is not this
+	// bill's, not even a correction voiding one of them (its replacement
+	// would be missing).
+	var seqs []int64 // by date of service, then seq
+	var size0 int64
 	err = db.bolt.View(func(tx *bolt.Tx) error {
+		size0 = size(tx)
 		c := tx.Bucket(bucketByDate).Cursor()
-		entries := tx.Bucket(bucketEntries)
 		end := append([]byte(to), 1) // past every "to\x00seq" key
 		for k, _ := c.Seek([]byte(from)); k != nil && bytes.Compare(k, end) < 0; k, _ = c.Next() {
-			if len(k) < 9 {
-				continue
+			if len(k) >= 9 {
+				seqs = append(seqs, int64(binary.BigEndian.Uint64(k[len(k)-8:])))
 			}
-			seq := int64(binary.BigEndian.Uint64(k[len(k)-8:]))
-			if _, void := voidedBy(tx, seq); void {
-				continue
-			}
-			v := entries.Get(u64(uint64(seq)))
-			if v == nil {
-				return pumpledger.Errorf(pumpledger.EINTERNAL, "entry %d is indexed but missing", seq)
-			}
-			hits = append(hits, bytes.Clone(v))
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	per := make([][]billing.Line, len(hits))
-	if err := parallel(len(hits), func(i int) error {
-		var err error
-		per[i], err = db.claimLines(hits[i]) // copies: no bbolt page is read here
-		return err
+	// Their lines, on every CPU, a chunk per read transaction (entries never
+	// change once written; the voided bucket only grows), read in seq order
+	// (neighbours share pages):
+	// each refill's alone (refill.Lines), never its pump's history, so a
+	// bill costs its month, not the ledger; and each billable shape once.
+	byPos := make([]int, len(seqs))
+	for i := range byPos {
+		byPos[i] = i
+	}
+	slices.SortFunc(byPos, func(a, b int) int { return cmp.Compare(seqs[a], seqs[b]) })
+	visits := make([]visit, len(seqs))
+	memo := &lineMemo{m: map[string][]billing.Line{}}
+	chunks := (len(byPos) + billChunk - 1) / billChunk
+	if err := parallel(chunks, func(c int) (err error) {
+		defer guard(db.path, &err)()
+		scr := newBillScratch()
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			entries := tx.Bucket(bucketEntries)
+			for _, pos := range byPos[c*billChunk : min((c+1)*billChunk, len(byPos))] {
+				if by, void := voidedBy(tx, seqs[pos]); void && by < size0 {
+					continue // voided: no lines
+				}
+				data := entries.Get(u64(uint64(seqs[pos])))
+				if data == nil {
+					return pumpledger.Errorf(pumpledger.EINTERNAL, "entry %d is indexed but missing", seqs[pos])
+				}
+				if visits[pos], err = db.billVisit(memo, scr, data); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}); err != nil {
 		return nil, err
 	}
-	var lines []billing.Line
-	for _, ls := range per {
-		lines = append(lines, ls...)
-	}
-	// By date of service, then patient, then entry as recorded (the index's
-	// order, which the stable sort keeps), each entry's lines as derived.
-	sort.SliceStable(lines, func(i, j int) bool {
-		if lines[i].DateOfService != lines[j].DateOfService {
-			return lines[i].DateOfService < lines[j].DateOfService
-		}
-		return lines[i].MRN < lines[j].MRN
+	// By date of service, then patient, then entry as recorded, each
+	// entry's lines as derived. An entry's lines share its date and patient,
+	// so the entries are sorted, not the lines (a stable sort of 24,000
+	// lines was a third of a large month's bill); positions are in the
+	// index's order, date then seq.
+	slices.SortFunc(byPos, func(a, b int) int {
+		x, y := &visits[a], &visits[b]
+		return cmp.Or(cmp.Compare(x.date, y.date), cmp.Compare(x.mrn, y.mrn), cmp.Compare(a, b))
 	})
-	if lines == nil {
-		lines = []billing.Line{}
+	n, m := 0, 0
+	for _, v := range visits {
+		n += len(v.lines)
+		for _, l := range v.lines {
+			m += len(l.Modifiers)
+		}
 	}
+	lines, mods := make([]billing.Line, 0, n), make([]string, 0, m)
+	for _, pos := range byPos {
+		lines, mods = visits[pos].appendTo(lines, mods)
+	}
+	return lines, nil
+}
+
+// billChunk is how many entries a bill reads per read transaction.
+const billChunk = 512
+
+// visit is one entry's place in a bill: its date of service, patient and
+// claim lines, which are its shape's when shaped (its date, patient and
+// entry then to be set on each).
+type visit struct {
+	date, mrn, id string
+	lines         []billing.Line
+	shaped        bool
+}
+
+// appendTo appends the visit's lines to dst, their modifiers to mods: each
+// line's modifiers are its own (capped), though its shape's are shared.
+func (v visit) appendTo(dst []billing.Line, mods []string) ([]billing.Line, []string) {
+	for _, l := range v.lines {
+		if v.shaped {
+			l.DateOfService, l.MRN, l.EntryID = v.date, v.mrn, v.id
+		}
+		if l.Modifiers != nil {
+			k := len(mods)
+			mods = append(mods, l.Modifiers...)
+			l.Modifiers = mods[k:len(mods):len(mods)]
+		}
+		dst = append(dst, l)
+	}
+	return dst, mods
+}
+
+// lineMemo holds the claim lines of each billable shape a bill has derived
+// (see billed), shared by its workers.
+type lineMemo struct {
+	mu sync.RWMutex
+	m  map[string][]billing.Line
+}
+
+// billVisit reads one stored entry for a bill: its claim lines
+// (claimLines), derived once per billable shape: a visit of a shape
+// already derived takes its shape's lines. data may be a bbolt page:
+// nothing of it is kept.
+func (db *DB) billVisit(memo *lineMemo, scr *billScratch, data []byte) (visit, error) {
+	b, ok := scanBilled(data, scr)
+	if !ok {
+		ls, err := db.claimLines(data)
+		if err != nil || len(ls) == 0 {
+			return visit{}, err
+		}
+		return visit{date: ls[0].DateOfService, mrn: ls[0].MRN, lines: ls}, nil
+	}
+	memo.mu.RLock()
+	shape, hit := memo.m[string(b.key)]
+	memo.mu.RUnlock()
+	if !hit {
+		ls, err := db.claimLines(data)
+		if err != nil {
+			return visit{}, err // never remembered: each visit of it says so
+		}
+		memo.mu.Lock()
+		memo.m[string(b.key)] = ls
+		memo.mu.Unlock()
+		shape = ls
+	}
+	return visit{date: b.date, mrn: b.mrn, id: b.id, lines: shape, shaped: true}, nil
+}
+
+// billLines are one stored entry's lines as a bill gives them.
+func (db *DB) billLines(memo *lineMemo, data []byte) ([]billing.Line, error) {
+	v, err := db.billVisit(memo, newBillScratch(), data)
+	if err != nil {
+		return nil, err
+	}
+	lines, _ := v.appendTo(nil, []string{})
 	return lines, nil
 }
 

@@ -1,0 +1,249 @@
+package ledger
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/billing"
+	"github.com/pumpledger/pumpledger/catalog"
+	"github.com/pumpledger/pumpledger/demo"
+	bolt "go.etcd.io/bbolt"
+)
+
+// billSeeds are stored entries as pumpledger writes them (a diluted
+// refill, an admixture, an undiluted refill with warnings, a dose change)
+// and variants of them a bill must not take for one another.
+var billSeeds = []string{
+	`{"seq":6849,"id":"53568476-062b-58b7-b9a0-a68a3fd9fbd1","kind":"refill","recorded_at":"2021-03-01T20:20:00Z","recorded_by":"demo-rn1","performed_at":"2021-03-01T20:00:00Z","performed_offset":"-05:00","late":false,"payload":{"id":"53568476-062b-58b7-b9a0-a68a3fd9fbd1","mrn":"HS000-1096","pump_serial":"HS000DEMO-SN1096","performed_at":"2021-03-01T15:00:00-05:00","nurse":"demo-rn1","witness":"demo-rn3","residual_ml":"8.6","rinse_ml":"0","fill_ml":"20","solution":[{"drug":"ziconotide","mcg_per_ml":"30"}],"vials":[{"ndc":"70720-720-10","count":1,"lot":"DEMO07202103","expires":"2022-09-30"},{"ndc":"68118-722-10","count":1,"lot":"DEMO07222103","expires":"2022-09-30"}],"diluent_ml":"14","dose":{"drug":"ziconotide","mcg_per_day":"10.8"},"procedure":"95990","note":""}}`,
+	`{"seq":7338,"id":"f6ce9fc7-167d-531f-9096-3949d31db7a4","kind":"refill","recorded_at":"2021-03-01T18:20:00Z","recorded_by":"demo-rn2","performed_at":"2021-03-01T18:00:00Z","performed_offset":"-05:00","late":false,"payload":{"id":"f6ce9fc7-167d-531f-9096-3949d31db7a4","mrn":"HS001-1003","pump_serial":"HS001DEMO-SN1003","performed_at":"2021-03-01T13:00:00-05:00","nurse":"demo-rn2","witness":"demo-rn3","residual_ml":"13.3","rinse_ml":"0","fill_ml":"40","solution":[{"drug":"ziconotide","mcg_per_ml":"7.5"},{"drug":"morphine","mcg_per_ml":"2500"}],"vials":[{"ndc":"70720-720-10","count":3,"lot":"DEMO07202103","expires":"2022-09-30"},{"ndc":"99999-910-20","count":1,"lot":"DEMO09102103","expires":"2022-09-30"}],"diluent_ml":"27","dose":{"drug":"ziconotide","mcg_per_day":"6"},"procedure":"95990","note":""}}`,
+	`{"seq":11656,"id":"b53bfa8d-b9de-58d7-b9a4-ecb35cd2f11f","kind":"refill","recorded_at":"2021-03-01T16:50:00Z","recorded_by":"demo-rn3","performed_at":"2021-03-01T16:30:00Z","performed_offset":"-05:00","late":false,"warnings":["NDC 70720-723-10 (TerSera) has a presentation inferred from a listing, not read off a label; check the carton says 500 mcg in 20 mL.","RESIDUAL DISCREPANCY: 5.5 mL \u2014 \"x\""],"payload":{"id":"b53bfa8d-b9de-58d7-b9a4-ecb35cd2f11f","mrn":"HS001-1064","pump_serial":"HS001DEMO-SN1064","performed_at":"2021-03-01T11:30:00-05:00","nurse":"demo-rn3","witness":"demo-rn1","residual_ml":"12.2","rinse_ml":"0","fill_ml":"20","solution":[{"drug":"ziconotide","mcg_per_ml":"25"}],"vials":[{"ndc":"70720-723-10","count":1,"lot":"DEMO07232103","expires":"2022-09-30"}],"diluent_ml":"0","dose":{"drug":"ziconotide","mcg_per_day":"2.4"},"procedure":"95990","note":"Stable dose: undiluted 25 mcg/mL, which keeps 84 days."}}`,
+	`{"seq":12,"id":"0b0c","kind":"reprogram","recorded_at":"2021-03-02T10:00:00Z","recorded_by":"dr","performed_at":"2021-03-02T09:50:00Z","performed_offset":"+00:00","late":false,"payload":{"id":"0b0c","mrn":"M-2","pump_serial":"S-2","performed_at":"2021-03-02T09:50:00Z","clinician":"dr","dose":{"drug":"ziconotide","mcg_per_day":"3"},"procedure":"62368","note":""}}`,
+	// The same refill, its billable fields changed one at a time.
+	`{"seq":6849,"id":"a","kind":"refill","recorded_at":"2021-03-01T20:20:00Z","recorded_by":"r","performed_at":"2021-03-01T20:00:00Z","performed_offset":"-05:00","late":false,"payload":{"mrn":"M","performed_at":"2021-03-01T15:00:00-05:00","residual_ml":"8.6","rinse_ml":"0","fill_ml":"20","solution":[{"drug":"ziconotide","mcg_per_ml":"30"}],"vials":[{"ndc":"70720-720-10","count":2},{"ndc":"68118-722-10","count":1}],"diluent_ml":"14","dose":{"drug":"ziconotide","mcg_per_day":"1"},"procedure":"95990"}}`,
+	`{"seq":6849,"id":"a","kind":"refill","recorded_at":"2021-03-01T20:20:00Z","recorded_by":"r","performed_at":"2021-03-01T20:00:00Z","performed_offset":"-05:00","late":false,"payload":{"mrn":"M","performed_at":"2021-03-01T15:00:00-05:00","residual_ml":"8.6","rinse_ml":"0","fill_ml":"20","solution":[{"drug":"ziconotide","mcg_per_ml":"30"}],"vials":[{"ndc":"68118-722-10","count":1},{"ndc":"70720-720-10","count":1}],"diluent_ml":"14","dose":{"drug":"ziconotide","mcg_per_day":"1"},"procedure":"95991"}}`,
+	`{"seq":1,"id":"a","kind":"reprogram","payload":{"mrn":"M","performed_at":"2021-03-01T15:00:00-05:00","procedure":"62368"},"kind":"refill"}`,
+	`{"seq":1,"id":"a","kind":"refill","recorded_at":"0000-01-01T00:00:00+01:00","payload":{"mrn":"M","performed_at":"2021-03-01T15:00:00-05:00","procedure":"95990"}}`,
+	`{"seq":1,"id":"a","kind":"refill","payload":{"mrn":"M","performed_at":"2021-03-01T15:00:00-05:00","residual_ml":"x","procedure":"95990"}}`,
+	`{"seq":1,"id":"a","kind":"refill","extra":1,"payload":{}}`,
+	`{"seq":1,"id":"a","kind":"refill","payload":null}`,
+}
+
+// billDB is a ledger value with the demo's catalog, enough for claimLines.
+func billDB(t testing.TB) *DB {
+	b, err := demo.WithMorphine(catalog.DefaultJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Load(strings.NewReader(string(b)), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &DB{cat: cat}
+}
+
+// FuzzScanBilled: a bill's lines through the scanner and the shape memo
+// (billLines) are the lines of decoding and deriving each entry in full
+// (claimLines), or the same refusal. The memo lives across inputs, so a
+// mutant that keeps a seed's billable bytes takes the seed's lines.
+func FuzzScanBilled(f *testing.F) {
+	for _, s := range billSeeds {
+		f.Add([]byte(s))
+	}
+	db := billDB(f)
+	memo := &lineMemo{m: map[string][]billing.Line{}}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, wantErr := db.claimLines(data)
+		got, gotErr := db.billLines(memo, data)
+		if (wantErr == nil) != (gotErr == nil) {
+			t.Fatalf("%q: claimLines %v, billLines %v", data, wantErr, gotErr)
+		}
+		if wantErr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\nbillLines  %+v\nclaimLines %+v", data, got, want)
+		}
+		if b, ok := scanBilled(data, newBillScratch()); ok {
+			e, err := decodeEntry(data)
+			if err != nil {
+				t.Fatalf("scanBilled read %q, decodeEntry refuses it: %v", data, err)
+			}
+			if b.seq != e.Seq || b.id != e.ID || b.kind != e.Kind {
+				t.Fatalf("%q: scanned entry %d %s %s, decoded %d %s %s", data, b.seq, b.id, b.kind, e.Seq, e.ID, e.Kind)
+			}
+			var p struct {
+				MRN         string             `json:"mrn"`
+				PerformedAt pumpledger.Instant `json:"performed_at"`
+			}
+			if err := json.Unmarshal(e.Payload, &p); err != nil {
+				t.Fatalf("scanBilled read %q, its payload does not decode: %v", data, err)
+			}
+			if b.mrn != p.MRN || b.date != p.PerformedAt.Date() {
+				t.Fatalf("%q: scanned %s on %s, decoded %s on %s", data, b.mrn, b.date, p.MRN, p.PerformedAt.Date())
+			}
+		}
+	})
+}
+
+// The memo is exercised, not bypassed: visits of one shape share it, a
+// changed billable field is another shape, and what the scanner leaves to
+// encoding/json still bills.
+func TestBillLinesMemo(t *testing.T) {
+	db := billDB(t)
+	memo := &lineMemo{m: map[string][]billing.Line{}}
+	for _, s := range billSeeds[:4] {
+		if _, ok := scanBilled([]byte(s), newBillScratch()); !ok {
+			t.Fatalf("scanBilled leaves a stored entry to encoding/json: %s", s)
+		}
+		if _, err := db.billLines(memo, []byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(memo.m) != 4 {
+		t.Fatalf("%d shapes remembered of 4 different visits", len(memo.m))
+	}
+	// Another patient's visit of the first shape, on another day: a hit,
+	// with its own identity on every line.
+	other := strings.NewReplacer(`"HS000-1096"`, `"OTHER-7"`, `2021-03-01T15:00:00-05:00`, `2021-03-09T08:00:00-05:00`,
+		`"53568476-062b-58b7-b9a0-a68a3fd9fbd1"`, `"11111111-2222-4333-8444-555555555555"`, `"8.6"`, `"1.2"`).Replace(billSeeds[0])
+	got, err := db.billLines(memo, []byte(other))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(memo.m) != 4 {
+		t.Fatalf("the same shape was derived again (%d shapes)", len(memo.m))
+	}
+	want, err := db.claimLines([]byte(other))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) || got[0].MRN != "OTHER-7" || got[0].DateOfService != "2021-03-09" {
+		t.Fatalf("memo hit:\n got %+v\nwant %+v", got, want)
+	}
+	// A modifier changed on one line is not changed on the shape's others.
+	k := slices.IndexFunc(got, func(l billing.Line) bool { return len(l.Modifiers) > 0 })
+	if k < 0 {
+		t.Fatalf("no line with a modifier in %+v", got)
+	}
+	got[k].Modifiers[0] = "XX"
+	again, _ := db.billLines(memo, []byte(billSeeds[0]))
+	if again[k].Modifiers[0] == "XX" {
+		t.Fatal("lines of one shape share their modifiers")
+	}
+}
+
+// Every refill and dose change of a clinic's ledger (the demo's: admixtures,
+// rinses, corrections, warnings with quotes and non-ASCII) takes the
+// scanner's path, and the bill's lines are those of deriving each in full.
+func TestScanBilledReadsEveryDemoVisit(t *testing.T) {
+	db := billDB(t)
+	var clock time.Time
+	path := filepath.Join(t.TempDir(), "d.db")
+	led, err := Open(path, Options{Catalog: db.cat, NoSync: true, Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer led.Close()
+	if err := demoInto(led, &clock, demo.Options{Patients: 30, Months: 18, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	memo := &lineMemo{m: map[string][]billing.Line{}}
+	visits := 0
+	err = led.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
+			e, err := decodeEntry(v)
+			if err != nil {
+				return err
+			}
+			if e.Kind != KindRefill && e.Kind != KindReprogram {
+				return nil
+			}
+			visits++
+			if _, ok := scanBilled(v, newBillScratch()); !ok {
+				t.Errorf("entry %d (%s) is left to encoding/json: %s", e.Seq, e.Kind, v)
+			}
+			got, err := led.billLines(memo, v)
+			if err != nil {
+				return err
+			}
+			want, err := led.claimLines(v)
+			if err != nil {
+				return err
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("entry %d: billLines %+v, claimLines %+v", e.Seq, got, want)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if visits < 300 || len(memo.m) >= visits {
+		t.Fatalf("%d visits in %d shapes: the demo changed", visits, len(memo.m))
+	}
+	t.Logf("%d visits, %d shapes", visits, len(memo.m))
+}
+
+// demoInto records the demo's history of opt into db, every entry through
+// the clinic's own calls (one import group), the clock at 2030.
+func demoInto(db *DB, clock *time.Time, opt demo.Options) error {
+	events := demo.Generate(db.cat, opt)
+	return db.Import(0, func() error {
+		for _, ev := range events {
+			var err error
+			switch ev.Kind {
+			case demo.KindPatient:
+				*clock = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+				_, err = db.AddPatient(*ev.Patient, "clerk")
+			case demo.KindImplant:
+				_, err = db.Implant(*ev.Implant, "md")
+			case demo.KindRefill:
+				_, err = db.RecordRefill(*ev.Refill)
+			case demo.KindReprogram:
+				_, err = db.RecordReprogram(*ev.Reprogram)
+			case demo.KindCorrection:
+				c := ev.Correction
+				_, err = db.Correct(c.Voids, c.Reason, c.By, Replacement{Refill: c.Refill})
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// BenchmarkBillLines: one stored refill's claim lines, through the scanner
+// and a warm memo (a visit of a shape seen before), beside deriving them in
+// full (the first visit of a shape, and every visit before the memo).
+func BenchmarkBillLines(b *testing.B) {
+	db := billDB(b)
+	data := []byte(billSeeds[1])
+	b.Run("scan", func(b *testing.B) {
+		scr := newBillScratch()
+		for b.Loop() {
+			if _, ok := scanBilled(data, scr); !ok {
+				b.Fatal("not scanned")
+			}
+		}
+	})
+	b.Run("memo-hit", func(b *testing.B) {
+		memo := &lineMemo{m: map[string][]billing.Line{}}
+		for b.Loop() {
+			if _, err := db.billLines(memo, data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("baseline-derived", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.claimLines(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
