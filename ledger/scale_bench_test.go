@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"crypto/sha256"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
@@ -19,19 +20,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/demo"
 	"github.com/pumpledger/pumpledger/ledger"
 	"github.com/shopspring/decimal"
 	bolt "go.etcd.io/bbolt"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // The scale suite: ledgers of 100,000 and 1,000,000 entries (a large health
 // system's years), and on each the operations people wait for, every one
 // beside a baseline measured in the same run:
 //
-//	append, durable              vs a raw bbolt Put of the same bytes, fsynced
+//	append, durable              vs a raw bbolt Put of the same bytes, fsynced;
+//	                             and vs raw Puts of the keys an append writes
+//	                             (x-layout: the floor of the ledger's layout)
 //	append, 16 writers (Batch)   vs raw bbolt Batch Puts of the same bytes
 //	verify                       vs reading the file and SHA-256 hashing it
 //	one patient's history        (goal: under 50 ms)
@@ -292,6 +297,11 @@ func copyLedger(b *testing.B, src, dst string) string {
 			b.Fatal(err)
 		}
 		in.Close()
+		// On disk before anything is timed: else the first fsync measured
+		// waits for the copy's hundreds of MB of dirty pages.
+		if err := out.Sync(); err != nil {
+			b.Fatal(err)
+		}
 		if err := out.Close(); err != nil {
 			b.Fatal(err)
 		}
@@ -429,6 +439,10 @@ func benchScaleAppend(b *testing.B, n, writers int) {
 	nr = newNextRefills(b, db, l.serials[:max(writers, 4)]) // after the warm-up refill
 	size := len(res.Entry.Encode())
 	baseline := rawPut(b, size, writers, 200)
+	var layout time.Duration
+	if writers == 1 {
+		layout = rawLayoutPut(b, l, size, 100)
+	}
 	var heap uint64
 	b.ResetTimer()
 	heap = peakHeap(func() {
@@ -454,8 +468,72 @@ func benchScaleAppend(b *testing.B, n, writers int) {
 	})
 	b.StopTimer()
 	reportRatio(b, baseline)
+	if layout > 0 {
+		b.ReportMetric(float64(layout.Nanoseconds()), "layout-ns/op")
+		b.ReportMetric(float64(b.Elapsed()/time.Duration(b.N))/float64(layout), "x-layout")
+	}
 	reportMB(b, heap)
 	b.ReportMetric(float64(size), "entry-bytes")
+}
+
+// rawLayoutPut is the mean time of writing, with raw bbolt Puts into a copy
+// of the n-entry ledger, the keys one append writes (ledger/index.go and
+// tree.go say which): the entry, its stored tree hashes and a checkpoint
+// note of about the same bytes, its id, and its patient, pump and date
+// index keys, one fsynced transaction each. No checking, deriving or
+// signing: what is left of an append is the I/O its layout costs, so
+// x-layout shows how much of an append is pumpledger's own work.
+func rawLayoutPut(b *testing.B, l *scaleLedger, size, reps int) time.Duration {
+	path := filepath.Join(*scaleDir, "layout.db")
+	copyLedger(b, l.path, path)
+	defer os.Remove(path + ".key")
+	defer os.Remove(path)
+	raw, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	value, note := make([]byte, size), make([]byte, 230)
+	key := func(prefix string, seq uint64) []byte {
+		return binary.BigEndian.AppendUint64(append([]byte(prefix), 0), seq)
+	}
+	start := time.Now()
+	for i := range reps {
+		err := raw.Update(func(tx *bolt.Tx) error {
+			entries := tx.Bucket([]byte("entries"))
+			seq := entries.Sequence()
+			if err := entries.SetSequence(seq + 1); err != nil {
+				return err
+			}
+			puts := []struct {
+				bucket     string
+				key, value []byte
+			}{
+				{"entries", binary.BigEndian.AppendUint64(nil, seq), value},
+				{"checkpoints", binary.BigEndian.AppendUint64(nil, seq+1), note},
+				{"ids", []byte(uuid.NewString()), binary.BigEndian.AppendUint64(nil, seq)},
+				{"by_patient", key(l.mrns[i%len(l.mrns)], seq), nil},
+				{"by_pump", key(l.serials[i%len(l.serials)], seq), nil},
+				{"by_date", key("2026-11-27", seq), nil},
+			}
+			for h := tlog.StoredHashIndex(0, int64(seq)); h < tlog.StoredHashCount(int64(seq)+1); h++ {
+				puts = append(puts, struct {
+					bucket     string
+					key, value []byte
+				}{"hashes", binary.BigEndian.AppendUint64(nil, uint64(h)), note[:32]})
+			}
+			for _, p := range puts {
+				if err := tx.Bucket([]byte(p.bucket)).Put(p.key, p.value); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	return time.Since(start) / time.Duration(reps)
 }
 
 // rawPut is the mean time of one raw bbolt Put of size bytes into a fresh
