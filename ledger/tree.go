@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pumpledger/pumpledger"
 	bolt "go.etcd.io/bbolt"
@@ -348,12 +349,13 @@ func (db *DB) verify() (VerifyResult, error) {
 	}
 	res.Entries, res.Tree.N = n, n
 	// Each chunk: the entries against their hashes, then the index keys they
-	// file, which the views trust; then no index may hold other keys.
-	counts, err := db.verifyChunks(n)
+	// file, which the views trust; then the indexes must hold exactly those.
+	salt := newIndexSalt()
+	want, err := db.verifyChunks(n, salt)
 	if err != nil {
 		return res, err
 	}
-	if err := db.verifyIndexCounts(n, counts); err != nil {
+	if err := db.verifyIndexCounts(n, &want, salt); err != nil {
 		return res, err
 	}
 	// Every stored hash now follows from the entries, and every root from the
@@ -403,36 +405,78 @@ func (db *DB) verify() (VerifyResult, error) {
 
 // verifyChunks checks entries [0, n) in chunks of verifyChunk, each in its
 // own short read transaction: the entries against their hashes, then the
-// index keys they file, which the views trust. Chunks are independent, so
-// one worker per CPU takes them in turn; the error returned is the one of
-// the lowest chunk, naming the first bad entry as a sequential walk would.
-// It returns how many keys the entries file in each index bucket.
-func (db *DB) verifyChunks(n int64) (map[string]int, error) {
-	chunks := int((n + verifyChunk - 1) / verifyChunk)
-	counts := make([]map[string]int, chunks)
+// index keys they file, which the views trust, tallied under salt (see
+// indexSum) for verifyIndexCounts to compare with what the indexes hold.
+// Chunks are independent, so one worker per CPU takes them in turn; the
+// error returned is the one of the lowest chunk, naming the first bad entry
+// as a sequential walk would. It returns the tallies of all the chunks.
+func (db *DB) verifyChunks(n int64, salt *indexSalt) (indexTallies, error) {
+	var (
+		mu    sync.Mutex
+		total indexTallies
+		bad   = -1 // the lowest failing chunk
+	)
+	chunks := chunksOf(n)
 	err := parallel(chunks, func(c int) (err error) {
+		defer func() {
+			if err != nil {
+				mu.Lock()
+				if bad < 0 || c < bad {
+					bad = c
+				}
+				mu.Unlock()
+			}
+		}()
 		defer guard(db.path, &err)() // per goroutine: a damaged page is an error, not a crash
 		start := int64(c) * verifyChunk
 		end := min(start+verifyChunk, n)
-		counts[c] = map[string]int{}
 		return db.bolt.View(func(tx *bolt.Tx) error {
 			es, err := verifyEntries(tx, start, end)
 			if err != nil {
 				return err
 			}
-			return verifyIndexes(tx, es, counts[c])
+			var t indexTallies
+			if err := tallyIndexes(tx, newIndexHasher(salt), es, &t); err != nil {
+				return err
+			}
+			mu.Lock()
+			total.merge(&t)
+			mu.Unlock()
+			return nil
 		})
 	})
 	if err != nil {
-		return nil, err
-	}
-	total := map[string]int{}
-	for _, cs := range counts {
-		for b, k := range cs {
-			total[b] += k
+		// The tallies do not say which entry is not filed under its keys,
+		// and a sequential walk would meet that first if it is in an
+		// earlier chunk, or earlier in this one: ask the keys one by one.
+		if perr := db.verifyIndexesPrecisely(n, bad+1); perr != nil {
+			return total, perr
 		}
+		return total, err
 	}
 	return total, nil
+}
+
+// chunksOf is how many chunks of verifyChunk entries n entries make.
+func chunksOf(n int64) int { return int((n + verifyChunk - 1) / verifyChunk) }
+
+// verifyIndexesPrecisely checks the first chunks chunks of entries [0, n)
+// as verifyChunks does, but looking each index key up (verifyIndexes):
+// slow, but it names the first entry not filed under its keys. The error
+// is the one of the lowest chunk.
+func (db *DB) verifyIndexesPrecisely(n int64, chunks int) error {
+	return parallel(chunks, func(c int) (err error) {
+		defer guard(db.path, &err)()
+		start := int64(c) * verifyChunk
+		end := min(start+verifyChunk, n)
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			es, err := verifyEntries(tx, start, end)
+			if err != nil {
+				return err
+			}
+			return verifyIndexes(tx, es)
+		})
+	})
 }
 
 // verifyEntries checks entries [start, end) against their stored hashes and
@@ -441,13 +485,14 @@ func (db *DB) verifyChunks(n int64) (map[string]int, error) {
 // writes only canonical bytes; Encode is tested to be a fixed point), and a
 // full decode and re-encode was most of Verify's time.
 func verifyEntries(tx *bolt.Tx, start, end int64) ([]filed, error) {
-	hr := hashReader{tx.Bucket(bucketHashes)}
+	base := tlog.StoredHashIndex(0, start)
+	hr := &chunkHashes{hashReader{tx.Bucket(bucketHashes)}, base, make([]tlog.Hash, 0, tlog.StoredHashIndex(0, end)-base)}
 	out := make([]filed, 0, end-start)
 	// Entries and their stored hashes are both in key order: read them
 	// with cursors, not a tree search each.
 	ec, hc := tx.Bucket(bucketEntries).Cursor(), hr.b.Cursor()
 	k, data := ec.Seek(u64(uint64(start)))
-	hk, hv := hc.Seek(u64(uint64(tlog.StoredHashIndex(0, start))))
+	hk, hv := hc.Seek(u64(uint64(base)))
 	for i := start; i < end; i++ {
 		if k == nil || !bytes.Equal(k, u64(uint64(i))) {
 			return nil, tampered(i, "is missing")
@@ -471,10 +516,34 @@ func verifyEntries(tx *bolt.Tx, start, end int64) ([]filed, error) {
 			if !bytes.Equal(hv, want[j][:]) {
 				return nil, tampered(i, "does not match its tree hash")
 			}
+			hr.seen = append(hr.seen, want[j])
 			hk, hv = hc.Next()
 		}
 		out = append(out, f)
 		k, data = ec.Next()
+	}
+	return out, nil
+}
+
+// chunkHashes reads the stored hashes verifyEntries needs, those its cursor
+// has passed from memory: an entry's tree hashes are built on the stored
+// hashes just before its own, which a chunk (aligned on a power of two)
+// has already read and checked from base on.
+type chunkHashes struct {
+	hashReader
+	base int64       // the stored hash index of the chunk's first entry
+	seen []tlog.Hash // stored hashes base, base+1, ..., as checked
+}
+
+func (r *chunkHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	for _, x := range indexes {
+		if x < r.base || x-r.base >= int64(len(r.seen)) {
+			return r.hashReader.ReadHashes(indexes)
+		}
+	}
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		out[i] = r.seen[x-r.base]
 	}
 	return out, nil
 }
