@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/pumpledger/pumpledger"
-	"github.com/shopspring/decimal"
 )
 
 // billed is what a bill reads of a stored refill or dose change: the entry,
@@ -212,14 +211,36 @@ func (s *scanner) time() bool {
 	return y >= 0 && y <= 9999
 }
 
-// decimal checks a decimal as decimal.Decimal's UnmarshalJSON does.
+// decimal checks a decimal as decimal.Decimal's UnmarshalJSON would read
+// it, without its allocations: only the form pumpledger writes, a quoted
+// -?digits(.digits)? (which it reads; FuzzScanBilled holds it to that),
+// is taken; anything else is left to decoding.
 func (s *scanner) decimal() bool {
-	v, ok := s.raw()
-	if !ok || v[0] == 'n' {
+	v, ok := s.plainBytes()
+	if !ok || len(v) == 0 || len(v) > 64 {
 		return false
 	}
-	var d decimal.Decimal
-	return d.UnmarshalJSON(v) == nil
+	if v[0] == '-' {
+		v = v[1:]
+	}
+	digits := func() int {
+		n := 0
+		for n < len(v) && v[n] >= '0' && v[n] <= '9' {
+			n++
+		}
+		v = v[n:]
+		return n
+	}
+	if digits() == 0 {
+		return false
+	}
+	if len(v) > 0 && v[0] == '.' {
+		v = v[1:]
+		if digits() == 0 {
+			return false
+		}
+	}
+	return len(v) == 0
 }
 
 // dateOfService reads an Instant and keeps its date on its own clock: the

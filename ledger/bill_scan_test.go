@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -246,4 +247,65 @@ func BenchmarkBillLines(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A bill is every live refill's and dose change's lines, derived in full,
+// in order of date of service, patient, then entry: for a clinic's ledger
+// (the demo's, with corrections) and several ranges, Bill gives exactly
+// what decoding every entry of the ledger in turn gives.
+func TestBillIsEveryLiveVisitDerived(t *testing.T) {
+	var clock time.Time
+	led, err := Open(filepath.Join(t.TempDir(), "d.db"), Options{Catalog: billDB(t).cat, NoSync: true, Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer led.Close()
+	if err := demoInto(led, &clock, demo.Options{Patients: 40, Months: 14, Seed: 9}); err != nil {
+		t.Fatal(err)
+	}
+	var all []billing.Line
+	voided := 0
+	err = led.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketEntries).ForEach(func(k, v []byte) error {
+			if _, void := voidedBy(tx, seqOf(k)); void {
+				voided++
+				return nil
+			}
+			ls, err := led.claimLines(v)
+			all = append(all, ls...)
+			return err
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		return all[i].DateOfService < all[j].DateOfService || all[i].DateOfService == all[j].DateOfService && all[i].MRN < all[j].MRN
+	})
+	if voided == 0 || len(all) < 500 {
+		t.Fatalf("%d lines, %d voided entries: the demo changed", len(all), voided)
+	}
+	for _, r := range [][2]string{{"2000-01-01", "2100-12-31"}, {all[0].DateOfService, all[0].DateOfService}, {"2025-11-01", "2025-11-30"}, {"2026-02-01", "2026-03-15"}} {
+		var want []billing.Line
+		for _, l := range all {
+			if l.DateOfService >= r[0] && l.DateOfService <= r[1] {
+				want = append(want, l)
+			}
+		}
+		got, err := led.Bill(r[0], r[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) == 0 {
+			want = []billing.Line{}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Bill(%s, %s): %d lines, deriving every entry gives %d", r[0], r[1], len(got), len(want))
+			for i := range min(len(got), len(want)) {
+				if !reflect.DeepEqual(got[i], want[i]) {
+					t.Fatalf("line %d:\n got %+v\nwant %+v", i, got[i], want[i])
+				}
+			}
+		}
+	}
 }

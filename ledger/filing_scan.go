@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"encoding/binary"
 	"strconv"
 
 	"github.com/pumpledger/pumpledger"
@@ -161,16 +162,41 @@ func (s *scanner) plainBytes() ([]byte, bool) {
 		return nil, false
 	}
 	start := s.i + 1
-	for j := start; j < len(s.b); j++ {
-		if c := s.b[j]; notPlain[c] {
-			if c != '"' {
-				return nil, false // escapes and non-ASCII (which encoding/json may replace): its job
-			}
-			s.i = j + 1
-			return s.b[start:j], true
+	j := start + run(s.b[start:], true)
+	if j >= len(s.b) || s.b[j] != '"' {
+		return nil, false // escapes and non-ASCII (which encoding/json may replace): its job
+	}
+	s.i = j + 1
+	return s.b[start:j], true
+}
+
+// run is the length of b's longest prefix of ordinary string bytes: none
+// is a quote, a backslash or a control character, nor with plain non-ASCII.
+// It reads eight bytes at a time (strings are most of a stored entry's
+// bytes); a word with any such byte is finished a byte at a time.
+func run(b []byte, plain bool) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	stop := &inString
+	var mask uint64 // the high bits of the bytes that are non-ASCII
+	if plain {
+		stop, mask = &notPlain, highs
+	}
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		// A byte < 0x20, = '"' or = '\\' sets the high bit of some byte
+		// of these (the classic zero-byte tests: exact on whether one
+		// exists, which is all that is asked).
+		ctl := (w - ones*0x20) &^ w & highs
+		quote := (w ^ ones*'"' - ones) &^ (w ^ ones*'"') & highs
+		slash := (w ^ ones*'\\' - ones) &^ (w ^ ones*'\\') & highs
+		if ctl|quote|slash|w&mask != 0 {
+			break
 		}
 	}
-	return nil, false
+	for ; i < len(b) && !stop[b[i]]; i++ {
+	}
+	return i
 }
 
 // notPlain marks the bytes that end a plain string's run: the quote, the
@@ -222,8 +248,9 @@ func (s *scanner) skip() bool {
 	switch c := s.peek(); {
 	case c == '"':
 		for j := s.i + 1; j < len(s.b); j++ {
-			if !inString[s.b[j]] {
-				continue
+			j += run(s.b[j:], false)
+			if j >= len(s.b) {
+				return false
 			}
 			switch c := s.b[j]; {
 			case c < 0x20:
