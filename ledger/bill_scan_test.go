@@ -57,7 +57,7 @@ func FuzzScanBilled(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	db := billDB(f)
-	memo := &lineMemo{m: map[string][]billing.Line{}}
+	memo := newLineMemo()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		want, wantErr := db.claimLines(data)
 		got, gotErr := db.billLines(memo, data)
@@ -94,7 +94,7 @@ func FuzzScanBilled(f *testing.F) {
 // encoding/json still bills.
 func TestBillLinesMemo(t *testing.T) {
 	db := billDB(t)
-	memo := &lineMemo{m: map[string][]billing.Line{}}
+	memo := newLineMemo()
 	for _, s := range billSeeds[:4] {
 		if _, ok := scanBilled([]byte(s), newBillScratch()); !ok {
 			t.Fatalf("scanBilled leaves a stored entry to encoding/json: %s", s)
@@ -151,7 +151,7 @@ func TestScanBilledReadsEveryDemoVisit(t *testing.T) {
 	if err := demoInto(led, &clock, demo.Options{Patients: 30, Months: 18, Seed: 5}); err != nil {
 		t.Fatal(err)
 	}
-	memo := &lineMemo{m: map[string][]billing.Line{}}
+	memo := newLineMemo()
 	visits := 0
 	err = led.bolt.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
@@ -233,7 +233,7 @@ func BenchmarkBillLines(b *testing.B) {
 		}
 	})
 	b.Run("memo-hit", func(b *testing.B) {
-		memo := &lineMemo{m: map[string][]billing.Line{}}
+		memo := newLineMemo()
 		for b.Loop() {
 			if _, err := db.billLines(memo, data); err != nil {
 				b.Fatal(err)

@@ -255,7 +255,7 @@ func (db *DB) Bill(from, to string) (_ []billing.Line, err error) {
 	}
 	slices.SortFunc(byPos, func(a, b int) int { return cmp.Compare(seqs[a], seqs[b]) })
 	visits := make([]visit, len(seqs))
-	memo := &lineMemo{m: map[string][]billing.Line{}}
+	memo := newLineMemo()
 	chunks := (len(byPos) + billChunk - 1) / billChunk
 	if err := parallel(chunks, func(c int) (err error) {
 		defer guard(db.path, &err)()
@@ -376,10 +376,35 @@ func (v visit) appendTo(dst []billing.Line, mods *[]string) []billing.Line {
 }
 
 // lineMemo holds the claim lines of each billable shape a bill has derived
-// (see billed), shared by its workers.
+// (see billed), shared by its workers: each shape is derived once, by the
+// first worker to meet it, while the other waits only if it meets the same.
 type lineMemo struct {
 	mu sync.RWMutex
-	m  map[string][]billing.Line
+	m  map[string]*shape
+}
+
+type shape struct {
+	once  sync.Once
+	lines []billing.Line
+	ok    bool
+}
+
+func newLineMemo() *lineMemo { return &lineMemo{m: map[string]*shape{}} }
+
+// of is the shape of key, made if it is new.
+func (memo *lineMemo) of(key []byte) *shape {
+	memo.mu.RLock()
+	sh := memo.m[string(key)]
+	memo.mu.RUnlock()
+	if sh == nil {
+		memo.mu.Lock()
+		if sh = memo.m[string(key)]; sh == nil {
+			sh = &shape{}
+			memo.m[string(key)] = sh
+		}
+		memo.mu.Unlock()
+	}
+	return sh
 }
 
 // billVisit reads one stored entry for a bill: its claim lines
@@ -387,28 +412,29 @@ type lineMemo struct {
 // already derived takes its shape's lines. data may be a bbolt page:
 // nothing of it is kept.
 func (db *DB) billVisit(memo *lineMemo, scr *billScratch, data []byte) (visit, error) {
-	b, ok := scanBilled(data, scr)
-	if !ok {
+	full := func() (visit, error) {
 		ls, err := db.claimLines(data)
 		if err != nil || len(ls) == 0 {
 			return visit{}, err
 		}
 		return visit{date: ls[0].DateOfService, mrn: ls[0].MRN, lines: ls}, nil
 	}
-	memo.mu.RLock()
-	shape, hit := memo.m[string(b.key)]
-	memo.mu.RUnlock()
-	if !hit {
-		ls, err := db.claimLines(data)
-		if err != nil {
-			return visit{}, err // never remembered: each visit of it says so
-		}
-		memo.mu.Lock()
-		memo.m[string(b.key)] = ls
-		memo.mu.Unlock()
-		shape = ls
+	b, ok := scanBilled(data, scr)
+	if !ok {
+		return full()
 	}
-	return visit{date: b.date, mrn: b.mrn, id: b.id, lines: shape, shaped: true}, nil
+	sh := memo.of(b.key)
+	sh.once.Do(func() {
+		var err error
+		sh.lines, err = db.claimLines(data)
+		sh.ok = err == nil
+	})
+	if !sh.ok {
+		// Every visit of a shape that cannot be derived fails alike, but
+		// its message names its own entry.
+		return full()
+	}
+	return visit{date: b.date, mrn: b.mrn, id: b.id, lines: sh.lines, shaped: true}, nil
 }
 
 // billLines are one stored entry's lines as a bill gives them.
