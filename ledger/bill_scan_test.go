@@ -106,6 +106,20 @@ func TestBillLinesMemo(t *testing.T) {
 	if len(memo.m) != 4 {
 		t.Fatalf("%d shapes remembered of 4 different visits", len(memo.m))
 	}
+	// A payload field the scanner does not know (one added to Refill, say)
+	// is never skipped into a shape: the entry is decoded in full.
+	for _, at := range []string{`"note":""`, `"expires":"2022-09-30"`, `"mcg_per_day":"10.8"`} {
+		added := strings.Replace(billSeeds[0], at, at+`,"new_field":"x"`, 1)
+		if added == billSeeds[0] {
+			t.Fatalf("no %s in the seed", at)
+		}
+		if _, err := decodeEntry([]byte(added)); err != nil {
+			t.Fatalf("the field went outside the payload: %v", err)
+		}
+		if _, ok := scanBilled([]byte(added), newBillScratch()); ok {
+			t.Errorf("scanBilled skipped an unknown field: %s", added)
+		}
+	}
 	// Another patient's visit of the first shape, on another day: a hit,
 	// with its own identity on every line.
 	other := strings.NewReplacer(`"HS000-1096"`, `"OTHER-7"`, `2021-03-01T15:00:00-05:00`, `2021-03-09T08:00:00-05:00`,

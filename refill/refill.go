@@ -736,6 +736,13 @@ func hasLimits(l vial.Label) bool {
 // from what was drawn; the rinse is the nurse's rinse_ml), so a bill reads
 // the refills of its dates, not every pump's chain. They equal the lines of
 // Derive (tested).
+//
+// Of the refill they depend on the procedure, the solution, each vial's NDC
+// and count, the fill, rinse and diluent volumes and the dose's drug, and
+// on nothing else but the patient, date and id each line carries, and so
+// does whether they can be derived at all: a bill derives each such shape
+// once (ledger's billed). A change here that reads another field must be
+// made there too; TestLinesDependOnBillableFields fails until it is.
 func Lines(cat *catalog.Catalog, in pumpledger.Refill) ([]billing.Line, error) {
 	d := deriver{cat: cat, in: in, linesOnly: true}
 	if err := d.resolve(); err != nil {
