@@ -323,3 +323,78 @@ func TestBillIsEveryLiveVisitDerived(t *testing.T) {
 		}
 	}
 }
+
+// A bill is one moment of the ledger even while corrections are recorded:
+// each correction voids a refill of the month and records its replacement
+// in one transaction, so every bill must count the month's refills the
+// same, never the voided one without its replacement nor both.
+func TestBillDuringCorrections(t *testing.T) {
+	var clock time.Time
+	led, err := Open(filepath.Join(t.TempDir(), "d.db"), Options{Catalog: billDB(t).cat, NoSync: true, Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer led.Close()
+	if err := demoInto(led, &clock, demo.Options{Patients: 12, Months: 8, Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	from, to := "2026-06-01", "2026-09-30"
+	refills := func() (n int, ids []string, err error) {
+		ls, err := led.Bill(from, to)
+		for _, l := range ls {
+			if svc, ok := led.cat.Service(l.Code); ok && svc.Refill {
+				n++
+				ids = append(ids, l.EntryID)
+			}
+		}
+		return n, ids, err
+	}
+	want, ids, err := refills()
+	if err != nil || want < 10 {
+		t.Fatalf("%d refills billed (%v): the demo changed", want, err)
+	}
+	done := make(chan struct{})
+	corrected := 0
+	go func() {
+		defer close(done)
+		for i := range 60 {
+			e, err := led.Entry(ids[i%len(ids)])
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			r, err := e.Refill()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			r.ID = ""
+			res, err := led.Correct(ids[i%len(ids)], "residual misread", "rn", Replacement{Refill: &r})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i%len(ids)] = res.Replacement.ID
+			corrected++
+		}
+	}()
+	bills := 0
+	for running := true; running; bills++ {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		n, _, err := refills()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != want {
+			t.Fatalf("bill %d counts %d refills of the months, not %d: it saw half a correction", bills, n, want)
+		}
+	}
+	if corrected != 60 {
+		t.Fatalf("%d corrections recorded", corrected)
+	}
+	t.Logf("%d bills while %d corrections were recorded", bills, corrected)
+}
