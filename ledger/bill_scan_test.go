@@ -48,6 +48,22 @@ func billDB(t testing.TB) *DB {
 	return &DB{cat: cat}
 }
 
+// demoLedger is a ledger, closed when t ends, holding the demo's history of
+// opt (every kind of entry; corrections, admixtures, warnings among them).
+func demoLedger(t testing.TB, opt demo.Options) *DB {
+	t.Helper()
+	var clock time.Time
+	db, err := Open(filepath.Join(t.TempDir(), "d.db"), Options{Catalog: billDB(t).cat, NoSync: true, Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := demoInto(db, &clock, opt); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // FuzzScanBilled: a bill's lines through the scanner and the shape memo
 // (billLines) are the lines of decoding and deriving each entry in full
 // (claimLines), or the same refusal. The memo lives across inputs, so a
@@ -154,20 +170,10 @@ func TestBillLinesMemo(t *testing.T) {
 // rinses, corrections, warnings with quotes and non-ASCII) takes the
 // scanner's path, and the bill's lines are those of deriving each in full.
 func TestScanBilledReadsEveryDemoVisit(t *testing.T) {
-	db := billDB(t)
-	var clock time.Time
-	path := filepath.Join(t.TempDir(), "d.db")
-	led, err := Open(path, Options{Catalog: db.cat, NoSync: true, Now: func() time.Time { return clock }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer led.Close()
-	if err := demoInto(led, &clock, demo.Options{Patients: 30, Months: 18, Seed: 5}); err != nil {
-		t.Fatal(err)
-	}
+	led := demoLedger(t, demo.Options{Patients: 30, Months: 18, Seed: 5})
 	memo := newLineMemo()
 	visits := 0
-	err = led.bolt.View(func(tx *bolt.Tx) error {
+	err := led.bolt.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
 			e, err := decodeEntry(v)
 			if err != nil {
@@ -268,18 +274,10 @@ func BenchmarkBillLines(b *testing.B) {
 // (the demo's, with corrections) and several ranges, Bill gives exactly
 // what decoding every entry of the ledger in turn gives.
 func TestBillIsEveryLiveVisitDerived(t *testing.T) {
-	var clock time.Time
-	led, err := Open(filepath.Join(t.TempDir(), "d.db"), Options{Catalog: billDB(t).cat, NoSync: true, Now: func() time.Time { return clock }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer led.Close()
-	if err := demoInto(led, &clock, demo.Options{Patients: 40, Months: 14, Seed: 9}); err != nil {
-		t.Fatal(err)
-	}
+	led := demoLedger(t, demo.Options{Patients: 40, Months: 14, Seed: 9})
 	var all []billing.Line
 	voided := 0
-	err = led.bolt.View(func(tx *bolt.Tx) error {
+	err := led.bolt.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketEntries).ForEach(func(k, v []byte) error {
 			if _, void := voidedBy(tx, seqOf(k)); void {
 				voided++
@@ -329,15 +327,7 @@ func TestBillIsEveryLiveVisitDerived(t *testing.T) {
 // in one transaction, so every bill must count the month's refills the
 // same, never the voided one without its replacement nor both.
 func TestBillDuringCorrections(t *testing.T) {
-	var clock time.Time
-	led, err := Open(filepath.Join(t.TempDir(), "d.db"), Options{Catalog: billDB(t).cat, NoSync: true, Now: func() time.Time { return clock }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer led.Close()
-	if err := demoInto(led, &clock, demo.Options{Patients: 12, Months: 8, Seed: 4}); err != nil {
-		t.Fatal(err)
-	}
+	led := demoLedger(t, demo.Options{Patients: 12, Months: 8, Seed: 4})
 	from, to := "2026-06-01", "2026-09-30"
 	refills := func() (n int, ids []string, err error) {
 		ls, err := led.Bill(from, to)

@@ -3,13 +3,9 @@ package ledger
 import (
 	"encoding/json"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/demo"
 	bolt "go.etcd.io/bbolt"
 )
@@ -60,26 +56,9 @@ func FuzzScanFiled(f *testing.F) {
 // files as encoding/json would: the fallback is for what pumpledger never
 // writes.
 func TestScanFiledReadsEveryDemoEntry(t *testing.T) {
-	b, err := demo.WithMorphine(catalog.DefaultJSON())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := catalog.Load(strings.NewReader(string(b)), "demo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var clock time.Time
-	path := filepath.Join(t.TempDir(), "d.db")
-	db, err := Open(path, Options{Catalog: cat, NoSync: true, Now: func() time.Time { return clock }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := demoInto(db, &clock, demo.Options{Patients: 20, Months: 12, Seed: 3}); err != nil {
-		t.Fatal(err)
-	}
+	db := demoLedger(t, demo.Options{Patients: 20, Months: 12, Seed: 3})
 	kinds := map[Kind]int{}
-	err = db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.bolt.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
 			fast, ok := scanFiled(v)
 			if !ok {

@@ -3,13 +3,10 @@ package ledger
 import (
 	"bytes"
 	"errors"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/demo"
 	bolt "go.etcd.io/bbolt"
 )
@@ -128,45 +125,7 @@ func TestIndexSumAdd(t *testing.T) {
 // every kind of entry, corrections among them.
 func sumDemoLedger(t *testing.T, opt demo.Options) *DB {
 	t.Helper()
-	b, err := demo.WithMorphine(catalog.DefaultJSON())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := catalog.Load(strings.NewReader(string(b)), "demo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	db, err := Open(filepath.Join(t.TempDir(), "d.db"), Options{Catalog: cat, NoSync: true, Now: func() time.Time { return clock }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	err = db.Import(0, func() error {
-		for _, ev := range demo.Generate(cat, opt) {
-			var err error
-			switch ev.Kind {
-			case demo.KindPatient:
-				_, err = db.AddPatient(*ev.Patient, "clerk")
-			case demo.KindImplant:
-				_, err = db.Implant(*ev.Implant, "md")
-			case demo.KindRefill:
-				_, err = db.RecordRefill(*ev.Refill)
-			case demo.KindReprogram:
-				_, err = db.RecordReprogram(*ev.Reprogram)
-			case demo.KindCorrection:
-				c := ev.Correction
-				_, err = db.Correct(c.Voids, c.Reason, c.By, Replacement{Refill: c.Refill})
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := demoLedger(t, opt)
 	if _, err := db.Verify(); err != nil {
 		t.Fatalf("verify of the demo ledger: %v", err)
 	}
