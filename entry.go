@@ -54,6 +54,10 @@ type SolutionDrug struct {
 	MCGPerML decimal.Decimal `json:"mcg_per_ml"`
 }
 
+// MaxVialCount bounds one vials line's count: more containers of one NDC
+// than any refill opens, and few enough that deriving them is cheap.
+const MaxVialCount = 1000
+
 // VialUse is one line of containers opened: Count containers of one NDC and lot,
 // drawn in the order listed.
 type VialUse struct {
@@ -267,7 +271,7 @@ func (o *object) vials(f string) ([]VialUse, error) {
 		if v.NDC, err = s.str("ndc", true); err != nil {
 			return nil, err
 		}
-		if v.Count, err = s.integer("count", true, 1, 1000, "containers"); err != nil {
+		if v.Count, err = s.integer("count", true, 1, MaxVialCount, "containers"); err != nil {
 			return nil, err
 		}
 		if v.Lot, err = s.str("lot", false); err != nil {

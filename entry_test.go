@@ -464,3 +464,36 @@ func FuzzParseReprogram(f *testing.F) {
 		}
 	})
 }
+
+// CheckQuantity passes what ParseQuantity gives and refuses, quickly, what
+// only an altered stored entry could hold.
+func TestCheckQuantity(t *testing.T) {
+	for _, tt := range []struct {
+		in string
+		ok bool
+	}{
+		{"0", true}, {"20", true}, {"2.5", true}, {"-1.25", true}, {"999999999.999999999", true},
+		{"1.000000000000", true}, {"0e9999", true},
+		{"1000000000", false}, {"1e9", false}, {"1e9999", false}, {"-1e9999", false},
+		{"0.0000000001", false}, {"1e-9999", false}, {"1.0000000001", false},
+	} {
+		d, err := decimal.NewFromString(tt.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, perr := pumpledger.ParseQuantity(tt.in); tt.ok && perr != nil && tt.in != "0e9999" {
+			t.Errorf("ParseQuantity(%s) refuses what the table passes: %v", tt.in, perr)
+		}
+		start := time.Now()
+		err = pumpledger.CheckQuantity("fill_ml", d)
+		if (err == nil) != tt.ok {
+			t.Errorf("CheckQuantity(%s) = %v, want ok %v", tt.in, err, tt.ok)
+		}
+		if err != nil && !strings.HasPrefix(pumpledger.ErrorMessage(err), "fill_ml ") {
+			t.Errorf("CheckQuantity(%s): %q does not name the field", tt.in, pumpledger.ErrorMessage(err))
+		}
+		if el := time.Since(start); el > time.Second {
+			t.Errorf("CheckQuantity(%s) took %v", tt.in, el)
+		}
+	}
+}

@@ -294,6 +294,61 @@ func ParseQuantity(s string) (decimal.Decimal, error) {
 	return d, nil
 }
 
+// CheckQuantity refuses a quantity ParseQuantity would not have given, for
+// one decoded another way: a stored entry, which pumpledger wrote from
+// parsed input but someone may have altered. decimal reads exponents up to
+// 10,000, and arithmetic on 1e9999 carries numbers of thousands of digits
+// through every step, so the exponent is bounded before any comparison.
+func CheckQuantity(field string, d decimal.Decimal) error {
+	bad := func(format string, args ...any) error {
+		return Invalid(field, "%s %s.", field, fmt.Sprintf(format, args...))
+	}
+	switch e := d.Exponent(); {
+	case e > 9 && !d.IsZero():
+		return bad("has 10 or more digits before the point")
+	case e < -(maxScale + 30):
+		return bad("has more than %d decimal places", maxScale)
+	case d.Abs().GreaterThanOrEqual(maxQuantity):
+		return bad("has 10 or more digits before the point")
+	case e < -maxScale && !d.Equal(d.Round(maxScale)):
+		return bad("has more than %d decimal places", maxScale)
+	}
+	return nil
+}
+
+// CheckQuantities is CheckQuantity of each of the refill's quantities.
+func (r Refill) CheckQuantities() error {
+	qs := []struct {
+		field string
+		d     decimal.Decimal
+	}{{"residual_ml", r.ResidualML}, {"rinse_ml", r.RinseML}, {"fill_ml", r.FillML}, {"diluent_ml", r.DiluentML}, {"dose.mcg_per_day", r.Dose.MCGPerDay}}
+	for i, s := range r.Solution {
+		qs = append(qs, struct {
+			field string
+			d     decimal.Decimal
+		}{fmt.Sprintf("solution[%d].mcg_per_ml", i), s.MCGPerML})
+	}
+	for _, q := range qs {
+		if err := CheckQuantity(q.field, q.d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckQuantities is CheckQuantity of the dose change's quantity.
+func (r Reprogram) CheckQuantities() error {
+	return CheckQuantity("dose.mcg_per_day", r.Dose.MCGPerDay)
+}
+
+// CheckQuantities is CheckQuantity of the implant's alarm volume, if set.
+func (im Implant) CheckQuantities() error {
+	if !im.AlarmML.Valid {
+		return nil
+	}
+	return CheckQuantity("alarm_ml", im.AlarmML.Decimal)
+}
+
 // errTooLarge is ParseQuantity's refusal of a number of 10 or more digits
 // before the point; a count says it in its own words.
 type errTooLarge struct{ text string }

@@ -218,13 +218,14 @@ func (s *scanner) time() bool {
 	return y >= 0 && y <= 9999
 }
 
-// decimal checks a decimal as decimal.Decimal's UnmarshalJSON would read
-// it, without its allocations: only the form pumpledger writes, a quoted
-// -?digits(.digits)? (which it reads; FuzzScanBilled holds it to that),
-// is taken; anything else is left to decoding.
+// decimal checks a decimal as decimal.Decimal's UnmarshalJSON would read it
+// and pumpledger.CheckQuantity would pass it, without their allocations:
+// only the form pumpledger writes, a quoted -?digits(.digits)? of at most 9
+// digits each side (FuzzScanBilled holds it to that), is taken; anything
+// else is left to decoding.
 func (s *scanner) decimal() bool {
 	v, ok := s.plainBytes()
-	if !ok || len(v) == 0 || len(v) > 64 {
+	if !ok || len(v) == 0 {
 		return false
 	}
 	if v[0] == '-' {
@@ -238,12 +239,12 @@ func (s *scanner) decimal() bool {
 		v = v[n:]
 		return n
 	}
-	if digits() == 0 {
+	if n := digits(); n == 0 || n > 9 {
 		return false
 	}
 	if len(v) > 0 && v[0] == '.' {
 		v = v[1:]
-		if digits() == 0 {
+		if n := digits(); n == 0 || n > 9 {
 			return false
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pumpledger/pumpledger"
@@ -119,13 +120,28 @@ func (e Entry) decodePayload(v any) error {
 // Refill decodes a refill entry's payload.
 func (e Entry) Refill() (pumpledger.Refill, error) {
 	var r pumpledger.Refill
-	return r, e.decodePayload(&r)
+	if err := e.decodePayload(&r); err != nil {
+		return r, err
+	}
+	return r, e.quantities(r.CheckQuantities())
+}
+
+// quantities words a stored payload's out-of-bounds quantity: pumpledger
+// writes only parsed ones, so the file was altered.
+func (e Entry) quantities(err error) error {
+	if err != nil {
+		return fmt.Errorf("entry %d (%s): stored %s payload: %s", e.Seq, e.ID, e.Kind, strings.TrimSuffix(pumpledger.ErrorMessage(err), "."))
+	}
+	return nil
 }
 
 // Reprogram decodes a reprogram entry's payload.
 func (e Entry) Reprogram() (pumpledger.Reprogram, error) {
 	var r pumpledger.Reprogram
-	return r, e.decodePayload(&r)
+	if err := e.decodePayload(&r); err != nil {
+		return r, err
+	}
+	return r, e.quantities(r.CheckQuantities())
 }
 
 // Correction decodes a correction entry's payload.
@@ -143,7 +159,10 @@ func (e Entry) Patient() (pumpledger.Patient, error) {
 // Implant decodes an implant entry's payload.
 func (e Entry) Implant() (pumpledger.Implant, error) {
 	var p pumpledger.Implant
-	return p, e.decodePayload(&p)
+	if err := e.decodePayload(&p); err != nil {
+		return p, err
+	}
+	return p, e.quantities(p.CheckQuantities())
 }
 
 // Explant decodes an explant entry's payload.

@@ -410,8 +410,12 @@ func (db *DB) verifyIndexCounts(n int64, want *indexTallies, salt *indexSalt) er
 		defer func() { errs[i] = err }()
 		defer guard(db.path, &err)() // per goroutine: a damaged page is an error, not a crash
 		b, h := indexBuckets[i], newIndexHasher(salt)
-		return db.walk(b, func(_ *bolt.Tx, cur int64, k, v []byte) error {
+		return db.walk(b, func(tx *bolt.Tx, cur int64, k, v []byte) error {
 			switch owner := indexOwner(b, k, v); {
+			case v == nil && tx.Bucket(b).Bucket(k) != nil:
+				// A cursor gives a nested bucket's value as nil, which
+				// would digest as a by_* key's empty value.
+				return indexBroken(string(b), "it holds a bucket where a key belongs")
 			case owner < 0 || owner >= cur:
 				return indexBroken(string(b), "it holds a key of no entry")
 			case owner < n:

@@ -222,6 +222,24 @@ func TestVerifyCatchesIndexEditsOfEqualCount(t *testing.T) {
 			},
 			want: "The by_patient index does not match the entries (its keys and values are not those the entries file)",
 		},
+		{
+			// A key replaced by a bucket of the same name, holding data
+			// no view reads: a cursor gives its value as nil, which
+			// digests as a by_* key's empty value.
+			name: "a date key replaced by a bucket", bucket: bucketByDate,
+			edit: func(tx *bolt.Tx, k, v []byte) error {
+				b := tx.Bucket(bucketByDate)
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+				nested, err := b.CreateBucket(k)
+				if err != nil {
+					return err
+				}
+				return nested.Put([]byte("hidden"), []byte("data"))
+			},
+			want: "The by_date index does not match the entries (entry ",
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := sumDemoLedger(t, demo.Options{Patients: 4, Months: 6, Seed: 1})

@@ -328,17 +328,26 @@ func DefaultPath() string {
 	return filepath.Join(".", "pumpledger.db")
 }
 
+// altered is a panic raised deep in a read (voidedBy) that found the file
+// altered outside pumpledger, where the callers return no error: guard
+// returns err as the operation's.
+type altered struct{ err error }
+
 // guard, deferred as `defer guard(path, &err)()`, turns what bbolt does on a
 // damaged file into an error a person can act on: a panic raised in bbolt's
 // code (an unexpected page type or id), or a fault reading the file's memory
-// map past its end, which is made a panic for the call's duration. Any other
-// panic is ours, and goes on.
+// map past its end, which is made a panic for the call's duration; and an
+// altered panic, as its error. Any other panic is ours, and goes on.
 func guard(path string, err *error) func() {
 	fault := debug.SetPanicOnFault(true)
 	return func() {
 		debug.SetPanicOnFault(fault)
 		r := recover()
 		if r == nil {
+			return
+		}
+		if a, ok := r.(altered); ok {
+			*err = a.err
 			return
 		}
 		if e, ok := r.(interface{ Addr() uintptr }); ok && e.Addr() >= 4096 {

@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/maphash"
 	"sort"
 	"sync"
@@ -36,11 +37,16 @@ func entryByID(tx *bolt.Tx, id string) (Entry, error) {
 	return getEntry(tx, int64(binary.BigEndian.Uint64(v)))
 }
 
-// voidedBy returns the seq of the correction that voided seq, if any.
+// voidedBy returns the seq of the correction that voided seq, if any. A
+// mark that is not a seq (the file altered outside pumpledger) panics with
+// an altered error, which guard returns as the operation's error.
 func voidedBy(tx *bolt.Tx, seq int64) (int64, bool) {
 	v := tx.Bucket(bucketVoided).Get(u64(uint64(seq)))
 	if v == nil {
 		return 0, false
+	}
+	if len(v) != 8 {
+		panic(altered{indexBroken(string(bucketVoided), fmt.Sprintf("entry %d's voided mark is not an entry", seq))})
 	}
 	return int64(binary.BigEndian.Uint64(v)), true
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
@@ -264,7 +265,11 @@ func (db *DB) Bill(from, to string) (_ []billing.Line, err error) {
 			entries := tx.Bucket(bucketEntries)
 			voided := newVoidedWalk(tx)
 			for _, pos := range byPos[c*billChunk : min((c+1)*billChunk, len(byPos))] {
-				if by, void := voided.by(seqs[pos]); void && by < size0 {
+				by, void, err := voided.by(seqs[pos])
+				if err != nil {
+					return err
+				}
+				if void && by < size0 {
 					continue // voided: no lines
 				}
 				data := entries.Get(u64(uint64(seqs[pos])))
@@ -325,8 +330,9 @@ func newVoidedWalk(tx *bolt.Tx) *voidedWalk {
 	return &voidedWalk{c: tx.Bucket(bucketVoided).Cursor(), seek: true}
 }
 
-// by is voidedBy(tx, seq); seq must not be below the last asked.
-func (w *voidedWalk) by(seq int64) (int64, bool) {
+// by is voidedBy(tx, seq); seq must not be below the last asked. A mark
+// that is not a seq is an error: the file was altered (verify names it).
+func (w *voidedWalk) by(seq int64) (int64, bool, error) {
 	key := u64(uint64(seq))
 	for steps := 0; !w.seek && w.k != nil && bytes.Compare(w.k, key) < 0; steps++ {
 		if steps == 8 {
@@ -340,9 +346,12 @@ func (w *voidedWalk) by(seq int64) (int64, bool) {
 		w.seek = false
 	}
 	if w.k == nil || !bytes.Equal(w.k, key) {
-		return 0, false
+		return 0, false, nil
 	}
-	return seqOf(w.v), true // a short value panics, as voidedBy's: guard's to report
+	if len(w.v) != 8 {
+		return 0, false, indexBroken(string(bucketVoided), fmt.Sprintf("entry %d's voided mark is not an entry", seq))
+	}
+	return seqOf(w.v), true, nil
 }
 
 // billChunk is how many entries a bill reads per read transaction.

@@ -1,6 +1,7 @@
 package refill_test
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"testing"
@@ -73,5 +74,22 @@ func TestLinesDependOnBillableFields(t *testing.T) {
 	}
 	if checked < 1200 || refused < 300 {
 		t.Fatalf("only %d refills compared and %d refusals: the generator changed", checked, refused)
+	}
+}
+
+// A stored refill altered outside pumpledger may count any number of
+// containers; deriving it must refuse, not try to open two billion.
+func TestLinesRefusesCountsParsingWould(t *testing.T) {
+	in := zic("2026-03-02T09:00:00-05:00", "20", "25", "2", vials("70720-723-10", 1))
+	if _, err := refill.Lines(testCatalog, in); err != nil {
+		t.Fatalf("the base refill: %v", err)
+	}
+	for _, n := range []int{0, -1, pumpledger.MaxVialCount + 1, 1 << 31} {
+		in.Vials[0].Count = n
+		_, err := refill.Lines(testCatalog, in)
+		var e *pumpledger.Error
+		if !errors.As(err, &e) || e.Field != "vials[0].count" {
+			t.Errorf("count %d: %v, want a refusal of vials[0].count", n, err)
+		}
 	}
 }

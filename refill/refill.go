@@ -196,6 +196,11 @@ func (d *deriver) resolve() error {
 		if !ok {
 			return pumpledger.Invalid(field, "%s %s is %s, which the solution does not list; add it to solution or remove the vial.", field, n, p.Drug)
 		}
+		// ParseRefill bounds the count; a stored entry altered outside
+		// pumpledger may not be (a count of 2^31 would exhaust memory).
+		if v.Count < 1 || v.Count > pumpledger.MaxVialCount {
+			return pumpledger.Invalid(fmt.Sprintf("vials[%d].count", i), "vials[%d].count %d must be from 1 to %d containers.", i, v.Count, pumpledger.MaxVialCount)
+		}
 		for range v.Count {
 			d.cont[k] = append(d.cont[k], vial.Container{Product: p, Line: i, Lot: v.Lot})
 		}
