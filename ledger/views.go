@@ -217,13 +217,23 @@ func (db *DB) Bill(from, to string) (_ []billing.Line, err error) {
 	if t.Before(f) {
 		return nil, pumpledger.Invalid("to", "--to %s is before --from %s; swap them.", to, from)
 	}
-	// The month's entries, from the date index in one short transaction,
-	// with the ledger's size then: what is appended since is not this
-	// bill's, not even a correction voiding one of them (its replacement
-	// would be missing).
-	var seqs []int64 // by date of service, then seq
-	var days []int   // where each date's seqs begin, then len(seqs)
-	var size0 int64
+	seqs, days, size0, err := db.billIndex(from, to)
+	if err != nil {
+		return nil, err
+	}
+	visits, err := db.billVisits(seqs, size0)
+	if err != nil {
+		return nil, err
+	}
+	return billOrder(visits, days), nil
+}
+
+// billIndex reads the date index for [from, to] in one short transaction:
+// the entries' seqs (by date of service, then seq), where each date's run
+// of them begins (then len(seqs)), and the ledger's size then. What is
+// appended since is not this bill's, not even a correction voiding one of
+// them (its replacement would be missing).
+func (db *DB) billIndex(from, to string) (seqs []int64, days []int, size0 int64, err error) {
 	err = db.bolt.View(func(tx *bolt.Tx) error {
 		size0 = size(tx)
 		c := tx.Bucket(bucketByDate).Cursor()
@@ -242,29 +252,31 @@ func (db *DB) Bill(from, to string) (_ []billing.Line, err error) {
 		days = append(days, len(seqs))
 		return nil
 	})
-	if err != nil {
-		return nil, err
+	return seqs, days, size0, err
+}
+
+// billVisits reads entries seqs (none voided by a correction below size0
+// counts) into their visits, in the same positions: on every CPU, a chunk
+// per read transaction (entries never change once written; the voided
+// bucket only grows), in seq order, since neighbours share pages. Each
+// refill's lines come from it alone (refill.Lines), never its pump's
+// history, so a bill costs its month, not the ledger; and each billable
+// shape is derived once.
+func (db *DB) billVisits(seqs []int64, size0 int64) ([]visit, error) {
+	bySeq := make([]int, len(seqs))
+	for i := range bySeq {
+		bySeq[i] = i
 	}
-	// Their lines, on every CPU, a chunk per read transaction (entries never
-	// change once written; the voided bucket only grows), read in seq order
-	// (neighbours share pages):
-	// each refill's alone (refill.Lines), never its pump's history, so a
-	// bill costs its month, not the ledger; and each billable shape once.
-	byPos := make([]int, len(seqs))
-	for i := range byPos {
-		byPos[i] = i
-	}
-	slices.SortFunc(byPos, func(a, b int) int { return cmp.Compare(seqs[a], seqs[b]) })
+	slices.SortFunc(bySeq, func(a, b int) int { return cmp.Compare(seqs[a], seqs[b]) })
 	visits := make([]visit, len(seqs))
 	memo := newLineMemo()
-	chunks := (len(byPos) + billChunk - 1) / billChunk
-	if err := parallel(chunks, func(c int) (err error) {
+	err := parallel(chunks(len(bySeq)), func(c int) (err error) {
 		defer guard(db.path, &err)()
 		scr := newBillScratch()
 		return db.bolt.View(func(tx *bolt.Tx) error {
 			entries := tx.Bucket(bucketEntries)
 			voided := newVoidedWalk(tx)
-			for _, pos := range byPos[c*billChunk : min((c+1)*billChunk, len(byPos))] {
+			for _, pos := range bySeq[c*billChunk : min((c+1)*billChunk, len(bySeq))] {
 				by, void, err := voided.by(seqs[pos])
 				if err != nil {
 					return err
@@ -282,16 +294,19 @@ func (db *DB) Bill(from, to string) (_ []billing.Line, err error) {
 			}
 			return nil
 		})
-	}); err != nil {
-		return nil, err
-	}
-	// By date of service, then patient, then entry as recorded, each
-	// entry's lines as derived. An entry's lines share its date and patient,
-	// so entries are sorted, not lines (a stable sort of 24,000 lines was a
-	// third of a large month's bill), and only within each date's run of
-	// the index, which is by date then seq: every run on its own, on every
-	// CPU, then every entry's lines written to their place, on every CPU.
-	order := make([]int, len(seqs))
+	})
+	return visits, err
+}
+
+// billOrder is the visits' lines by date of service, then patient, then
+// entry as recorded, each entry's lines as derived. An entry's lines share
+// its date and patient, so entries are sorted, not lines (a stable sort of
+// 24,000 lines was a third of a large month's bill), and only within each
+// date's run of the index (days), which is by date then seq: every run on
+// its own, on every CPU, then every entry's lines written to their place,
+// on every CPU.
+func billOrder(visits []visit, days []int) []billing.Line {
+	order := make([]int, len(visits))
 	for i := range order {
 		order[i] = i
 	}
@@ -306,7 +321,7 @@ func (db *DB) Bill(from, to string) (_ []billing.Line, err error) {
 		at[i+1] = at[i] + len(visits[pos].lines)
 	}
 	lines := make([]billing.Line, at[len(order)])
-	_ = parallel(chunks, func(c int) error {
+	_ = parallel(chunks(len(order)), func(c int) error {
 		from, to := c*billChunk, min((c+1)*billChunk, len(order))
 		mods := []string{}
 		for i := from; i < to; i++ {
@@ -314,7 +329,7 @@ func (db *DB) Bill(from, to string) (_ []billing.Line, err error) {
 		}
 		return nil
 	})
-	return lines, nil
+	return lines
 }
 
 // voidedWalk answers voidedBy for ascending seqs with one cursor over the
@@ -356,6 +371,9 @@ func (w *voidedWalk) by(seq int64) (int64, bool, error) {
 
 // billChunk is how many entries a bill reads per read transaction.
 const billChunk = 512
+
+// chunks is how many chunks of billChunk n entries make.
+func chunks(n int) int { return (n + billChunk - 1) / billChunk }
 
 // visit is one entry's place in a bill: its date of service, patient and
 // claim lines, which are its shape's when shaped (its date, patient and
