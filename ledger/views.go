@@ -274,7 +274,9 @@ func (db *DB) billVisits(seqs []int64, size0 int64) ([]visit, error) {
 		defer guard(db.path, &err)()
 		scr := newBillScratch()
 		return db.bolt.View(func(tx *bolt.Tx) error {
-			entries := tx.Bucket(bucketEntries)
+			// One cursor for the chunk: a Get makes a cursor, and its
+			// stack, each time (three allocations a visit).
+			entries := tx.Bucket(bucketEntries).Cursor()
 			voided := newVoidedWalk(tx)
 			for _, pos := range bySeq[c*billChunk : min((c+1)*billChunk, len(bySeq))] {
 				by, void, err := voided.by(seqs[pos])
@@ -284,8 +286,9 @@ func (db *DB) billVisits(seqs []int64, size0 int64) ([]visit, error) {
 				if void && by < size0 {
 					continue // voided: no lines
 				}
-				data := entries.Get(u64(uint64(seqs[pos])))
-				if data == nil {
+				key := u64(uint64(seqs[pos]))
+				k, data := entries.Seek(key)
+				if !bytes.Equal(k, key) || data == nil {
 					return pumpledger.Errorf(pumpledger.EINTERNAL, "entry %d is indexed but missing", seqs[pos])
 				}
 				if visits[pos], err = db.billVisit(memo, scr, data); err != nil {
