@@ -72,6 +72,7 @@ type fillEntry struct {
 	// The fill's stability limit in a pump that already held its drugs.
 	stabilityHeld     int
 	stabilityHeldDrug string
+	date              string // of service (serviceConflicts compares every fill's)
 }
 
 // pumpState is everything recorded for one pump, corrections applied.
@@ -98,8 +99,15 @@ type changeEntry struct {
 // skip (the one a correction replaces, or -1).
 func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, error) {
 	st := &pumpState{cat: db, serial: serial}
-	for _, seq := range scanIndex(tx, bucketByPump, serial) {
-		if _, void := voidedBy(tx, seq); void || seq == skip {
+	seqs := scanIndex(tx, bucketByPump, serial)
+	st.fills = make([]fillEntry, 0, len(seqs))
+	voided := newVoidedWalk(tx) // seqs ascend: one cursor, not a Get each
+	for _, seq := range seqs {
+		_, void, err := voided.by(seq)
+		if err != nil {
+			return nil, err
+		}
+		if void || seq == skip {
 			continue
 		}
 		it, err := db.items.get(db, tx, seq)
@@ -114,7 +122,7 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 			ex := it.explant
 			st.explant = &ex
 		case KindRefill:
-			st.fills = append(st.fills, fillEntry{entry: it.entry, refill: it.refill, fill: it.fill,
+			st.fills = append(st.fills, fillEntry{entry: it.entry, refill: it.refill, fill: it.fill, date: it.date,
 				stabilityHeld: it.stabilityHeld, stabilityHeldDrug: it.stabilityHeldDrug})
 		case KindReprogram:
 			st.changes = append(st.changes, it.change)
@@ -165,6 +173,7 @@ type pumpItem struct {
 	// pump's first fill of a drug.
 	stabilityHeld     int
 	stabilityHeldDrug string
+	date              string // a refill's date of service
 	change            changeEntry
 	implant           pumpledger.Implant
 	explant           pumpledger.Explant
@@ -242,7 +251,7 @@ func decodePumpItem(db *DB, v []byte) (*pumpItem, error) {
 		it.explant, err = e.Explant()
 	case KindRefill:
 		if it.refill, err = e.Refill(); err == nil {
-			it.fill = refill.FillOf(db.cat, it.refill)
+			it.fill, it.date = refill.FillOf(db.cat, it.refill), it.refill.PerformedAt.Date()
 			held := map[string]bool{}
 			for d := range it.fill.MCGPerML {
 				held[d] = true
@@ -303,7 +312,7 @@ func (st *pumpState) history(at time.Time) refill.History {
 func (db *DB) serviceConflicts(st *pumpState, mrn, date, code, id string) []string {
 	lines := []billing.Line{}
 	for _, f := range st.fills {
-		if f.refill.PerformedAt.Date() == date {
+		if f.date == date {
 			lines = append(lines, billing.Line{MRN: mrn, DateOfService: date, Code: f.refill.Procedure, EntryID: f.entry.ID})
 		}
 	}
