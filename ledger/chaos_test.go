@@ -80,7 +80,7 @@ func course(mrn, serial string) []func(*ledger.DB) (ledger.Result, error) {
 			if err != nil {
 				return ledger.Result{}, err
 			}
-			return db.RecordRefill(r)
+			return db.RecordRefill(r, "tester")
 		}
 	}
 	return []func(*ledger.DB) (ledger.Result, error){
@@ -96,7 +96,7 @@ func course(mrn, serial string) []func(*ledger.DB) (ledger.Result, error) {
 			if err != nil {
 				return ledger.Result{}, err
 			}
-			return db.RecordReprogram(r)
+			return db.RecordReprogram(r, "tester")
 		},
 		fill(secondFill),
 	}
@@ -234,8 +234,13 @@ func TestChaosProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
-	if res.Entries != int64(total) {
-		t.Errorf("%d entries for %d acknowledged appends", res.Entries, total)
+	// One entry pins the catalog (whichever process created the ledger),
+	// then one per acknowledged append.
+	if res.Entries != int64(total)+1 {
+		t.Errorf("%d entries for %d acknowledged appends and the catalog pinned", res.Entries, total)
+	}
+	if cats := must(db.Catalogs()); len(cats) != 1 || cats[0].Seq != 0 {
+		t.Errorf("catalogs pinned: %d, want 1 at entry 0", len(cats))
 	}
 	seqs := map[int64]string{}
 	for who, ids := range acks {
@@ -742,9 +747,13 @@ func fullDiskRounds(t *testing.T, path string, rounds int, room func(size int64)
 	begin := time.Now()
 	db := must(ledger.Open(path, ledger.Options{Now: chaosClock}))
 	seed(t, db)
+	entries := must(db.Size())
 	db.Close()
+	if entries != 6 {
+		t.Fatalf("%d entries after seed, want 6 (the catalog pinned, then seed's five)", entries)
+	}
 	var acked []string
-	entries, refusals, openRefusals := int64(5), 0, 0
+	refusals, openRefusals := 0, 0
 	for round := range rounds {
 		size := must(os.Stat(path)).Size()
 		limit := room(size)

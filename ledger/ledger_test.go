@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,9 +65,9 @@ func seed(t testing.TB, db *ledger.DB) (first, second ledger.Result) {
 	t.Helper()
 	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
 	must(db.Implant(pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20"}, "drx"))
-	first = must(db.RecordRefill(parseRefill(t, firstFill)))
-	must(db.RecordReprogram(must(pumpledger.ParseReprogram(strings.NewReader(reprogram)))))
-	second = must(db.RecordRefill(parseRefill(t, secondFill)))
+	first = must(db.RecordRefill(parseRefill(t, firstFill), "tester"))
+	must(db.RecordReprogram(must(pumpledger.ParseReprogram(strings.NewReader(reprogram))), "tester"))
+	second = must(db.RecordRefill(parseRefill(t, secondFill), "tester"))
 	return first, second
 }
 
@@ -96,7 +97,7 @@ func TestIdempotentReplayAndConflict(t *testing.T) {
 	db, _, _ := openTest(t)
 	_, second := seed(t, db)
 	n := must(db.Size())
-	again := must(db.RecordRefill(parseRefill(t, secondFill)))
+	again := must(db.RecordRefill(parseRefill(t, secondFill), "tester"))
 	if !again.Existing || again.Entry.Seq != second.Entry.Seq {
 		t.Fatalf("replay: existing=%v seq=%d, want existing entry %d", again.Existing, again.Entry.Seq, second.Entry.Seq)
 	}
@@ -108,7 +109,7 @@ func TestIdempotentReplayAndConflict(t *testing.T) {
 	}
 	// Same id, different content: refused, nothing written.
 	changed := parseRefill(t, strings.Replace(secondFill, `"residual_ml":"5.5"`, `"residual_ml":"5.4"`, 1))
-	_, err := db.RecordRefill(changed)
+	_, err := db.RecordRefill(changed, "tester")
 	if pumpledger.ErrorCode(err) != pumpledger.ECONFLICT {
 		t.Fatalf("changed content under the same id: err = %v, want conflict", err)
 	}
@@ -117,7 +118,7 @@ func TestIdempotentReplayAndConflict(t *testing.T) {
 	}
 	// The same number written differently is the same content.
 	same := parseRefill(t, strings.Replace(secondFill, `"residual_ml":"5.5"`, `"residual_ml":5.50`, 1))
-	if r, err := db.RecordRefill(same); err != nil || !r.Existing {
+	if r, err := db.RecordRefill(same, "tester"); err != nil || !r.Existing {
 		t.Errorf("5.50 vs \"5.5\": existing=%v err=%v, want the existing entry", r.Existing, err)
 	}
 }
@@ -173,13 +174,13 @@ func TestCorrectionAppliedInEveryView(t *testing.T) {
 
 func TestVerifyNamesTamperedEntry(t *testing.T) {
 	db, _, path := openTest(t)
-	seed(t, db)
+	_, second := seed(t, db)
 	res := must(db.Verify())
-	if res.Entries != 5 || res.Checkpoints == 0 {
-		t.Fatalf("verify = %+v, want 5 entries and checkpoints checked", res)
+	if res.Entries != 6 || res.Checkpoints == 0 {
+		t.Fatalf("verify = %+v, want 6 entries (the catalog pinned, seed's five) and checkpoints checked", res)
 	}
 	db.Close()
-	// Change one byte of entry 3's stored residual on disk.
+	// Change one byte of the second refill's stored residual on disk.
 	b := must(os.ReadFile(path))
 	i := bytes.Index(b, []byte(`"residual_ml":"5.5"`))
 	if i < 0 {
@@ -192,8 +193,8 @@ func TestVerifyNamesTamperedEntry(t *testing.T) {
 	db2 := must(ledger.Open(path, ledger.Options{}))
 	defer db2.Close()
 	_, err := db2.Verify()
-	if !errors.Is(err, ledger.ErrTampered) || !strings.Contains(err.Error(), "Entry 4 ") {
-		t.Fatalf("verify after tampering: %v; want entry 4 named", err)
+	if want := fmt.Sprintf("Entry %d ", second.Entry.Seq); !errors.Is(err, ledger.ErrTampered) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("verify after tampering: %v; want %q named", err, want)
 	}
 }
 
@@ -203,15 +204,18 @@ func TestCheckpointConsistency(t *testing.T) {
 	old := must(db.Checkpoint())
 	seed2 := func() {
 		must(db.Implant(pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20"}, "drx"))
-		must(db.RecordRefill(parseRefill(t, firstFill)))
+		must(db.RecordRefill(parseRefill(t, firstFill), "tester"))
 	}
 	seed2()
 	cur := must(db.Consistent(old.Note))
-	if cur.N != 3 {
-		t.Errorf("tree size %d, want 3", cur.N)
+	if old.Tree.N != 2 || cur.N != 4 {
+		t.Errorf("tree sizes %d then %d, want 2 (the catalog pinned, the patient) then 4", old.Tree.N, cur.N)
 	}
 	// A forged checkpoint: right key, wrong root.
-	forged := bytes.Replace(old.Note, []byte("\n1\n"), []byte("\n2\n"), 1)
+	forged := bytes.Replace(old.Note, []byte("\n2\n"), []byte("\n3\n"), 1)
+	if bytes.Equal(forged, old.Note) {
+		t.Fatalf("no size 2 in the checkpoint %q", old.Note)
+	}
 	if _, err := db.Consistent(forged); err == nil {
 		t.Error("a checkpoint with an altered size verifies")
 	}
@@ -224,8 +228,8 @@ func TestBillOrderedByDatePatientEntry(t *testing.T) {
 	db, _, _ := openTest(t)
 	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Second Patient"}, "clerk"))
 	must(db.Implant(pumpledger.Implant{MRN: "MRN-2", Serial: "S2", Model: "synchromed-ii-20", Date: "2026-02-20", Held: []string{"ziconotide"}}, "drx"))
-	must(db.RecordRefill(parseRefill(t, strings.NewReplacer(`"MRN-1"`, `"MRN-2"`, `"S1"`, `"S2"`).Replace(firstFill))))
-	must(db.RecordReprogram(must(pumpledger.ParseReprogram(strings.NewReader(strings.NewReplacer(`"MRN-1"`, `"MRN-2"`, `"S1"`, `"S2"`, "2026-03-11", "2026-03-31").Replace(reprogram))))))
+	must(db.RecordRefill(parseRefill(t, strings.NewReplacer(`"MRN-1"`, `"MRN-2"`, `"S1"`, `"S2"`).Replace(firstFill)), "tester"))
+	must(db.RecordReprogram(must(pumpledger.ParseReprogram(strings.NewReader(strings.NewReplacer(`"MRN-1"`, `"MRN-2"`, `"S1"`, `"S2"`, "2026-03-11", "2026-03-31").Replace(reprogram)))), "tester"))
 	seed(t, db) // MRN-1's refill of 31 March comes after MRN-2's dose change that day
 	lines := must(db.Bill("2026-03-31", "2026-03-31"))
 	var got []string

@@ -133,18 +133,19 @@ func TestEveryKindStoredAndReadBack(t *testing.T) {
 		performedAt: time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC), offset: "+00:00"})
 
 	// A refill written at 04:00 -05:00 (09:00 UTC), recorded exactly 24 h
-	// later: on the boundary, not late. The nurse records it.
+	// later: on the boundary, not late. The clinic's desk records it: the
+	// actor who recorded it, not the nurse who did it.
 	performed := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	c.t = performed.Add(ledger.LateAfter)
 	r := parseRefill(t, strings.Replace(firstFill, `"2026-03-01T09:00:00Z"`, `"2026-03-01T04:00:00-05:00"`, 1))
-	res, err = db.RecordRefill(r)
-	add("refill", res, err, envelope{kind: ledger.KindRefill, by: "jdoe", performedAt: performed, offset: "-05:00"})
+	res, err = db.RecordRefill(r, "desk")
+	add("refill", res, err, envelope{kind: ledger.KindRefill, by: "desk", performedAt: performed, offset: "-05:00"})
 
 	// A reprogramming recorded 24 h and 1 s after it was done: late.
 	c.t = time.Date(2026, 3, 12, 9, 0, 1, 0, time.UTC)
 	rp := must(pumpledger.ParseReprogram(strings.NewReader(
 		strings.Replace(reprogram, `"2026-03-11T09:00:00Z"`, `"2026-03-11T10:00:00+01:00"`, 1))))
-	res, err = db.RecordReprogram(rp)
+	res, err = db.RecordReprogram(rp, "drx")
 	add("reprogram", res, err, envelope{kind: ledger.KindReprogram, by: "drx",
 		performedAt: time.Date(2026, 3, 11, 9, 0, 0, 0, time.UTC), offset: "+01:00", late: true})
 	reprogramID := res.Entry.ID
@@ -163,13 +164,14 @@ func TestEveryKindStoredAndReadBack(t *testing.T) {
 
 	// Nothing can be recorded on the explanted pump.
 	c.t = time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
-	if _, err := db.RecordRefill(parseRefill(t, secondFill)); err == nil {
+	if _, err := db.RecordRefill(parseRefill(t, secondFill), "tester"); err == nil {
 		t.Error("a refill of an explanted pump was recorded")
 	}
 
-	// The envelopes as returned by the appends.
+	// The envelopes as returned by the appends, after the entry 0 pinning
+	// the catalog.
 	for i, a := range all {
-		checkEnvelope(t, a.name+" (returned)", a.entry, int64(i), a.entry.ID, a.want)
+		checkEnvelope(t, a.name+" (returned)", a.entry, int64(i+1), a.entry.ID, a.want)
 	}
 
 	// Read back after closing and opening the file again.
@@ -178,15 +180,15 @@ func TestEveryKindStoredAndReadBack(t *testing.T) {
 	}
 	db = must(ledger.Open(path, ledger.Options{Now: c.now}))
 	defer db.Close()
-	if n := must(db.Size()); n != int64(len(all)) {
-		t.Fatalf("size %d, want %d", n, len(all))
+	if n := must(db.Size()); n != int64(len(all))+1 {
+		t.Fatalf("size %d, want %d (the catalog pinned and the appends)", n, len(all)+1)
 	}
 	for i, a := range all {
 		inc, err := db.Prove(a.entry.ID)
 		if err != nil {
 			t.Fatalf("%s: read back by id: %v", a.name, err)
 		}
-		checkEnvelope(t, a.name+" (stored)", inc.Entry, int64(i), a.entry.ID, a.want)
+		checkEnvelope(t, a.name+" (stored)", inc.Entry, int64(i+1), a.entry.ID, a.want)
 		if !bytes.Equal(inc.Entry.Encode(), a.entry.Encode()) {
 			t.Errorf("%s: stored entry differs from the appended one:\n%s\n%s", a.name, inc.Entry.Encode(), a.entry.Encode())
 		}
@@ -199,8 +201,8 @@ func TestEveryKindStoredAndReadBack(t *testing.T) {
 	if im := must(all[1].entry.Implant()); im.Serial != "S1" || im.Model != "synchromed-ii-20" || im.Date != "2026-02-20" {
 		t.Errorf("implant payload %+v", im)
 	}
-	if rf := must(all[2].entry.Refill()); rf.PerformedAt.String() != "2026-03-01T04:00:00-05:00" || !rf.FillML.Equal(dec("20")) || rf.ID != all[2].entry.ID {
-		t.Errorf("refill payload: performed %s, fill %s, id %s", rf.PerformedAt, rf.FillML, rf.ID)
+	if rf := must(all[2].entry.Refill()); rf.PerformedAt.String() != "2026-03-01T04:00:00-05:00" || !rf.FillML.Equal(dec("20")) || rf.ID != all[2].entry.ID || rf.Nurse != "jdoe" {
+		t.Errorf("refill payload: performed %s, fill %s, id %s, nurse %q", rf.PerformedAt, rf.FillML, rf.ID, rf.Nurse)
 	}
 	if got := all[2].entry.Performed().String(); got != "2026-03-01T04:00:00-05:00" {
 		t.Errorf("refill Performed() = %s, want the time as written", got)
@@ -235,12 +237,12 @@ func TestEveryKindStoredAndReadBack(t *testing.T) {
 
 	// The stored bytes themselves: UTC instants, the offset beside them,
 	// the canonical encoding of the entry.
-	raw := rawEntry(t, path, 2)
+	raw := rawEntry(t, path, 3)
 	var stored map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &stored); err != nil {
 		t.Fatal(err)
 	}
-	for field, want := range map[string]string{"seq": `2`, "kind": `"refill"`, "recorded_by": `"jdoe"`,
+	for field, want := range map[string]string{"seq": `3`, "kind": `"refill"`, "recorded_by": `"desk"`,
 		"performed_at": `"2026-03-01T09:00:00Z"`, "performed_offset": `"-05:00"`,
 		"recorded_at": `"2026-03-02T09:00:00Z"`, "late": `false`, "id": `"` + all[2].entry.ID + `"`} {
 		if got := string(stored[field]); got != want {
@@ -250,22 +252,25 @@ func TestEveryKindStoredAndReadBack(t *testing.T) {
 	if !bytes.Equal(raw, all[2].entry.Encode()) {
 		t.Errorf("stored bytes are not the entry's canonical encoding:\n%s\n%s", raw, all[2].entry.Encode())
 	}
-	if got := rawEntry(t, path, 3); !bytes.Contains(got, []byte(`"late":true`)) {
+	if got := rawEntry(t, path, 4); !bytes.Contains(got, []byte(`"late":true`)) {
 		t.Errorf("stored reprogramming not marked late: %s", got)
 	}
 }
 
-// TestSchemaVersionRefused: a file of another schema version is refused
-// with ErrSchema, and opens again once the version is restored.
+// TestSchemaVersionRefused: a file of a schema version this pumpledger
+// does not know is refused with ErrSchema, and opens again once the version
+// is restored. A version 1 file (written before the catalog was pinned in
+// the ledger) opens, to be upgraded, but every read of figures and every
+// write is refused with the sentence that says to upgrade it.
 func TestSchemaVersionRefused(t *testing.T) {
 	db, _, path := openTest(t)
-	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
+	seed(t, db)
 	db.Close()
 
 	setSchema := func(v []byte) {
 		boltUpdate(t, path, func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchema, v) })
 	}
-	for name, v := range map[string][]byte{"version 2": u64(2), "version 0": u64(0), "not a number": []byte("1")} {
+	for name, v := range map[string][]byte{"version 3": u64(3), "version 0": u64(0), "not a number": []byte("2"), "empty": {}} {
 		setSchema(v)
 		for _, ro := range []bool{false, true} {
 			db, err := ledger.Open(path, ledger.Options{ReadOnly: ro})
@@ -281,9 +286,50 @@ func TestSchemaVersionRefused(t *testing.T) {
 	}
 	setSchema(u64(ledger.SchemaVersion))
 	db = must(ledger.Open(path, ledger.Options{}))
-	defer db.Close()
 	if _, err := db.Verify(); err != nil {
 		t.Errorf("schema restored: %v", err)
+	}
+	n := must(db.Size())
+	db.Close()
+
+	// Version 1, as such a file is laid out: no by_kind bucket, so no
+	// catalog the figures could be derived with. (The pinning entry 0 of
+	// this file stays in it: entries cannot be taken out of the tree.)
+	boltUpdate(t, path, func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket([]byte("by_kind")); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, u64(1))
+	})
+	upgrade := func(what string, err error) {
+		t.Helper()
+		if err == nil || !strings.Contains(err.Error(), "holds no catalog") || !strings.Contains(err.Error(), "run `pumpledger upgrade`") || pumpledger.ErrorCode(err) != pumpledger.EINVALID {
+			t.Errorf("version 1: %s: %v (code %s), want refused with the upgrade sentence", what, err, pumpledger.ErrorCode(err))
+		}
+	}
+	for _, ro := range []bool{false, true} {
+		db, err := ledger.Open(path, ledger.Options{ReadOnly: ro})
+		if err != nil {
+			t.Fatalf("version 1 (read-only %v): %v, want it opened to be upgraded", ro, err)
+		}
+		_, err = db.History("MRN-1")
+		upgrade("history", err)
+		_, err = db.Chain("S1")
+		upgrade("chain", err)
+		_, err = db.Bill("2026-03-01", "2026-03-31")
+		upgrade("bill", err)
+		_, err = db.Catalogs()
+		upgrade("catalogs", err)
+		if !ro {
+			_, err = db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Second Patient"}, "clerk")
+			upgrade("add a patient", err)
+			_, err = db.RecordRefill(parseRefill(t, strings.Replace(secondFill, "6b1f8a2e", "7b1f8a2e", 1)), "tester")
+			upgrade("record a refill", err)
+		}
+		if got := must(db.Size()); got != n {
+			t.Errorf("version 1 (read-only %v): size %d, want %d: written", ro, got, n)
+		}
+		db.Close()
 	}
 }
 

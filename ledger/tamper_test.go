@@ -98,8 +98,9 @@ func TestVerifyGoodLedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Entries != 6 || res.Tree.N != 6 || res.Checkpoints != 6 || res.KeyMissing {
-		t.Errorf("verify = %+v, want 6 entries, 6 checkpoints", res)
+	// The catalog pinned, seed's five, the correction.
+	if res.Entries != 7 || res.Tree.N != 7 || res.Checkpoints != 7 || res.KeyMissing {
+		t.Errorf("verify = %+v, want 7 entries, 7 checkpoints", res)
 	}
 	cp := must(db.Checkpoint())
 	if cp.Tree != res.Tree {
@@ -110,42 +111,81 @@ func TestVerifyGoodLedger(t *testing.T) {
 // TestVerifyNamesEachTamperedByte changes one byte of the stored file in each
 // entry in turn: Verify fails naming that entry.
 func TestVerifyNamesEachTamperedByte(t *testing.T) {
-	// Each target is a string only entry seq holds, and the byte to change
-	// in it.
+	// Each target is the nth entry of a kind, a string it holds, and the
+	// byte to change in it.
 	targets := []struct {
-		seq  int64
+		kind ledger.Kind
+		nth  int
 		find string
 		at   int
 		to   byte
 	}{
-		{0, `"name":"Test Patient"`, len(`"name":"T`), 'R'},
-		{1, `"model":"synchromed-ii-20"`, len(`"model":"synchromed-ii-`), '4'},
-		{2, `"mcg_per_day":"1.2"`, len(`"mcg_per_day":"1.`), '3'},
-		{3, `"clinician":"drx"`, len(`"clinician":"dr`), 'y'},
-		{4, `"residual_ml":"5.5"`, len(`"residual_ml":"5.`), '9'},
-		{4, `"late":true`, len(`"late":`), ' '},           // an envelope field, not the payload
-		{2, `"kind":"refill"`, len(`"kind":"refil`), 'L'}, // the kind
+		{ledger.KindCatalog, 0, `"name":"default.json"`, len(`"name":"d`), 'D'},
+		{ledger.KindCatalog, 0, `\"code\": \"J2278\"`, len(`\"code\": \"J227`), '9'}, // the pinned catalog itself
+		{ledger.KindPatient, 0, `"name":"Test Patient"`, len(`"name":"T`), 'R'},
+		{ledger.KindImplant, 0, `"model":"synchromed-ii-20"`, len(`"model":"synchromed-ii-`), '4'},
+		{ledger.KindRefill, 0, `"mcg_per_day":"1.2"`, len(`"mcg_per_day":"1.`), '3'},
+		{ledger.KindReprogram, 0, `"clinician":"drx"`, len(`"clinician":"dr`), 'y'},
+		{ledger.KindRefill, 1, `"residual_ml":"5.5"`, len(`"residual_ml":"5.`), '9'},
+		{ledger.KindRefill, 1, `"late":true`, len(`"late":`), ' '},           // an envelope field, not the payload
+		{ledger.KindRefill, 0, `"kind":"refill"`, len(`"kind":"refil`), 'L'}, // the kind
 	}
 	for _, tc := range targets {
-		t.Run(fmt.Sprintf("entry %d %s", tc.seq, tc.find), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s %d %s", tc.kind, tc.nth, tc.find), func(t *testing.T) {
 			db, _, path := openTest(t)
 			seed(t, db)
 			if _, err := db.Verify(); err != nil {
 				t.Fatal(err)
 			}
 			db.Close()
-			flipStoredByte(t, path, tc.seq, tc.find, tc.at, tc.to)
+			seq := seqOfKind(t, path, tc.kind, tc.nth)
+			flipStoredByte(t, path, seq, tc.find, tc.at, tc.to)
 			db = must(ledger.Open(path, ledger.Options{}))
 			defer db.Close()
 			_, err := db.Verify()
 			if !errors.Is(err, ledger.ErrTampered) {
 				t.Fatalf("verify after changing one byte: %v, want ErrTampered", err)
 			}
-			if want := fmt.Sprintf("Entry %d ", tc.seq); !strings.HasPrefix(err.Error(), want) {
+			if want := fmt.Sprintf("Entry %d ", seq); !strings.HasPrefix(err.Error(), want) {
 				t.Errorf("verify: %q, want it to name %q", err, want)
 			}
 		})
 	}
+}
+
+// seqOfKind is the seq of the nth entry (from 0) of kind in a closed
+// ledger file.
+func seqOfKind(t *testing.T, path string, kind ledger.Kind, nth int) int64 {
+	t.Helper()
+	b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	seq := int64(-1)
+	if err := b.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEntries).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var e ledger.Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			if e.Kind == kind {
+				if nth == 0 {
+					seq = e.Seq
+					return nil
+				}
+				nth--
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if seq < 0 {
+		t.Fatalf("no such %s entry in %s", kind, path)
+	}
+	return seq
 }
 
 // flipStoredByte changes, in the file on disk, byte at of the first
@@ -212,11 +252,11 @@ func TestRewriteWithHashesCaughtByCheckpoints(t *testing.T) {
 	for _, attack := range []string{"keep checkpoints", "delete checkpoints"} {
 		t.Run(attack, func(t *testing.T) {
 			db, _, path := openTest(t)
-			seed(t, db)
+			_, second := seed(t, db)
 			audit := must(db.Checkpoint()) // the auditor keeps this one
 			db.Close()
 
-			rewriteEntry(t, path, 4, editPayload(t, `"residual_ml":"5.5"`, `"residual_ml":"7.6"`))
+			rewriteEntry(t, path, second.Entry.Seq, editPayload(t, `"residual_ml":"5.5"`, `"residual_ml":"7.6"`))
 			if attack == "delete checkpoints" {
 				boltUpdate(t, path, func(tx *bolt.Tx) error {
 					if err := tx.DeleteBucket(bucketCheckpoints); err != nil {
@@ -251,10 +291,13 @@ func TestRemovedEntryCaught(t *testing.T) {
 	db, _, path := openTest(t)
 	seed(t, db)
 	audit := must(db.Checkpoint())
+	n := audit.Tree.N // the last entry is seq n-1
 	db.Close()
+	if n != 6 {
+		t.Fatalf("%d entries, want 6 (the catalog pinned, seed's five)", n)
+	}
 	boltUpdate(t, path, func(tx *bolt.Tx) error {
 		entries, hashes := tx.Bucket(bucketEntries), tx.Bucket(bucketHashes)
-		n := int64(entries.Sequence())
 		if err := entries.Delete(u64(uint64(n - 1))); err != nil {
 			return err
 		}
@@ -266,34 +309,34 @@ func TestRemovedEntryCaught(t *testing.T) {
 		return entries.SetSequence(uint64(n - 1))
 	})
 	db = must(ledger.Open(path, ledger.Options{}))
-	if n := must(db.Size()); n != 4 {
-		t.Fatalf("size after removal %d, want 4", n)
+	if got := must(db.Size()); got != n-1 {
+		t.Fatalf("size after removal %d, want %d", got, n-1)
 	}
 	if _, err := db.Verify(); !errors.Is(err, ledger.ErrTampered) {
 		t.Errorf("verify after the last entry was removed: %v, want ErrTampered", err)
 	}
 	if _, err := db.Consistent(audit.Note); err == nil {
-		t.Error("the auditor's checkpoint of 5 entries is consistent with 4")
+		t.Errorf("the auditor's checkpoint of %d entries is consistent with %d", n, n-1)
 	}
 	db.Close()
 
-	// Removing the checkpoints of 5 entries too still leaves the removed
+	// Removing the checkpoints of n entries too still leaves the removed
 	// entry's index keys, which no entry files.
-	boltUpdate(t, path, func(tx *bolt.Tx) error { return tx.Bucket(bucketCheckpoints).Delete(u64(5)) })
+	boltUpdate(t, path, func(tx *bolt.Tx) error { return tx.Bucket(bucketCheckpoints).Delete(u64(uint64(n))) })
 	db = must(ledger.Open(path, ledger.Options{}))
 	if _, err := db.Verify(); !errors.Is(err, ledger.ErrTampered) {
 		t.Errorf("verify with the removed entry's index keys left behind: %v, want ErrTampered", err)
 	}
 	db.Close()
 
-	// Removing those too leaves a ledger that is whole at 4 entries: only
-	// the auditor's checkpoint shows the loss.
+	// Removing those too leaves a ledger that is whole at n-1 entries:
+	// only the auditor's checkpoint shows the loss.
 	boltUpdate(t, path, func(tx *bolt.Tx) error {
 		for _, name := range []string{"ids", "by_patient", "by_pump", "by_date", "voided"} {
 			b := tx.Bucket([]byte(name))
 			var doomed [][]byte
 			_ = b.ForEach(func(k, v []byte) error {
-				if (len(v) == 8 && binary.BigEndian.Uint64(v) == 4) || (len(k) > 8 && binary.BigEndian.Uint64(k[len(k)-8:]) == 4) {
+				if last := uint64(n - 1); (len(v) == 8 && binary.BigEndian.Uint64(v) == last) || (len(k) > 8 && binary.BigEndian.Uint64(k[len(k)-8:]) == last) {
 					doomed = append(doomed, bytes.Clone(k))
 				}
 				return nil
@@ -312,7 +355,7 @@ func TestRemovedEntryCaught(t *testing.T) {
 		t.Errorf("verify of a ledger truncated to a checkpointed size: %v", err)
 	}
 	if _, err := db.Consistent(audit.Note); err == nil {
-		t.Error("the auditor's checkpoint of 5 entries is consistent with 4")
+		t.Errorf("the auditor's checkpoint of %d entries is consistent with %d", n, n-1)
 	}
 }
 
@@ -337,13 +380,18 @@ func TestCheckpointConsistencyAcrossGrowth(t *testing.T) {
 	db, _, _ := openTest(t)
 	var kept []ledger.Checkpoint
 	hs := mapHashes{} // the auditor's own copy of the tree
-	for i := range int64(300) {
-		e := must(db.AddPatient(pumpledger.Patient{MRN: fmt.Sprintf("MRN-%04d", i), Name: "Patient"}, "clerk")).Entry
+	add := func(i int64, e ledger.Entry) {
 		stored := must(tlog.StoredHashes(i, e.Encode(), hs))
 		for j, h := range stored {
 			hs[tlog.StoredHashIndex(0, i)+int64(j)] = h
 		}
-		if i < 3 || i%37 == 0 {
+	}
+	// Entry 0 pins the catalog; then 299 patients.
+	add(0, must(db.Prove(must(db.Catalogs())[0].EntryID)).Entry)
+	for i := int64(1); i < 300; i++ {
+		e := must(db.AddPatient(pumpledger.Patient{MRN: fmt.Sprintf("MRN-%04d", i), Name: "Patient"}, "clerk")).Entry
+		add(i, e)
+		if i < 4 || i%37 == 0 {
 			kept = append(kept, must(db.Checkpoint()))
 		}
 	}
@@ -417,7 +465,10 @@ func TestForgedCheckpointsRefused(t *testing.T) {
 	otherSigner := must(note.NewSigner(skey))
 	wrongRoot := cp.Tree
 	wrongRoot.Hash[0] ^= 1
-	smaller := tlog.Tree{N: 3, Hash: cp.Tree.Hash} // the root of 5 claimed for 3
+	smaller := tlog.Tree{N: 3, Hash: cp.Tree.Hash} // the root of 6 claimed for 3
+	if cp.Tree.N != 6 {
+		t.Fatalf("tree of %d entries, want 6 (the catalog pinned, seed's five)", cp.Tree.N)
+	}
 
 	for name, tc := range map[string]struct {
 		msg      []byte
@@ -426,11 +477,11 @@ func TestForgedCheckpointsRefused(t *testing.T) {
 		"signed by another key":              {msg: sign(checkpointBody(origin, cp.Tree), otherSigner)},
 		"signed by another key, other root":  {msg: sign(checkpointBody(origin, wrongRoot), otherSigner)},
 		"signature bytes altered":            {msg: alterSignature(t, cp.Note)},
-		"body altered after signing":         {msg: bytes.Replace(cp.Note, []byte("\n5\n"), []byte("\n4\n"), 1)},
+		"body altered after signing":         {msg: bytes.Replace(cp.Note, []byte("\n6\n"), []byte("\n5\n"), 1)},
 		"correctly signed, another root":     {msg: sign(checkpointBody(origin, wrongRoot), signer), tampered: true},
 		"correctly signed, size/root swap":   {msg: sign(checkpointBody(origin, smaller), signer), tampered: true},
 		"correctly signed, another ledger":   {msg: sign(checkpointBody("pumpledger/other", cp.Tree), signer)},
-		"correctly signed, beyond the end":   {msg: sign(checkpointBody(origin, tlog.Tree{N: 6, Hash: cp.Tree.Hash}), signer)},
+		"correctly signed, beyond the end":   {msg: sign(checkpointBody(origin, tlog.Tree{N: 7, Hash: cp.Tree.Hash}), signer)},
 		"correctly signed, malformed body":   {msg: sign(origin+"\nfive\n"+base64.StdEncoding.EncodeToString(cp.Tree.Hash[:])+"\n", signer)},
 		"not a note":                         {msg: []byte("hello\n")},
 		"genuine note of another ledger key": {msg: otherLedgerCheckpoint(t)},
@@ -475,7 +526,7 @@ func otherLedgerCheckpoint(t *testing.T) []byte {
 func TestInclusionProofs(t *testing.T) {
 	db, _, _ := openTest(t)
 	seed(t, db)
-	var ids []string
+	ids := []string{must(db.Catalogs())[0].EntryID} // entry 0, filed under no patient
 	for i := range 20 {
 		ids = append(ids, must(db.AddPatient(pumpledger.Patient{MRN: fmt.Sprintf("MRN-X%d", i), Name: "Patient"}, "clerk")).Entry.ID)
 	}
@@ -586,8 +637,8 @@ func TestHotBackup(t *testing.T) {
 	if err != nil {
 		t.Fatalf("verify backup: %v", err)
 	}
-	if res.KeyMissing || res.Checkpoints != int(res.Entries) || res.Entries < int64(5+len(acked)) {
-		t.Errorf("backup verify = %+v, want at least %d entries, each checkpoint checked", res, 5+len(acked))
+	if res.KeyMissing || res.Checkpoints != int(res.Entries) || res.Entries < int64(6+len(acked)) {
+		t.Errorf("backup verify = %+v, want at least %d entries, each checkpoint checked", res, 6+len(acked))
 	}
 	for _, id := range acked {
 		if _, err := bdb.Prove(id); err != nil {
