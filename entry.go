@@ -41,6 +41,17 @@ type Explant struct {
 	Reason string `json:"reason"`
 }
 
+// CatalogAdoption is the payload of a catalog entry: the catalog in force
+// from a date, held in the ledger byte for byte so that the figures derived
+// with it can always be derived again, and cannot change unrecorded.
+type CatalogAdoption struct {
+	SHA256  string `json:"sha256"`  // hex SHA-256 of Content, as sha256sum prints it
+	From    string `json:"from"`    // YYYY-MM-DD in force from; "" since the ledger began
+	Reason  string `json:"reason"`  // why it was adopted, for the auditor
+	Name    string `json:"name"`    // the file's base name
+	Content string `json:"content"` // the catalog file
+}
+
 // Dose is the programmed daily dose of one drug of the solution; the pump's
 // volume rate follows from it and that drug's concentration.
 type Dose struct {

@@ -37,12 +37,21 @@ type Catalog struct {
 
 	drugByKey map[string]int // name, code and aliases, upper-cased
 	productBy map[vial.NDC]int
+	name      string // the file it was loaded from, for messages
+	data      []byte // the file, byte for byte: what a ledger pins
 }
+
+// JSON returns the file the catalog was loaded from, byte for byte: what a
+// ledger pins and `pumpledger catalog` prints.
+func (c *Catalog) JSON() []byte { return bytes.Clone(c.data) }
+
+// Name is the name the catalog was loaded under (a file path).
+func (c *Catalog) Name() string { return c.name }
 
 // Default returns the embedded catalog. It panics if the embedded file is
 // broken, which a test catches before any release.
 func Default() *Catalog {
-	c, err := Load(bytes.NewReader(defaultJSON), "default catalog")
+	c, err := Load(bytes.NewReader(defaultJSON), "default.json")
 	if err != nil {
 		panic(err)
 	}
@@ -211,7 +220,7 @@ func Load(r io.Reader, name string) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Catalog{drugByKey: map[string]int{}, productBy: map[vial.NDC]int{}}
+	c := &Catalog{drugByKey: map[string]int{}, productBy: map[vial.NDC]int{}, name: name, data: data}
 	for _, it := range sections["drugs"] {
 		if err := l.drug(c, it); err != nil {
 			return nil, err

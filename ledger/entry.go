@@ -20,6 +20,7 @@ const (
 	KindRefill     Kind = "refill"     // a refill visit
 	KindReprogram  Kind = "reprogram"  // a dose change between refills
 	KindCorrection Kind = "correction" // voids an earlier entry, with a reason
+	KindCatalog    Kind = "catalog"    // the catalog in force from a date (catalogs.go)
 )
 
 // LateAfter is how long after the clinical time an entry may be recorded

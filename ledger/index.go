@@ -129,6 +129,9 @@ func indexKeys(tx *bolt.Tx, f filed) ([]indexEntry, error) {
 	if date != "" {
 		n += len(date) + 9
 	}
+	if f.Kind == KindCatalog {
+		n += len(catalogKind) + 9
+	}
 	if voided >= 0 {
 		n += 16
 	}
@@ -161,6 +164,11 @@ func indexKeys(tx *bolt.Tx, f filed) ([]indexEntry, error) {
 		buf = appendIndexKey(buf, date, f.Seq)
 		out = append(out, indexEntry{bucketByDate, cut(from), nil})
 	}
+	if f.Kind == KindCatalog {
+		from := len(buf)
+		buf = appendIndexKey(buf, catalogKind, f.Seq)
+		out = append(out, indexEntry{bucketByKind, cut(from), nil})
+	}
 	return out, nil
 }
 
@@ -169,7 +177,7 @@ func indexKeys(tx *bolt.Tx, f filed) ([]indexEntry, error) {
 func (f filed) filing() (patients, pumps []string, date string, err error) {
 	p := f.Payload
 	switch f.Kind {
-	case KindCorrection:
+	case KindCorrection, KindCatalog:
 		return nil, nil, "", nil
 	case KindPatient:
 		return []string{p.MRN}, nil, "", nil
@@ -178,7 +186,7 @@ func (f filed) filing() (patients, pumps []string, date string, err error) {
 	case KindRefill, KindReprogram:
 		return []string{p.MRN}, []string{p.PumpSerial}, p.PerformedAt.Date(), nil
 	}
-	return nil, nil, "", fmt.Errorf("entry %d has unknown kind %q", f.Seq, f.Kind)
+	return nil, nil, "", fmt.Errorf("entry %d is of kind %q, which this pumpledger does not know: it was written by a newer pumpledger; use that release", f.Seq, f.Kind)
 }
 
 // filing is filed.filing of a decoded entry.
@@ -209,7 +217,7 @@ func fileEntry(tx *bolt.Tx, e Entry) error {
 }
 
 // indexBuckets are the derived buckets verify accounts for.
-var indexBuckets = [...][]byte{bucketIDs, bucketVoided, bucketByPatient, bucketByPump, bucketByDate}
+var indexBuckets = [...][]byte{bucketIDs, bucketVoided, bucketByPatient, bucketByPump, bucketByDate, bucketByKind}
 
 // indexSlot is the place of an index bucket in indexBuckets.
 func indexSlot(bucket []byte) int {
@@ -224,6 +232,8 @@ func indexSlot(bucket []byte) int {
 		return 3
 	case string(bucketByDate):
 		return 4
+	case string(bucketByKind):
+		return 5
 	}
 	panic(fmt.Sprintf("ledger: %q is not an index bucket", bucket))
 }

@@ -18,6 +18,7 @@
 //	by_pump      serial 0x00 seq → ""              (derived index)
 //	by_date      date of service 0x00 seq → ""     (derived index)
 //	voided       voided seq → seq of the correction (derived index)
+//	by_kind      kind 0x00 seq → ""                (derived index; catalog adoptions)
 //
 // Only entries, hashes and checkpoints are evidence; every other bucket is
 // derived from the entries (index.go), written in the same transaction, and
@@ -48,8 +49,14 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// SchemaVersion is the layout this package reads and writes.
-const SchemaVersion = 1
+// SchemaVersion is the layout this package writes. Version 2 holds the
+// catalog in the ledger (catalogs.go); a version 1 ledger is read only to be
+// upgraded (Upgrade), by appending the entry that pins its catalog: nothing
+// stored is rewritten.
+const SchemaVersion = 2
+
+// schemaV1 is the layout before the catalog was pinned in the ledger.
+const schemaV1 = 1
 
 var (
 	bucketMeta        = []byte("meta")
@@ -61,9 +68,10 @@ var (
 	bucketByPump      = []byte("by_pump")
 	bucketByDate      = []byte("by_date")
 	bucketVoided      = []byte("voided")
+	bucketByKind      = []byte("by_kind")
 
 	allBuckets = [][]byte{bucketMeta, bucketEntries, bucketHashes, bucketCheckpoints, bucketIDs,
-		bucketByPatient, bucketByPump, bucketByDate, bucketVoided}
+		bucketByPatient, bucketByPump, bucketByDate, bucketVoided, bucketByKind}
 
 	keySchema   = []byte("schema")
 	keyLedgerID = []byte("ledger_id")
@@ -82,7 +90,9 @@ var (
 
 // Options configure Open. The zero value is usable.
 type Options struct {
-	// Catalog the entries are checked and derived against; nil = default.
+	// Catalog is pinned as the first entry of a ledger this Open creates
+	// (nil = the embedded default). An existing ledger derives with the
+	// catalogs it pins (catalogs.go) and ignores it.
 	Catalog *catalog.Catalog
 	// Now is the ledger clock; nil = time.Now. Tests set it.
 	Now func() time.Time
@@ -109,7 +119,9 @@ type Options struct {
 type DB struct {
 	path    string
 	bolt    *bolt.DB
-	cat     *catalog.Catalog
+	cat     *catalog.Catalog // pinned when this Open creates the ledger
+	cats    pinnedCatalogs   // the catalogs the ledger pins
+	schema  uint64
 	now     func() time.Time
 	keyPath string
 	batch   bool
@@ -198,11 +210,12 @@ func (db *DB) init(readOnly bool) error {
 			return nil
 		}
 		v := meta.Get(keySchema)
-		if len(v) != 8 || binary.BigEndian.Uint64(v) != SchemaVersion {
+		if len(v) != 8 || (binary.BigEndian.Uint64(v) != SchemaVersion && binary.BigEndian.Uint64(v) != schemaV1) {
 			return &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrSchema, Message: fmt.Sprintf(
 				"The ledger %s has schema version %s; this pumpledger reads version %d. Use the pumpledger release that wrote it. (%v)",
 				db.path, schemaString(v), SchemaVersion, ErrSchema)}
 		}
+		db.schema = binary.BigEndian.Uint64(v)
 		db.id = string(meta.Get(keyLedgerID))
 		return nil
 	}
@@ -227,7 +240,8 @@ func (db *DB) init(readOnly bool) error {
 		}
 		ready = true
 		for _, b := range allBuckets {
-			ready = ready && tx.Bucket(b) != nil
+			// A version 1 ledger lacks by_kind until Upgrade makes it.
+			ready = ready && (tx.Bucket(b) != nil || db.schema == schemaV1 && bytes.Equal(b, bucketByKind))
 		}
 		return nil
 	}); err != nil || ready {
@@ -248,13 +262,15 @@ func (db *DB) init(readOnly bool) error {
 		}
 		meta := tx.Bucket(bucketMeta)
 		if meta.Get(keySchema) == nil {
-			db.id = "pumpledger/" + uuid.NewString()
+			db.id, db.schema = "pumpledger/"+uuid.NewString(), SchemaVersion
 			if err := meta.Put(keySchema, u64(SchemaVersion)); err != nil {
 				return err
 			}
 			if err := meta.Put(keyLedgerID, []byte(db.id)); err != nil {
 				return err
 			}
+			// A new ledger's first entry pins the catalog it derives with.
+			return db.pinNew(tx)
 		}
 		return nil
 	})
@@ -282,8 +298,16 @@ func (db *DB) Close() error { return db.bolt.Close() }
 // Path is the ledger file.
 func (db *DB) Path() string { return db.path }
 
-// Catalog is the catalog the ledger derives with.
-func (db *DB) Catalog() *catalog.Catalog { return db.cat }
+// Catalog is the catalog in force today (the ledger clock's): what a plan
+// or a new entry is checked against. Figures of recorded entries use the
+// catalog in force on their date (CatalogOn).
+func (db *DB) Catalog() (*catalog.Catalog, error) {
+	p, err := db.CatalogOn(db.Today())
+	if err != nil {
+		return nil, err
+	}
+	return p.Catalog, nil
+}
 
 // update runs fn in one durable read-write transaction: through Batch when
 // the ledger was opened for concurrent writers, else Update. Either way it

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/pump"
 	"github.com/pumpledger/pumpledger/refill"
 	bolt "go.etcd.io/bbolt"
@@ -42,6 +43,9 @@ type Result struct {
 // the result (still inside the transaction: a failure rolls everything back)
 // and signs a checkpoint of the new tree.
 func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) ([]Entry, *Result, error), check func(tx *bolt.Tx) error) (Result, error) {
+	if db.schema == schemaV1 {
+		return Result{}, pumpledger.Errorf(pumpledger.EINVALID, "The ledger %s holds no catalog (%v); it was written by an older pumpledger: run `pumpledger upgrade` to pin the catalog it used.", db.path, ErrNoCatalog)
+	}
 	k, err := db.loadKeys(true)
 	if err != nil {
 		return Result{}, err
@@ -105,6 +109,7 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) (
 		return ex.r, nil
 	}
 	if err != nil {
+		db.forgetCatalogs() // they may have been read from the rolled-back transaction
 		return Result{}, err
 	}
 	if db.imp == nil && !res.Existing { // committed (an Import's group commits later)
@@ -218,19 +223,24 @@ func (db *DB) Implant(im pumpledger.Implant, by string) (Result, error) {
 	if err := checkTexts("--mrn", im.MRN, "--serial", im.Serial); err != nil {
 		return Result{}, err
 	}
-	m, ok := db.cat.Pump(im.Model)
-	if !ok {
-		return Result{}, pumpledger.Invalid("model", "--model %q is not a pump model of the catalog; use one of %s.", im.Model, strings.Join(db.cat.PumpIDs(), ", "))
-	}
 	when, err := dateInstant("--date", im.Date)
 	if err != nil {
 		return Result{}, err
+	}
+	p, err := db.CatalogOn(im.Date)
+	if err != nil {
+		return Result{}, err
+	}
+	cat := p.Catalog
+	m, ok := cat.Pump(im.Model)
+	if !ok {
+		return Result{}, pumpledger.Invalid("model", "--model %q is not a pump model of the catalog; use one of %s.", im.Model, strings.Join(cat.PumpIDs(), ", "))
 	}
 	if when.UTC.After(db.now()) {
 		return Result{}, pumpledger.Invalid("date", "--date %s is in the future; record the implant after it is done.", im.Date)
 	}
 	for i, d := range im.Held {
-		drug, ok := db.cat.Drug(d)
+		drug, ok := cat.Drug(d)
 		if !ok {
 			return Result{}, pumpledger.Invalid("held", "--held %q is not a drug of the catalog; see `pumpledger catalog`.", d)
 		}
@@ -291,7 +301,7 @@ func (db *DB) livePump(tx *bolt.Tx, mrn, serial string, at time.Time, skip int64
 
 // refillEntry checks and derives a refill against the pump's state.
 // It returns the pump's state before the refill too.
-func (db *DB) refillEntry(tx *bolt.Tx, r pumpledger.Refill, skip int64) (Entry, *refill.Record, *pumpState, error) {
+func (db *DB) refillEntry(tx *bolt.Tx, r pumpledger.Refill, skip int64, by string) (Entry, *refill.Record, *pumpState, error) {
 	st, err := db.livePump(tx, r.MRN, r.PumpSerial, r.PerformedAt.UTC, skip)
 	if err != nil {
 		return Entry{}, nil, nil, err
@@ -302,12 +312,12 @@ func (db *DB) refillEntry(tx *bolt.Tx, r pumpledger.Refill, skip int64) (Entry, 
 				r.PumpSerial, r.PerformedAt, f.entry.ID, f.entry.ID)
 		}
 	}
-	rec, err := refill.Derive(db.cat, r, st.history(r.PerformedAt.UTC), db.now())
+	rec, err := refill.Derive(st.cats.at(r.PerformedAt.Date()).Catalog, r, st.history(r.PerformedAt.UTC), db.now())
 	if err != nil {
 		return Entry{}, nil, nil, err
 	}
 	rec.Warnings = append(rec.Warnings, db.serviceConflicts(st, r.MRN, r.PerformedAt.Date(), r.Procedure, r.ID)...)
-	e := db.envelope(r.ID, KindRefill, r.Nurse, r.PerformedAt, canonical(r))
+	e := db.envelope(r.ID, KindRefill, by, r.PerformedAt, canonical(r))
 	e.Warnings = rec.Warnings
 	return e, &rec, st, nil
 }
@@ -319,7 +329,7 @@ func (db *DB) PreviewRefill(r pumpledger.Refill) (refill.Record, error) {
 	var rec *refill.Record
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
-		_, rec, _, err = db.refillEntry(tx, r, -1)
+		_, rec, _, err = db.refillEntry(tx, r, -1, "")
 		return err
 	})
 	if err != nil {
@@ -328,13 +338,14 @@ func (db *DB) PreviewRefill(r pumpledger.Refill) (refill.Record, error) {
 	return *rec, nil
 }
 
-// RecordRefill appends a refill and returns it with its derived record.
-func (db *DB) RecordRefill(r pumpledger.Refill) (Result, error) {
+// RecordRefill appends a refill recorded by by (recorded_by: the actor
+// who recorded it, apart from the refill's nurse and witness).
+func (db *DB) RecordRefill(r pumpledger.Refill, by string) (Result, error) {
 	r.ID = newID(r.ID)
 	payload := canonical(r)
 	var before *pumpState
 	res, err := db.write(r.ID, KindRefill, payload, func(tx *bolt.Tx) ([]Entry, *Result, error) {
-		e, rec, st, err := db.refillEntry(tx, r, -1)
+		e, rec, st, err := db.refillEntry(tx, r, -1, by)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -356,14 +367,14 @@ func (db *DB) RecordRefill(r pumpledger.Refill) (Result, error) {
 
 // reprogramEntry checks a dose change against the pump's state and says
 // when the fill is now due for refill.
-func (db *DB) reprogramEntry(tx *bolt.Tx, r pumpledger.Reprogram, skip int64) (Entry, *Result, error) {
-	e, res, _, err := db.reprogramState(tx, r, skip)
+func (db *DB) reprogramEntry(tx *bolt.Tx, r pumpledger.Reprogram, skip int64, by string) (Entry, *Result, error) {
+	e, res, _, err := db.reprogramState(tx, r, skip, by)
 	return e, res, err
 }
 
 // reprogramState is reprogramEntry, returning the pump's state before the
 // dose change too.
-func (db *DB) reprogramState(tx *bolt.Tx, r pumpledger.Reprogram, skip int64) (Entry, *Result, *pumpState, error) {
+func (db *DB) reprogramState(tx *bolt.Tx, r pumpledger.Reprogram, skip int64, by string) (Entry, *Result, *pumpState, error) {
 	st, err := db.livePump(tx, r.MRN, r.PumpSerial, r.PerformedAt.UTC, skip)
 	if err != nil {
 		return Entry{}, nil, nil, err
@@ -375,14 +386,15 @@ func (db *DB) reprogramState(tx *bolt.Tx, r pumpledger.Reprogram, skip int64) (E
 		}
 	}
 	h := st.history(r.PerformedAt.UTC)
-	warnings, err := refill.CheckReprogram(db.cat, r, h, db.now())
+	cat := st.cats.at(r.PerformedAt.Date()).Catalog
+	warnings, err := refill.CheckReprogram(cat, r, h, db.now())
 	if err != nil {
 		return Entry{}, nil, nil, err
 	}
 	warnings = append(warnings, db.serviceConflicts(st, r.MRN, r.PerformedAt.Date(), r.Procedure, r.ID)...)
 	// When the fill in the reservoir is now due; not for a change recorded
 	// late, behind a fill that has replaced it.
-	next := pump.DoseChange{At: r.PerformedAt.UTC, Drug: db.drugName(r.Dose.Drug), MCGPerDay: r.Dose.MCGPerDay}
+	next := pump.DoseChange{At: r.PerformedAt.UTC, Drug: drugName(cat, r.Dose.Drug), MCGPerDay: r.Dose.MCGPerDay}
 	var due refill.Due
 	if !st.lastFillAt().After(next.At) {
 		due, _ = refill.NextRefillAfter(h, next, r.PerformedAt.Offset)
@@ -390,7 +402,7 @@ func (db *DB) reprogramState(tx *bolt.Tx, r pumpledger.Reprogram, skip int64) (E
 			warnings = append(warnings, fmt.Sprintf("REFILL NOW: %s.", due.Reason))
 		}
 	}
-	e := db.envelope(r.ID, KindReprogram, r.Clinician, r.PerformedAt, canonical(r))
+	e := db.envelope(r.ID, KindReprogram, by, r.PerformedAt, canonical(r))
 	e.Warnings = warnings
 	return e, &Result{Warnings: warnings, NextRefillDue: due.Date, NextRefillReason: due.Reason}, st, nil
 }
@@ -415,19 +427,19 @@ func (db *DB) lateCheck(before **pumpState, at time.Time, what string) func(tx *
 }
 
 // drugName resolves a name, code or alias to the catalog's drug name.
-func (db *DB) drugName(key string) string {
-	if d, ok := db.cat.Drug(key); ok {
+func drugName(cat *catalog.Catalog, key string) string {
+	if d, ok := cat.Drug(key); ok {
 		return d.Name
 	}
 	return key
 }
 
-// RecordReprogram appends a dose change.
-func (db *DB) RecordReprogram(r pumpledger.Reprogram) (Result, error) {
+// RecordReprogram appends a dose change recorded by by.
+func (db *DB) RecordReprogram(r pumpledger.Reprogram, by string) (Result, error) {
 	r.ID = newID(r.ID)
 	var before *pumpState
 	return db.write(r.ID, KindReprogram, canonical(r), func(tx *bolt.Tx) ([]Entry, *Result, error) {
-		e, res, st, err := db.reprogramState(tx, r, -1)
+		e, res, st, err := db.reprogramState(tx, r, -1, by)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -526,7 +538,7 @@ func (db *DB) checkPump(tx *bolt.Tx, serial string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := refill.CheckReprogram(db.cat, r, st.history(c.change.At), farFuture); err != nil {
+		if _, err := refill.CheckReprogram(st.cats.at(c.date).Catalog, r, st.history(c.change.At), farFuture); err != nil {
 			return pumpledger.Errorf(pumpledger.EINVALID, "dose change %s: %s", c.entry.ID, pumpledger.ErrorMessage(err))
 		}
 	}
@@ -563,7 +575,7 @@ func (db *DB) replacement(tx *bolt.Tx, old Entry, by string, repl Replacement) (
 		if tx.Bucket(bucketIDs).Get([]byte(r.ID)) != nil {
 			return nil, Result{}, pumpledger.Invalid("id", "The replacement's id %s is already used; leave id out to have a new one made.", r.ID)
 		}
-		e, rec, _, err := db.refillEntry(tx, r, old.Seq)
+		e, rec, _, err := db.refillEntry(tx, r, old.Seq, by)
 		if err != nil {
 			return nil, Result{}, err
 		}
@@ -577,7 +589,7 @@ func (db *DB) replacement(tx *bolt.Tx, old Entry, by string, repl Replacement) (
 		if tx.Bucket(bucketIDs).Get([]byte(r.ID)) != nil {
 			return nil, Result{}, pumpledger.Invalid("id", "The replacement's id %s is already used; leave id out to have a new one made.", r.ID)
 		}
-		e, res, err := db.reprogramEntry(tx, r, old.Seq)
+		e, res, err := db.reprogramEntry(tx, r, old.Seq, by)
 		if err != nil {
 			return nil, Result{}, err
 		}

@@ -77,7 +77,7 @@ type fillEntry struct {
 
 // pumpState is everything recorded for one pump, corrections applied.
 type pumpState struct {
-	cat      *DB // resolves drug names
+	cats     *catalogSet // the ledger's catalogs, each entry derived with its date's
 	serial   string
 	implant  *pumpledger.Implant
 	implantE Entry
@@ -98,7 +98,11 @@ type changeEntry struct {
 // loadPump reads a pump's entries, skipping voided ones and the entry with seq
 // skip (the one a correction replaces, or -1).
 func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, error) {
-	st := &pumpState{cat: db, serial: serial}
+	cats, err := db.catalogsIn(tx)
+	if err != nil {
+		return nil, err
+	}
+	st := &pumpState{cats: cats, serial: serial}
 	seqs := scanIndex(tx, bucketByPump, serial)
 	st.fills = make([]fillEntry, 0, len(seqs))
 	voided := newVoidedWalk(tx) // seqs ascend: one cursor, not a Get each
@@ -110,7 +114,7 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 		if void || seq == skip {
 			continue
 		}
-		it, err := db.items.get(db, tx, seq)
+		it, err := db.items.get(db, tx, cats, seq)
 		if err != nil {
 			return nil, err
 		}
@@ -131,7 +135,7 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 	if st.implant == nil {
 		return st, nil
 	}
-	m, ok := db.cat.Pump(st.implant.Model)
+	m, ok := cats.at(st.implant.Date).Catalog.Pump(st.implant.Model)
 	if !ok {
 		return nil, pumpledger.Errorf(pumpledger.EINVALID, "Pump %s is model %q, which the catalog does not list; use the catalog it was recorded with.", serial, st.implant.Model)
 	}
@@ -150,7 +154,7 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 		if all { // as nearly every fill: the limits decoded with it
 			f.fill.StabilityDays, f.fill.StabilityDrug = f.stabilityHeld, f.stabilityHeldDrug
 		} else {
-			f.fill.StabilityDays, f.fill.StabilityDrug = refill.StabilityDays(db.cat, f.refill, held)
+			f.fill.StabilityDays, f.fill.StabilityDrug = refill.StabilityDays(cats.at(f.date).Catalog, f.refill, held)
 		}
 		for d := range f.fill.MCGPerML {
 			held[d] = true
@@ -199,7 +203,15 @@ type itemCache struct {
 // more than the entries of the pumps a clinic refills in a month.
 const maxCachedItems = 1 << 16
 
-func (c *itemCache) get(db *DB, tx *bolt.Tx, seq int64) (*pumpItem, error) {
+// clear drops every decoded entry: they were derived with catalogs that
+// an adoption has since changed.
+func (c *itemCache) clear() {
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
+}
+
+func (c *itemCache) get(db *DB, tx *bolt.Tx, cats *catalogSet, seq int64) (*pumpItem, error) {
 	c.mu.Lock()
 	if c.m == nil {
 		c.seed, c.m = maphash.MakeSeed(), map[int64]*pumpItem{}
@@ -223,7 +235,7 @@ func (c *itemCache) get(db *DB, tx *bolt.Tx, seq int64) (*pumpItem, error) {
 		}
 		return it, nil
 	}
-	it, err := decodePumpItem(db, v)
+	it, err := decodePumpItem(cats, v)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +250,7 @@ func (c *itemCache) get(db *DB, tx *bolt.Tx, seq int64) (*pumpItem, error) {
 	return it, nil
 }
 
-func decodePumpItem(db *DB, v []byte) (*pumpItem, error) {
+func decodePumpItem(cats *catalogSet, v []byte) (*pumpItem, error) {
 	e, err := decodeEntry(v)
 	if err != nil {
 		return nil, err
@@ -251,17 +263,19 @@ func decodePumpItem(db *DB, v []byte) (*pumpItem, error) {
 		it.explant, err = e.Explant()
 	case KindRefill:
 		if it.refill, err = e.Refill(); err == nil {
-			it.fill, it.date = refill.FillOf(db.cat, it.refill), it.refill.PerformedAt.Date()
+			it.date = it.refill.PerformedAt.Date()
+			cat := cats.at(it.date).Catalog
+			it.fill = refill.FillOf(cat, it.refill)
 			held := map[string]bool{}
 			for d := range it.fill.MCGPerML {
 				held[d] = true
 			}
-			it.stabilityHeld, it.stabilityHeldDrug = refill.StabilityDays(db.cat, it.refill, held)
+			it.stabilityHeld, it.stabilityHeldDrug = refill.StabilityDays(cat, it.refill, held)
 		}
 	case KindReprogram:
 		var r pumpledger.Reprogram
 		if r, err = e.Reprogram(); err == nil {
-			it.change = changeEntry{entry: e, change: pump.DoseChange{At: r.PerformedAt.UTC, Drug: db.drugName(r.Dose.Drug), MCGPerDay: r.Dose.MCGPerDay},
+			it.change = changeEntry{entry: e, change: pump.DoseChange{At: r.PerformedAt.UTC, Drug: drugName(cats.at(r.PerformedAt.Date()).Catalog, r.Dose.Drug), MCGPerDay: r.Dose.MCGPerDay},
 				procedure: r.Procedure, date: r.PerformedAt.Date()}
 		}
 	}
@@ -274,8 +288,9 @@ func (st *pumpState) heldAtImplant() map[string]bool {
 	if st.implant == nil {
 		return held
 	}
+	cat := st.cats.at(st.implant.Date).Catalog
 	for _, d := range st.implant.Held {
-		held[st.cat.drugName(d)] = true
+		held[drugName(cat, d)] = true
 	}
 	return held
 }
@@ -324,7 +339,7 @@ func (db *DB) serviceConflicts(st *pumpState, mrn, date, code, id string) []stri
 	if len(lines) == 0 {
 		return nil
 	}
-	return billing.Conflicts(append(lines, billing.Line{MRN: mrn, DateOfService: date, Code: code, EntryID: id}), db.cat.Service)
+	return billing.Conflicts(append(lines, billing.Line{MRN: mrn, DateOfService: date, Code: code, EntryID: id}), st.cats.at(date).Catalog.Service)
 }
 
 // lastFillAt is the time of the pump's latest live fill (zero if none).

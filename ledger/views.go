@@ -39,7 +39,7 @@ func (db *DB) chain(st *pumpState) ([]Link, error) {
 	}
 	out := make([]Link, 0, len(st.fills))
 	for _, f := range st.fills {
-		rec, err := refill.Derive(db.cat, f.refill, st.history(f.fill.At), farFuture)
+		rec, err := refill.Derive(st.cats.at(f.date).Catalog, f.refill, st.history(f.fill.At), farFuture)
 		if err != nil {
 			return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "re-derive refill %s (entry %d): %s", f.entry.ID, f.entry.Seq, pumpledger.ErrorMessage(err))
 		}
@@ -269,7 +269,11 @@ func (db *DB) billVisits(seqs []int64, size0 int64) ([]visit, error) {
 	}
 	slices.SortFunc(bySeq, func(a, b int) int { return cmp.Compare(seqs[a], seqs[b]) })
 	visits := make([]visit, len(seqs))
-	memo := newLineMemo()
+	var cats *catalogSet
+	if err := db.bolt.View(func(tx *bolt.Tx) (err error) { cats, err = db.catalogsIn(tx); return err }); err != nil {
+		return nil, err
+	}
+	memo := newLineMemo(cats)
 	err := parallel(chunks(len(bySeq)), func(c int) (err error) {
 		defer guard(db.path, &err)()
 		scr := newBillScratch()
@@ -406,11 +410,13 @@ func (v visit) appendTo(dst []billing.Line, mods *[]string) []billing.Line {
 }
 
 // lineMemo holds the claim lines of each billable shape a bill has derived
-// (see billed), shared by its workers: each shape is derived once, by the
-// first worker to meet it, while the other waits only if it meets the same.
+// (see billed), shared by its workers: each shape is derived once per
+// catalog in force, by the first worker to meet it, while the other waits
+// only if it meets the same.
 type lineMemo struct {
-	mu sync.RWMutex
-	m  map[string]*shape
+	cats *catalogSet
+	mu   sync.RWMutex
+	m    map[*Pinned]map[string]*shape
 }
 
 type shape struct {
@@ -419,18 +425,23 @@ type shape struct {
 	ok    bool
 }
 
-func newLineMemo() *lineMemo { return &lineMemo{m: map[string]*shape{}} }
+func newLineMemo(cats *catalogSet) *lineMemo {
+	return &lineMemo{cats: cats, m: map[*Pinned]map[string]*shape{}}
+}
 
-// of is the shape of key, made if it is new.
-func (memo *lineMemo) of(key []byte) *shape {
+// of is the shape of key under catalog p, made if it is new.
+func (memo *lineMemo) of(p *Pinned, key []byte) *shape {
 	memo.mu.RLock()
-	sh := memo.m[string(key)]
+	sh := memo.m[p][string(key)]
 	memo.mu.RUnlock()
 	if sh == nil {
 		memo.mu.Lock()
-		if sh = memo.m[string(key)]; sh == nil {
+		if sh = memo.m[p][string(key)]; sh == nil {
 			sh = &shape{}
-			memo.m[string(key)] = sh
+			if memo.m[p] == nil {
+				memo.m[p] = map[string]*shape{}
+			}
+			memo.m[p][string(key)] = sh
 		}
 		memo.mu.Unlock()
 	}
@@ -443,7 +454,7 @@ func (memo *lineMemo) of(key []byte) *shape {
 // nothing of it is kept.
 func (db *DB) billVisit(memo *lineMemo, scr *billScratch, data []byte) (visit, error) {
 	full := func() (visit, error) {
-		ls, err := db.claimLines(data)
+		ls, err := claimLines(memo.cats, data)
 		if err != nil || len(ls) == 0 {
 			return visit{}, err
 		}
@@ -453,10 +464,10 @@ func (db *DB) billVisit(memo *lineMemo, scr *billScratch, data []byte) (visit, e
 	if !ok {
 		return full()
 	}
-	sh := memo.of(b.key)
+	sh := memo.of(memo.cats.at(b.date), b.key)
 	sh.once.Do(func() {
 		var err error
-		sh.lines, err = db.claimLines(data)
+		sh.lines, err = claimLines(memo.cats, data)
 		sh.ok = err == nil
 	})
 	if !sh.ok {
@@ -478,7 +489,7 @@ func (db *DB) billLines(memo *lineMemo, data []byte) ([]billing.Line, error) {
 
 // claimLines are the claim lines of one stored entry: a refill's drug and
 // service lines, a dose change's service line.
-func (db *DB) claimLines(data []byte) ([]billing.Line, error) {
+func claimLines(cats *catalogSet, data []byte) ([]billing.Line, error) {
 	e, err := decodeEntry(data)
 	if err != nil {
 		return nil, err
@@ -489,7 +500,7 @@ func (db *DB) claimLines(data []byte) ([]billing.Line, error) {
 		if err != nil {
 			return nil, err
 		}
-		ls, err := refill.Lines(db.cat, r)
+		ls, err := refill.Lines(cats.at(r.PerformedAt.Date()).Catalog, r)
 		if err != nil {
 			return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "re-derive the claim lines of refill %s (entry %d): %s", e.ID, e.Seq, pumpledger.ErrorMessage(err))
 		}
@@ -502,7 +513,7 @@ func (db *DB) claimLines(data []byte) ([]billing.Line, error) {
 		if err != nil {
 			return nil, err
 		}
-		svc, _ := db.cat.Service(r.Procedure)
+		svc, _ := cats.at(r.PerformedAt.Date()).Catalog.Service(r.Procedure)
 		return []billing.Line{{DateOfService: r.PerformedAt.Date(), MRN: r.MRN, EntryID: e.ID,
 			Code: r.Procedure, Modifiers: []string{}, Units: 1, Description: svc.Description}}, nil
 	}

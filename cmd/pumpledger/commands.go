@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -134,7 +135,7 @@ func (a *app) refill(args []string) error {
 			return err
 		}
 		res = ledger.Result{Record: &rec, Warnings: rec.Warnings}
-	} else if res, err = db.RecordRefill(r); err != nil {
+	} else if res, err = db.RecordRefill(r, a.user()); err != nil {
 		return err
 	}
 	if *asJSON {
@@ -165,7 +166,7 @@ func (a *app) reprogram(args []string) error {
 		return err
 	}
 	defer db.Close()
-	res, err := db.RecordReprogram(r)
+	res, err := db.RecordReprogram(r, a.user())
 	if err != nil {
 		return err
 	}
@@ -269,19 +270,22 @@ func (a *app) history(args []string) error {
 	if err := a.parse(fs, args, "mrn"); err != nil {
 		return err
 	}
-	db, err := a.open(false)
-	if err != nil {
+	var items []ledger.Item
+	var cat *catalog.Catalog
+	if err := a.read(func(db *ledger.DB) (err error) {
+		if items, err = db.History(*mrn); err != nil {
+			return err
+		}
+		cat, err = db.Catalog()
+		return err
+	}); err != nil {
 		return err
 	}
-	defer db.Close()
-	items, err := db.History(*mrn)
-	if err != nil {
-		return err
-	}
+	// Printed after the ledger is closed.
 	if *asJSON {
 		return writeJSON(a.stdout, items)
 	}
-	printHistory(a.stdout, *mrn, items, db.Catalog())
+	printHistory(a.stdout, *mrn, items, cat)
 	return nil
 }
 
@@ -299,16 +303,18 @@ func (a *app) bill(args []string) error {
 	if write == nil {
 		return usageErr("bill: --format must be csv, json or x12, not %q", *format)
 	}
-	db, err := a.open(false)
-	if err != nil {
+	var lines []billing.Line
+	var cat *catalog.Catalog
+	if err := a.read(func(db *ledger.DB) (err error) {
+		if lines, err = db.Bill(*from, *to); err != nil {
+			return err
+		}
+		cat, err = db.Catalog()
+		return err
+	}); err != nil {
 		return err
 	}
-	lines, err := db.Bill(*from, *to)
-	db.Close() // the lines are copies: write after the read transaction is over
-	if err != nil {
-		return err
-	}
-	for _, w := range billing.Conflicts(lines, db.Catalog().Service) {
+	for _, w := range billing.Conflicts(lines, cat.Service) {
 		fmt.Fprintf(a.stderr, "warning: %s\n", w)
 	}
 	return write(a.stdout, lines)
@@ -324,7 +330,7 @@ func (a *app) plan(args []string) error {
 	if err := a.parse(fs, args, "drug", "mcg-per-ml", "fill-ml"); err != nil {
 		return err
 	}
-	cat, err := a.catalog()
+	cat, err := a.planCatalog()
 	if err != nil {
 		return err
 	}
@@ -525,24 +531,176 @@ func (a *app) backup(args []string) error {
 	return nil
 }
 
+// planCatalog is the catalog a plan uses: --catalog, else the ledger's in
+// force today if there is a ledger, else the embedded one (a plan needs no
+// ledger).
+func (a *app) planCatalog() (*catalog.Catalog, error) {
+	if a.catalogPath != "" {
+		return a.catalogFile()
+	}
+	if _, err := os.Stat(a.dbPath); err != nil {
+		return catalog.Default(), nil
+	}
+	var cat *catalog.Catalog
+	err := a.read(func(db *ledger.DB) (err error) { cat, err = db.Catalog(); return err })
+	return cat, err
+}
+
+// catalogCmd prints the catalog in force, byte for byte as it was pinned.
 func (a *app) catalogCmd(args []string) error {
 	fs := a.flags("catalog")
+	on := fs.String("on", "", "the catalog in force on this date YYYY-MM-DD (default today)")
+	embedded := fs.Bool("default", false, "print the catalog embedded in this binary, not the ledger's")
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
-	if a.catalogPath == "" {
+	if *embedded {
 		_, err := a.stdout.Write(catalog.DefaultJSON())
 		return err
 	}
-	if _, err := a.catalog(); err != nil {
+	var p *ledger.Pinned
+	if err := a.read(func(db *ledger.DB) (err error) {
+		date := *on
+		if date == "" {
+			date = db.Today()
+		} else if _, err := pumpledger.ParseDate(date); err != nil {
+			return pumpledger.Invalid("on", "--on must be a date like 2026-03-01, not %q.", date)
+		}
+		p, err = db.CatalogOn(date)
+		return err
+	}); err != nil {
 		return err
 	}
-	b, err := os.ReadFile(a.catalogPath)
+	_, err := a.stdout.Write(p.Content)
+	return err
+}
+
+// catalogList lists the catalogs the ledger pins.
+func (a *app) catalogList(args []string) error {
+	fs := a.flags("catalog list")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := a.parse(fs, args); err != nil {
+		return err
+	}
+	var list []*ledger.Pinned
+	if err := a.read(func(db *ledger.DB) (err error) { list, err = db.Catalogs(); return err }); err != nil {
+		return err
+	}
+	if *asJSON {
+		out := make([]map[string]any, len(list))
+		for i, p := range list {
+			out[i] = map[string]any{"version": p.Version, "entry_id": p.EntryID, "from": p.From, "sha256": p.SHA256,
+				"name": p.Name, "reason": p.Reason, "recorded_by": p.By, "recorded_at": p.Recorded}
+		}
+		return writeJSON(a.stdout, out)
+	}
+	for _, p := range list {
+		from := p.From
+		if from == "" {
+			from = "the beginning"
+		}
+		fmt.Fprintf(a.stdout, "version %d  in force from %s  sha256 %s  %s\n  recorded %s by %s (entry %s): %s\n",
+			p.Version, from, p.SHA256, p.Name, p.Recorded.Format("2006-01-02 15:04 MST"), p.By, p.EntryID, p.Reason)
+	}
+	return nil
+}
+
+// catalogAdopt records a catalog file as the one in force from a date.
+func (a *app) catalogAdopt(args []string) error {
+	fs := a.flags("catalog adopt")
+	reason := fs.String("reason", "", "why this catalog is adopted, for the auditor")
+	from := fs.String("from", "", "the date it is in force from, YYYY-MM-DD (default today)")
+	// The file is the one positional argument; flags may come before or after it.
+	var file string
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		if !strings.HasPrefix(args[i], "-") && file == "" && (i == 0 || !strings.HasPrefix(args[i-1], "-") || strings.Contains(args[i-1], "=") || isBoolFlag(fs, args[i-1])) {
+			file = args[i]
+			continue
+		}
+		rest = append(rest, args[i])
+	}
+	if err := a.parse(fs, rest, "reason"); err != nil {
+		return err
+	}
+	if file == "" {
+		return usageErr("catalog adopt needs the catalog FILE")
+	}
+	content, err := os.ReadFile(file)
+	if err != nil {
+		return pumpledger.Invalid("file", "Cannot read the catalog %s (%v); check the path.", file, err)
+	}
+	db, err := a.open(true)
 	if err != nil {
 		return err
 	}
-	_, err = a.stdout.Write(b)
-	return err
+	res, err := db.AdoptCatalog(content, file, *reason, *from, a.user())
+	if err != nil {
+		db.Close()
+		return err
+	}
+	list, err := db.Catalogs()
+	db.Close()
+	if err != nil {
+		return err
+	}
+	for _, p := range list {
+		if p.EntryID == res.Entry.ID {
+			fmt.Fprintf(a.stdout, "Adopted %s as catalog version %d (sha256 %s), in force from %s (entry %s).\n", p.Name, p.Version, p.SHA256, p.From, p.EntryID)
+		}
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(a.stdout, "  ! %s\n", w)
+	}
+	return nil
+}
+
+func isBoolFlag(fs *flag.FlagSet, arg string) bool {
+	f := fs.Lookup(strings.TrimLeft(arg, "-"))
+	if f == nil {
+		return false
+	}
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// upgrade pins the catalog of a ledger written before catalogs were pinned:
+// --catalog, else the site catalog kept beside the ledger (the one its
+// entries were derived with, which the old release read there), else the
+// embedded one; the output names which.
+func (a *app) upgrade(args []string) error {
+	fs := a.flags("upgrade")
+	if err := a.parse(fs, args); err != nil {
+		return err
+	}
+	path := a.catalogPath
+	if path == "" {
+		if st, err := os.Stat(a.dbPath + ".catalog.json"); err == nil && st.Mode().IsRegular() {
+			path = a.dbPath + ".catalog.json"
+		}
+	}
+	content, name := catalog.DefaultJSON(), "the embedded catalog"
+	if path != "" {
+		var err error
+		if content, err = os.ReadFile(path); err != nil {
+			return pumpledger.Invalid("catalog", "Cannot read the catalog %s (%v); check --catalog.", path, err)
+		}
+		name = path
+	}
+	if _, err := os.Stat(a.dbPath); err != nil {
+		return pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s; check --db.", a.dbPath)
+	}
+	db, err := ledger.Open(a.dbPath, ledger.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := db.Upgrade(content, name, a.user())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "Upgraded %s: pinned %s as catalog version 1, in force since the ledger began (entry %s).\n", a.dbPath, name, res.Entry.ID)
+	return nil
 }
 
 func writeJSON(w io.Writer, v any) error {

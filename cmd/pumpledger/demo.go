@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"time"
@@ -20,12 +19,6 @@ import (
 // chartingDelay is when the demo's entries are recorded after the visit, so
 // that its ledger reads like a clinic's (not every entry marked late).
 const chartingDelay = 20 * time.Minute
-
-// demoCatalogSuffix names the catalog the demo writes beside its ledger when
-// the catalog it runs with lists no morphine containers: that one plus the
-// demo's synthetic morphine, which every later command on the ledger needs
-// and finds there (siteCatalogSuffix).
-const demoCatalogSuffix = siteCatalogSuffix
 
 // maxListed bounds the per-refill lines the demo prints (flagged, corrected).
 const maxListed = 10
@@ -48,27 +41,24 @@ func (a *app) demo(args []string) error {
 	if *months < 1 || *months > demo.MaxMonths {
 		return usageErr("demo: --months must be between 1 and %d", demo.MaxMonths)
 	}
-	cat, err := a.catalog()
+	cat, err := a.catalogFile()
 	if err != nil {
 		return err
+	}
+	if cat == nil {
+		cat = catalog.Default()
 	}
 	if err := demo.Check(cat); err != nil {
 		return pumpledger.Invalid("catalog", "The catalog lacks what the demo uses (%v); run the demo with the embedded catalog.", err)
 	}
 	// The admixtures need morphine containers, which the embedded catalog
-	// leaves to the site: the demo adds two synthetic ones, in a catalog
-	// file of its own beside the ledger.
-	catPath, catFile := a.catalogPath, []byte(nil)
-	if demo.LacksMorphine(cat) {
-		base := catalog.DefaultJSON()
-		if a.catalogPath != "" {
-			if base, err = os.ReadFile(a.catalogPath); err != nil {
-				return pumpledger.Invalid("catalog", "Cannot read the catalog %s (%v); check --catalog.", a.catalogPath, err)
-			}
-		}
-		catPath = a.dbPath + demoCatalogSuffix
-		if catFile, err = demo.WithMorphine(base); err == nil {
-			cat, err = catalog.Load(bytes.NewReader(catFile), catPath)
+	// leaves to the site: the demo adds two synthetic ones, and its ledger
+	// pins that catalog like any other.
+	synthetic := demo.LacksMorphine(cat)
+	if synthetic {
+		catFile, err := demo.WithMorphine(cat.JSON())
+		if err == nil {
+			cat, err = catalog.Load(bytes.NewReader(catFile), "demo-catalog.json")
 		}
 		if err != nil {
 			return pumpledger.Errorf(pumpledger.EINTERNAL, "demo catalog: %v", err)
@@ -78,6 +68,9 @@ func (a *app) demo(args []string) error {
 	// The ledger clock follows the history: each entry is recorded shortly
 	// after its visit, as a clinic would chart it.
 	var clock time.Time
+	if len(events) > 0 {
+		clock = eventTime(events, 0)
+	}
 	a.noteCreation(true)
 	db, err := ledger.Open(a.dbPath, ledger.Options{Catalog: cat, Now: func() time.Time { return clock }})
 	if err != nil {
@@ -86,14 +79,19 @@ func (a *app) demo(args []string) error {
 	defer db.Close()
 	// The demo backdates its ledger clock to its synthetic visits: it must
 	// never write into a ledger that holds anything else, such as a clinic's.
+	pinned, err := db.Catalogs()
+	if err != nil {
+		return err
+	}
 	if n, err := db.Size(); err != nil {
 		return err
-	} else if n > 0 {
+	} else if n > int64(len(pinned)) {
 		return pumpledger.Invalid("db", "The ledger %s already holds %d entries; the demo fills only a new ledger, so give --db a new path.", a.dbPath, n)
 	}
-	if catFile != nil {
-		if err := os.WriteFile(catPath, catFile, 0o644); err != nil {
-			return pumpledger.Invalid("db", "Cannot write the demo's catalog %s (%v); give --db a path in a writable directory.", catPath, err)
+	if p := pinned[len(pinned)-1]; !bytes.Equal(p.Content, cat.JSON()) {
+		from := clock.Format(time.DateOnly)
+		if _, err := db.AdoptCatalog(cat.JSON(), "demo-catalog.json", "the demo's catalog: the embedded one plus synthetic morphine containers", from, "demo-clerk"); err != nil {
+			return err
 		}
 	}
 	counts := map[string]int{}
@@ -114,7 +112,7 @@ func (a *app) demo(args []string) error {
 			case demo.KindImplant:
 				res, err = db.Implant(*ev.Implant, "demo-md1")
 			case demo.KindRefill:
-				res, err = db.RecordRefill(*ev.Refill)
+				res, err = db.RecordRefill(*ev.Refill, ev.Refill.Nurse)
 				if err == nil && res.Record != nil {
 					tally.add(*ev.Refill, *res.Record)
 					if iv := res.Record.Interval; iv != nil && iv.DiscrepancyFlagged {
@@ -123,7 +121,7 @@ func (a *app) demo(args []string) error {
 					}
 				}
 			case demo.KindReprogram:
-				res, err = db.RecordReprogram(*ev.Reprogram)
+				res, err = db.RecordReprogram(*ev.Reprogram, ev.Reprogram.Clinician)
 			case demo.KindCorrection:
 				c := ev.Correction
 				res, err = db.Correct(c.Voids, c.Reason, c.By, ledger.Replacement{Refill: c.Refill})
@@ -163,8 +161,8 @@ func (a *app) demo(args []string) error {
 	jw, jwRinse, jz := tally.lines()
 	fmt.Fprintf(w, "The bill: %d JW lines for drug discarded from single-dose vials (%d of them at a naive pump's first fill, with its rinse; %d at other refills), %d lines with JZ.\n",
 		jw, jwRinse, jw-jwRinse, jz)
-	if catFile != nil {
-		fmt.Fprintf(w, "The catalog lists no morphine containers (SPEC §2 leaves them to the site), so the admixtures use two SYNTHETIC ones (labeler 99999, not real NDCs), kept with the catalog beside the ledger in %s, where every command on it finds them.\n", catPath)
+	if synthetic {
+		fmt.Fprintf(w, "The embedded catalog lists no morphine containers (they are left to the site), so the admixtures use two SYNTHETIC ones (labeler 99999, not real NDCs), in a catalog the ledger pins (`pumpledger --db %s catalog list`).\n", a.dbPath)
 	}
 	var live []string
 	for _, id := range flagged {
@@ -176,9 +174,6 @@ func (a *app) demo(args []string) error {
 	printCapped(w, "Corrected: %s.\n", corrected)
 	from, to := tally.month(first, last)
 	cmd := "pumpledger --db " + a.dbPath
-	if catPath != "" && catPath != a.dbPath+siteCatalogSuffix { // that one is found without the flag
-		cmd += " --catalog " + catPath
-	}
 	mrn := "MRN-1001"
 	if len(corrected) > 0 {
 		mrn = correctedMRN(events)

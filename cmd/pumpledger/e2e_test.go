@@ -226,8 +226,8 @@ func TestE2EWorkedExample(t *testing.T) {
 	p := newProc(t)
 	norm := newNormalizer(fill2ID)
 	p.seed()
-	if n := p.count(); n != 4 {
-		t.Fatalf("after the seed verify counts %d entries, want 4", n)
+	if n := p.count(); n != 5 { // the catalog pinned, then the seed's 4
+		t.Fatalf("after the seed verify counts %d entries, want 5", n)
 	}
 	before, _ := os.ReadFile(p.db())
 
@@ -239,8 +239,9 @@ func TestE2EWorkedExample(t *testing.T) {
 
 	rec := p.ok("", "refill", "--file", "fill2.json")
 	golden(t, "e2e-refill-recorded.golden", []byte(norm.apply(t, rec)))
-	// The refill is the 5th entry: counted from 1, as verify counts them.
-	for _, want := range []string{"Recorded refill " + fill2ID + " (entry 5 of the ledger).",
+	// The refill is the 6th entry (the 1st pins the catalog): counted from
+	// 1, as verify counts them.
+	for _, want := range []string{"Recorded refill " + fill2ID + " (entry 6 of the ledger).",
 		"Since the fill of", "(30 days): expected residual 8 mL, aspirated 5.5 mL, discrepancy -2.5 mL (FLAGGED, beyond the 1 mL threshold).",
 		"Infused ziconotide: 72.5 mcg (expected 60 mcg).", "J2278-JW  50 units", "RESIDUAL DISCREPANCY"} {
 		if !strings.Contains(rec, want) {
@@ -251,8 +252,8 @@ func TestE2EWorkedExample(t *testing.T) {
 	if _, d, _ := strings.Cut(dry, "\n"); !strings.HasSuffix(rec, d) {
 		t.Errorf("the preview and the recorded refill differ beyond their first line:\n%s\n---\n%s", dry, rec)
 	}
-	if n := p.count(); n != 5 {
-		t.Errorf("after the refill verify counts %d entries, want 5", n)
+	if n := p.count(); n != 6 {
+		t.Errorf("after the refill verify counts %d entries, want 6", n)
 	}
 	// README's "A worked example" shows this output as it is.
 	if readme, err := os.ReadFile(filepath.Join("..", "..", "README.md")); err != nil {
@@ -261,11 +262,11 @@ func TestE2EWorkedExample(t *testing.T) {
 		t.Error(`README.md's "A worked example" does not show the refill's output as printed now; copy it from testdata/cmd/e2e-refill-recorded.golden`)
 	}
 	again := p.ok("", "refill", "--file", "fill2.json")
-	if !strings.HasPrefix(again, "Already recorded as entry "+fill2ID+" (entry 5 of the ledger); nothing written.\n") {
+	if !strings.HasPrefix(again, "Already recorded as entry "+fill2ID+" (entry 6 of the ledger); nothing written.\n") {
 		t.Errorf("the same refill recorded twice:\n%s", again)
 	}
-	if n := p.count(); n != 5 {
-		t.Errorf("the same refill twice: verify counts %d entries, want 5", n)
+	if n := p.count(); n != 6 {
+		t.Errorf("the same refill twice: verify counts %d entries, want 6", n)
 	}
 
 	hist := p.ok("", "history", "--mrn", "MRN-1")
@@ -408,8 +409,8 @@ func TestE2ECommands(t *testing.T) {
 
 	// verify, checkpoint, checkpoint --since, prove.
 	n := p.count()
-	if n != 13 {
-		t.Errorf("verify counts %d entries, want 13", n)
+	if n != 14 { // the catalog pinned, then 13
+		t.Errorf("verify counts %d entries, want 14", n)
 	}
 	o := p.run("", "checkpoint")
 	if o.code != 0 || !strings.HasPrefix(o.stdout, "pumpledger/") || !strings.Contains(o.stdout, fmt.Sprintf("\n%d\n", n)) || !strings.Contains(o.stdout, "\n— pumpledger/") ||
@@ -426,7 +427,7 @@ func TestE2ECommands(t *testing.T) {
 		TreeSize int      `json:"tree_size"`
 		Proof    []string `json:"proof"`
 	}
-	if err := json.Unmarshal([]byte(p.ok("", "prove", "--entry", fill2ID)), &proof); err != nil || proof.Index != 4 || proof.TreeSize != n+1 || len(proof.Proof) == 0 {
+	if err := json.Unmarshal([]byte(p.ok("", "prove", "--entry", fill2ID)), &proof); err != nil || proof.Index != 5 || proof.TreeSize != n+1 || len(proof.Proof) == 0 {
 		t.Errorf("prove: %v %+v", err, proof)
 	}
 
@@ -469,8 +470,9 @@ func TestE2EDemo(t *testing.T) {
 	if n < 3*3 {
 		t.Errorf("demo of 3 patients: %d entries", n)
 	}
-	cat := "pumpledger.db" + demoCatalogSuffix
-	if o := p.run("", "--catalog", cat, "bill", "--from", "2000-01-01", "--to", "2100-12-31"); o.code != 0 || !strings.Contains(o.stdout, "J2278") {
+	// The demo's catalog (with its synthetic morphine) is pinned in its
+	// ledger: the bill needs no file beside it.
+	if o := p.run("", "bill", "--from", "2000-01-01", "--to", "2100-12-31"); o.code != 0 || !strings.Contains(o.stdout, "J2278") {
 		t.Errorf("bill of the demo: exit %d, %q\n%s", o.code, o.stderr, o.stdout)
 	}
 	if o := p.run("", "demo", "--patients", "3", "--months", "2"); o.code != 1 || p.count() != n {

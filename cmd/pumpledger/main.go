@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -35,17 +36,23 @@ var commands = []command{
 	{"checkpoint", "[--since FILE]", "print a signed checkpoint; prove growth since an older one"},
 	{"prove", "--entry ID", "inclusion proof of one entry"},
 	{"backup", "--out FILE", "hot copy of the ledger that verifies on its own"},
-	{"catalog", "", "print the catalog in use"},
+	{"catalog", "[--on DATE | --default]", "print the catalog in force (today, or on DATE), or the embedded one"},
+	{"catalog list", "[--json]", "every catalog the ledger pins: version, in force from, SHA-256, reason"},
+	{"catalog adopt", "FILE --reason TEXT [--from DATE]", "record FILE as the catalog in force from DATE (default today)"},
+	{"upgrade", "[--catalog FILE]", "pin the catalog of a ledger written before catalogs were pinned (schema 1)"},
 	{"demo", "[--patients N] [--months M] [--seed S]", "fill the ledger with a synthetic history"},
 }
 
 // groups are the commands that take a subcommand.
 var groups = map[string]string{"pump": "implant, explant", "patient": "add"}
 
+// optionalGroups take a subcommand but also run alone ("catalog").
+var optionalGroups = map[string]string{"catalog": "list, adopt"}
+
 // globalFlags are accepted before or after any command.
 var globalFlags = []struct{ name, arg, usage string }{
 	{"db", "PATH", "ledger file (default $PUMPLEDGER_DB, else ./pumpledger.db)"},
-	{"catalog", "FILE", "replaces the embedded catalog (default: LEDGER.catalog.json beside the ledger if it exists, else the embedded one)"},
+	{"catalog", "FILE", "the catalog a new ledger pins (default: the embedded one); once pinned, adopt another with `catalog adopt`"},
 	{"by", "NAME", "who records patients, pumps and corrections (default $PUMPLEDGER_USER, else the login name)"},
 }
 
@@ -116,7 +123,7 @@ func (a *app) removeIfEmpty() {
 	}
 	n, err := db.Size()
 	db.Close()
-	if err == nil && n == 0 {
+	if err == nil && n <= 1 { // its first entry pins the catalog: nothing of the user's
 		os.Remove(a.dbPath)
 		if a.keyCreated {
 			os.Remove(a.dbPath + ".key")
@@ -191,6 +198,9 @@ func (a *app) dispatch(args []string) error {
 		}
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
+	if _, ok := optionalGroups[cmd]; ok && len(rest) > 0 && handler(cmd+" "+rest[0]) != nil {
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
 	if h := handler(cmd); h != nil {
 		return h(a, rest)
 	}
@@ -228,6 +238,12 @@ func handler(name string) func(*app, []string) error {
 		return (*app).backup
 	case "catalog":
 		return (*app).catalogCmd
+	case "catalog list":
+		return (*app).catalogList
+	case "catalog adopt":
+		return (*app).catalogAdopt
+	case "upgrade":
+		return (*app).upgrade
 	case "demo":
 		return (*app).demo
 	}
@@ -294,25 +310,11 @@ func (a *app) parse(fs *flag.FlagSet, args []string, required ...string) error {
 	return nil
 }
 
-// siteCatalogSuffix names the catalog file kept beside a ledger: used when
-// --catalog is not given.
-const siteCatalogSuffix = ".catalog.json"
-
-// catalog loads the catalog in use, once: --catalog, else the ledger's
-// site catalog (LEDGER.catalog.json) if there is one, else the embedded one.
-func (a *app) catalog() (*catalog.Catalog, error) {
-	if a.cat != nil {
-		return a.cat, nil
-	}
-	if a.catalogPath == "" {
-		// A site catalog kept beside its ledger (as the demo keeps its
-		// synthetic morphine) is the one its entries were derived with.
-		if st, err := os.Stat(a.dbPath + siteCatalogSuffix); err == nil && st.Mode().IsRegular() {
-			a.catalogPath = a.dbPath + siteCatalogSuffix
-		}
-	}
-	if a.catalogPath == "" {
-		a.cat = catalog.Default()
+// catalogFile reads and checks the catalog file --catalog names. Only
+// init (the catalog a new ledger pins), upgrade, plan and catalog adopt read
+// one: every other figure comes from the catalogs pinned in the ledger.
+func (a *app) catalogFile() (*catalog.Catalog, error) {
+	if a.cat != nil || a.catalogPath == "" {
 		return a.cat, nil
 	}
 	f, err := os.Open(a.catalogPath)
@@ -324,14 +326,44 @@ func (a *app) catalog() (*catalog.Catalog, error) {
 	return a.cat, err
 }
 
-// open opens the ledger for writing (creating it) or reading.
+// open opens the ledger for writing or reading. A --catalog given to a
+// command that derives from the ledger must be the catalog the ledger has
+// in force: a file is never a silent replacement for what the ledger pins.
 func (a *app) open(write bool) (*ledger.DB, error) {
-	cat, err := a.catalog()
+	cat, err := a.catalogFile()
 	if err != nil {
 		return nil, err
 	}
 	a.noteCreation(write)
-	return ledger.Open(a.dbPath, ledger.Options{Catalog: cat, ReadOnly: !write})
+	db, err := ledger.Open(a.dbPath, ledger.Options{Catalog: cat, ReadOnly: !write})
+	if err != nil || cat == nil || a.created {
+		return db, err
+	}
+	inForce, err := db.CatalogOn(db.Today())
+	if err == nil && !bytes.Equal(inForce.Content, cat.JSON()) {
+		err = pumpledger.Invalid("catalog", "The ledger %s holds its own catalog (version %d, sha256 %s), not %s; to derive with that file from now on, record it with `pumpledger catalog adopt %s --reason TEXT`.",
+			a.dbPath, inForce.Version, inForce.SHA256[:12], a.catalogPath, a.catalogPath)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// read runs fn on the ledger opened for reading and closes it before
+// returning: a command holds the file only while it reads, never while it
+// prints (a reader paused on `| less` must not lock out the writers).
+func (a *app) read(fn func(db *ledger.DB) error) error {
+	db, err := a.open(false)
+	if err != nil {
+		return err
+	}
+	err = fn(db)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func (a *app) user() string {

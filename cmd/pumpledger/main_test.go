@@ -244,7 +244,7 @@ func TestRefillPositionCountsFromOne(t *testing.T) {
 	if !strings.HasPrefix(again, "Already recorded as entry "+"6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b (entry "+v[1]+" of the ledger); nothing written.") {
 		t.Errorf("again: %q", again)
 	}
-	if h := c.ok("", "history", "--mrn", "MRN-1"); !strings.Contains(h, "\n#"+v[1]+" refill 6b1f8a2e") || !strings.Contains(h, "\n#1 patient ") {
+	if h := c.ok("", "history", "--mrn", "MRN-1"); !strings.Contains(h, "\n#"+v[1]+" refill 6b1f8a2e") || !strings.Contains(h, "\n#2 patient ") { // #1 pins the catalog
 		t.Errorf("history does not number entries from 1 as verify counts them:\n%s", h)
 	}
 	var prove struct {
@@ -253,8 +253,8 @@ func TestRefillPositionCountsFromOne(t *testing.T) {
 			Seq int64 `json:"seq"`
 		} `json:"entry"`
 	}
-	if err := json.Unmarshal([]byte(c.ok("", "prove", "--entry", "6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b")), &prove); err != nil || prove.Index != 4 || prove.Entry.Seq != 4 {
-		t.Errorf("prove --json: seq %d index %d (%v); the stored seq, from 0, is 4", prove.Entry.Seq, prove.Index, err)
+	if err := json.Unmarshal([]byte(c.ok("", "prove", "--entry", "6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b")), &prove); err != nil || prove.Index != 5 || prove.Entry.Seq != 5 {
+		t.Errorf("prove --json: seq %d index %d (%v); the stored seq, from 0, is 5", prove.Entry.Seq, prove.Index, err)
 	}
 }
 
@@ -296,8 +296,8 @@ func TestCorrectionThroughCommand(t *testing.T) {
 	if strings.Contains(bill, "6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b") {
 		t.Errorf("bill still has lines of the voided entry:\n%s", bill)
 	}
-	if !strings.Contains(c.ok("", "verify"), "ok: 7 entries") {
-		t.Error("verify after a correction does not count 7 entries")
+	if !strings.Contains(c.ok("", "verify"), "ok: 8 entries") {
+		t.Error("verify after a correction does not count 8 entries")
 	}
 }
 
@@ -330,21 +330,20 @@ func TestDemoIsDeterministicAndBills(t *testing.T) {
 	if !strings.Contains(billA, `"J2278"`) || !strings.Contains(billA, `"J2274"`) || !strings.Contains(outA, "Try next") {
 		t.Errorf("demo bill has no J2278 or J2274 line or demo prints no next steps:\n%s", outA)
 	}
-	if _, err := os.Stat(a.db + ".catalog.json"); err != nil {
-		t.Errorf("the demo kept no catalog beside its ledger: %v", err)
+	if _, err := os.Stat(a.db + ".catalog.json"); err == nil {
+		t.Errorf("the demo kept a catalog beside its ledger; the ledger pins it")
+	}
+	if list := a.ok("", "catalog", "list"); !strings.Contains(list, "demo-catalog.json") {
+		t.Errorf("the demo's ledger does not pin its catalog:\n%s", list)
 	}
 	// It never writes into a ledger that holds anything (its clock is
 	// backdated): running it again is refused, and nothing is written.
 	before := a.ok("", "verify")
-	catBefore, _ := os.ReadFile(a.db + ".catalog.json")
 	if code, _, errs := a.run("", "demo", "--patients", "3", "--months", "3", "--seed", "7"); code != 1 || !strings.Contains(errs, "already holds") {
 		t.Errorf("demo into a ledger with entries: exit %d, %q; want a refusal", code, errs)
 	}
 	if after := a.ok("", "verify"); after != before {
 		t.Errorf("the refused demo wrote: %q then %q", before, after)
-	}
-	if catAfter, _ := os.ReadFile(a.db + ".catalog.json"); !bytes.Equal(catBefore, catAfter) {
-		t.Error("the refused demo rewrote its catalog")
 	}
 }
 
@@ -406,13 +405,14 @@ func TestDemoMakefileMonth(t *testing.T) {
 	if strings.Contains(all, v[1]) || !strings.Contains(all, v[3]) {
 		t.Errorf("the bill has the voided refill %s or lacks its replacement %s", v[1], v[3])
 	}
-	// Without the catalog kept beside it, its admixtures cannot be
-	// re-derived, and the bill says which NDC it lacks.
-	if err := os.Rename(c.db+".catalog.json", c.db+".moved.json"); err != nil {
+	// A catalog file given beside the ledger's own is refused, never a
+	// silent replacement: the embedded one lacks the demo's morphine.
+	embedded := filepath.Join(t.TempDir(), "embedded.json")
+	if err := os.WriteFile(embedded, []byte(c.ok("", "catalog", "--default")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errs := c.run("", "bill", "--from", from, "--to", to); code == 0 || !strings.Contains(errs, "99999") {
-		t.Errorf("bill without the demo's catalog: exit %d, %q", code, errs)
+	if code, _, errs := c.run("", "--catalog", embedded, "bill", "--from", from, "--to", to); code != 1 || !strings.Contains(errs, "catalog adopt") {
+		t.Errorf("bill with another catalog file: exit %d, %q; want a refusal naming catalog adopt", code, errs)
 	}
 }
 

@@ -1,0 +1,377 @@
+package ledger
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/catalog"
+	bolt "go.etcd.io/bbolt"
+)
+
+// The catalog is held in the ledger. Every figure is derived from entries
+// and a catalog; were the catalog a file read beside the ledger, replacing
+// it would silently re-price every past bill while verify and checkpoint
+// --since still passed. So each catalog in force is an entry (kind catalog,
+// payload pumpledger.CatalogAdoption): its exact bytes and their SHA-256,
+// inside the tree like any entry. An entry is derived with the catalog in
+// force on its date of service: the adoption whose From is the latest on
+// or before that date (among equal From dates, the later adoption). A
+// ledger's first entry pins the catalog it was created with (From "", in
+// force since the beginning); adopting another is an entry with a reason.
+
+// ErrNoCatalog: a ledger holds no pinned catalog (written before schema 2).
+var ErrNoCatalog = errors.New("no catalog is pinned in the ledger")
+
+// MaxCatalogBytes bounds a catalog file: the embedded one is under 20 KB.
+const MaxCatalogBytes = 1 << 20
+
+// Pinned is one catalog adoption as the ledger holds it.
+type Pinned struct {
+	Version  int    // 1 for the first pinned, then in order of adoption
+	Seq      int64  // its entry
+	EntryID  string // its entry's id
+	From     string // YYYY-MM-DD it is in force from; "" since the beginning
+	SHA256   string // hex SHA-256 of Content
+	Name     string // the file it was adopted from (base name)
+	Reason   string
+	By       string
+	Recorded time.Time
+	Content  []byte // the catalog file, byte for byte
+	Catalog  *catalog.Catalog
+}
+
+// catalogSet is every catalog a ledger pins, sorted by From then Seq.
+type catalogSet struct {
+	seq  uint64 // by_kind's catalog count it was read at (see catalogsIn)
+	list []*Pinned
+}
+
+// at is the catalog in force on date (YYYY-MM-DD).
+func (s *catalogSet) at(date string) *Pinned {
+	i := sort.Search(len(s.list), func(i int) bool { return s.list[i].From > date })
+	if i == 0 {
+		return s.list[0] // before every From: the first pinned (From "" sorts first)
+	}
+	return s.list[i-1]
+}
+
+// pinnedCatalogs guards the catalogs a DB derives with.
+type pinnedCatalogs struct {
+	mu  sync.Mutex
+	set *catalogSet
+}
+
+// catalogKind is the by_kind key of catalog adoptions.
+const catalogKind = string(KindCatalog)
+
+// catalogsIn returns the catalogs pinned in the ledger as tx sees it,
+// reading them again only when an adoption was appended since they were
+// last read (by this process or another); the decoded pump entries, which
+// were derived with the old set, are then dropped.
+func (db *DB) catalogsIn(tx *bolt.Tx) (*catalogSet, error) {
+	b := tx.Bucket(bucketByKind)
+	var n uint64
+	if b != nil {
+		n = uint64(len(scanIndex(tx, bucketByKind, catalogKind)))
+	}
+	db.cats.mu.Lock()
+	defer db.cats.mu.Unlock()
+	if s := db.cats.set; s != nil && s.seq == n {
+		return s, nil
+	}
+	if n == 0 {
+		return nil, pumpledger.Errorf(pumpledger.EINVALID, "The ledger %s holds no catalog (%v); it was written by an older pumpledger: run `pumpledger upgrade` to pin the catalog it used.", db.path, ErrNoCatalog)
+	}
+	s := &catalogSet{seq: n}
+	for i, seq := range scanIndex(tx, bucketByKind, catalogKind) {
+		e, err := getEntry(tx, seq)
+		if err != nil {
+			return nil, err
+		}
+		p, err := pinnedOf(e)
+		if err != nil {
+			return nil, err
+		}
+		p.Version = i + 1
+		s.list = append(s.list, p)
+	}
+	sort.SliceStable(s.list, func(i, j int) bool { return s.list[i].From < s.list[j].From })
+	if db.cats.set != nil {
+		db.items.clear()
+	}
+	db.cats.set = s
+	return s, nil
+}
+
+// pinnedOf reads a catalog entry: its content must hash to the SHA-256 it
+// records and load as a catalog. pumpledger writes only such entries, so
+// anything else is a file altered outside it.
+func pinnedOf(e Entry) (*Pinned, error) {
+	var a pumpledger.CatalogAdoption
+	if err := e.decodePayload(&a); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(a.Content))
+	if hex.EncodeToString(sum[:]) != a.SHA256 {
+		return nil, tampered(e.Seq, "the pinned catalog's content does not hash to the SHA-256 it records")
+	}
+	cat, err := catalog.Load(strings.NewReader(a.Content), fmt.Sprintf("catalog of entry %d", e.Seq+1))
+	if err != nil {
+		return nil, tampered(e.Seq, "the pinned catalog does not load (%s)", strings.TrimSuffix(pumpledger.ErrorMessage(err), "."))
+	}
+	return &Pinned{Seq: e.Seq, EntryID: e.ID, From: a.From, SHA256: a.SHA256, Name: a.Name, Reason: a.Reason,
+		By: e.RecordedBy, Recorded: e.RecordedAt, Content: []byte(a.Content), Catalog: cat}, nil
+}
+
+// catalogAt is the catalog in force on date, as tx sees the ledger.
+func (db *DB) catalogAt(tx *bolt.Tx, date string) (*catalog.Catalog, error) {
+	s, err := db.catalogsIn(tx)
+	if err != nil {
+		return nil, err
+	}
+	return s.at(date).Catalog, nil
+}
+
+// Catalogs lists every catalog the ledger pins, in the order they take
+// force.
+func (db *DB) Catalogs() (_ []*Pinned, err error) {
+	defer guard(db.path, &err)()
+	var out []*Pinned
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		s, err := db.catalogsIn(tx)
+		if err == nil {
+			out = append(out, s.list...)
+		}
+		return err
+	})
+	return out, err
+}
+
+// CatalogOn is the catalog in force on date (YYYY-MM-DD): today's for a
+// plan, a refill's date for its figures.
+func (db *DB) CatalogOn(date string) (_ *Pinned, err error) {
+	defer guard(db.path, &err)()
+	var p *Pinned
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		s, err := db.catalogsIn(tx)
+		if err == nil {
+			p = s.at(date)
+		}
+		return err
+	})
+	return p, err
+}
+
+// Today is the ledger clock's date, as a date of service is written.
+func (db *DB) Today() string { return db.now().Format(time.DateOnly) }
+
+// adoption builds and checks a catalog adoption's payload.
+func adoption(content []byte, name, reason, from string) (pumpledger.CatalogAdoption, *catalog.Catalog, error) {
+	if len(content) > MaxCatalogBytes {
+		return pumpledger.CatalogAdoption{}, nil, pumpledger.Invalid("catalog", "The catalog %s is %d bytes; a catalog is at most %d bytes: check the file.", name, len(content), MaxCatalogBytes)
+	}
+	cat, err := catalog.Load(bytes.NewReader(content), name)
+	if err != nil {
+		return pumpledger.CatalogAdoption{}, nil, err
+	}
+	sum := sha256.Sum256(content)
+	a := pumpledger.CatalogAdoption{SHA256: hex.EncodeToString(sum[:]), From: from, Reason: strings.TrimSpace(reason),
+		Name: filepath.Base(name), Content: string(content)}
+	if err := checkTexts("reason", a.Reason, "name", a.Name); err != nil {
+		return a, nil, err
+	}
+	return a, cat, nil
+}
+
+// AdoptCatalog records content as the catalog in force from date from
+// (YYYY-MM-DD; "" = the ledger clock's today), with the reason for the
+// auditor. Every refill and dose change dated on or after from is then
+// derived with it: it is refused if any of them would no longer derive
+// (a product they used is gone, say), and the result's Warnings say how
+// many recorded visits it re-prices.
+func (db *DB) AdoptCatalog(content []byte, name, reason, from, by string) (Result, error) {
+	if strings.TrimSpace(reason) == "" {
+		return Result{}, pumpledger.Invalid("reason", "reason is empty; say why this catalog is adopted, for the auditor.")
+	}
+	if from == "" {
+		from = db.Today()
+	}
+	if _, err := pumpledger.ParseDate(from); err != nil {
+		return Result{}, pumpledger.Invalid("from", "from must be a date like 2026-03-02, not %q.", from)
+	}
+	a, _, err := adoption(content, name, reason, from)
+	if err != nil {
+		return Result{}, err
+	}
+	payload := canonical(a)
+	var affected []string
+	var repriced int
+	return db.write("", KindCatalog, payload, func(tx *bolt.Tx) ([]Entry, *Result, error) {
+		s, err := db.catalogsIn(tx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if cur := s.at(from); cur.SHA256 == a.SHA256 {
+			return nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "This catalog (sha256 %s) is already the one in force on %s (version %d); nothing to adopt.", a.SHA256[:12], from, cur.Version)
+		}
+		// The visits dated on or after from are those it re-prices.
+		affected, repriced = db.visitsFrom(tx, from)
+		e := db.envelope(newID(""), KindCatalog, by, pumpledger.NewInstant(db.now()), payload)
+		e.Late = false
+		if repriced > 0 {
+			e.Warnings = []string{fmt.Sprintf("This catalog is in force from %s, before today: %d recorded refill(s) and dose change(s) dated since are now derived with it; bills of those dates already exported differ from new ones.", from, repriced)}
+		}
+		return []Entry{e}, &Result{Warnings: e.Warnings}, nil
+	}, func(tx *bolt.Tx) error {
+		return db.chainsDerive(tx, "catalog", affected...)
+	})
+}
+
+// visitsFrom lists the pumps with a live refill or dose change dated on or
+// after date, and how many such visits there are.
+func (db *DB) visitsFrom(tx *bolt.Tx, date string) (pumps []string, visits int) {
+	seen := map[string]bool{}
+	c := tx.Bucket(bucketByDate).Cursor()
+	for k, _ := c.Seek([]byte(date)); k != nil; k, _ = c.Next() {
+		if len(k) < 9 {
+			continue
+		}
+		seq := seqOf(k[len(k)-8:])
+		if _, void := voidedBy(tx, seq); void {
+			continue
+		}
+		f, err := filedOf(tx.Bucket(bucketEntries).Get(u64(uint64(seq))))
+		if err != nil {
+			continue // verify's to report; the derivation check below reads it again
+		}
+		visits++
+		if s := f.Payload.PumpSerial; !seen[s] {
+			seen[s] = true
+			pumps = append(pumps, s)
+		}
+	}
+	return pumps, visits
+}
+
+// pinFirst appends, in tx, the entry pinning a new (or upgraded) ledger's
+// catalog, in force since the beginning.
+func (db *DB) pinFirst(tx *bolt.Tx, content []byte, name, reason, by string) error {
+	a, _, err := adoption(content, name, reason, "")
+	if err != nil {
+		return err
+	}
+	e := db.envelope(newID(""), KindCatalog, by, pumpledger.NewInstant(db.now()), canonical(a))
+	e.Late = false
+	if err := appendLeaf(tx, &e); err != nil {
+		return err
+	}
+	return fileEntry(tx, e)
+}
+
+// pinNew pins, in the transaction creating a ledger, the catalog it was
+// opened with, and signs the checkpoint of that first entry.
+func (db *DB) pinNew(tx *bolt.Tx) error {
+	cat := db.cat
+	if cat == nil {
+		cat = catalog.Default()
+	}
+	k, err := db.loadKeys(true)
+	if err != nil {
+		return err
+	}
+	if err := db.pinFirst(tx, cat.JSON(), cat.Name(), "the catalog this ledger was created with", DefaultUser()); err != nil {
+		return err
+	}
+	t, err := treeAt(tx)
+	if err != nil {
+		return err
+	}
+	_, err = db.signCheckpoint(tx, k, t)
+	return err
+}
+
+// Upgrade brings a ledger written before the catalog was pinned (schema 1)
+// to schema 2: it appends the entry pinning content, the catalog its entries
+// were derived with, in force since the beginning, and nothing stored is
+// rewritten. It refuses if the ledger's entries do not all derive with it.
+func (db *DB) Upgrade(content []byte, name, by string) (Result, error) {
+	if db.schema != schemaV1 {
+		return Result{}, pumpledger.Errorf(pumpledger.ECONFLICT, "The ledger %s already holds its catalog (schema %d); adopt another with `pumpledger catalog adopt FILE --reason TEXT`.", db.path, db.schema)
+	}
+	k, err := db.loadKeys(false)
+	if err != nil {
+		return Result{}, err
+	}
+	var res Result
+	err = db.update(func(tx *bolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(bucketByKind); err != nil {
+			return err
+		}
+		if err := db.pinFirst(tx, content, name, "pinned on upgrade: the catalog this ledger's entries were derived with", by); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketMeta).Put(keySchema, u64(SchemaVersion)); err != nil {
+			return err
+		}
+		db.schema = SchemaVersion
+		for _, s := range allPumps(tx) {
+			if err := db.checkPump(tx, s); err != nil {
+				return pumpledger.Invalid("catalog", "Pump %s's entries do not derive with the catalog %s (%s); upgrade with the catalog they were recorded with (--catalog FILE).",
+					s, filepath.Base(name), strings.TrimSuffix(pumpledger.ErrorMessage(err), "."))
+			}
+		}
+		t, err := treeAt(tx)
+		if err != nil {
+			return err
+		}
+		if _, err := db.signCheckpoint(tx, k, t); err != nil {
+			return err
+		}
+		e, err := getEntry(tx, t.N-1)
+		res.Entry = e
+		return err
+	})
+	if err != nil {
+		db.schema = schemaV1
+		db.cats.mu.Lock()
+		db.cats.set = nil
+		db.cats.mu.Unlock()
+		return Result{}, err
+	}
+	db.sawCommitted(res.Entry.Seq + 1)
+	return res, nil
+}
+
+// allPumps lists every pump serial filed in the ledger.
+func allPumps(tx *bolt.Tx) []string {
+	var out []string
+	c := tx.Bucket(bucketByPump).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if len(k) < 9 {
+			continue
+		}
+		s := string(k[:len(k)-9])
+		if len(out) == 0 || out[len(out)-1] != s {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// forgetCatalogs drops the catalogs read so far: the next transaction reads
+// them again (after a rolled-back write that may have appended one).
+func (db *DB) forgetCatalogs() {
+	db.cats.mu.Lock()
+	db.cats.set = nil
+	db.cats.mu.Unlock()
+	db.items.clear()
+}
