@@ -89,7 +89,7 @@ func (db *DB) catalogsIn(tx *bolt.Tx) (*catalogSet, error) {
 		return s, nil
 	}
 	if n == 0 {
-		return nil, pumpledger.Errorf(pumpledger.EINVALID, "The ledger %s holds no catalog (%v); it was written by an older pumpledger: run `pumpledger upgrade` to pin the catalog it used.", db.path, ErrNoCatalog)
+		return nil, &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrNoCatalog, Message: fmt.Sprintf("The ledger %s holds no catalog (%v); it was written by an older pumpledger: run `pumpledger upgrade` to pin the catalog it used.", db.path, ErrNoCatalog)}
 	}
 	s := &catalogSet{seq: n}
 	for i, seq := range scanIndex(tx, bucketByKind, catalogKind) {
@@ -124,7 +124,7 @@ func pinnedOf(e Entry) (*Pinned, error) {
 	if hex.EncodeToString(sum[:]) != a.SHA256 {
 		return nil, tampered(e.Seq, "the pinned catalog's content does not hash to the SHA-256 it records")
 	}
-	cat, err := catalog.Load(strings.NewReader(a.Content), fmt.Sprintf("catalog of entry %d", e.Seq+1))
+	cat, err := catalog.Load(strings.NewReader(a.Content), fmt.Sprintf("catalog of entry %d", e.Seq))
 	if err != nil {
 		return nil, tampered(e.Seq, "the pinned catalog does not load (%s)", strings.TrimSuffix(pumpledger.ErrorMessage(err), "."))
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"math/bits"
@@ -186,7 +187,7 @@ func (f filed) filing() (patients, pumps []string, date string, err error) {
 	case KindRefill, KindReprogram:
 		return []string{p.MRN}, []string{p.PumpSerial}, p.PerformedAt.Date(), nil
 	}
-	return nil, nil, "", fmt.Errorf("entry %d is of kind %q, which this pumpledger does not know: it was written by a newer pumpledger; use that release", f.Seq, f.Kind)
+	return nil, nil, "", fmt.Errorf("entry %d is of kind %q: %w", f.Seq+1, f.Kind, ErrNewerKind)
 }
 
 // filing is filed.filing of a decoded entry.
@@ -215,6 +216,10 @@ func fileEntry(tx *bolt.Tx, e Entry) error {
 	}
 	return nil
 }
+
+// ErrNewerKind: an entry of a kind this release does not know, written by
+// a newer one (verify says so only when a signed checkpoint covers it).
+var ErrNewerKind = errors.New("a kind this pumpledger does not know: the ledger was written by a newer pumpledger; use that release")
 
 // indexBuckets are the derived buckets verify accounts for.
 var indexBuckets = [...][]byte{bucketIDs, bucketVoided, bucketByPatient, bucketByPump, bucketByDate, bucketByKind}
@@ -355,7 +360,9 @@ func (t *indexTallies) merge(u *indexTallies) {
 func tallyIndexes(tx *bolt.Tx, h *indexHasher, es []filed, t *indexTallies) error {
 	for _, e := range es {
 		keys, err := indexKeys(tx, e)
-		if err != nil {
+		if errors.Is(err, ErrNewerKind) {
+			return err // verify tells a newer release's entry from a forged one
+		} else if err != nil {
 			return indexBroken("", fmt.Sprintf("entry %d cannot be filed (%v)", e.Seq, err))
 		}
 		for _, k := range keys {
@@ -376,7 +383,9 @@ func verifyIndexes(tx *bolt.Tx, es []filed) error {
 	for _, e := range es {
 		i := e.Seq
 		keys, err := indexKeys(tx, e)
-		if err != nil {
+		if errors.Is(err, ErrNewerKind) {
+			return err
+		} else if err != nil {
 			return indexBroken("", fmt.Sprintf("entry %d cannot be filed (%v)", i, err))
 		}
 		for _, k := range keys {
@@ -465,6 +474,9 @@ func (db *DB) walk(bucket []byte, fn func(tx *bolt.Tx, cur int64, k, v []byte) e
 		done := true
 		err := db.bolt.View(func(tx *bolt.Tx) error {
 			cur := size(tx)
+			if tx.Bucket(bucket) == nil {
+				return nil // by_kind, in a schema 1 ledger not yet upgraded
+			}
 			c := tx.Bucket(bucket).Cursor()
 			k, v := c.First()
 			if next != nil {

@@ -44,7 +44,7 @@ type Result struct {
 // and signs a checkpoint of the new tree.
 func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) ([]Entry, *Result, error), check func(tx *bolt.Tx) error) (Result, error) {
 	if db.schema == schemaV1 {
-		return Result{}, pumpledger.Errorf(pumpledger.EINVALID, "The ledger %s holds no catalog (%v); it was written by an older pumpledger: run `pumpledger upgrade` to pin the catalog it used.", db.path, ErrNoCatalog)
+		return Result{}, &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrNoCatalog, Message: fmt.Sprintf("The ledger %s holds no catalog (%v); it was written by an older pumpledger: run `pumpledger upgrade` to pin the catalog it used.", db.path, ErrNoCatalog)}
 	}
 	k, err := db.loadKeys(true)
 	if err != nil {

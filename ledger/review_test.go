@@ -66,7 +66,7 @@ func TestVerifyCatchesAlteredIndexes(t *testing.T) {
 func TestSameInstantDoseChangeRefused(t *testing.T) {
 	db, _, _ := openTest(t)
 	seed(t, db)
-	_, err := db.RecordReprogram(must(pumpledger.ParseReprogram(strings.NewReader(reprogram))))
+	_, err := db.RecordReprogram(must(pumpledger.ParseReprogram(strings.NewReader(reprogram))), "tester")
 	if pumpledger.ErrorCode(err) != pumpledger.ECONFLICT {
 		t.Errorf("second dose change of S1 at the same instant: %v; want a conflict", err)
 	}
@@ -118,7 +118,7 @@ func TestImplantHeldDrugsNotNaive(t *testing.T) {
 		db, _, _ := openTest(t)
 		must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
 		must(db.Implant(pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20", Held: tc.held}, "drx"))
-		r := must(db.RecordRefill(parseRefill(t, firstFill)))
+		r := must(db.RecordRefill(parseRefill(t, firstFill), "tester"))
 		if got := *r.Record.NextRefillDue; got != tc.due {
 			t.Errorf("held %v: first recorded fill due %s, want %s", tc.held, got, tc.due)
 		}
@@ -158,10 +158,10 @@ func TestReprogramOnEmptyReservoirRefillNow(t *testing.T) {
 	db, c, _ := openTest(t)
 	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
 	must(db.Implant(pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20"}, "drx"))
-	must(db.RecordRefill(parseRefill(t, firstFill))) // 20 mL at 0.24 mL/day: 2 mL left after 75 days
+	must(db.RecordRefill(parseRefill(t, firstFill), "tester")) // 20 mL at 0.24 mL/day: 2 mL left after 75 days
 	c.t = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	late := strings.Replace(reprogram, "2026-03-11T09:00:00Z", "2026-05-25T09:00:00Z", 1)
-	res := must(db.RecordReprogram(must(pumpledger.ParseReprogram(strings.NewReader(late)))))
+	res := must(db.RecordReprogram(must(pumpledger.ParseReprogram(strings.NewReader(late))), "tester"))
 	if res.NextRefillDue != "2026-05-25" || !slicesContain(res.Warnings, "REFILL NOW") {
 		t.Errorf("due %q, warnings %q; want due 2026-05-25 with REFILL NOW", res.NextRefillDue, res.Warnings)
 	}
@@ -195,13 +195,13 @@ func TestLateRefillThatBreaksTheChainRefused(t *testing.T) {
 			"solution":`+solution+`,"vials":`+vials+`,"diluent_ml":"`+diluent+`","dose":`+dose+`,"procedure":"95990"}`)
 	}
 	must(db.RecordRefill(refillJSON("2026-02-01T09:00:00Z", `[{"drug":"ziconotide","mcg_per_ml":"2.5"},{"drug":"morphine","mcg_per_ml":"5000"}]`,
-		`[{"ndc":"70720-720-10","count":1,"lot":"A"},{"ndc":"99999-101-01","count":1,"lot":"B"}]`, "15.5", `{"drug":"ziconotide","mcg_per_day":"1.2"}`)))
+		`[{"ndc":"70720-720-10","count":1,"lot":"A"},{"ndc":"99999-101-01","count":1,"lot":"B"}]`, "15.5", `{"drug":"ziconotide","mcg_per_day":"1.2"}`), "tester"))
 	must(db.RecordReprogram(must(pumpledger.ParseReprogram(strings.NewReader(
-		`{"mrn":"MRN-1","pump_serial":"S1","performed_at":"2026-02-05T09:00:00Z","clinician":"drx","dose":{"drug":"ziconotide","mcg_per_day":"2.4"},"procedure":"62368"}`)))))
+		`{"mrn":"MRN-1","pump_serial":"S1","performed_at":"2026-02-05T09:00:00Z","clinician":"drx","dose":{"drug":"ziconotide","mcg_per_day":"2.4"},"procedure":"62368"}`))), "tester"))
 	n := must(db.Size())
 	// Morphine only, back-dated before the ziconotide dose change.
 	_, err = db.RecordRefill(refillJSON("2026-02-03T09:00:00Z", `[{"drug":"morphine","mcg_per_ml":"5000"}]`,
-		`[{"ndc":"99999-101-01","count":1,"lot":"C"}]`, "16", `{"drug":"morphine","mcg_per_day":"1000"}`))
+		`[{"ndc":"99999-101-01","count":1,"lot":"C"}]`, "16", `{"drug":"morphine","mcg_per_day":"1000"}`), "tester")
 	if pumpledger.ErrorCode(err) != pumpledger.EINVALID || !strings.Contains(err.Error(), "late refill") {
 		t.Fatalf("late refill under a ziconotide dose change: %v; want refused", err)
 	}

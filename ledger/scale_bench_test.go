@@ -213,10 +213,10 @@ func buildScaleLedger(path string, n int) error {
 					res, err = db.Implant(*ev.Implant, "scale-md")
 				case demo.KindRefill:
 					clock = ev.Refill.PerformedAt.UTC.Add(20 * time.Minute)
-					res, err = db.RecordRefill(*ev.Refill)
+					res, err = db.RecordRefill(*ev.Refill, "tester")
 				case demo.KindReprogram:
 					clock = ev.Reprogram.PerformedAt.UTC.Add(20 * time.Minute)
-					res, err = db.RecordReprogram(*ev.Reprogram)
+					res, err = db.RecordReprogram(*ev.Reprogram, "tester")
 				case demo.KindCorrection:
 					c := ev.Correction
 					clock = c.Refill.PerformedAt.UTC.Add(time.Hour)
@@ -432,7 +432,7 @@ func benchScaleAppend(b *testing.B, n, writers int) {
 	defer db.Close()
 	nr := newNextRefills(b, db, l.serials[:max(writers, 4)])
 	warm := nr.writer(1)
-	res, err := db.RecordRefill(warm()) // warm: key loaded, pages cached
+	res, err := db.RecordRefill(warm(), "tester") // warm: key loaded, pages cached
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -447,7 +447,7 @@ func benchScaleAppend(b *testing.B, n, writers int) {
 	if writers == 1 {
 		next := nr.writer(1)
 		for b.Loop() {
-			if _, err := db.RecordRefill(next()); err != nil {
+			if _, err := db.RecordRefill(next(), "tester"); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -456,7 +456,7 @@ func benchScaleAppend(b *testing.B, n, writers int) {
 		b.RunParallel(func(pb *testing.PB) {
 			next := nr.writer(writers)
 			for pb.Next() {
-				if _, err := db.RecordRefill(next()); err != nil {
+				if _, err := db.RecordRefill(next(), "tester"); err != nil {
 					b.Error(err)
 					return
 				}
@@ -469,7 +469,7 @@ func benchScaleAppend(b *testing.B, n, writers int) {
 	next := newNextRefills(b, db, l.serials[:max(writers, 4)]).writer(1)
 	heap := peakHeap(func() {
 		for range 20 {
-			if _, err := db.RecordRefill(next()); err != nil {
+			if _, err := db.RecordRefill(next(), "tester"); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -352,7 +352,9 @@ func (db *DB) verify() (VerifyResult, error) {
 	// file, which the views trust; then the indexes must hold exactly those.
 	salt := newIndexSalt()
 	want, err := db.verifyChunks(n, salt)
-	if err != nil {
+	if errors.Is(err, ErrNewerKind) {
+		return res, db.newerKind(n, err)
+	} else if err != nil {
 		return res, err
 	}
 	if err := db.verifyIndexCounts(n, &want, salt); err != nil {
@@ -603,4 +605,22 @@ func (db *DB) Backup(w io.Writer) (_ int64, err error) {
 		return err
 	})
 	return n, err
+}
+
+// newerKind words an entry of a kind this release does not know: written by
+// a newer pumpledger when the ledger's signed checkpoint of its n entries
+// holds (the entry's bytes were checked against their hashes already), else
+// a forgery, as any other entry that does not fit.
+func (db *DB) newerKind(n int64, cause error) error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		msg := tx.Bucket(bucketCheckpoints).Get(u64(uint64(n)))
+		if msg == nil {
+			return indexBroken("", fmt.Sprintf("%v, and no signed checkpoint covers it", cause))
+		}
+		if err := db.checkKept(hashReader{tx.Bucket(bucketHashes)}, n, msg, true); err != nil {
+			return err
+		}
+		return &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrNewerKind, Message: fmt.Sprintf(
+			"The ledger %s holds %s; its signed checkpoint covers it, so it is not damaged. Use the pumpledger release that wrote it.", db.path, strings.TrimSuffix(cause.Error(), "."))}
+	})
 }
