@@ -141,6 +141,7 @@ func TestChaosKill(t *testing.T) {
 	}
 	rng := chaosRNG(t, 0x9e3779b97f4a7c15)
 	path := filepath.Join(t.TempDir(), "kill.db")
+	must(ledger.Create(path, ledger.Options{})).Close()
 
 	var acked []string
 	var entries int64

@@ -42,7 +42,7 @@ type Result struct {
 // the result (still inside the transaction: a failure rolls everything back)
 // and signs a checkpoint of the new tree.
 func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) ([]Entry, *Result, error), check func(tx *bolt.Tx) error) (Result, error) {
-	k, err := db.loadKeys(true)
+	k, err := db.signingKey()
 	if err != nil {
 		return Result{}, err
 	}
