@@ -13,6 +13,7 @@ import (
 	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/demo"
+	"github.com/pumpledger/pumpledger/internal/safefile"
 	"github.com/pumpledger/pumpledger/ledger"
 	"github.com/pumpledger/pumpledger/refill"
 )
@@ -62,7 +63,7 @@ func (a *app) demo(args []string) error {
 	if demo.LacksMorphine(cat) {
 		base := catalog.DefaultJSON()
 		if a.catalogPath != "" {
-			if base, err = os.ReadFile(a.catalogPath); err != nil {
+			if base, err = safefile.ReadFile(a.catalogPath, maxCatalogBytes); err != nil {
 				return pumpledger.Invalid("catalog", "Cannot read the catalog %s (%v); check --catalog.", a.catalogPath, err)
 			}
 		}
@@ -78,7 +79,6 @@ func (a *app) demo(args []string) error {
 	// The ledger clock follows the history: each entry is recorded shortly
 	// after its visit, as a clinic would chart it.
 	var clock time.Time
-	a.noteCreation(true)
 	db, err := ledger.Open(a.dbPath, ledger.Options{Catalog: cat, Now: func() time.Time { return clock }})
 	if err != nil {
 		return err

@@ -20,9 +20,15 @@ type cli struct {
 	db string
 }
 
+// newCLI is a cli on a new ledger, made by init.
 func newCLI(t *testing.T) *cli {
-	return &cli{t: t, db: filepath.Join(t.TempDir(), "l.db")}
+	c := noLedger(t)
+	c.ok("", "init")
+	return c
 }
+
+// noLedger is a cli on a --db path where there is no ledger.
+func noLedger(t *testing.T) *cli { return &cli{t: t, db: filepath.Join(t.TempDir(), "l.db")} }
 
 func (c *cli) run(stdin string, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
@@ -416,13 +422,14 @@ func TestDemoMakefileMonth(t *testing.T) {
 	}
 }
 
-// A refused command on a new --db path leaves no ledger and no key behind.
+// A refused command on a --db path with no ledger leaves no ledger and no
+// key behind.
 func TestRefusalOnNewPathLeavesNothing(t *testing.T) {
-	c := newCLI(t)
+	c := noLedger(t)
 	if code, _, _ := c.run(fill1, "refill", "--file", "-"); code != 1 {
-		t.Fatalf("refill of an unknown patient on a new ledger: exit %d, want 1", code)
+		t.Fatalf("refill on a path with no ledger: exit %d, want 1", code)
 	}
-	for _, p := range []string{c.db, c.db + ".key"} {
+	for _, p := range []string{c.db, c.db + ".key", c.db + ".pub"} {
 		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s exists after a refused command (%v)", filepath.Base(p), err)
 		}
@@ -514,21 +521,6 @@ func TestSameDayServiceCodesWarned(t *testing.T) {
 	// Another day: no warning.
 	if _, _, errs := c.run("", "bill", "--from", "2026-03-01", "--to", "2026-03-11"); strings.Contains(errs, "warning") {
 		t.Errorf("bill of other days warns: %q", errs)
-	}
-}
-
-// A key file that was there before a refused command stays: only what the
-// run created is removed.
-func TestRefusalKeepsExistingKey(t *testing.T) {
-	c := newCLI(t)
-	if err := os.WriteFile(c.db+".key", []byte("kept\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if code, _, _ := c.run("", "patient", "add", "--mrn", "M1", "--name", " "); code != 1 {
-		t.Fatalf("patient add with a blank name: exit %d, want 1", code)
-	}
-	if b, err := os.ReadFile(c.db + ".key"); err != nil || string(b) != "kept\n" {
-		t.Errorf("the existing key file was removed or changed: %q, %v", b, err)
 	}
 }
 
