@@ -115,6 +115,8 @@ func TestHelperChild(t *testing.T) {
 		childDamaged(path, os.Getenv(chArg))
 	case "full":
 		childFull(path, os.Getenv(chArg))
+	case "backup":
+		childBackup(path, os.Getenv(chArg))
 	default:
 		t.Skip("the child process of the chaos suites")
 	}

@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/cmd")
@@ -534,6 +537,38 @@ func TestHistoryShowsWitnessAndNote(t *testing.T) {
 	for _, want := range []string{"   nurse jdoe, witness asmith\n", "   note: pocket checked\n         no swelling\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("history lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// A FIFO (or any file that is not a regular one) named by --catalog, --file
+// or --since is refused at once with one sentence; before, opening it waited
+// for a writer that never came.
+func TestNonRegularInputsRefused(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	fifo := filepath.Join(t.TempDir(), "in.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--catalog", fifo, "history", "--mrn", "MRN-1"},
+		{"refill", "--file", fifo},
+		{"reprogram", "--file", fifo},
+		{"checkpoint", "--since", fifo},
+	} {
+		done := make(chan string, 1)
+		go func() {
+			code, _, errs := c.run("", args...)
+			done <- fmt.Sprintf("exit %d: %s", code, errs)
+		}()
+		select {
+		case got := <-done:
+			if !strings.HasPrefix(got, "exit 1: pumpledger: ") || !strings.Contains(got, "in.fifo is a FIFO, not a regular file") || strings.Count(got, "\n") != 1 {
+				t.Errorf("pumpledger %s: %q", strings.Join(args, " "), got)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("pumpledger %s waits on the FIFO", strings.Join(args, " "))
 		}
 	}
 }
