@@ -25,7 +25,6 @@
 package ledger
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -373,15 +372,6 @@ func Create(path string, opt Options) (_ *DB, err error) {
 		return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "Cannot create the ledger %s (%v); nothing was created.", given, err)
 	}
 	return Open(path, opt)
-}
-
-func bucketNames(tx *bolt.Tx) [][]byte {
-	var names [][]byte
-	_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
-		names = append(names, bytes.Clone(name))
-		return nil
-	})
-	return names
 }
 
 func schemaString(v []byte) string {
