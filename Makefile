@@ -38,15 +38,16 @@ bench:
 bench-clean:
 	rm -rf $(SCALE_DIR)
 
-# A fresh demo ledger, then one month's bill: refills, JW lines, an
+# A fresh demo ledger (made by init, as every ledger is), then one month's bill: refills, JW lines, an
 # admixture. The month is the one the demo's "Try next" shows for its
 # default history (cmd/pumpledger's TestDemoMakefileMonth keeps them equal);
 # the demo's own catalog (the embedded one plus synthetic morphine) is
 # kept beside its ledger, where every command finds it.
 demo: build
-	rm -f $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).catalog.json
+	rm -f $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json
+	./$(BIN) --db $(DEMO_DB) init
 	./$(BIN) --db $(DEMO_DB) demo
 	./$(BIN) --db $(DEMO_DB) bill --from 2026-02-01 --to 2026-02-28
 
 clean:
-	rm -rf bin $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).catalog.json
+	rm -rf bin $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json

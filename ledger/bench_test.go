@@ -23,7 +23,7 @@ func benchPatient(i int) pumpledger.Patient {
 // benchLedger opens a fresh ledger with its key already made.
 func benchLedger(b *testing.B, opt ledger.Options) *ledger.DB {
 	b.Helper()
-	db, err := ledger.Open(filepath.Join(b.TempDir(), "bench.db"), opt)
+	db, err := ledger.Create(filepath.Join(b.TempDir(), "bench.db"), opt)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func billDB(t testing.TB) *DB {
 func demoLedger(t testing.TB, opt demo.Options) *DB {
 	t.Helper()
 	var clock time.Time
-	db, err := Open(filepath.Join(t.TempDir(), "d.db"), Options{Catalog: billDB(t).cat, NoSync: true, Now: func() time.Time { return clock }})
+	db, err := Create(filepath.Join(t.TempDir(), "d.db"), Options{Catalog: billDB(t).cat, NoSync: true, Now: func() time.Time { return clock }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -277,25 +277,31 @@ func (db *DB) pinFirst(tx *bolt.Tx, content []byte, name, reason, by string) err
 	return fileEntry(tx, e)
 }
 
-// pinNew pins, in the transaction creating a ledger, the catalog it was
-// opened with, and signs the checkpoint of that first entry.
-func (db *DB) pinNew(tx *bolt.Tx) error {
+// pinNew appends to a ledger Create has just made the entry pinning the
+// catalog it was created with (Options.Catalog, else the embedded one).
+func (db *DB) pinNew() error {
 	cat := db.cat
 	if cat == nil {
 		cat = catalog.Default()
 	}
-	k, err := db.loadKeys(true)
+	k, err := db.signingKey()
 	if err != nil {
 		return err
 	}
-	if err := db.pinFirst(tx, cat.JSON(), cat.Name(), "the catalog this ledger was created with", DefaultUser()); err != nil {
+	err = db.update(func(tx *bolt.Tx) error {
+		if err := db.pinFirst(tx, cat.JSON(), cat.Name(), "the catalog this ledger was created with", DefaultUser()); err != nil {
+			return err
+		}
+		t, err := treeAt(tx)
+		if err != nil {
+			return err
+		}
+		_, err = db.signCheckpoint(tx, k, t)
 		return err
+	})
+	if err == nil {
+		db.sawCommitted(1)
 	}
-	t, err := treeAt(tx)
-	if err != nil {
-		return err
-	}
-	_, err = db.signCheckpoint(tx, k, t)
 	return err
 }
 
@@ -307,7 +313,7 @@ func (db *DB) Upgrade(content []byte, name, by string) (Result, error) {
 	if db.schema != schemaV1 {
 		return Result{}, pumpledger.Errorf(pumpledger.ECONFLICT, "The ledger %s already holds its catalog (schema %d); adopt another with `pumpledger catalog adopt FILE --reason TEXT`.", db.path, db.schema)
 	}
-	k, err := db.loadKeys(false)
+	k, err := db.signingKey()
 	if err != nil {
 		return Result{}, err
 	}

@@ -115,6 +115,8 @@ func TestHelperChild(t *testing.T) {
 		childDamaged(path, os.Getenv(chArg))
 	case "full":
 		childFull(path, os.Getenv(chArg))
+	case "backup":
+		childBackup(path, os.Getenv(chArg))
 	default:
 		t.Skip("the child process of the chaos suites")
 	}
@@ -192,6 +194,7 @@ func TestChaosProcesses(t *testing.T) {
 	}
 	begin := time.Now()
 	path := filepath.Join(t.TempDir(), "procs.db")
+	must(ledger.Create(path, ledger.Options{})).Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang fails, not blocks
 	defer cancel()
 	type child struct {
@@ -285,7 +288,7 @@ func chaosFixture(t *testing.T) (path string, n int64, root string) {
 		if fixture.err != nil {
 			return
 		}
-		db, err := ledger.Open(filepath.Join(fixture.dir, "f.db"), ledger.Options{Now: chaosClock, NoSync: true})
+		db, err := ledger.Create(filepath.Join(fixture.dir, "f.db"), ledger.Options{Now: chaosClock, NoSync: true})
 		if err != nil {
 			fixture.err = err
 			return
@@ -405,6 +408,7 @@ func fileLayout(t *testing.T, path string) layout {
 type damage struct {
 	name    string
 	control bool // not damage to anything in use: must still verify, the same
+	key     bool // damage to the private key only: verify (with LEDGER.pub) as control, the append refused
 	apply   func(t *testing.T, path string, l layout, rng *rand.Rand)
 }
 
@@ -438,9 +442,9 @@ func overwrite(page func(l layout) int, garbage, keepHeader bool) func(*testing.
 	}
 }
 
-func keyDamage(fn func(b []byte) []byte) func(*testing.T, string, layout, *rand.Rand) {
+func keyDamage(suffix string, fn func(b []byte) []byte) func(*testing.T, string, layout, *rand.Rand) {
 	return func(t *testing.T, path string, _ layout, _ *rand.Rand) {
-		if err := os.WriteFile(path+".key", fn(must(os.ReadFile(path+".key"))), 0o600); err != nil {
+		if err := os.WriteFile(path+suffix, fn(must(os.ReadFile(path+suffix))), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -476,10 +480,12 @@ var damages = []damage{
 	{name: "by_patient index leaf page garbage", apply: overwrite(func(l layout) int { return l.leaf["by_patient"] }, true, false)},
 	{name: "by_date index leaf page zeroed", apply: overwrite(func(l layout) int { return l.leaf["by_date"] }, false, false)},
 	{name: "a free page garbage (control)", control: true, apply: overwrite(func(l layout) int { return l.free }, true, false)},
-	{name: "key file truncated to half", apply: keyDamage(func(b []byte) []byte { return b[:len(b)/2] })},
-	{name: "key file empty", apply: keyDamage(func(b []byte) []byte { return nil })},
-	{name: "key file zeroed", apply: keyDamage(func(b []byte) []byte { return make([]byte, len(b)) })},
-	{name: "key file, verifier line cut", apply: keyDamage(func(b []byte) []byte { return b[:bytes.IndexByte(b, '\n')+10] })},
+	{name: "key file truncated to half", key: true, apply: keyDamage(".key", func(b []byte) []byte { return b[:len(b)/2] })},
+	{name: "key file empty", key: true, apply: keyDamage(".key", func(b []byte) []byte { return nil })},
+	{name: "key file zeroed", key: true, apply: keyDamage(".key", func(b []byte) []byte { return make([]byte, len(b)) })},
+	{name: "key file, verifier line cut", key: true, apply: keyDamage(".key", func(b []byte) []byte { return b[:bytes.IndexByte(b, '\n')+10] })},
+	{name: "public key truncated to half", apply: keyDamage(".pub", func(b []byte) []byte { return b[:len(b)/2] })},
+	{name: "public key empty", apply: keyDamage(".pub", func(b []byte) []byte { return nil })},
 }
 
 // childDamaged is the child of TestChaosCorruption, doing on a damaged
@@ -560,7 +566,7 @@ func TestChaosCorruption(t *testing.T) {
 			dir := t.TempDir()
 			vpath, apath := filepath.Join(dir, "v.db"), filepath.Join(dir, "a.db")
 			for _, p := range []string{vpath, apath} {
-				for _, suffix := range []string{"", ".key"} {
+				for _, suffix := range []string{"", ".key", ".pub"} {
 					if err := os.WriteFile(p+suffix, must(os.ReadFile(src+suffix)), 0o600); err != nil {
 						t.Fatal(err)
 					}
@@ -594,7 +600,7 @@ func TestChaosCorruption(t *testing.T) {
 			switch {
 			case !ok:
 				t.Fatalf("verify crashed the process: %s", crash)
-			case d.control:
+			case d.control || d.key:
 				if verify != fmt.Sprintf("ok %d %s", n, root) {
 					t.Errorf("a damaged free page: verify %q, want ok with %d entries and root %s", verify, n, root)
 				}
@@ -611,6 +617,8 @@ func TestChaosCorruption(t *testing.T) {
 				t.Errorf("the append crashed the process: %s", crash)
 			} else if strings.HasPrefix(a, "error internal") {
 				t.Errorf("append: %q, want a plain sentence", a)
+			} else if d.key && !strings.HasPrefix(a, "error invalid ") {
+				t.Errorf("append with a damaged private key: %q, want refused", a)
 			}
 		})
 	}
@@ -745,7 +753,7 @@ func TestChaosDiskFull(t *testing.T) {
 // RLIMIT_FSIZE, or "" for none), and checks the ledger after each.
 func fullDiskRounds(t *testing.T, path string, rounds int, room func(size int64) string) {
 	begin := time.Now()
-	db := must(ledger.Open(path, ledger.Options{Now: chaosClock}))
+	db := must(ledger.Create(path, ledger.Options{Now: chaosClock}))
 	seed(t, db)
 	entries := must(db.Size())
 	db.Close()

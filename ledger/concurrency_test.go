@@ -17,7 +17,7 @@ import (
 func TestConcurrentAppendsLoseNothing(t *testing.T) {
 	const writers, each = 2, 1000
 	path := filepath.Join(t.TempDir(), "concurrent.db")
-	db, err := ledger.Open(path, ledger.Options{Batch: true})
+	db, err := ledger.Create(path, ledger.Options{Batch: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestConcurrentAppendsLoseNothing(t *testing.T) {
 func TestConcurrentSameEntriesStoredOnce(t *testing.T) {
 	const writers, each = 2, 40
 	path := filepath.Join(t.TempDir(), "replay.db")
-	db := must(ledger.Open(path, ledger.Options{Batch: true}))
+	db := must(ledger.Create(path, ledger.Options{Batch: true}))
 	defer db.Close()
 	got := make([][]ledger.Result, writers)
 	var wg sync.WaitGroup

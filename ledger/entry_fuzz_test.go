@@ -107,7 +107,7 @@ func TestDecodeEntryTimeOutOfRange(t *testing.T) {
 	}
 
 	path := filepath.Join(t.TempDir(), "l.db")
-	db, err := Open(path, Options{NoSync: true})
+	db, err := Create(path, Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,6 +141,7 @@ func TestChaosKill(t *testing.T) {
 	}
 	rng := chaosRNG(t, 0x9e3779b97f4a7c15)
 	path := filepath.Join(t.TempDir(), "kill.db")
+	must(ledger.Create(path, ledger.Options{})).Close()
 
 	var acked []string
 	var entries int64
@@ -217,4 +218,70 @@ func TestChaosKill(t *testing.T) {
 	}
 	t.Logf("FIGURES kill: %d SIGKILLs (%d before the writer had opened the ledger, %d inside an append), %d entries, %d acknowledged, %d present unacknowledged, %d acknowledged lost; %v",
 		kills, beforeOpen, inFlight, entries, len(acked), unacked, lost, time.Since(begin).Round(time.Millisecond))
+}
+
+// 2. SIGKILL mid-backup.
+
+// childBackup is the backup process of TestBackupKilled: it backs the ledger
+// up to out, saying "half" after the first write of the copy and then
+// waiting to be killed.
+func childBackup(path, out string) {
+	db, err := ledger.Open(path, ledger.Options{ReadOnly: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "open:", err)
+		os.Exit(3)
+	}
+	ledger.SetBackupPause(func() {
+		say("half")
+		time.Sleep(time.Minute)
+	})
+	_, err = db.BackupFile(out)
+	fmt.Fprintln(os.Stderr, "backup ended:", err)
+	os.Exit(4)
+}
+
+// TestBackupKilled kills a backup midway through writing its copy. Nothing
+// is left at --out, where before a truncated copy was, to be kept as a
+// backup that does not open; the next backup to the same path succeeds and
+// verifies with LEDGER.pub alone.
+func TestBackupKilled(t *testing.T) {
+	db, _, path := openTest(t)
+	seed(t, db)
+	db.Close()
+	out := filepath.Join(t.TempDir(), "backup.db")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := childCmd(ctx, "backup", chDB+"="+path, chArg+"="+out)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	pipe := must(cmd.StdoutPipe())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(pipe).ReadString('\n')
+	if line != "half\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the backup did not reach its first write: %q, %v: %s", line, err, firstLines(stderr.String(), 4))
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if fi, err := os.Stat(out); err == nil {
+		t.Fatalf("a killed backup left %d bytes at its --out path", fi.Size())
+	}
+
+	db = must(ledger.Open(path, ledger.Options{ReadOnly: true}))
+	n := must(db.BackupFile(out))
+	db.Close()
+	if fi := must(os.Stat(out)); fi.Size() != n || fi.Mode().Perm() != 0o600 {
+		t.Errorf("backup: %d bytes, mode %v; reported %d, want 0600", fi.Size(), fi.Mode().Perm(), n)
+	}
+	if err := os.WriteFile(out+".pub", must(os.ReadFile(path+".pub")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bdb := must(ledger.Open(out, ledger.Options{ReadOnly: true}))
+	defer bdb.Close()
+	if res, err := bdb.Verify(); err != nil || res.Entries != 6 {
+		t.Errorf("the backup verifies %+v, %v", res, err)
+	}
 }

@@ -42,7 +42,7 @@ func (db *DB) Import(group int, fn func() error) (err error) {
 	if db.imp != nil {
 		return errors.New("ledger: Import called inside Import")
 	}
-	k, err := db.loadKeys(true)
+	k, err := db.signingKey()
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func (db *DB) importUpdate(fn func(*bolt.Tx) error) error {
 	if imp.pending < imp.every {
 		return nil
 	}
-	k, err := db.loadKeys(true)
+	k, err := db.signingKey()
 	if err != nil {
 		return err
 	}

@@ -27,10 +27,12 @@ package ledger
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -45,8 +47,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/catalog"
+	"github.com/pumpledger/pumpledger/internal/safefile"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // SchemaVersion is the layout this package writes. Version 2 holds the
@@ -98,7 +102,8 @@ type Options struct {
 	Now func() time.Time
 	// LockTimeout bounds the wait for another process's lock; 0 = 2 s.
 	LockTimeout time.Duration
-	// KeyPath is the signing key file; "" = the ledger path + ".key".
+	// KeyPath is the signing key file; "" = the ledger path + ".key". The
+	// public key is always the ledger path + ".pub".
 	KeyPath string
 	// Batch coalesces appends from concurrent goroutines into shared commits
 	// (bolt.DB.Batch). Each append still returns only after its commit. Off,
@@ -124,10 +129,12 @@ type DB struct {
 	schema  uint64
 	now     func() time.Time
 	keyPath string
+	pubPath string // the public key: always beside the ledger
 	batch   bool
 	id      string // ledger id, the checkpoint's origin
 	keysMu  sync.Mutex
 	signer  *keys     // loaded on first signature, under keysMu
+	pub     *keys     // the verifier alone, loaded on first use, under keysMu
 	imp     *importer // the open group of an Import, if any
 	items   itemCache // decoded pump entries (state.go)
 	// committed is the ledger's size as this process last saw it committed:
@@ -136,10 +143,20 @@ type DB struct {
 	committed atomic.Int64
 }
 
-// Open opens the ledger at path, creating it (mode 0600: it holds PHI) if it
-// does not exist.
+// Open opens the existing ledger at path; it never creates one (Create
+// does, for `pumpledger init`), so a mistyped path is refused, not made a
+// second ledger with a key of its own. A symlink is resolved first: the key
+// files are found beside the ledger itself, not beside the link. A ledger
+// or key file readable by others (made by an older release, or copied) is
+// made 0600 again: it holds PHI, or the signing key.
 func Open(path string, opt Options) (_ *DB, err error) {
 	defer guard(path, &err)()
+	given := path
+	if path, err = filepath.EvalSymlinks(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s; create one with `pumpledger init --db %s`.", given, given)
+	} else if err != nil {
+		return nil, pumpledger.Errorf(pumpledger.EINVALID, "Cannot open the ledger %s (%v); check --db.", given, err)
+	}
 	if opt.Catalog == nil {
 		opt.Catalog = catalog.Default()
 	}
@@ -152,19 +169,23 @@ func Open(path string, opt Options) (_ *DB, err error) {
 	if opt.KeyPath == "" {
 		opt.KeyPath = path + ".key"
 	}
-	if opt.ReadOnly {
-		if _, err := os.Stat(path); err != nil {
-			return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s; check --db or create one by recording an entry.", path)
-		}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, pumpledger.Errorf(pumpledger.EINVALID, "Cannot open the ledger %s (%v); check --db.", given, err)
 	}
-	// An empty file is a ledger cut short, unless nothing was ever written
-	// (a crash as it was created: no key yet); bbolt would start a new one.
-	if fi, _ := os.Stat(path); fi != nil && fi.Size() == 0 {
-		if _, kerr := os.Stat(opt.KeyPath); opt.ReadOnly || kerr == nil {
-			return nil, damaged(path, "it is empty")
-		}
+	if !fi.Mode().IsRegular() {
+		return nil, pumpledger.Errorf(pumpledger.EINVALID, "The ledger %s is not a regular file (%v); check --db.", given, fi.Mode().Type())
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opt.LockTimeout, ReadOnly: opt.ReadOnly, NoSync: opt.NoSync})
+	privateOnly(path, fi)
+	if ki, err := os.Stat(opt.KeyPath); err == nil {
+		privateOnly(opt.KeyPath, ki)
+	}
+	// Every ledger is written whole by Create before it is linked into
+	// place: an empty file is one cut short.
+	if fi.Size() == 0 {
+		return nil, damaged(path, "it is empty")
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opt.LockTimeout, ReadOnly: opt.ReadOnly, NoSync: opt.NoSync, OpenFile: openNoCreate})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, &pumpledger.Error{Code: pumpledger.ECONFLICT, Err: ErrLocked,
 			Message: fmt.Sprintf("The ledger %s is in use by another pumpledger process; wait for it to finish and try again. (%v)", path, ErrLocked)}
@@ -188,7 +209,7 @@ func Open(path string, opt Options) (_ *DB, err error) {
 	if bdb.MaxBatchDelay == 0 {
 		bdb.MaxBatchDelay = time.Millisecond
 	}
-	db := &DB{path: path, bolt: bdb, cat: opt.Catalog, now: opt.Now, keyPath: opt.KeyPath, batch: opt.Batch}
+	db := &DB{path: path, bolt: bdb, cat: opt.Catalog, now: opt.Now, keyPath: opt.KeyPath, pubPath: path + ".pub", batch: opt.Batch}
 	if err := db.init(opt.ReadOnly); err != nil {
 		bdb.Close()
 		return nil, err
@@ -248,41 +269,135 @@ func (db *DB) init(readOnly bool) error {
 		return err
 	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketMeta) != nil {
-			if err := check(tx); err != nil {
-				return err
-			}
-		} else if tx.Bucket(bucketEntries) != nil || len(bucketNames(tx)) > 0 {
+		if tx.Bucket(bucketMeta) == nil {
 			return pumpledger.Errorf(pumpledger.EINVALID, "%s is a bbolt file but not a pumpledger ledger; point --db at another path.", db.path)
 		}
-		for _, b := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return fmt.Errorf("create bucket %s: %w", b, err)
-			}
+		if err := check(tx); err != nil {
+			return err
 		}
-		meta := tx.Bucket(bucketMeta)
-		if meta.Get(keySchema) == nil {
-			db.id, db.schema = "pumpledger/"+uuid.NewString(), SchemaVersion
-			if err := meta.Put(keySchema, u64(SchemaVersion)); err != nil {
-				return err
-			}
-			if err := meta.Put(keyLedgerID, []byte(db.id)); err != nil {
-				return err
-			}
-			// A new ledger's first entry pins the catalog it derives with.
-			return db.pinNew(tx)
-		}
-		return nil
+		return createBuckets(tx)
 	})
 }
 
-func bucketNames(tx *bolt.Tx) [][]byte {
-	var names [][]byte
-	_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
-		names = append(names, bytes.Clone(name))
-		return nil
-	})
-	return names
+func createBuckets(tx *bolt.Tx) error {
+	for _, b := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return fmt.Errorf("create bucket %s: %w", b, err)
+		}
+	}
+	return nil
+}
+
+// openNoCreate is bbolt's file opener without O_CREATE: a ledger removed
+// between Open's stat and bbolt's open is not silently made anew.
+func openNoCreate(name string, flag int, perm os.FileMode) (*os.File, error) {
+	return os.OpenFile(name, flag&^os.O_CREATE, perm)
+}
+
+// privateOnly takes away the group and other permissions of a ledger or key
+// file that has them. Best effort: a reader that does not own the file
+// cannot, and is not refused for it.
+func privateOnly(path string, fi os.FileInfo) {
+	if fi.Mode().Perm()&0o077 != 0 {
+		_ = os.Chmod(path, fi.Mode().Perm()&0o700)
+	}
+}
+
+// Create makes a new ledger at path, for `pumpledger init`, and opens it:
+// the ledger file (0600), its signing key LEDGER.key (0600) and LEDGER.pub,
+// the public key that verifies its checkpoints, all that an auditor needs
+// beside the file. It refuses if any of them exists. Each file is written
+// aside and linked into place, the ledger last: a failed or killed Create
+// leaves no ledger, so never one without its key (a kill after the keys
+// are linked leaves them, and the next Create refuses to replace them).
+func Create(path string, opt Options) (_ *DB, err error) {
+	if opt.ReadOnly {
+		return nil, errors.New("ledger: Create opens for writing")
+	}
+	given := path
+	dir, err := filepath.EvalSymlinks(filepath.Dir(path))
+	if err != nil {
+		return nil, pumpledger.Invalid("db", "Cannot create the ledger %s: its directory cannot be used (%v); give --db a path in an existing directory.", given, err)
+	}
+	path = filepath.Join(dir, filepath.Base(path))
+	keyPath := opt.KeyPath
+	if keyPath == "" {
+		keyPath = path + ".key"
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A ledger already exists at %s; init creates only a new one, so give --db a new path.", given)
+	}
+	for _, p := range []string{keyPath, path + ".pub"} {
+		if _, err := os.Lstat(p); err == nil {
+			return nil, pumpledger.Errorf(pumpledger.ECONFLICT, "The key file %s exists but there is no ledger at %s: it is another ledger's, or an init was cut short; move it away and run init again.", p, given)
+		}
+	}
+	// A Create killed midway left its temporary files, one a private key:
+	// no one else writes these names.
+	for _, p := range []string{path, keyPath, path + ".pub"} {
+		for _, tmp := range safefile.Stale(p) {
+			os.Remove(tmp)
+		}
+	}
+	id := "pumpledger/" + uuid.NewString()
+	skey, vkey, err := note.GenerateKey(rand.Reader, id)
+	if err != nil {
+		return nil, fmt.Errorf("generate checkpoint key: %w", err)
+	}
+	var linked []string
+	defer func() {
+		if err != nil {
+			for _, p := range linked {
+				os.Remove(p)
+			}
+		}
+	}()
+	for _, f := range []struct {
+		path, text string
+		perm       os.FileMode
+	}{{keyPath, skey + "\n" + vkey + "\n", 0o600}, {path + ".pub", vkey + "\n", 0o644}} {
+		if err := safefile.WriteNew(f.path, f.perm, func(w *os.File) error {
+			_, err := w.WriteString(f.text)
+			return err
+		}); err != nil {
+			return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "Cannot create %s (%v); nothing was created.", f.path, err)
+		}
+		linked = append(linked, f.path)
+	}
+	if err := safefile.WriteNew(path, 0o600, func(f *os.File) error {
+		bdb, err := bolt.Open(f.Name(), 0o600, &bolt.Options{Timeout: time.Second, NoSync: opt.NoSync})
+		if err != nil {
+			return err
+		}
+		err = bdb.Update(func(tx *bolt.Tx) error {
+			if err := createBuckets(tx); err != nil {
+				return err
+			}
+			meta := tx.Bucket(bucketMeta)
+			if err := meta.Put(keySchema, u64(SchemaVersion)); err != nil {
+				return err
+			}
+			return meta.Put(keyLedgerID, []byte(id))
+		})
+		if cerr := bdb.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}); err != nil {
+		return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "Cannot create the ledger %s (%v); nothing was created.", given, err)
+	}
+	db, err := Open(path, opt)
+	if err != nil {
+		os.Remove(path)
+		return nil, err
+	}
+	// The first entry pins the catalog the ledger derives with.
+	if err := db.pinNew(); err != nil {
+		db.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	return db, nil
 }
 
 func schemaString(v []byte) string {
@@ -420,6 +535,25 @@ func (db *DB) checkFile() error {
 		return err
 	}
 	defer tx.Rollback()
+	if err := db.checkMeta(); err != nil {
+		return err
+	}
+	var first error
+	n := 0
+	for err := range tx.Check() { // drained: the check runs on until it closes the channel
+		if n++; first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		return damaged(db.path, fmt.Sprintf("bbolt's check found %d problem(s), the first: %v", n, first))
+	}
+	return nil
+}
+
+// checkMeta checks bbolt's two meta pages: if the newer is damaged bbolt
+// silently reads the older, a transaction back.
+func (db *DB) checkMeta() error {
 	f, err := os.Open(db.path)
 	if err != nil {
 		return err
@@ -435,16 +569,6 @@ func (db *DB) checkFile() error {
 		if binary.NativeEndian.Uint32(m) != 0xED0CDAED || binary.NativeEndian.Uint32(m[4:]) != 2 || binary.NativeEndian.Uint64(m[56:]) != h.Sum64() {
 			return damaged(db.path, fmt.Sprintf("meta page %d is not valid; bbolt reads the other, which may be a write older", i))
 		}
-	}
-	var first error
-	n := 0
-	for err := range tx.Check() { // drained: the check runs on until it closes the channel
-		if n++; first == nil {
-			first = err
-		}
-	}
-	if first != nil {
-		return damaged(db.path, fmt.Sprintf("bbolt's check found %d problem(s), the first: %v", n, first))
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ func openTest(t testing.TB) (*ledger.DB, *clock, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "test.db")
 	c := &clock{t: time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)}
-	db, err := ledger.Open(path, ledger.Options{Now: c.now})
+	db, err := ledger.Create(path, ledger.Options{Now: c.now})
 	if err != nil {
 		t.Fatal(err)
 	}

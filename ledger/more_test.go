@@ -359,7 +359,7 @@ func TestSecondOpenLocked(t *testing.T) {
 // TestFileModes: the ledger and its key hold PHI and a secret: 0600.
 func TestFileModes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "modes.db")
-	db := must(ledger.Open(path, ledger.Options{}))
+	db := must(ledger.Create(path, ledger.Options{}))
 	defer db.Close()
 	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
 	for _, p := range []string{path, path + ".key"} {

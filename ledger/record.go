@@ -46,7 +46,7 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) (
 	if db.schema == schemaV1 {
 		return Result{}, &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrNoCatalog, Message: fmt.Sprintf("The ledger %s holds no catalog (%v); it was written by an older pumpledger: run `pumpledger upgrade` to pin the catalog it used.", db.path, ErrNoCatalog)}
 	}
-	k, err := db.loadKeys(true)
+	k, err := db.signingKey()
 	if err != nil {
 		return Result{}, err
 	}

@@ -186,7 +186,7 @@ func TestLateRefillThatBreaksTheChainRefused(t *testing.T) {
 	cat := must(catalog.Load(f, "catalog-test.json"))
 	f.Close()
 	c := &clock{t: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}
-	db := must(ledger.Open(filepath.Join(t.TempDir(), "l.db"), ledger.Options{Catalog: cat, Now: c.now}))
+	db := must(ledger.Create(filepath.Join(t.TempDir(), "l.db"), ledger.Options{Catalog: cat, Now: c.now}))
 	defer db.Close()
 	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
 	must(db.Implant(pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-01-20"}, "drx"))
@@ -217,7 +217,7 @@ func TestLateRefillThatBreaksTheChainRefused(t *testing.T) {
 // checked nor taken for tampering.
 func TestVerifyDuringAppends(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "l.db")
-	db := must(ledger.Open(path, ledger.Options{NoSync: true}))
+	db := must(ledger.Create(path, ledger.Options{NoSync: true}))
 	defer db.Close()
 	for i := range 300 { // long enough a verify for appends to land inside it
 		must(db.AddPatient(pumpledger.Patient{MRN: "P-" + itoa(i), Name: "First"}, "w"))

@@ -138,7 +138,7 @@ func scaleFixture(b *testing.B, n int) *scaleLedger {
 		if err := buildScaleLedger(path+".tmp", n); err != nil {
 			b.Fatalf("build %d-entry ledger: %v", n, err)
 		}
-		for _, suf := range []string{"", ".key"} {
+		for _, suf := range []string{"", ".key", ".pub"} {
 			if err := os.Rename(path+".tmp"+suf, path+suf); err != nil {
 				b.Fatal(err)
 			}
@@ -183,9 +183,10 @@ func scaleMRN(chunk, mrn int) string { return fmt.Sprintf("HS%03d-%d", chunk, mr
 func buildScaleLedger(path string, n int) error {
 	os.Remove(path)
 	os.Remove(path + ".key")
+	os.Remove(path + ".pub")
 	cat := scaleCatalog()
 	var clock time.Time
-	db, err := ledger.Open(path, ledger.Options{Catalog: cat, NoSync: true, Now: func() time.Time { return clock }})
+	db, err := ledger.Create(path, ledger.Options{Catalog: cat, NoSync: true, Now: func() time.Time { return clock }})
 	if err != nil {
 		return err
 	}
@@ -284,7 +285,7 @@ func eventMRN(ev demo.Event) string {
 // that write: appends to pumps that follow their histories, run after run.
 func copyLedger(b *testing.B, src, dst string) string {
 	b.Helper()
-	for _, suf := range []string{"", ".key"} {
+	for _, suf := range []string{"", ".key", ".pub"} {
 		in, err := os.Open(src + suf)
 		if err != nil {
 			b.Fatal(err)
@@ -494,6 +495,7 @@ func rawLayoutPut(b *testing.B, l *scaleLedger, size, reps int) time.Duration {
 	path := filepath.Join(*scaleDir, "layout.db")
 	copyLedger(b, l.path, path)
 	defer os.Remove(path + ".key")
+	defer os.Remove(path + ".pub")
 	defer os.Remove(path)
 	raw, err := bolt.Open(path, 0o600, nil)
 	if err != nil {

@@ -2,19 +2,19 @@ package ledger
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/internal/safefile"
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -81,81 +81,193 @@ type keys struct {
 	vkey     string
 }
 
-// loadKeys reads the key file, creating it (0600) on first use. The file
-// holds the note private key on line 1 and the public verifier key on line 2.
-func (db *DB) loadKeys(create bool) (*keys, error) {
-	db.keysMu.Lock() // concurrent first appends must not both create the file
+// maxKeyBytes bounds a key file: a note key is under 200 bytes. A larger
+// file (a link to /dev/zero) is refused, not read.
+const maxKeyBytes = 4096
+
+// Key files: LEDGER.key holds the note private key on line 1 and the public
+// verifier key on line 2; LEDGER.pub holds the public key alone, all that
+// verify and checkpoint --since need. Only Create writes a private key: a
+// ledger whose key is missing refuses to sign, it never mints another (a
+// new key would make the untouched entries fail verify, or make a rewrite
+// pass it).
+
+// publicKey is the ledger's verifier, from LEDGER.pub, read once.
+func (db *DB) publicKey() (*keys, error) {
+	db.keysMu.Lock()
+	defer db.keysMu.Unlock()
+	return db.publicKeyLocked()
+}
+
+func (db *DB) publicKeyLocked() (*keys, error) {
+	if db.pub != nil {
+		return db.pub, nil
+	}
+	b, err := safefile.ReadFile(db.pubPath, maxKeyBytes)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A ledger made before `init` wrote LEDGER.pub has only its key
+		// file, whose second line is the same public key. Writing it out
+		// (it is public) lets the ledger be verified from now on with the
+		// .pub alone, as one made by init is.
+		if b, err = db.derivePub(); err == nil {
+			err = safefile.WriteNew(db.pubPath, 0o644, func(f *os.File) error { _, err := f.Write(b); return err })
+			if errors.Is(err, fs.ErrExist) { // written meanwhile: read that one
+				b, err = safefile.ReadFile(db.pubPath, maxKeyBytes)
+			}
+		}
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "No public key at %s, so the ledger's checkpoints cannot be verified; restore it from your backup (init wrote it beside the ledger).", db.pubPath)
+	} else if err != nil {
+		return nil, pumpledger.Errorf(pumpledger.EINVALID, "Cannot read the public key %s (%v); restore it from your backup.", db.pubPath, err)
+	}
+	vkey := strings.TrimSpace(string(b))
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, pumpledger.Errorf(pumpledger.EINVALID, "The public key %s is malformed (%v); restore it from your backup.", db.pubPath, err)
+	}
+	if v.Name() != db.id {
+		return nil, pumpledger.Errorf(pumpledger.EINVALID, "The public key %s is of ledger %q, not of this one (%q); restore this ledger's from your backup.", db.pubPath, v.Name(), db.id)
+	}
+	db.pub = &keys{verifier: v, vkey: vkey}
+	return db.pub, nil
+}
+
+// derivePub is the public key line of the private key file, for publicKey.
+func (db *DB) derivePub() ([]byte, error) {
+	b, err := safefile.ReadFile(db.keyPath, maxKeyBytes)
+	if err != nil {
+		return nil, err
+	}
+	k, err := parseKeyFile(b)
+	if err != nil {
+		return nil, pumpledger.Errorf(pumpledger.EINVALID, "The signing key %s is malformed (%v); restore it from your backup.", db.keyPath, err)
+	}
+	return []byte(k.vkey + "\n"), nil
+}
+
+func parseKeyFile(b []byte) (*keys, error) {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 {
+		return nil, errors.New("not two lines")
+	}
+	s, err := note.NewSigner(lines[0])
+	if err != nil {
+		return nil, err
+	}
+	v, err := note.NewVerifier(lines[1])
+	if err != nil {
+		return nil, err
+	}
+	return &keys{signer: s, verifier: v, vkey: lines[1]}, nil
+}
+
+// signingKey is the ledger's private key, read once and checked against
+// LEDGER.pub; the first time, it also checks the ledger (checkHead) before
+// anything is signed or appended.
+func (db *DB) signingKey() (*keys, error) {
+	db.keysMu.Lock() // concurrent first appends check once
 	defer db.keysMu.Unlock()
 	if db.signer != nil {
 		return db.signer, nil
 	}
-	b, err := os.ReadFile(db.keyPath)
-	if errors.Is(err, os.ErrNotExist) && create {
-		if b, err = db.createKey(); err != nil {
-			return nil, err
-		}
-	}
+	pub, err := db.publicKeyLocked()
 	if err != nil {
-		return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "No checkpoint key at %s (%v); keep the key file beside the ledger or pass its path.", db.keyPath, err)
+		return nil, err
 	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 2 {
-		return nil, pumpledger.Errorf(pumpledger.EINVALID, "The checkpoint key %s is malformed; restore it from backup.", db.keyPath)
+	b, err := safefile.ReadFile(db.keyPath, maxKeyBytes)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "No signing key at %s, so nothing can be recorded or signed; restore it from your backup (verify needs only %s).", db.keyPath, db.pubPath)
+	} else if err != nil {
+		return nil, pumpledger.Errorf(pumpledger.EINVALID, "Cannot read the signing key %s (%v); restore it from your backup.", db.keyPath, err)
 	}
-	s, err := note.NewSigner(lines[0])
+	k, err := parseKeyFile(b)
 	if err != nil {
-		return nil, pumpledger.Errorf(pumpledger.EINVALID, "The checkpoint key %s is malformed (%v); restore it from backup.", db.keyPath, err)
+		return nil, pumpledger.Errorf(pumpledger.EINVALID, "The signing key %s is malformed (%v); restore it from your backup.", db.keyPath, err)
 	}
-	v, err := note.NewVerifier(lines[1])
-	if err != nil {
-		return nil, pumpledger.Errorf(pumpledger.EINVALID, "The checkpoint key %s is malformed (%v); restore it from backup.", db.keyPath, err)
+	if k.vkey != pub.vkey {
+		return nil, pumpledger.Errorf(pumpledger.EINVALID, "The signing key %s does not match the public key %s; restore both from your backup.", db.keyPath, db.pubPath)
 	}
-	db.signer = &keys{signer: s, verifier: v, vkey: lines[1]}
+	if err := db.checkHead(pub.verifier); err != nil {
+		return nil, err
+	}
+	db.signer = k
 	return db.signer, nil
 }
 
-// createKey writes a new key file whole or not at all: to a temporary file,
-// synced, then linked into place (link fails if another process got there
-// first, whose key then wins) and the directory synced, so a crash never
-// leaves an empty or half-written key beside the ledger.
-func (db *DB) createKey() ([]byte, error) {
-	skey, vkey, err := note.GenerateKey(rand.Reader, db.id)
-	if err != nil {
-		return nil, fmt.Errorf("generate checkpoint key: %w", err)
+// checkHead is the check made before a process first appends to (or signs)
+// the ledger. verify at a million entries takes seconds, too long for every
+// append; this takes a few reads and one signature check at any size:
+//
+//   - bbolt's two meta pages are whole (their checksums);
+//   - the latest kept checkpoint is of the ledger's current size (every
+//     append signs one), verifies with LEDGER.pub and names this ledger;
+//   - its root equals the tree hash rebuilt from the stored hashes;
+//   - the last entry's leaf hash is the stored one.
+//
+// So it catches: checkpoints removed, forged or re-signed with another key;
+// entries appended or removed at the end outside pumpledger; the last entry
+// rewritten; any stored hash on the tree's right edge changed (which a
+// rewrite of any entry must do to hide from the signed root); a damaged
+// meta page. Only verify catches: an earlier entry rewritten with its hash
+// chain left as it was (its leaf no longer hashes to the stored hash),
+// stored hashes below the right edge, the derived indexes, older
+// checkpoints, and damage to pages other than the meta pages.
+func (db *DB) checkHead(v note.Verifier) (err error) {
+	defer guard(db.path, &err)()
+	if err := db.checkMeta(); err != nil {
+		return err
 	}
-	b := []byte(skey + "\n" + vkey + "\n")
-	dir := filepath.Dir(db.keyPath)
-	f, err := os.CreateTemp(dir, filepath.Base(db.keyPath)+".tmp*")
-	if err != nil {
-		return nil, fmt.Errorf("create checkpoint key in %s: %w", dir, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("create checkpoint key %s: %w", tmp, err)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write checkpoint key %s: %w", tmp, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("sync checkpoint key %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, err
-	}
-	if err := os.Link(tmp, db.keyPath); errors.Is(err, os.ErrExist) {
-		return os.ReadFile(db.keyPath)
-	} else if err != nil {
-		return nil, fmt.Errorf("install checkpoint key %s: %w", db.keyPath, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return b, nil
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		bad := func(format string, args ...any) error {
+			return &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrTampered, Message: fmt.Sprintf(
+				"The ledger %s fails the check made before writing (%s), so nothing was recorded; run `pumpledger verify --db %s` and restore the ledger from your backup.",
+				db.path, fmt.Sprintf(format, args...), db.path)}
+		}
+		n := size(tx)
+		if k, _ := tx.Bucket(bucketEntries).Cursor().Last(); k != nil && int64(binary.BigEndian.Uint64(k)) != n-1 {
+			return bad("its last entry is numbered %d but it holds %d", binary.BigEndian.Uint64(k)+1, n)
+		} else if k == nil && n > 0 {
+			return bad("it holds no entries but counts %d", n)
+		}
+		k, msg := tx.Bucket(bucketCheckpoints).Cursor().Last()
+		if k == nil {
+			if n == 0 {
+				return nil
+			}
+			return bad("no signed checkpoint is kept")
+		}
+		if kn := int64(binary.BigEndian.Uint64(k)); kn != n {
+			return bad("its latest signed checkpoint is of %d entries, not its %d", kn, n)
+		}
+		signed, err := note.Open(msg, note.VerifierList(v))
+		if err != nil {
+			return bad("its latest checkpoint does not verify with %s: %v", db.pubPath, err)
+		}
+		origin, t, err := parseCheckpointText(signed.Text)
+		if err != nil || origin != db.id || t.N != n {
+			return bad("its latest checkpoint is malformed or of another ledger")
+		}
+		hr := hashReader{tx.Bucket(bucketHashes)}
+		root, err := tlog.TreeHash(n, hr)
+		if err != nil {
+			return bad("%v", err)
+		}
+		if root != t.Hash {
+			return bad("its stored hashes do not give the root its latest checkpoint signed")
+		}
+		if n == 0 {
+			return nil
+		}
+		leaf, err := hr.ReadHashes([]int64{tlog.StoredHashIndex(0, n-1)})
+		if err != nil {
+			return bad("%v", err)
+		}
+		if tlog.RecordHash(tx.Bucket(bucketEntries).Get(u64(uint64(n-1)))) != leaf[0] {
+			return bad("its last entry does not match its tree hash")
+		}
+		return nil
+	})
 }
 
 // checkpointText is the C2SP tlog-checkpoint body: origin, size, base64 root.
@@ -200,11 +312,17 @@ type Checkpoint struct {
 	Verifier string // the public key that verifies it
 }
 
-// Checkpoint signs the current tree (creating the key on first use), keeps
-// the note in the ledger, and returns it.
+// Checkpoint signs the current tree, keeps the note in the ledger, and
+// returns it; a tree already signed (every append signs the tree it leaves)
+// is not signed again. It needs the signing key. On a ledger opened
+// read-only it signs nothing: it returns the kept checkpoint of the current
+// tree, checked with the public key alone.
 func (db *DB) Checkpoint() (_ Checkpoint, err error) {
 	defer guard(db.path, &err)()
-	k, err := db.loadKeys(true)
+	if db.bolt.IsReadOnly() {
+		return db.keptCheckpoint()
+	}
+	k, err := db.signingKey()
 	if err != nil {
 		return Checkpoint{}, err
 	}
@@ -225,15 +343,42 @@ func (db *DB) Checkpoint() (_ Checkpoint, err error) {
 	return cp, err
 }
 
-// openCheckpoint verifies a signed note with the ledger's key and parses it.
+// keptCheckpoint is the kept checkpoint of the current tree, its signature
+// and root checked.
+func (db *DB) keptCheckpoint() (Checkpoint, error) {
+	pub, err := db.publicKey()
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	var cp Checkpoint
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		t, err := treeAt(tx)
+		if err != nil {
+			return err
+		}
+		msg := tx.Bucket(bucketCheckpoints).Get(u64(uint64(t.N)))
+		if msg == nil {
+			return pumpledger.Errorf(pumpledger.ENOTFOUND, "No signed checkpoint of the ledger's %d entries is kept; run checkpoint where the signing key is to sign one.", t.N)
+		}
+		if err := db.checkKept(hashReader{tx.Bucket(bucketHashes)}, t.N, msg, true); err != nil {
+			return err
+		}
+		cp = Checkpoint{Tree: t, Note: bytes.Clone(msg), Verifier: pub.vkey}
+		return nil
+	})
+	return cp, err
+}
+
+// openCheckpoint verifies a signed note with the ledger's public key and
+// parses it.
 func (db *DB) openCheckpoint(msg []byte) (Tree, error) {
-	k, err := db.loadKeys(false)
+	k, err := db.publicKey()
 	if err != nil {
 		return Tree{}, err
 	}
 	n, err := note.Open(msg, note.VerifierList(k.verifier))
 	if err != nil {
-		return Tree{}, pumpledger.Errorf(pumpledger.EINVALID, "The checkpoint is not signed by this ledger's key (%v).", err)
+		return Tree{}, pumpledger.Errorf(pumpledger.EINVALID, "The checkpoint is not signed by this ledger's key in %s (%v).", db.pubPath, err)
 	}
 	origin, t, err := parseCheckpointText(n.Text)
 	if err != nil {
@@ -311,10 +456,9 @@ type VerifyResult struct {
 	Entries int64
 	Tree    Tree
 	// Checkpoints is how many kept checkpoints matched the recomputed tree at
-	// their size; the one of the current size was also signature-checked.
+	// their size; the one of the current size was also signature-checked,
+	// with LEDGER.pub: without it, Verify fails.
 	Checkpoints int
-	// KeyMissing: the key file was not found, so the signature was not checked.
-	KeyMissing bool
 }
 
 // verifyChunk is how many entries (or checkpoints) one read transaction
@@ -394,13 +538,6 @@ func (db *DB) verify() (VerifyResult, error) {
 	if !latest && n > 0 {
 		return res, &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrTampered, Message: fmt.Sprintf(
 			"No signed checkpoint of the ledger's %d entries is kept, yet every append signs one: checkpoints were removed (%v).", n, ErrTampered)}
-	}
-	if latest {
-		if _, kerr := db.loadKeys(false); pumpledger.ErrorCode(kerr) == pumpledger.ENOTFOUND {
-			res.KeyMissing = true
-		} else if kerr != nil {
-			return res, kerr // there, but malformed: not "missing"
-		}
 	}
 	return res, nil
 }
@@ -552,14 +689,17 @@ func (r *chunkHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 // checkKept checks one kept checkpoint note: its text names this ledger and
 // the size it is kept under, and its root is the tree's at that size. With
-// signed, its signature is checked too (when the key file is at hand).
+// signed, its signature is checked too, with LEDGER.pub.
 func (db *DB) checkKept(hr hashReader, size int64, msg []byte, signed bool) error {
 	bad := func(format string, args ...any) error {
 		return &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrTampered, Message: fmt.Sprintf(
 			"The checkpoint kept at %d entries %s (%v).", size, fmt.Sprintf(format, args...), ErrTampered)}
 	}
 	var t Tree
-	if _, kerr := db.loadKeys(false); signed && kerr == nil {
+	if signed {
+		if _, err := db.publicKey(); err != nil {
+			return err // missing or not this ledger's: say that, not "tampered"
+		}
 		var err error
 		if t, err = db.openCheckpoint(msg); err != nil {
 			return bad("does not verify: %s", strings.TrimSuffix(pumpledger.ErrorMessage(err), "."))
@@ -595,7 +735,7 @@ func tampered(seq int64, format string, args ...any) error {
 
 // Backup writes a consistent copy of the ledger file to w while the ledger
 // stays open for appends (a bbolt read transaction), and returns its size.
-// The copy verifies on its own with the same key file.
+// The copy verifies on its own with the same LEDGER.pub.
 func (db *DB) Backup(w io.Writer) (_ int64, err error) {
 	defer guard(db.path, &err)()
 	var n int64
@@ -623,4 +763,48 @@ func (db *DB) newerKind(n int64, cause error) error {
 		return &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrNewerKind, Message: fmt.Sprintf(
 			"The ledger %s holds %s; its signed checkpoint covers it, so it is not damaged. Use the pumpledger release that wrote it.", db.path, strings.TrimSuffix(cause.Error(), "."))}
 	})
+}
+
+// BackupFile writes the copy Backup makes to a new file at path (0600),
+// whole or not at all: aside, synced, then linked into place. A backup that
+// fails or is killed never leaves a truncated copy at path to be mistaken
+// for a good one; an existing file at path is refused, never replaced.
+func (db *DB) BackupFile(path string) (int64, error) {
+	if _, err := os.Lstat(path); err == nil {
+		return 0, pumpledger.Invalid("out", "The backup file %s exists; choose a new file.", path)
+	}
+	var n int64
+	err := safefile.WriteNew(path, 0o600, func(f *os.File) error {
+		var w io.Writer = f
+		if backupPause != nil {
+			w = &pausing{w: f}
+		}
+		var err error
+		n, err = db.Backup(w)
+		return err
+	})
+	if errors.Is(err, fs.ErrExist) {
+		return 0, pumpledger.Invalid("out", "The backup file %s exists; choose a new file.", path)
+	} else if err != nil {
+		return 0, pumpledger.Errorf(pumpledger.EINTERNAL, "Could not write the backup %s (%v); nothing was written there.", path, err)
+	}
+	return n, nil
+}
+
+// backupPause, set only by tests, runs after a backup's first write: a
+// test kills the process there, midway.
+var backupPause func()
+
+type pausing struct {
+	w      io.Writer
+	paused bool
+}
+
+func (p *pausing) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	if !p.paused {
+		p.paused = true
+		backupPause()
+	}
+	return n, err
 }

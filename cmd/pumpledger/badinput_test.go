@@ -66,7 +66,8 @@ type badInput struct {
 	in, base, old, new, drop string
 	code                     int    // 1 refused, 2 usage; 0 accepted with a warning (dry run)
 	warn                     string // accepted: a warning the output must carry
-	fresh                    bool   // run on a new --db path: no ledger may be left behind
+	fresh                    bool   // run on a new, empty ledger (made by init)
+	none                     bool   // run on a --db path with no ledger: none may be left behind
 }
 
 // stdin builds the case's input.
@@ -144,6 +145,7 @@ func badInputs() []badInput {
 		return badInput{name: name, args: a, code: code}
 	}
 	fresh := func(b badInput) badInput { b.fresh = true; return b }
+	none := func(b badInput) badInput { b.none = true; return b }
 	const discrepancy = "RESIDUAL DISCREPANCY" // fill2's residual is 2.5 mL off: every accepted refill warns
 
 	return []badInput{
@@ -249,6 +251,7 @@ func badInputs() []badInput {
 		// What the input names must exist and belong together.
 		rf("unknown patient", `"mrn":"MRN-1"`, `"mrn":"MRN-9"`),
 		fresh(rf("unknown patient on a new ledger", `"mrn":"MRN-1"`, `"mrn":"MRN-9"`)),
+		none(rf("a good refill on a --db path with no ledger (a typo)", `"mrn":"MRN-1"`, `"mrn":"MRN-1"`)),
 		rf("unknown pump", `"pump_serial":"S1"`, `"pump_serial":"S9"`),
 		rf("pump not the patient's", `"pump_serial":"S1"`, `"pump_serial":"S2"`),
 		rf("unknown drug", `"drug":"J2277"`, `"drug":"aspirin"`),
@@ -339,7 +342,7 @@ func badInputs() []badInput {
 		cmd("bill --to before --from", 1, "bill", "--from", "2026-03-31", "--to", "2026-03-01"),
 		cmd("bill in PDF", 2, "bill", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "pdf"),
 		cmd("bill without --to", 2, "bill", "--from", "2026-03-01"),
-		fresh(cmd("bill of a ledger that does not exist", 1, "bill", "--from", "2026-03-01", "--to", "2026-03-31")),
+		none(cmd("bill of a ledger that does not exist", 1, "bill", "--from", "2026-03-01", "--to", "2026-03-31")),
 
 		// Plan.
 		cmd("plan at zero concentration", 1, "plan", "--drug", "ziconotide", "--mcg-per-ml", "0", "--fill-ml", "20"),
@@ -463,6 +466,8 @@ func TestBadInputCatalogue(t *testing.T) {
 		c := shared
 		if tc.fresh {
 			c = newCLI(t)
+		} else if tc.none {
+			c = noLedger(t)
 		}
 		argv := make([]string, len(tc.args))
 		for i, a := range tc.args {
@@ -541,7 +546,7 @@ func TestBadInputCatalogue(t *testing.T) {
 			if !bytes.Equal(before.file, after.file) {
 				t.Errorf("the ledger file's bytes changed")
 			}
-			if tc.fresh && (after.file != nil || after.key != nil) {
+			if tc.none && (after.file != nil || after.key != nil) {
 				t.Errorf("a ledger or key was left on the new path")
 			}
 		})

@@ -71,7 +71,6 @@ func (a *app) demo(args []string) error {
 	if len(events) > 0 {
 		clock = eventTime(events, 0)
 	}
-	a.noteCreation(true)
 	db, err := ledger.Open(a.dbPath, ledger.Options{Catalog: cat, Now: func() time.Time { return clock }})
 	if err != nil {
 		return err

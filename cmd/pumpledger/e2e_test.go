@@ -91,6 +91,7 @@ func newProc(t *testing.T) *proc {
 		}
 	}
 	p.env = append(p.env, "PUMPLEDGER_USER=clerk")
+	p.ok("", "init")
 	return p
 }
 
@@ -431,16 +432,17 @@ func TestE2ECommands(t *testing.T) {
 		t.Errorf("prove: %v %+v", err, proof)
 	}
 
-	// backup, and verify of the copy (with its key beside it, and without).
+	// backup, and verify of the copy: without a public key it cannot
+	// check the signatures and says so; with LEDGER.pub alone (no private
+	// key) it verifies.
 	if out = p.ok("", "backup", "--out", "copy.db"); !strings.HasPrefix(out, "Wrote copy.db (") {
 		t.Errorf("backup: %q", out)
 	}
-	out = p.ok("", "--db", "copy.db", "verify")
-	if !strings.HasPrefix(out, fmt.Sprintf("ok: %d entries", n+1)) || !strings.Contains(out, "the key file is missing") {
-		t.Errorf("verify of the copy without its key: %q", out)
+	if o := p.run("", "--db", "copy.db", "verify"); o.code != 1 || !strings.Contains(o.stderr, "No public key at copy.db.pub") {
+		t.Errorf("verify of the copy without its public key: exit %d, %q", o.code, o.stderr)
 	}
-	key, _ := os.ReadFile(p.db() + ".key")
-	p.file("copy.db.key", string(key))
+	pub, _ := os.ReadFile(p.db() + ".pub")
+	p.file("copy.db.pub", string(pub))
 	if m := p.count("--db", "copy.db"); m != n+1 {
 		t.Errorf("the copy verifies %d entries, want %d", m, n+1)
 	}
@@ -448,7 +450,7 @@ func TestE2ECommands(t *testing.T) {
 	if o = p.run("", "--db", "copy.db", "checkpoint", "--since", "cp.txt"); o.code != 0 {
 		t.Errorf("checkpoint --since against the copy: exit %d, %q", o.code, o.stderr)
 	}
-	if o = p.run("", "backup", "--out", "copy.db"); o.code != 1 || !strings.Contains(o.stderr, "--out copy.db") {
+	if o = p.run("", "backup", "--out", "copy.db"); o.code != 1 || !strings.Contains(o.stderr, "The backup file copy.db exists; choose a new file.") {
 		t.Errorf("backup over an existing file: exit %d, %q; want a refusal", o.code, o.stderr)
 	}
 
@@ -549,7 +551,7 @@ func TestE2EHelp(t *testing.T) {
 			}
 		}
 	}
-	if _, err := os.Stat(p.db()); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(p.dir, "x.db")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("help created a ledger (%v)", err)
 	}
 }
@@ -733,19 +735,61 @@ func changedPages(a, b []byte, ps int) []int {
 	return pages
 }
 
-// A refused command in an empty directory leaves no ledger behind.
+// A mistyped --db (a path where no ledger is) is refused by every command
+// but init, in one sentence that says how to create one, and nothing is
+// created there: before init, a write made a second ledger with its own key.
 func TestE2ERefusalCreatesNoLedger(t *testing.T) {
 	p := newProc(t)
-	if o := p.run(fill1, "refill", "--file", "-"); o.code != 1 || !strings.Contains(o.stderr, "MRN-1") {
-		t.Errorf("refill of an unknown patient on a new ledger: exit %d, %q", o.code, o.stderr)
-	}
-	if o := p.run("", "verify"); o.code != 1 || !strings.Contains(o.stderr, "No ledger at pumpledger.db") {
-		t.Errorf("verify with no ledger: exit %d, %q", o.code, o.stderr)
-	}
-	for _, f := range []string{p.db(), p.db() + ".key"} {
-		if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("%s after a refusal: %v", filepath.Base(f), err)
+	p.seed()
+	const typo = "pumpledgr.db"
+	want := "pumpledger: No ledger at " + typo + "; create one with `pumpledger init --db " + typo + "`.\n"
+	for _, args := range [][]string{
+		{"patient", "add", "--mrn", "MRN-2", "--name", "Other Patient"},
+		{"refill", "--file", "fill2.json"},
+		{"checkpoint"},
+		{"verify"},
+		{"history", "--mrn", "MRN-1"},
+		{"demo", "--patients", "1", "--months", "1"},
+	} {
+		if o := p.run("", append([]string{"--db", typo}, args...)...); o.code != 1 || o.stderr != want || o.stdout != "" {
+			t.Errorf("pumpledger %s on a mistyped --db: exit %d, stdout %q, stderr %q", strings.Join(args, " "), o.code, o.stdout, o.stderr)
 		}
+	}
+	for _, suffix := range []string{"", ".key", ".pub"} {
+		if _, err := os.Stat(filepath.Join(p.dir, typo+suffix)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s after a refusal: %v", typo+suffix, err)
+		}
+	}
+}
+
+// init creates the ledger (0600), its signing key (0600) and LEDGER.pub,
+// and refuses to touch a ledger, or a key, that is there already.
+func TestE2EInit(t *testing.T) {
+	p := newProc(t)
+	out := p.ok("", "--db", "new.db", "init")
+	if want := "Created the ledger new.db, its signing key new.db.key (secret: back it up apart) and new.db.pub, the public key that verifies its checkpoints (give it to auditors).\n"; !strings.HasPrefix(out, want) || !strings.Contains(out, "pins the catalog default.json") {
+		t.Errorf("init printed %q, want %q", out, want)
+	}
+	for f, mode := range map[string]os.FileMode{"new.db": 0o600, "new.db.key": 0o600, "new.db.pub": 0o644} {
+		if st, err := os.Stat(filepath.Join(p.dir, f)); err != nil || st.Mode().Perm() != mode {
+			t.Errorf("%s: %v, %v; want mode %v", f, st, err, mode)
+		}
+	}
+	if n := p.count("--db", "new.db"); n != 1 { // the entry pinning its catalog
+		t.Errorf("a new ledger verifies %d entries", n)
+	}
+	before, _ := os.ReadFile(filepath.Join(p.dir, "new.db.key"))
+	if o := p.run("", "--db", "new.db", "init"); o.code != 1 || !strings.Contains(o.stderr, "A ledger already exists at new.db") {
+		t.Errorf("init over a ledger: exit %d, %q", o.code, o.stderr)
+	}
+	// A key left with no ledger (an init killed, or a ledger moved away)
+	// is not replaced: it may be the only key of a ledger elsewhere.
+	os.Rename(filepath.Join(p.dir, "new.db"), filepath.Join(p.dir, "moved.db"))
+	if o := p.run("", "--db", "new.db", "init"); o.code != 1 || !strings.Contains(o.stderr, "new.db.key exists but there is no ledger at new.db") {
+		t.Errorf("init beside a key: exit %d, %q", o.code, o.stderr)
+	}
+	if after, _ := os.ReadFile(filepath.Join(p.dir, "new.db.key")); !bytes.Equal(before, after) {
+		t.Error("init replaced an existing key")
 	}
 }
 

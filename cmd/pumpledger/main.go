@@ -14,6 +14,7 @@ import (
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/catalog"
+	"github.com/pumpledger/pumpledger/internal/safefile"
 	"github.com/pumpledger/pumpledger/ledger"
 )
 
@@ -23,6 +24,7 @@ import (
 type command struct{ name, args, summary string }
 
 var commands = []command{
+	{"init", "", "create a new ledger, its signing key and LEDGER.pub, its public key"},
 	{"patient add", "--mrn MRN --name NAME", "register a patient"},
 	{"pump implant", "--mrn MRN --serial S --model ID --date YYYY-MM-DD [--alarm-ml V] [--held DRUGS]", "register a pump implanted in a patient"},
 	{"pump explant", "--mrn MRN --serial S --date YYYY-MM-DD --reason TEXT", "record a pump removed"},
@@ -88,47 +90,12 @@ type app struct {
 	stdin                   io.Reader
 	stdout, stderr          io.Writer
 	cat                     *catalog.Catalog
-	created, keyCreated     bool // this run created the ledger file, its key file
-}
-
-// noteCreation records, before a write opens the ledger, whether the ledger
-// and its key are new: only what this run created is removed on refusal.
-func (a *app) noteCreation(write bool) {
-	if !write {
-		return
-	}
-	_, err := os.Stat(a.dbPath)
-	a.created = errors.Is(err, os.ErrNotExist)
-	_, err = os.Stat(a.dbPath + ".key")
-	a.keyCreated = errors.Is(err, os.ErrNotExist)
 }
 
 // run is main without the exit, for tests.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
-	err := a.dispatch(args)
-	if err != nil && a.created {
-		a.removeIfEmpty()
-	}
-	return a.exit(err)
-}
-
-// removeIfEmpty removes the ledger this run created, and its key, when a
-// refused command left it empty: a refusal writes nothing, not even that.
-// A ledger holding any entry is never removed.
-func (a *app) removeIfEmpty() {
-	db, err := ledger.Open(a.dbPath, ledger.Options{Catalog: a.cat, ReadOnly: true})
-	if err != nil {
-		return
-	}
-	n, err := db.Size()
-	db.Close()
-	if err == nil && n <= 1 { // its first entry pins the catalog: nothing of the user's
-		os.Remove(a.dbPath)
-		if a.keyCreated {
-			os.Remove(a.dbPath + ".key")
-		}
-	}
+	return a.exit(a.dispatch(args))
 }
 
 // exit maps an error to its one-sentence message and exit status, once.
@@ -210,6 +177,8 @@ func (a *app) dispatch(args []string) error {
 // handler is the function of a command, nil if there is none.
 func handler(name string) func(*app, []string) error {
 	switch name {
+	case "init":
+		return (*app).initCmd
 	case "patient add":
 		return (*app).patientAdd
 	case "pump implant":
@@ -317,7 +286,7 @@ func (a *app) catalogFile() (*catalog.Catalog, error) {
 	if a.cat != nil || a.catalogPath == "" {
 		return a.cat, nil
 	}
-	f, err := os.Open(a.catalogPath)
+	f, err := safefile.Open(a.catalogPath)
 	if err != nil {
 		return nil, pumpledger.Invalid("catalog", "Cannot read the catalog %s (%v); check --catalog.", a.catalogPath, err)
 	}
@@ -334,9 +303,8 @@ func (a *app) open(write bool) (*ledger.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.noteCreation(write)
 	db, err := ledger.Open(a.dbPath, ledger.Options{Catalog: cat, ReadOnly: !write})
-	if err != nil || cat == nil || a.created {
+	if err != nil || cat == nil {
 		return db, err
 	}
 	inForce, err := db.CatalogOn(db.Today())
@@ -373,12 +341,13 @@ func (a *app) user() string {
 	return ledger.DefaultUser()
 }
 
-// input opens a --file argument ("-" is stdin).
+// input opens a --file argument ("-" is stdin): a regular file only, so
+// that a FIFO or device named by mistake is refused, not waited on.
 func (a *app) input(path string) (io.ReadCloser, error) {
 	if path == "-" {
 		return io.NopCloser(a.stdin), nil
 	}
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, pumpledger.Invalid("file", "Cannot read --file %s (%v); check the path.", path, err)
 	}

@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/cmd")
@@ -20,9 +23,15 @@ type cli struct {
 	db string
 }
 
+// newCLI is a cli on a new ledger, made by init.
 func newCLI(t *testing.T) *cli {
-	return &cli{t: t, db: filepath.Join(t.TempDir(), "l.db")}
+	c := noLedger(t)
+	c.ok("", "init")
+	return c
 }
+
+// noLedger is a cli on a --db path where there is no ledger.
+func noLedger(t *testing.T) *cli { return &cli{t: t, db: filepath.Join(t.TempDir(), "l.db")} }
 
 func (c *cli) run(stdin string, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
@@ -416,13 +425,14 @@ func TestDemoMakefileMonth(t *testing.T) {
 	}
 }
 
-// A refused command on a new --db path leaves no ledger and no key behind.
+// A refused command on a --db path with no ledger leaves no ledger and no
+// key behind.
 func TestRefusalOnNewPathLeavesNothing(t *testing.T) {
-	c := newCLI(t)
+	c := noLedger(t)
 	if code, _, _ := c.run(fill1, "refill", "--file", "-"); code != 1 {
-		t.Fatalf("refill of an unknown patient on a new ledger: exit %d, want 1", code)
+		t.Fatalf("refill on a path with no ledger: exit %d, want 1", code)
 	}
-	for _, p := range []string{c.db, c.db + ".key"} {
+	for _, p := range []string{c.db, c.db + ".key", c.db + ".pub"} {
 		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s exists after a refused command (%v)", filepath.Base(p), err)
 		}
@@ -517,21 +527,6 @@ func TestSameDayServiceCodesWarned(t *testing.T) {
 	}
 }
 
-// A key file that was there before a refused command stays: only what the
-// run created is removed.
-func TestRefusalKeepsExistingKey(t *testing.T) {
-	c := newCLI(t)
-	if err := os.WriteFile(c.db+".key", []byte("kept\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if code, _, _ := c.run("", "patient", "add", "--mrn", "M1", "--name", " "); code != 1 {
-		t.Fatalf("patient add with a blank name: exit %d, want 1", code)
-	}
-	if b, err := os.ReadFile(c.db + ".key"); err != nil || string(b) != "kept\n" {
-		t.Errorf("the existing key file was removed or changed: %q, %v", b, err)
-	}
-}
-
 // History shows what the nurse wrote beside the figures: the witness of the
 // waste and the note, every line of it.
 func TestHistoryShowsWitnessAndNote(t *testing.T) {
@@ -542,6 +537,38 @@ func TestHistoryShowsWitnessAndNote(t *testing.T) {
 	for _, want := range []string{"   nurse jdoe, witness asmith\n", "   note: pocket checked\n         no swelling\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("history lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// A FIFO (or any file that is not a regular one) named by --catalog, --file
+// or --since is refused at once with one sentence; before, opening it waited
+// for a writer that never came.
+func TestNonRegularInputsRefused(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	fifo := filepath.Join(t.TempDir(), "in.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--catalog", fifo, "history", "--mrn", "MRN-1"},
+		{"refill", "--file", fifo},
+		{"reprogram", "--file", fifo},
+		{"checkpoint", "--since", fifo},
+	} {
+		done := make(chan string, 1)
+		go func() {
+			code, _, errs := c.run("", args...)
+			done <- fmt.Sprintf("exit %d: %s", code, errs)
+		}()
+		select {
+		case got := <-done:
+			if !strings.HasPrefix(got, "exit 1: pumpledger: ") || !strings.Contains(got, "in.fifo is a FIFO, not a regular file") || strings.Count(got, "\n") != 1 {
+				t.Errorf("pumpledger %s: %q", strings.Join(args, " "), got)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("pumpledger %s waits on the FIFO", strings.Join(args, " "))
 		}
 	}
 }
