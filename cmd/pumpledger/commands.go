@@ -444,7 +444,6 @@ func (a *app) verify(args []string) error {
 	return nil
 }
 
-
 // maxCheckpointBytes bounds a --since file: a signed checkpoint is a few
 // hundred bytes.
 const maxCheckpointBytes = 64 << 10
