@@ -367,7 +367,7 @@ func (o *object) integer(f string, required bool, lo, hi int, unit string) (int,
 	d, ok, err := o.decimal(f, required)
 	var big errTooLarge
 	if errors.As(err, &big) {
-		return 0, Invalid(o.name(f), "%s must be between %d and %d %s, not %s.", o.name(f), lo, hi, unit, big.text)
+		return 0, Invalid(o.name(f), "%s must be between %d and %d %s, not %s; check the figure.", o.name(f), lo, hi, unit, big.text)
 	}
 	if err != nil || !ok {
 		return 0, err
@@ -376,7 +376,7 @@ func (o *object) integer(f string, required bool, lo, hi int, unit string) (int,
 		return 0, Invalid(o.name(f), "%s must be a whole number, not %s.", o.name(f), d)
 	}
 	if d.LessThan(decimal.NewFromInt(int64(lo))) || d.GreaterThan(decimal.NewFromInt(int64(hi))) {
-		return 0, Invalid(o.name(f), "%s must be between %d and %d %s, not %s.", o.name(f), lo, hi, unit, d)
+		return 0, Invalid(o.name(f), "%s must be between %d and %d %s, not %s; check the figure.", o.name(f), lo, hi, unit, d)
 	}
 	return int(d.IntPart()), nil
 }
