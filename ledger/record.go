@@ -71,6 +71,10 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) (
 			res = *r
 		}
 		for i := range ps {
+			// Who recorded it is stored text too, from wherever it came.
+			if err := pumpledger.CheckText("recorded_by", ps[i].RecordedBy, false); err != nil {
+				return err
+			}
 			if err := appendLeaf(tx, &ps[i]); err != nil {
 				return err
 			}
@@ -456,6 +460,9 @@ func (db *DB) Correct(voidID, reason, by string, repl Replacement) (Result, erro
 	if strings.TrimSpace(voidID) == "" {
 		return Result{}, pumpledger.Invalid("entry", "--entry is empty; give the id of the entry to correct (see `pumpledger history`).")
 	}
+	if err := pumpledger.CheckText("--reason", reason, true); err != nil {
+		return Result{}, err
+	}
 	var affected []string // pumps whose chains the correction changes
 	return db.write("", KindCorrection, nil, func(tx *bolt.Tx) ([]Entry, *Result, error) {
 		old, err := entryByID(tx, voidID)
@@ -604,6 +611,12 @@ func kindMismatch(old Entry, k Kind) error {
 
 // Explant records that a pump was removed.
 func (db *DB) Explant(ex pumpledger.Explant, by string) (Result, error) {
+	if err := checkTexts("--mrn", ex.MRN, "--serial", ex.Serial); err != nil {
+		return Result{}, err
+	}
+	if err := pumpledger.CheckText("--reason", ex.Reason, true); err != nil {
+		return Result{}, err
+	}
 	when, err := dateInstant("--date", ex.Date)
 	if err != nil {
 		return Result{}, err

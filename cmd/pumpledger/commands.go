@@ -22,12 +22,16 @@ func (a *app) patientAdd(args []string) error {
 	if err := a.parse(fs, args, "mrn", "name"); err != nil {
 		return err
 	}
+	by, err := a.user()
+	if err != nil {
+		return err
+	}
 	db, err := a.open(true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := db.AddPatient(pumpledger.Patient{MRN: *mrn, Name: *name}, a.user())
+	res, err := db.AddPatient(pumpledger.Patient{MRN: *mrn, Name: *name}, by)
 	if err != nil {
 		return err
 	}
@@ -67,12 +71,16 @@ func (a *app) pumpImplant(args []string) error {
 		}
 		im.AlarmML = decimal.NewNullDecimal(v)
 	}
+	by, err := a.user()
+	if err != nil {
+		return err
+	}
 	db, err := a.open(true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := db.Implant(im, a.user())
+	res, err := db.Implant(im, by)
 	if err != nil {
 		return err
 	}
@@ -89,12 +97,16 @@ func (a *app) pumpExplant(args []string) error {
 	if err := a.parse(fs, args, "mrn", "serial", "date", "reason"); err != nil {
 		return err
 	}
+	by, err := a.user()
+	if err != nil {
+		return err
+	}
 	db, err := a.open(true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := db.Explant(pumpledger.Explant{MRN: *mrn, Serial: *serial, Date: *date, Reason: *reason}, a.user())
+	res, err := db.Explant(pumpledger.Explant{MRN: *mrn, Serial: *serial, Date: *date, Reason: *reason}, by)
 	if err != nil {
 		return err
 	}
@@ -201,6 +213,10 @@ func (a *app) correct(args []string) error {
 	if err := a.parse(fs, args, "entry", "reason"); err != nil {
 		return err
 	}
+	by, err := a.user()
+	if err != nil {
+		return err
+	}
 	db, err := a.open(true)
 	if err != nil {
 		return err
@@ -240,7 +256,7 @@ func (a *app) correct(args []string) error {
 			return pumpledger.Invalid("file", "Entry %s is a %s; it can be voided but not replaced from a file. Void it, then record the right one.", *id, old.Kind)
 		}
 	}
-	res, err := db.Correct(*id, *reason, a.user(), repl)
+	res, err := db.Correct(*id, *reason, by, repl)
 	if err != nil {
 		return err
 	}

@@ -334,11 +334,19 @@ func (a *app) open(write bool) (*ledger.DB, error) {
 	return ledger.Open(a.dbPath, ledger.Options{Catalog: cat, ReadOnly: !write})
 }
 
-func (a *app) user() string {
-	if a.by != "" {
-		return a.by
+// user is who records the entry: --by, else $PUMPLEDGER_USER, else the login
+// name. It is stored in the entry, so it is held to the rule of every stored
+// text: no control or invisible character (an escape sequence in it would
+// rewrite the screen of whoever reads the history).
+func (a *app) user() (string, error) {
+	who, field := a.by, "--by"
+	if who == "" {
+		who, field = ledger.DefaultUser(), "$PUMPLEDGER_USER"
+		if os.Getenv("PUMPLEDGER_USER") == "" {
+			field = "your login name (give --by NAME)"
+		}
 	}
-	return ledger.DefaultUser()
+	return who, pumpledger.CheckText(field, who, false)
 }
 
 // input opens a --file argument ("-" is stdin).
