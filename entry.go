@@ -139,7 +139,7 @@ func ParseRefill(r io.Reader) (Refill, error) {
 	var f Refill
 	for _, step := range []func() error{
 		func() (err error) { f.ID, err = o.id("id"); return },
-		func() (err error) { f.MRN, err = o.str("mrn", true); return },
+		func() (err error) { f.MRN, err = o.mrn("mrn"); return },
 		func() (err error) { f.PumpSerial, err = o.str("pump_serial", true); return },
 		func() (err error) { f.PerformedAt, err = o.instant("performed_at", true); return },
 		func() (err error) { f.Nurse, err = o.str("nurse", true); return },
@@ -175,7 +175,7 @@ func ParsePatient(r io.Reader) (Patient, error) {
 	}
 	var p Patient
 	for _, step := range []func() error{
-		func() (err error) { p.MRN, err = o.str("mrn", true); return },
+		func() (err error) { p.MRN, err = o.mrn("mrn"); return },
 		func() (err error) { p.Name, err = o.str("name", true); return },
 		o.done,
 	} {
@@ -199,7 +199,7 @@ func ParseReprogram(r io.Reader) (Reprogram, error) {
 	var p Reprogram
 	for _, step := range []func() error{
 		func() (err error) { p.ID, err = o.id("id"); return },
-		func() (err error) { p.MRN, err = o.str("mrn", true); return },
+		func() (err error) { p.MRN, err = o.mrn("mrn"); return },
 		func() (err error) { p.PumpSerial, err = o.str("pump_serial", true); return },
 		func() (err error) { p.PerformedAt, err = o.instant("performed_at", true); return },
 		func() (err error) { p.Clinician, err = o.str("clinician", true); return },

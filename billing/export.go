@@ -229,7 +229,7 @@ func checkX12(i int, l Line) error {
 	if _, err := time.Parse(time.DateOnly, l.DateOfService); err != nil {
 		return bad("date_of_service", "%q is not a date like 2026-03-02.", l.DateOfService)
 	}
-	if l.MRN == "" || strings.ContainsAny(l.MRN, "*:~^\r\n") {
+	if l.MRN == "" || strings.ContainsAny(l.MRN, pumpledger.X12Delimiters+"\r\n") {
 		return bad("mrn", "%q cannot go in an X12 claim identifier: it must be non-empty and hold none of * : ~ ^ or a line break.", l.MRN)
 	}
 	if !x12CodeRE.MatchString(l.Code) {

@@ -161,6 +161,9 @@ func (db *DB) AddPatient(p pumpledger.Patient, by string) (Result, error) {
 	if err := checkTexts("--mrn", p.MRN, "--name", p.Name); err != nil {
 		return Result{}, err
 	}
+	if err := pumpledger.CheckMRN("--mrn", p.MRN); err != nil {
+		return Result{}, err
+	}
 	payload := canonical(p)
 	return db.write("", KindPatient, payload, func(tx *bolt.Tx) ([]Entry, *Result, error) {
 		if seq, ok := db.patientSeq(tx, p.MRN); ok {

@@ -50,3 +50,22 @@ func TestBillCSVNeutralisesFormulas(t *testing.T) {
 		}
 	}
 }
+
+// TestMRNsX12Carries: an MRN an X12 claim cannot carry is refused when the
+// patient is registered, so that it cannot fail an X12 export of every
+// patient's claims later; the longest MRN accepted fits CLM01.
+func TestMRNsX12Carries(t *testing.T) {
+	c := newCLI(t)
+	for _, mrn := range []string{"MRN~1", "MRN*1", "MRN:1", "MRN^1", strings.Repeat("9", 30)} {
+		if code, _, errs := c.run("", "patient", "add", "--mrn", mrn, "--name", "Test Patient"); code != 1 || !strings.Contains(errs, "--mrn") {
+			t.Errorf("--mrn %q: exit %d, stderr %q", mrn, code, errs)
+		}
+	}
+	long := strings.Repeat("9", 29)
+	c.ok("", "patient", "add", "--mrn", long, "--name", "Test Patient")
+	c.ok("", "pump", "implant", "--mrn", long, "--serial", "S1", "--model", "synchromed-ii-20", "--date", "2026-02-20")
+	c.ok(strings.Replace(fill1, `"MRN-1"`, `"`+long+`"`, 1), "refill", "--file", "-")
+	if x12 := c.ok("", "bill", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "x12"); !strings.Contains(x12, "CLM*"+long+"-20260301*") {
+		t.Errorf("the X12 export has no claim of %s:\n%s", long, x12)
+	}
+}
