@@ -103,6 +103,10 @@ type Options struct {
 	ReadOnly bool
 	// NoSync skips fsync; only for benchmarks of the in-memory cost.
 	NoSync bool
+	// DryRun runs every append's whole transaction (checks, derivation, the
+	// re-derivation of later entries) and rolls it back: the result of
+	// recording, with nothing written and nothing signed.
+	DryRun bool
 }
 
 // DB is an open ledger.
@@ -113,6 +117,7 @@ type DB struct {
 	now     func() time.Time
 	keyPath string
 	batch   bool
+	dryRun  bool
 	id      string // ledger id, the checkpoint's origin
 	keysMu  sync.Mutex
 	signer  *keys     // loaded on first signature, under keysMu
@@ -176,7 +181,7 @@ func Open(path string, opt Options) (_ *DB, err error) {
 	if bdb.MaxBatchDelay == 0 {
 		bdb.MaxBatchDelay = time.Millisecond
 	}
-	db := &DB{path: path, bolt: bdb, cat: opt.Catalog, now: opt.Now, keyPath: opt.KeyPath, batch: opt.Batch}
+	db := &DB{path: path, bolt: bdb, cat: opt.Catalog, now: opt.Now, keyPath: opt.KeyPath, batch: opt.Batch, dryRun: opt.DryRun}
 	if err := db.init(opt.ReadOnly); err != nil {
 		bdb.Close()
 		return nil, err

@@ -42,12 +42,15 @@ type Result struct {
 // the result (still inside the transaction: a failure rolls everything back)
 // and signs a checkpoint of the new tree.
 func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) ([]Entry, *Result, error), check func(tx *bolt.Tx) error) (Result, error) {
-	k, err := db.loadKeys(true)
-	if err != nil {
-		return Result{}, err
+	var k *keys
+	if !db.dryRun { // a dry run signs nothing
+		var err error
+		if k, err = db.loadKeys(true); err != nil {
+			return Result{}, err
+		}
 	}
 	var res Result
-	err = db.update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx *bolt.Tx) error {
 		res = Result{}
 		if id != "" {
 			if v := tx.Bucket(bucketIDs).Get([]byte(id)); v != nil {
@@ -56,7 +59,7 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) (
 					return err
 				}
 				if e.Kind != kind || !bytes.Equal(e.Payload, payload) {
-					return pumpledger.Errorf(pumpledger.ECONFLICT, "id %s is already recorded (entry %d of the ledger, a %s recorded on %s) with different content; use a new id, or `pumpledger correct --entry %s` to change it.",
+					return pumpledger.Errorf(pumpledger.ECONFLICT, "id %s is already recorded (entry %d of the ledger, a %s recorded on %s) with different content; for another entry use a new id, or to replace that one remove \"id\" from this input and run `pumpledger correct --entry %s --reason \"what was wrong\" --file FILE`.",
 						id, e.Seq+1, e.Kind, e.RecordedAt.Format(time.DateOnly), id)
 				}
 				res = Result{Entry: e, Existing: true, Warnings: e.Warnings}
@@ -86,6 +89,13 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) (
 			if err := check(tx); err != nil {
 				return err
 			}
+		}
+		if db.dryRun { // everything checked and derived: roll it all back
+			res.Entry = ps[len(ps)-1]
+			if len(ps) > 1 {
+				res.Replacement = &ps[0]
+			}
+			return errExisting{res}
 		}
 		if db.imp == nil { // an Import signs once per group, at its commit
 			t, err := treeAt(tx)
@@ -305,7 +315,7 @@ func (db *DB) refillEntry(tx *bolt.Tx, r pumpledger.Refill, skip int64) (Entry, 
 	}
 	for _, f := range st.fills {
 		if f.fill.At.Equal(r.PerformedAt.UTC) {
-			return Entry{}, nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A refill of pump %s at %s is already recorded (entry %s); if this one replaces it, use `pumpledger correct --entry %s --file F`.",
+			return Entry{}, nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A refill of pump %s at %s is already recorded (entry %s); if this one replaces it, run `pumpledger correct --entry %s --reason \"what was wrong\" --file FILE` with this input as FILE.",
 				r.PumpSerial, r.PerformedAt, f.entry.ID, f.entry.ID)
 		}
 	}
@@ -377,7 +387,7 @@ func (db *DB) reprogramState(tx *bolt.Tx, r pumpledger.Reprogram, skip int64) (E
 	}
 	for _, c := range st.changes {
 		if c.change.At.Equal(r.PerformedAt.UTC) {
-			return Entry{}, nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A dose change of pump %s at %s is already recorded (entry %s); if this one replaces it, use `pumpledger correct --entry %s --file F`.",
+			return Entry{}, nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A dose change of pump %s at %s is already recorded (entry %s); if this one replaces it, run `pumpledger correct --entry %s --reason \"what was wrong\" --file FILE` with this input as FILE.",
 				r.PumpSerial, r.PerformedAt, c.entry.ID, c.entry.ID)
 		}
 	}

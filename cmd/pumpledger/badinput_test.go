@@ -309,6 +309,11 @@ func badInputs() []badInput {
 		rp("reprogram with a refill's field", `"note":""`, `"note":"", "fill_ml":"20"`),
 		rp("reprogram in the future", `"2026-03-20T10:00:00-04:00"`, `"2100-03-20T10:00:00-04:00"`),
 		rp("reprogram of another patient's pump", `"pump_serial":"S1"`, `"pump_serial":"S2"`),
+		{name: "reprogram --dry-run of another patient's pump", args: args("reprogram", "--file", "-", "--dry-run"), base: badReprogram,
+			old: `"pump_serial":"S1"`, new: `"pump_serial":"S2"`, code: 1},
+		fresh(badInput{name: "reprogram --dry-run on a new ledger", args: args("reprogram", "--file", "-", "--dry-run"), in: badReprogram, code: 1}),
+		{name: "correct --dry-run with a replacement above the reservoir", args: args("correct", "--entry", "$refill-MRN-1", "--reason", "typo", "--file", "-", "--dry-run"),
+			in: strings.Replace(badRefill, `"fill_ml":20`, `"fill_ml":21`, 1), code: 1},
 
 		// Correct.
 		cmd("correct an unknown entry", 1, "correct", "--entry", unusedID, "--reason", "typo"),

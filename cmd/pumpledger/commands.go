@@ -160,6 +160,7 @@ func (a *app) reprogram(args []string) error {
 	fs := a.flags("reprogram")
 	file := fs.String("file", "", "reprogram JSON file, - for stdin")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	dry := fs.Bool("dry-run", false, "check and derive, write nothing (the warnings and the new due date, before saving)")
 	if err := a.parse(fs, args, "file"); err != nil {
 		return err
 	}
@@ -172,7 +173,7 @@ func (a *app) reprogram(args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := a.open(true)
+	db, err := a.openFor(!*dry, "dose change")
 	if err != nil {
 		return err
 	}
@@ -186,10 +187,18 @@ func (a *app) reprogram(args []string) error {
 		if res.NextRefillDue != "" {
 			out["next_refill_due"], out["next_refill_reason"] = res.NextRefillDue, res.NextRefillReason
 		}
+		if *dry {
+			out["dry_run"] = true
+		}
 		return writeJSON(a.stdout, out)
 	}
+	done := map[bool]string{true: "Already recorded:", false: "Recorded"}[res.Existing]
+	if *dry && !res.Existing {
+		fmt.Fprintf(a.stdout, "PREVIEW: nothing written. This is what the dose change will record.\n")
+		done = "Would record"
+	}
 	fmt.Fprintf(a.stdout, "%s dose change for pump %s: %s %s mcg/day at %s (entry %s).\n",
-		map[bool]string{true: "Already recorded:", false: "Recorded"}[res.Existing], r.PumpSerial, r.Dose.Drug, r.Dose.MCGPerDay, r.PerformedAt, res.Entry.ID)
+		done, r.PumpSerial, r.Dose.Drug, r.Dose.MCGPerDay, r.PerformedAt, res.Entry.ID)
 	if res.NextRefillDue != "" {
 		fmt.Fprintf(a.stdout, "Next refill now due: %s (%s).\n", res.NextRefillDue, res.NextRefillReason)
 	}
@@ -210,6 +219,7 @@ func (a *app) correct(args []string) error {
 	reason := fs.String("reason", "", "why, for the auditor")
 	file := fs.String("file", "", "the replacement entry as JSON (same kind as the voided one), - for stdin")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	dry := fs.Bool("dry-run", false, "check and derive the correction and its replacement, write nothing (what will be billed, before saving)")
 	if err := a.parse(fs, args, "entry", "reason"); err != nil {
 		return err
 	}
@@ -217,7 +227,7 @@ func (a *app) correct(args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := a.open(true)
+	db, err := a.openFor(!*dry, "correction")
 	if err != nil {
 		return err
 	}
@@ -268,7 +278,22 @@ func (a *app) correct(args []string) error {
 		if res.Record != nil {
 			out["record"] = res.Record
 		}
+		if *dry {
+			out["dry_run"] = true
+		}
 		return writeJSON(a.stdout, out)
+	}
+	if *dry {
+		fmt.Fprintf(a.stdout, "PREVIEW: nothing written. This is what the correction will record.\n")
+		fmt.Fprintf(a.stdout, "Would void entry %s: %s (correction %s).\n", *id, *reason, res.Entry.ID)
+		if res.Replacement != nil {
+			fmt.Fprintf(a.stdout, "Would record its replacement as entry %s.\n", res.Replacement.ID)
+		}
+		printWarnings(a.stdout, res.Warnings)
+		if res.Record != nil { // a refill's replacement: what it will bill
+			printRecord(a.stdout, res.Record)
+		}
+		return nil
 	}
 	fmt.Fprintf(a.stdout, "Voided entry %s: %s (correction %s).\n", *id, *reason, res.Entry.ID)
 	if res.Replacement != nil {
@@ -276,6 +301,23 @@ func (a *app) correct(args []string) error {
 	}
 	printWarnings(a.stdout, res.Warnings)
 	return nil
+}
+
+// openFor opens the ledger to record (write) or, for --dry-run, to run the
+// append's whole transaction and roll it back: the ledger must exist, and
+// nothing is written or signed. what names the entry in the refusal.
+func (a *app) openFor(write bool, what string) (*ledger.DB, error) {
+	if write {
+		return a.open(true)
+	}
+	if _, err := os.Stat(a.dbPath); err != nil {
+		return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s to check the %s against; check --db.", a.dbPath, what)
+	}
+	cat, err := a.catalog()
+	if err != nil {
+		return nil, err
+	}
+	return ledger.Open(a.dbPath, ledger.Options{Catalog: cat, DryRun: true})
 }
 
 func (a *app) history(args []string) error {

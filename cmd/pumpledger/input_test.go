@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -68,4 +70,133 @@ func TestMRNsX12Carries(t *testing.T) {
 	if x12 := c.ok("", "bill", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "x12"); !strings.Contains(x12, "CLM*"+long+"-20260301*") {
 		t.Errorf("the X12 export has no claim of %s:\n%s", long, x12)
 	}
+}
+
+// change2 is a dose change after change1, before fill2.
+const change2 = `{"mrn":"MRN-1","pump_serial":"S1","performed_at":"2026-03-20T10:00:00-04:00","clinician":"drx",
+ "dose":{"drug":"ziconotide","mcg_per_day":"3.6"},"procedure":"62368"}`
+
+// TestDryRun: reprogram and correct --dry-run run the whole append (checks,
+// derivation, the re-derivation of later entries) and write nothing: not a
+// byte of the ledger or its key; what they show is what recording shows.
+func TestDryRun(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	ids := entryIDs(t, c, "MRN-1")
+	var fill1ID string
+	for id, name := range ids {
+		if name == "$refill-MRN-1" {
+			fill1ID = id
+		}
+	}
+	unchanged := func(what string, run func()) {
+		t.Helper()
+		before := readState(t, c)
+		run()
+		after := readState(t, c)
+		if !bytes.Equal(before.file, after.file) || !bytes.Equal(before.key, after.key) || !bytes.Equal(before.content, after.content) {
+			t.Errorf("%s wrote to the ledger", what)
+		}
+	}
+	var preview string
+	unchanged("reprogram --dry-run", func() { preview = c.ok(change2, "reprogram", "--file", "-", "--dry-run") })
+	for _, want := range []string{"PREVIEW: nothing written", "Would record dose change for pump S1: ziconotide 3.6 mcg/day", "Next refill now due: "} {
+		if !strings.Contains(preview, want) {
+			t.Errorf("reprogram --dry-run says:\n%s\nwant %q", preview, want)
+		}
+	}
+	unchanged("reprogram --dry-run --json", func() {
+		if out := c.ok(change2, "reprogram", "--file", "-", "--dry-run", "--json"); !strings.Contains(out, `"dry_run": true`) {
+			t.Errorf("reprogram --dry-run --json: %s", out)
+		}
+	})
+	// A replacement refill with another lot: the correction and what it bills.
+	repl := strings.Replace(fill1, `"lot":"L1"`, `"lot":"L9"`, 1)
+	unchanged("correct --dry-run", func() {
+		preview = c.ok(repl, "correct", "--entry", fill1ID, "--reason", "wrong lot", "--file", "-", "--dry-run")
+	})
+	for _, want := range []string{"PREVIEW: nothing written", "Would void entry " + fill1ID + ": wrong lot", "Would record its replacement as entry ", "JW units"} {
+		if !strings.Contains(preview, want) {
+			t.Errorf("correct --dry-run says:\n%s\nwant %q", preview, want)
+		}
+	}
+	// Refused as the real correction is, with the same sentence.
+	unchanged("a refused correct --dry-run", func() {
+		bad := strings.Replace(fill1, `"fill_ml":"20"`, `"fill_ml":"21"`, 1)
+		code, _, dryErr := c.run(bad, "correct", "--entry", fill1ID, "--reason", "x", "--file", "-", "--dry-run")
+		_, _, realErr := c.run(bad, "correct", "--entry", fill1ID, "--reason", "x", "--file", "-")
+		if code != 1 || dryErr != realErr {
+			t.Errorf("exit %d, stderr %q; recording says %q", code, dryErr, realErr)
+		}
+	})
+	// What the dry run showed is what recording shows.
+	real := c.ok(change2, "reprogram", "--file", "-")
+	_, dryDue, _ := strings.Cut(c.ok(strings.Replace(change2, "03-20", "03-21", 1), "reprogram", "--file", "-", "--dry-run"), "Next refill")
+	_, realDue, _ := strings.Cut(c.ok(strings.Replace(change2, "03-20", "03-21", 1), "reprogram", "--file", "-"), "Next refill")
+	if dryDue == "" || dryDue != realDue || !strings.HasPrefix(real, "Recorded dose change") {
+		t.Errorf("the dry run said %q, recording %q", dryDue, realDue)
+	}
+	// Nothing to check against: refused, no ledger made.
+	fresh := newCLI(t)
+	if code, _, errs := fresh.run(change2, "reprogram", "--file", "-", "--dry-run"); code != 1 || !strings.Contains(errs, "No ledger at") {
+		t.Errorf("dry run on no ledger: exit %d, %q", code, errs)
+	}
+	if _, err := os.Stat(fresh.db); !os.IsNotExist(err) {
+		t.Errorf("the dry run made a ledger")
+	}
+}
+
+// TestAlreadyRecordedHintWorks: the command an "already recorded" refusal
+// gives works as printed, once its placeholder FILE is named.
+func TestAlreadyRecordedHintWorks(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	c.ok(fill2, "refill", "--file", "-")
+	dir := t.TempDir()
+	try := func(name, input, file string) {
+		t.Helper()
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".json")
+		if err := os.WriteFile(path, []byte(input), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errs := c.run("", "refill", "--file", path)
+		_, hint, ok := strings.Cut(errs, "`")
+		hint, _, ok2 := strings.Cut(hint, "`")
+		if code != 1 || !ok || !ok2 {
+			t.Fatalf("%s: exit %d, stderr %q", name, code, errs)
+		}
+		if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		argv := shellWords(strings.Replace(hint, "FILE", path, 1))
+		if argv[0] != "pumpledger" {
+			t.Fatalf("%s: the hint %q is not a pumpledger command", name, hint)
+		}
+		if code, out, errs := c.run("", argv[1:]...); code != 0 || !strings.Contains(out, "Recorded its replacement") {
+			t.Errorf("%s: `%s` as printed (%q): exit %d\n%s%s", name, hint, argv, code, out, errs)
+		}
+	}
+	// The same id with other content: replace it with the input, its id removed.
+	changed := strings.Replace(fill2, `"residual_ml":5.5`, `"residual_ml":5.6`, 1)
+	_, noID, _ := strings.Cut(changed, `"6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b",`)
+	try("same id", changed, "{"+noID)
+	// Another refill at the same instant: replace it with the input as it is.
+	again := strings.Replace(strings.Replace(changed, "6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b", unusedID, 1), `"residual_ml":5.6`, `"residual_ml":5.7`, 1)
+	try("same instant", again, again)
+}
+
+// shellWords splits a command line as a shell would, for the simple quoting
+// pumpledger's hints use: words, and "double-quoted words".
+func shellWords(s string) []string {
+	var out []string
+	for s = strings.TrimSpace(s); s != ""; s = strings.TrimSpace(s) {
+		if s[0] == '"' {
+			w, rest, _ := strings.Cut(s[1:], `"`)
+			out, s = append(out, w), rest
+			continue
+		}
+		w, rest, _ := strings.Cut(s, " ")
+		out, s = append(out, w), rest
+	}
+	return out
 }
