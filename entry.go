@@ -65,9 +65,36 @@ type SolutionDrug struct {
 	MCGPerML decimal.Decimal `json:"mcg_per_ml"`
 }
 
-// MaxVialCount bounds one vials line's count: more containers of one NDC
-// than any refill opens, and few enough that deriving them is cheap.
+// MaxVialCount bounds one stored vials line's count when an entry is derived
+// again (refill.Derive): few enough that deriving them is cheap. Input is held
+// to the tighter bounds below.
 const MaxVialCount = 1000
+
+// What one refill can physically be; input beyond it is refused, never
+// recorded with a warning (a 923 KB input once billed 1.3 billion JW units).
+// The catalog's largest reservoir holds 40 mL, a naive pump's rinse is 6 mL,
+// its smallest container holds 1 mL (ziconotide 100 mcg/1 mL), its strongest
+// product is 100 mcg/mL and ziconotide's label maximum is 19.2 mcg/day; site
+// catalogs add morphine (at most 25 mg/mL as sold, 50 mg/mL compounded) and
+// others dosed in mg/day. Each bound leaves a margin of at least twice that,
+// so a larger site pump or a stronger compounded product still fits:
+const (
+	// MaxML bounds every volume (fill, residual, rinse, diluent): 2.5× the
+	// 40 mL reservoir.
+	MaxML = 100
+	// MaxContainers bounds the containers of all vials lines together:
+	// MaxML drawn from 1 mL vials is 100; twice that.
+	MaxContainers = 200
+	// MaxVialLines bounds the vials lines (one per NDC and lot): a refill
+	// lists one to three; an admixture of four drugs of two lots each, 8.
+	MaxVialLines = 20
+	// MaxMCGPerML bounds a concentration: 100 mg/mL, twice the strongest
+	// compounded intrathecal morphine (ziconotide's strongest is 0.1 mg/mL).
+	MaxMCGPerML = 100_000
+	// MaxMCGPerDay bounds a dose: 100 mg/day, several times any intrathecal
+	// consensus maximum (morphine 15 mg/day; ziconotide 19.2 mcg/day).
+	MaxMCGPerDay = 100_000
+)
 
 // VialUse is one line of containers opened: Count containers of one NDC and lot,
 // drawn in the order listed.
@@ -123,7 +150,7 @@ func ParseRefill(r io.Reader) (Refill, error) {
 	var f Refill
 	for _, step := range []func() error{
 		func() (err error) { f.ID, err = o.id("id"); return },
-		func() (err error) { f.MRN, err = o.str("mrn", true); return },
+		func() (err error) { f.MRN, err = o.mrn("mrn"); return },
 		func() (err error) { f.PumpSerial, err = o.str("pump_serial", true); return },
 		func() (err error) { f.PerformedAt, err = o.instant("performed_at", true); return },
 		func() (err error) { f.Nurse, err = o.str("nurse", true); return },
@@ -159,7 +186,7 @@ func ParsePatient(r io.Reader) (Patient, error) {
 	}
 	var p Patient
 	for _, step := range []func() error{
-		func() (err error) { p.MRN, err = o.str("mrn", true); return },
+		func() (err error) { p.MRN, err = o.mrn("mrn"); return },
 		func() (err error) { p.Name, err = o.str("name", true); return },
 		o.done,
 	} {
@@ -183,7 +210,7 @@ func ParseReprogram(r io.Reader) (Reprogram, error) {
 	var p Reprogram
 	for _, step := range []func() error{
 		func() (err error) { p.ID, err = o.id("id"); return },
-		func() (err error) { p.MRN, err = o.str("mrn", true); return },
+		func() (err error) { p.MRN, err = o.mrn("mrn"); return },
 		func() (err error) { p.PumpSerial, err = o.str("pump_serial", true); return },
 		func() (err error) { p.PerformedAt, err = o.instant("performed_at", true); return },
 		func() (err error) { p.Clinician, err = o.str("clinician", true); return },
@@ -205,6 +232,9 @@ func (o *object) volume(f string, required, zeroOK bool) (decimal.Decimal, error
 	d, _, err := o.decimal(f, required)
 	if err != nil {
 		return d, err
+	}
+	if d.GreaterThan(decimal.NewFromInt(MaxML)) {
+		return d, Invalid(o.name(f), "%s is %s mL, more than one refill can hold (at most %d mL); check the units and the figure.", o.name(f), d, MaxML)
 	}
 	if d.IsNegative() || (!zeroOK && d.IsZero()) {
 		if zeroOK {
@@ -229,6 +259,9 @@ func (o *object) dose(f string) (Dose, error) {
 	}
 	if out.MCGPerDay.IsNegative() {
 		return Dose{}, Invalid(d.name("mcg_per_day"), "%s must be zero or more mcg/day, not %s.", d.name("mcg_per_day"), out.MCGPerDay)
+	}
+	if out.MCGPerDay.GreaterThan(decimal.NewFromInt(MaxMCGPerDay)) {
+		return Dose{}, Invalid(d.name("mcg_per_day"), "%s is %s mcg/day, more than any intrathecal dose (at most %d); check the units (mcg, not ng) and the figure.", d.name("mcg_per_day"), out.MCGPerDay, MaxMCGPerDay)
 	}
 	return out, d.done()
 }
@@ -259,6 +292,9 @@ func (o *object) solution(f string) ([]SolutionDrug, error) {
 		if !d.MCGPerML.IsPositive() {
 			return nil, Invalid(s.name("mcg_per_ml"), "%s must be more than zero, not %s.", s.name("mcg_per_ml"), d.MCGPerML)
 		}
+		if d.MCGPerML.GreaterThan(decimal.NewFromInt(MaxMCGPerML)) {
+			return nil, Invalid(s.name("mcg_per_ml"), "%s is %s mcg/mL, stronger than any intrathecal solution (at most %d); check the units (mcg, not ng) and the figure.", s.name("mcg_per_ml"), d.MCGPerML, MaxMCGPerML)
+		}
 		if err := s.done(); err != nil {
 			return nil, err
 		}
@@ -272,7 +308,11 @@ func (o *object) vials(f string) ([]VialUse, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(items) > MaxVialLines {
+		return nil, Invalid(o.name(f), "%s has %d lines, more than the %d one refill can list; give one line per NDC and lot, with its count.", o.name(f), len(items), MaxVialLines)
+	}
 	out := make([]VialUse, 0, len(items))
+	total := 0
 	for i, raw := range items {
 		s, err := decodeObject(fmt.Sprintf("%s[%d]", f, i), raw)
 		if err != nil {
@@ -282,8 +322,11 @@ func (o *object) vials(f string) ([]VialUse, error) {
 		if v.NDC, err = s.str("ndc", true); err != nil {
 			return nil, err
 		}
-		if v.Count, err = s.integer("count", true, 1, MaxVialCount, "containers"); err != nil {
+		if v.Count, err = s.integer("count", true, 1, MaxContainers, "containers"); err != nil {
 			return nil, err
+		}
+		if total += v.Count; total > MaxContainers {
+			return nil, Invalid(o.name(f), "%s counts more than the %d containers one refill can use (%d through %s); check each count.", o.name(f), MaxContainers, total, s.name("count"))
 		}
 		if v.Lot, err = s.str("lot", false); err != nil {
 			return nil, err

@@ -247,6 +247,38 @@ func CheckText(field, s string, multiline bool) error {
 	return nil
 }
 
+// X12Delimiters are the characters of the X12 837P the billing export writes
+// as delimiters: element *, component :, segment ~ and repetition ^. X12
+// escapes nothing, so an identifier that reaches a claim cannot hold them.
+const X12Delimiters = "*:~^"
+
+// MaxMRNLen is the longest MRN a claim can carry: X12 CLM01 holds 38
+// characters, and the claim identifier is "<mrn>-<YYYYMMDD>".
+const MaxMRNLen = 38 - len("-20260331")
+
+// CheckMRN refuses an MRN that an X12 claim cannot carry, when it is
+// recorded: otherwise one such MRN fails every X12 export of its dates.
+// (The MRN is the only recorded identifier the 837P carries as typed; codes,
+// NDCs and units come from the catalog, which checks them when loaded.)
+func CheckMRN(field, mrn string) error {
+	if i := strings.IndexAny(mrn, X12Delimiters); i >= 0 {
+		return Invalid(field, "%s %q holds %q, which an X12 claim uses as a delimiter; write the MRN without * : ~ ^.", field, mrn, mrn[i:i+1])
+	}
+	if n := utf8.RuneCountInString(mrn); n > MaxMRNLen {
+		return Invalid(field, "%s is %d characters long, more than the %d an X12 claim identifier leaves for it; give the MRN as the clinic's record system writes it.", field, n, MaxMRNLen)
+	}
+	return nil
+}
+
+// mrn reads an MRN: a required string that an X12 claim can carry.
+func (o *object) mrn(f string) (string, error) {
+	s, err := o.str(f, true)
+	if err != nil {
+		return "", err
+	}
+	return s, CheckMRN(o.name(f), s)
+}
+
 // decimal reads a quantity given as a JSON number or a string of digits.
 func (o *object) decimal(f string, required bool) (decimal.Decimal, bool, error) {
 	v, ok := o.get(f)
@@ -367,7 +399,7 @@ func (o *object) integer(f string, required bool, lo, hi int, unit string) (int,
 	d, ok, err := o.decimal(f, required)
 	var big errTooLarge
 	if errors.As(err, &big) {
-		return 0, Invalid(o.name(f), "%s must be between %d and %d %s, not %s.", o.name(f), lo, hi, unit, big.text)
+		return 0, Invalid(o.name(f), "%s must be between %d and %d %s, not %s; check the figure.", o.name(f), lo, hi, unit, big.text)
 	}
 	if err != nil || !ok {
 		return 0, err
@@ -376,7 +408,7 @@ func (o *object) integer(f string, required bool, lo, hi int, unit string) (int,
 		return 0, Invalid(o.name(f), "%s must be a whole number, not %s.", o.name(f), d)
 	}
 	if d.LessThan(decimal.NewFromInt(int64(lo))) || d.GreaterThan(decimal.NewFromInt(int64(hi))) {
-		return 0, Invalid(o.name(f), "%s must be between %d and %d %s, not %s.", o.name(f), lo, hi, unit, d)
+		return 0, Invalid(o.name(f), "%s must be between %d and %d %s, not %s; check the figure.", o.name(f), lo, hi, unit, d)
 	}
 	return int(d.IntPart()), nil
 }

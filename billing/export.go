@@ -26,19 +26,37 @@ var CSVHeader = []string{"date_of_service", "mrn", "entry_id", "code", "modifier
 
 // WriteCSV writes a header row and one row per line. Modifiers are joined with
 // ':' ("JW", "" when none); ndc_qty is empty on lines without an NDC.
+// Every text cell passes through CSVCell, so a spreadsheet never runs an MRN
+// or a description as a formula.
 func WriteCSV(w io.Writer, lines []Line) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
 	}
+	c := CSVCell
 	for _, l := range lines {
-		if err := cw.Write([]string{l.DateOfService, l.MRN, l.EntryID, l.Code, strings.Join(l.Modifiers, ":"),
-			strconv.FormatInt(l.Units, 10), l.NDC, ndcQty(l), l.NDCUnit, l.Drug, l.Description}); err != nil {
+		// units and ndc_qty are formatted here from numbers, so each is a
+		// number a spreadsheet reads as one, never a formula: left as is.
+		if err := cw.Write([]string{c(l.DateOfService), c(l.MRN), c(l.EntryID), c(l.Code), c(strings.Join(l.Modifiers, ":")),
+			strconv.FormatInt(l.Units, 10), c(l.NDC), ndcQty(l), c(l.NDCUnit), c(l.Drug), c(l.Description)}); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// CSVCell neutralises a text cell a spreadsheet would read as a formula
+// (OWASP "CSV Injection"): one that begins with =, +, -, @, a tab or a
+// carriage return gets a single quote before it, which spreadsheets show as
+// text and do not evaluate. Every CSV pumpledger writes passes its text cells
+// through it; cells it formats from numbers do not need it (a negative number
+// stays a number, readable as one).
+func CSVCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func ndcQty(l Line) string {
@@ -211,7 +229,7 @@ func checkX12(i int, l Line) error {
 	if _, err := time.Parse(time.DateOnly, l.DateOfService); err != nil {
 		return bad("date_of_service", "%q is not a date like 2026-03-02.", l.DateOfService)
 	}
-	if l.MRN == "" || strings.ContainsAny(l.MRN, "*:~^\r\n") {
+	if l.MRN == "" || strings.ContainsAny(l.MRN, pumpledger.X12Delimiters+"\r\n") {
 		return bad("mrn", "%q cannot go in an X12 claim identifier: it must be non-empty and hold none of * : ~ ^ or a line break.", l.MRN)
 	}
 	if !x12CodeRE.MatchString(l.Code) {

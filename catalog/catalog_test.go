@@ -278,6 +278,13 @@ func TestLoadRefused(t *testing.T) {
 		want []string // substrings: the field and what is wrong
 	}{
 		{"bad JSON", withLine(18, `      "drug": "ziconotide",,`), 18, []string{"not valid JSON"}},
+		// Every text is stored or printed: no control or invisible character.
+		{"escape in a drug name", withLine(5, `      "name": "zicon\u001b[2Jotide",`), 5, []string{`the text after "name" has an invisible or control character (U+001B) at character 6`}},
+		{"zero-width space in an alias", withLine(7, `      "aliases": ["J2277\u200b"],`), 7, []string{`the text after "aliases"`, "U+200B"}},
+		{"escape in a device", withLine(25, `    {"id": "synchromed-ii-20", "device": "SynchroMed\u001b]0;x\u0007", "reservoir_ml": "20", "alarm_ml": "2", "discrepancy_ml": "1"}`), 25,
+			[]string{`the text after "device"`, "U+001B"}},
+		{"line break in a description", withLine(28, `    {"code": "95990", "refill": true, "description": "Pump refill\nand maintenance"}`), 28, []string{`the text after "description"`, "U+000A"}},
+		{"right-to-left override in a labeler", withLine(20, `      "ml": "1", "labeler": "\u202eareSreT",`), 20, []string{`the text after "labeler"`, "U+202E"}},
 		{"bad JSON: unclosed", strings.Join(base[:20], "\n"), 20, []string{"ends early"}},
 		{"unknown field", withLine(20, `      "ml": "1", "volume_ml": "1",`), 20, []string{`unknown field "volume_ml"`}},
 		{"unknown field in the label", withLine(11, `        "diluted_refill_day": 40`), 11, []string{`unknown field "diluted_refill_day"`}},

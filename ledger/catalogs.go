@@ -279,17 +279,23 @@ func (db *DB) pinFirst(tx *bolt.Tx, content []byte, name, reason, by string) err
 
 // pinNew appends to a ledger Create has just made the entry pinning the
 // catalog it was created with (Options.Catalog, else the embedded one).
-func (db *DB) pinNew() error {
+func (db *DB) pinNew(by string) error {
 	cat := db.cat
 	if cat == nil {
 		cat = catalog.Default()
+	}
+	if by == "" {
+		by = DefaultUser()
+	}
+	if err := checkTexts("recorded_by", by); err != nil {
+		return err
 	}
 	k, err := db.signingKey()
 	if err != nil {
 		return err
 	}
 	err = db.update(func(tx *bolt.Tx) error {
-		if err := db.pinFirst(tx, cat.JSON(), cat.Name(), "the catalog this ledger was created with", DefaultUser()); err != nil {
+		if err := db.pinFirst(tx, cat.JSON(), cat.Name(), "the catalog this ledger was created with", by); err != nil {
 			return err
 		}
 		t, err := treeAt(tx)

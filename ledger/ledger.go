@@ -98,6 +98,9 @@ type Options struct {
 	// (nil = the embedded default). An existing ledger derives with the
 	// catalogs it pins (catalogs.go) and ignores it.
 	Catalog *catalog.Catalog
+	// By records, for Create, who created the ledger (the pinning entry's
+	// recorded_by); "" = DefaultUser.
+	By string
 	// Now is the ledger clock; nil = time.Now. Tests set it.
 	Now func() time.Time
 	// LockTimeout bounds the wait for another process's lock; 0 = 2 s.
@@ -118,6 +121,10 @@ type Options struct {
 	ReadOnly bool
 	// NoSync skips fsync; only for benchmarks of the in-memory cost.
 	NoSync bool
+	// DryRun runs every append's whole transaction (checks, derivation, the
+	// re-derivation of later entries) and rolls it back: the result of
+	// recording, with nothing written and nothing signed.
+	DryRun bool
 }
 
 // DB is an open ledger.
@@ -131,6 +138,7 @@ type DB struct {
 	keyPath string
 	pubPath string // the public key: always beside the ledger
 	batch   bool
+	dryRun  bool
 	id      string // ledger id, the checkpoint's origin
 	keysMu  sync.Mutex
 	signer  *keys     // loaded on first signature, under keysMu
@@ -209,7 +217,7 @@ func Open(path string, opt Options) (_ *DB, err error) {
 	if bdb.MaxBatchDelay == 0 {
 		bdb.MaxBatchDelay = time.Millisecond
 	}
-	db := &DB{path: path, bolt: bdb, cat: opt.Catalog, now: opt.Now, keyPath: opt.KeyPath, pubPath: path + ".pub", batch: opt.Batch}
+	db := &DB{path: path, bolt: bdb, cat: opt.Catalog, now: opt.Now, keyPath: opt.KeyPath, pubPath: path + ".pub", batch: opt.Batch, dryRun: opt.DryRun}
 	if err := db.init(opt.ReadOnly); err != nil {
 		bdb.Close()
 		return nil, err
@@ -392,7 +400,7 @@ func Create(path string, opt Options) (_ *DB, err error) {
 		return nil, err
 	}
 	// The first entry pins the catalog the ledger derives with.
-	if err := db.pinNew(); err != nil {
+	if err := db.pinNew(opt.By); err != nil {
 		db.Close()
 		os.Remove(path)
 		return nil, err

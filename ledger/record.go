@@ -46,12 +46,15 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) (
 	if db.schema == schemaV1 {
 		return Result{}, &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrNoCatalog, Message: fmt.Sprintf("The ledger %s holds no catalog (%v); it was written by an older pumpledger: run `pumpledger upgrade` to pin the catalog it used.", db.path, ErrNoCatalog)}
 	}
-	k, err := db.signingKey()
-	if err != nil {
-		return Result{}, err
+	var k *keys
+	if !db.dryRun { // a dry run signs nothing
+		var err error
+		if k, err = db.signingKey(); err != nil {
+			return Result{}, err
+		}
 	}
 	var res Result
-	err = db.update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx *bolt.Tx) error {
 		res = Result{}
 		if id != "" {
 			if v := tx.Bucket(bucketIDs).Get([]byte(id)); v != nil {
@@ -60,7 +63,7 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) (
 					return err
 				}
 				if e.Kind != kind || !bytes.Equal(e.Payload, payload) {
-					return pumpledger.Errorf(pumpledger.ECONFLICT, "id %s is already recorded (entry %d of the ledger, a %s recorded on %s) with different content; use a new id, or `pumpledger correct --entry %s` to change it.",
+					return pumpledger.Errorf(pumpledger.ECONFLICT, "id %s is already recorded (entry %d of the ledger, a %s recorded on %s) with different content; for another entry use a new id, or to replace that one remove \"id\" from this input and run `pumpledger correct --entry %s --reason \"what was wrong\" --file FILE`.",
 						id, e.Seq+1, e.Kind, e.RecordedAt.Format(time.DateOnly), id)
 				}
 				res = Result{Entry: e, Existing: true, Warnings: e.Warnings}
@@ -75,6 +78,10 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) (
 			res = *r
 		}
 		for i := range ps {
+			// Who recorded it is stored text too, from wherever it came.
+			if err := pumpledger.CheckText("recorded_by", ps[i].RecordedBy, false); err != nil {
+				return err
+			}
 			if err := appendLeaf(tx, &ps[i]); err != nil {
 				return err
 			}
@@ -86,6 +93,13 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) (
 			if err := check(tx); err != nil {
 				return err
 			}
+		}
+		if db.dryRun { // everything checked and derived: roll it all back
+			res.Entry = ps[len(ps)-1]
+			if len(ps) > 1 {
+				res.Replacement = &ps[0]
+			}
+			return errExisting{res}
 		}
 		if db.imp == nil { // an Import signs once per group, at its commit
 			t, err := treeAt(tx)
@@ -160,6 +174,9 @@ func (db *DB) AddPatient(p pumpledger.Patient, by string) (Result, error) {
 		return Result{}, pumpledger.Invalid("name", "--name is empty; give the patient's name.")
 	}
 	if err := checkTexts("--mrn", p.MRN, "--name", p.Name); err != nil {
+		return Result{}, err
+	}
+	if err := pumpledger.CheckMRN("--mrn", p.MRN); err != nil {
 		return Result{}, err
 	}
 	payload := canonical(p)
@@ -308,7 +325,7 @@ func (db *DB) refillEntry(tx *bolt.Tx, r pumpledger.Refill, skip int64, by strin
 	}
 	for _, f := range st.fills {
 		if f.fill.At.Equal(r.PerformedAt.UTC) {
-			return Entry{}, nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A refill of pump %s at %s is already recorded (entry %s); if this one replaces it, use `pumpledger correct --entry %s --file F`.",
+			return Entry{}, nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A refill of pump %s at %s is already recorded (entry %s); if this one replaces it, run `pumpledger correct --entry %s --reason \"what was wrong\" --file FILE` with this input as FILE.",
 				r.PumpSerial, r.PerformedAt, f.entry.ID, f.entry.ID)
 		}
 	}
@@ -381,7 +398,7 @@ func (db *DB) reprogramState(tx *bolt.Tx, r pumpledger.Reprogram, skip int64, by
 	}
 	for _, c := range st.changes {
 		if c.change.At.Equal(r.PerformedAt.UTC) {
-			return Entry{}, nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A dose change of pump %s at %s is already recorded (entry %s); if this one replaces it, use `pumpledger correct --entry %s --file F`.",
+			return Entry{}, nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A dose change of pump %s at %s is already recorded (entry %s); if this one replaces it, run `pumpledger correct --entry %s --reason \"what was wrong\" --file FILE` with this input as FILE.",
 				r.PumpSerial, r.PerformedAt, c.entry.ID, c.entry.ID)
 		}
 	}
@@ -467,6 +484,9 @@ func (db *DB) Correct(voidID, reason, by string, repl Replacement) (Result, erro
 	}
 	if strings.TrimSpace(voidID) == "" {
 		return Result{}, pumpledger.Invalid("entry", "--entry is empty; give the id of the entry to correct (see `pumpledger history`).")
+	}
+	if err := pumpledger.CheckText("--reason", reason, true); err != nil {
+		return Result{}, err
 	}
 	var affected []string // pumps whose chains the correction changes
 	return db.write("", KindCorrection, nil, func(tx *bolt.Tx) ([]Entry, *Result, error) {
@@ -616,6 +636,12 @@ func kindMismatch(old Entry, k Kind) error {
 
 // Explant records that a pump was removed.
 func (db *DB) Explant(ex pumpledger.Explant, by string) (Result, error) {
+	if err := checkTexts("--mrn", ex.MRN, "--serial", ex.Serial); err != nil {
+		return Result{}, err
+	}
+	if err := pumpledger.CheckText("--reason", ex.Reason, true); err != nil {
+		return Result{}, err
+	}
 	when, err := dateInstant("--date", ex.Date)
 	if err != nil {
 		return Result{}, err

@@ -24,12 +24,16 @@ func (a *app) patientAdd(args []string) error {
 	if err := a.parse(fs, args, "mrn", "name"); err != nil {
 		return err
 	}
+	by, err := a.user()
+	if err != nil {
+		return err
+	}
 	db, err := a.open(true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := db.AddPatient(pumpledger.Patient{MRN: *mrn, Name: *name}, a.user())
+	res, err := db.AddPatient(pumpledger.Patient{MRN: *mrn, Name: *name}, by)
 	if err != nil {
 		return err
 	}
@@ -69,12 +73,16 @@ func (a *app) pumpImplant(args []string) error {
 		}
 		im.AlarmML = decimal.NewNullDecimal(v)
 	}
+	by, err := a.user()
+	if err != nil {
+		return err
+	}
 	db, err := a.open(true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := db.Implant(im, a.user())
+	res, err := db.Implant(im, by)
 	if err != nil {
 		return err
 	}
@@ -91,12 +99,16 @@ func (a *app) pumpExplant(args []string) error {
 	if err := a.parse(fs, args, "mrn", "serial", "date", "reason"); err != nil {
 		return err
 	}
+	by, err := a.user()
+	if err != nil {
+		return err
+	}
 	db, err := a.open(true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := db.Explant(pumpledger.Explant{MRN: *mrn, Serial: *serial, Date: *date, Reason: *reason}, a.user())
+	res, err := db.Explant(pumpledger.Explant{MRN: *mrn, Serial: *serial, Date: *date, Reason: *reason}, by)
 	if err != nil {
 		return err
 	}
@@ -121,6 +133,10 @@ func (a *app) refill(args []string) error {
 	if err != nil {
 		return err
 	}
+	by, err := a.user()
+	if err != nil {
+		return err
+	}
 	db, err := a.open(!*dry)
 	if *dry && err != nil && pumpledger.ErrorCode(err) == pumpledger.ENOTFOUND {
 		return pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s to check the refill against; check --db.", a.dbPath)
@@ -136,7 +152,7 @@ func (a *app) refill(args []string) error {
 			return err
 		}
 		res = ledger.Result{Record: &rec, Warnings: rec.Warnings}
-	} else if res, err = db.RecordRefill(r, a.user()); err != nil {
+	} else if res, err = db.RecordRefill(r, by); err != nil {
 		return err
 	}
 	if *asJSON {
@@ -150,6 +166,7 @@ func (a *app) reprogram(args []string) error {
 	fs := a.flags("reprogram")
 	file := fs.String("file", "", "reprogram JSON file, - for stdin")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	dry := fs.Bool("dry-run", false, "check and derive, write nothing (the warnings and the new due date, before saving)")
 	if err := a.parse(fs, args, "file"); err != nil {
 		return err
 	}
@@ -162,12 +179,16 @@ func (a *app) reprogram(args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := a.open(true)
+	by, err := a.user()
+	if err != nil {
+		return err
+	}
+	db, err := a.openFor(!*dry, "dose change")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := db.RecordReprogram(r, a.user())
+	res, err := db.RecordReprogram(r, by)
 	if err != nil {
 		return err
 	}
@@ -176,10 +197,18 @@ func (a *app) reprogram(args []string) error {
 		if res.NextRefillDue != "" {
 			out["next_refill_due"], out["next_refill_reason"] = res.NextRefillDue, res.NextRefillReason
 		}
+		if *dry {
+			out["dry_run"] = true
+		}
 		return writeJSON(a.stdout, out)
 	}
+	done := map[bool]string{true: "Already recorded:", false: "Recorded"}[res.Existing]
+	if *dry && !res.Existing {
+		fmt.Fprintf(a.stdout, "PREVIEW: nothing written. This is what the dose change will record.\n")
+		done = "Would record"
+	}
 	fmt.Fprintf(a.stdout, "%s dose change for pump %s: %s %s mcg/day at %s (entry %s).\n",
-		map[bool]string{true: "Already recorded:", false: "Recorded"}[res.Existing], r.PumpSerial, r.Dose.Drug, r.Dose.MCGPerDay, r.PerformedAt, res.Entry.ID)
+		done, r.PumpSerial, r.Dose.Drug, r.Dose.MCGPerDay, r.PerformedAt, res.Entry.ID)
 	if res.NextRefillDue != "" {
 		fmt.Fprintf(a.stdout, "Next refill now due: %s (%s).\n", res.NextRefillDue, res.NextRefillReason)
 	}
@@ -200,10 +229,15 @@ func (a *app) correct(args []string) error {
 	reason := fs.String("reason", "", "why, for the auditor")
 	file := fs.String("file", "", "the replacement entry as JSON (same kind as the voided one), - for stdin")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	dry := fs.Bool("dry-run", false, "check and derive the correction and its replacement, write nothing (what will be billed, before saving)")
 	if err := a.parse(fs, args, "entry", "reason"); err != nil {
 		return err
 	}
-	db, err := a.open(true)
+	by, err := a.user()
+	if err != nil {
+		return err
+	}
+	db, err := a.openFor(!*dry, "correction")
 	if err != nil {
 		return err
 	}
@@ -242,7 +276,7 @@ func (a *app) correct(args []string) error {
 			return pumpledger.Invalid("file", "Entry %s is a %s; it can be voided but not replaced from a file. Void it, then record the right one.", *id, old.Kind)
 		}
 	}
-	res, err := db.Correct(*id, *reason, a.user(), repl)
+	res, err := db.Correct(*id, *reason, by, repl)
 	if err != nil {
 		return err
 	}
@@ -254,7 +288,22 @@ func (a *app) correct(args []string) error {
 		if res.Record != nil {
 			out["record"] = res.Record
 		}
+		if *dry {
+			out["dry_run"] = true
+		}
 		return writeJSON(a.stdout, out)
+	}
+	if *dry {
+		fmt.Fprintf(a.stdout, "PREVIEW: nothing written. This is what the correction will record.\n")
+		fmt.Fprintf(a.stdout, "Would void entry %s: %s (correction %s).\n", *id, *reason, res.Entry.ID)
+		if res.Replacement != nil {
+			fmt.Fprintf(a.stdout, "Would record its replacement as entry %s.\n", res.Replacement.ID)
+		}
+		printWarnings(a.stdout, res.Warnings)
+		if res.Record != nil { // a refill's replacement: what it will bill
+			printRecord(a.stdout, res.Record)
+		}
+		return nil
 	}
 	fmt.Fprintf(a.stdout, "Voided entry %s: %s (correction %s).\n", *id, *reason, res.Entry.ID)
 	if res.Replacement != nil {
@@ -262,6 +311,23 @@ func (a *app) correct(args []string) error {
 	}
 	printWarnings(a.stdout, res.Warnings)
 	return nil
+}
+
+// openFor opens the ledger to record (write) or, for --dry-run, to run the
+// append's whole transaction and roll it back: the ledger must exist, and
+// nothing is written or signed. what names the entry in the refusal.
+func (a *app) openFor(write bool, what string) (*ledger.DB, error) {
+	if write {
+		return a.open(true)
+	}
+	if _, err := os.Stat(a.dbPath); err != nil {
+		return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s to check the %s against; check --db.", a.dbPath, what)
+	}
+	cat, err := a.catalogFile()
+	if err != nil {
+		return nil, err
+	}
+	return ledger.Open(a.dbPath, ledger.Options{Catalog: cat, DryRun: true})
 }
 
 func (a *app) history(args []string) error {
@@ -459,7 +525,11 @@ func (a *app) initCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := ledger.Create(a.dbPath, ledger.Options{Catalog: cat})
+	by, err := a.user()
+	if err != nil {
+		return err
+	}
+	db, err := ledger.Create(a.dbPath, ledger.Options{Catalog: cat, By: by})
 	if err != nil {
 		return err
 	}
@@ -654,7 +724,12 @@ func (a *app) catalogAdopt(args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := db.AdoptCatalog(content, file, *reason, *from, a.user())
+	by, err := a.user()
+	if err != nil {
+		db.Close()
+		return err
+	}
+	res, err := db.AdoptCatalog(content, file, *reason, *from, by)
 	if err != nil {
 		db.Close()
 		return err
@@ -715,7 +790,11 @@ func (a *app) upgrade(args []string) error {
 		return err
 	}
 	defer db.Close()
-	res, err := db.Upgrade(content, name, a.user())
+	by, err := a.user()
+	if err != nil {
+		return err
+	}
+	res, err := db.Upgrade(content, name, by)
 	if err != nil {
 		return err
 	}

@@ -29,8 +29,8 @@ var commands = []command{
 	{"pump implant", "--mrn MRN --serial S --model ID --date YYYY-MM-DD [--alarm-ml V] [--held DRUGS]", "register a pump implanted in a patient"},
 	{"pump explant", "--mrn MRN --serial S --date YYYY-MM-DD --reason TEXT", "record a pump removed"},
 	{"refill", "--file F [--json] [--dry-run]", "record a refill (F = - for stdin)"},
-	{"reprogram", "--file F [--json]", "record a dose change between refills"},
-	{"correct", "--entry ID --reason TEXT [--file F] [--json]", "void an entry, optionally with its replacement"},
+	{"reprogram", "--file F [--json] [--dry-run]", "record a dose change between refills"},
+	{"correct", "--entry ID --reason TEXT [--file F] [--json] [--dry-run]", "void an entry, optionally with its replacement"},
 	{"history", "--mrn MRN [--json]", "every entry of a patient, corrections linked"},
 	{"bill", "--from DATE --to DATE [--format csv|json|x12]", "claim lines by date of service"},
 	{"plan", "--drug D --mcg-per-ml C --fill-ml V [--rinse-ml R] [--json]", "least-waste vials"},
@@ -334,11 +334,19 @@ func (a *app) read(fn func(db *ledger.DB) error) error {
 	return err
 }
 
-func (a *app) user() string {
-	if a.by != "" {
-		return a.by
+// user is who records the entry: --by, else $PUMPLEDGER_USER, else the login
+// name. It is stored in the entry, so it is held to the rule of every stored
+// text: no control or invisible character (an escape sequence in it would
+// rewrite the screen of whoever reads the history).
+func (a *app) user() (string, error) {
+	who, field := a.by, "--by"
+	if who == "" {
+		who, field = ledger.DefaultUser(), "$PUMPLEDGER_USER"
+		if os.Getenv("PUMPLEDGER_USER") == "" {
+			field = "your login name (give --by NAME)"
+		}
 	}
-	return ledger.DefaultUser()
+	return who, pumpledger.CheckText(field, who, false)
 }
 
 // input opens a --file argument ("-" is stdin): a regular file only, so
