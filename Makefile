@@ -28,12 +28,18 @@ fuzz:
 	  done; \
 	done
 
-# Every benchmark, each figure beside its baseline (x-baseline). The scale
-# suite builds ledgers of 100k and 1M entries once into SCALE_DIR (about
-# 15 minutes the first time, 3 GB); bench-clean removes them.
+# Every benchmark, each figure beside its baseline (x-baseline). The appends
+# run in rounds with raw bbolt Puts and the SQLite peer (internal/sqlitepeer,
+# built only here, with cgo: -tags sqlitepeer), ratios from the same rounds.
+# The scale suite builds ledgers of SCALE_SIZES entries once into SCALE_DIR
+# (about 15 minutes the first time for 1M, 3 GB); bench-clean removes them.
+# BENCH selects, e.g. `make bench BENCH=AppendRefill` (the appends on a small
+# ledger, a minute or two) or `BENCH=Scale SCALE_SIZES=100000`.
 SCALE_DIR ?= $(or $(TMPDIR),/tmp)/pumpledger-scale
+SCALE_SIZES ?= 100000,1000000
+BENCH ?= .
 bench:
-	PUMPLEDGER_SCALE_DIR=$(SCALE_DIR) $(GO) test -run '^$$' -bench . -benchmem -timeout 2h ./...
+	PUMPLEDGER_SCALE_DIR=$(SCALE_DIR) PUMPLEDGER_SCALE_SIZES=$(SCALE_SIZES) $(GO) test -tags sqlitepeer -run '^$$' -bench '$(BENCH)' -benchmem -timeout 3h ./...
 
 bench-clean:
 	rm -rf $(SCALE_DIR)

@@ -137,3 +137,20 @@ func BenchmarkRawBoltPut(b *testing.B) { benchRawBolt(b, false) }
 
 // BenchmarkRawBoltPutNoSync: the same floor without fsync.
 func BenchmarkRawBoltPutNoSync(b *testing.B) { benchRawBolt(b, true) }
+
+// appendEntries is the size of the append benchmarks' small ledger: the
+// first 16 patients' whole histories (about 1,600 entries) and some more.
+const appendEntries = 3000
+
+// BenchmarkAppendRefill: durable refill appends to pumps with years of
+// history, on a small ledger, in rounds with raw bbolt Puts and the SQLite
+// peer (benchAppendRounds in scale_bench_test.go): ns/op is the append's
+// median, x-bbolt and x-sqlite its ratios to the baselines' medians of the
+// same run. Built once into -scale.dir, as the scale suite's ledgers.
+//
+//	go test -tags sqlitepeer -run '^$' -bench AppendRefill ./ledger
+func BenchmarkAppendRefill(b *testing.B) {
+	b.Run("Durable", func(b *testing.B) { benchAppendRounds(b, scaleFixture(b, appendEntries), 1, false) })
+	b.Run("Batch16", func(b *testing.B) { benchAppendRounds(b, scaleFixture(b, appendEntries), 16, false) })
+	b.Run("LateDurable", func(b *testing.B) { benchAppendRounds(b, scaleFixture(b, appendEntries), 1, true) })
+}

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,6 +26,7 @@ import (
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/demo"
+	"github.com/pumpledger/pumpledger/internal/sqlitepeer"
 	"github.com/pumpledger/pumpledger/ledger"
 	"github.com/shopspring/decimal"
 	bolt "go.etcd.io/bbolt"
@@ -34,10 +37,14 @@ import (
 // system's years), and on each the operations people wait for, every one
 // beside a baseline measured in the same run:
 //
-//	append, durable              vs a raw bbolt Put of the same bytes, fsynced;
-//	                             and vs raw Puts of the keys an append writes
-//	                             (x-layout: the floor of the ledger's layout)
-//	append, 16 writers (Batch)   vs raw bbolt Batch Puts of the same bytes
+//	append, durable              in rounds with: a raw bbolt Put of the same
+//	                             bytes, fsynced (x-bbolt); raw Puts of the keys
+//	                             an append writes (x-layout: the floor of the
+//	                             ledger's layout); the SQLite peer (x-sqlite,
+//	                             -tags sqlitepeer)
+//	append, 16 writers (Batch)   the same, by 16 writers (no layout)
+//	append, late (one writer)    a refill dated before its pump's dose change:
+//	                             the pump's chain re-derived; the same rounds
 //	verify                       vs reading the file and SHA-256 hashing it
 //	one patient's history        (goal: under 50 ms)
 //	a month's bill               (goal: under 50 ms)
@@ -49,7 +56,7 @@ import (
 //
 //	go test ./ledger -run '^$' -bench Scale -benchtime 20x
 var (
-	scaleSizes = flag.String("scale.sizes", "100000,1000000", "ledger sizes of the scale benchmarks, comma-separated")
+	scaleSizes = flag.String("scale.sizes", cmp.Or(os.Getenv("PUMPLEDGER_SCALE_SIZES"), "100000,1000000"), "ledger sizes of the scale benchmarks, comma-separated (default $PUMPLEDGER_SCALE_SIZES)")
 	scaleDir   = flag.String("scale.dir", cmp.Or(os.Getenv("PUMPLEDGER_SCALE_DIR"), filepath.Join(os.TempDir(), "pumpledger-scale")), "where the scale benchmarks keep their built ledgers (default $PUMPLEDGER_SCALE_DIR)")
 )
 
@@ -96,10 +103,10 @@ const (
 
 type scaleLedger struct {
 	path    string
-	work    string // a copy the append benchmarks write to, made once a run
 	entries int64
 	mrns    []string // a few patients, for history
 	serials []string // their pumps, for appends
+	pumpMRN []string // each pump's patient
 	month   [2]string
 }
 
@@ -165,6 +172,7 @@ func scaleFixture(b *testing.B, n int) *scaleLedger {
 			if it.Entry.Kind == ledger.KindImplant {
 				im, _ := it.Entry.Implant()
 				l.serials = append(l.serials, im.Serial)
+				l.pumpMRN = append(l.pumpMRN, mrn)
 			}
 		}
 	}
@@ -370,8 +378,9 @@ func reportRatio(b *testing.B, baseline time.Duration) {
 func BenchmarkScale(b *testing.B) {
 	for _, n := range scaleSizesList(b) {
 		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
-			b.Run("AppendRefillDurable", func(b *testing.B) { benchScaleAppend(b, n, 1) })
-			b.Run("AppendRefillBatch16", func(b *testing.B) { benchScaleAppend(b, n, 16) })
+			b.Run("AppendRefillDurable", func(b *testing.B) { benchAppendRounds(b, scaleFixture(b, n), 1, false) })
+			b.Run("AppendRefillBatch16", func(b *testing.B) { benchAppendRounds(b, scaleFixture(b, n), 16, false) })
+			b.Run("AppendRefillLateDurable", func(b *testing.B) { benchAppendRounds(b, scaleFixture(b, n), 1, true) })
 			b.Run("Verify", func(b *testing.B) { benchScaleVerify(b, n) })
 			b.Run("HistoryOnePatient", func(b *testing.B) { benchScaleHistory(b, n) })
 			b.Run("BillOneMonth", func(b *testing.B) { benchScaleBill(b, n) })
@@ -379,136 +388,328 @@ func BenchmarkScale(b *testing.B) {
 	}
 }
 
-// nextRefills makes refills that follow each pump's last one: the same
-// solution and vials, an hour apart. Each writer has pumps of its own, so
-// that its refills reach each pump in time order, as a clinic's do.
-type nextRefills struct {
-	tmpl    []pumpledger.Refill
-	writers atomic.Int64
+// appendPump is a pump an append benchmark writes to: the refill it copies
+// (the pump's last) and the times that decide whether a new one is late.
+type appendPump struct {
+	mrn      string
+	tmpl     pumpledger.Refill
+	lastFill time.Time // its last live refill
+	last     time.Time // its latest live refill or dose change: a refill after it re-derives nothing
+	change   time.Time // its first live dose change after lastFill (zero if none)
 }
 
-func newNextRefills(b *testing.B, db *ledger.DB, serials []string) *nextRefills {
-	nr := &nextRefills{}
-	for _, s := range serials {
+func appendPumps(b *testing.B, db *ledger.DB, l *scaleLedger) []appendPump {
+	b.Helper()
+	var out []appendPump
+	for k, s := range l.serials {
 		links, err := db.Chain(s)
 		if err != nil || len(links) == 0 {
 			b.Fatalf("chain of %s: %d links, %v", s, len(links), err)
 		}
-		nr.tmpl = append(nr.tmpl, links[len(links)-1].Refill)
+		p := appendPump{mrn: l.pumpMRN[k], tmpl: links[len(links)-1].Refill}
+		p.lastFill = p.tmpl.PerformedAt.UTC
+		p.last = p.lastFill
+		items, err := db.History(p.mrn)
+		if err != nil {
+			b.Fatalf("history of %s: %v", p.mrn, err)
+		}
+		for _, it := range items {
+			if it.VoidedBy != "" {
+				continue
+			}
+			// Only refills and dose changes are a pump's timeline (a
+			// correction's or registration's time is when it was written).
+			if it.Entry.Kind != ledger.KindReprogram {
+				continue
+			}
+			at := it.Entry.PerformedAt
+			p.last = maxTime(p.last, at)
+			if at.After(p.lastFill) && (p.change.IsZero() || at.Before(p.change)) {
+				p.change = at
+			}
+		}
+		out = append(out, p)
 	}
-	return nr
+	return out
 }
 
-// writer returns the refill maker of one of writers writers: it cycles
-// through its share of the pumps.
-func (nr *nextRefills) writer(writers int) func() pumpledger.Refill {
-	w := int(nr.writers.Add(1)-1) % writers
-	var mine []pumpledger.Refill
-	for k := w; k < len(nr.tmpl); k += writers {
-		mine = append(mine, nr.tmpl[k])
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
 	}
+	return a
+}
+
+// refillMaker returns a maker of refills for one writer, cycling through
+// pumps (a writer's own: its refills reach each pump in time order, as a
+// clinic's do). In order (late false), each refill is dated an hour after
+// the pump's latest refill or dose change, so it re-derives nothing; late, it
+// is dated between the pump's last refill and its dose change after it, so
+// the append re-derives the pump's chain (ledger/record.go, lateCheck).
+func refillMaker(b *testing.B, pumps []appendPump, late bool) func() pumpledger.Refill {
 	i := 0
 	return func() pumpledger.Refill {
-		r := mine[i%len(mine)]
+		p := pumps[i%len(pumps)]
+		k := time.Duration(1 + i/len(pumps))
+		at := p.last.Add(k * time.Hour)
+		if late {
+			// Minutes apart, up to 4,000 of them, all before the change.
+			step := min(time.Minute, p.change.Sub(p.lastFill)/4096)
+			if at = p.lastFill.Add(k * step); !at.Before(p.change) {
+				b.Fatalf("the late refills of pump %s reached its dose change", p.tmpl.PumpSerial)
+			}
+		}
+		r := p.tmpl
 		r.ID = ""
-		r.PerformedAt = pumpledger.NewInstant(r.PerformedAt.UTC.Add(time.Duration(1+i/len(mine)) * time.Hour))
+		r.PerformedAt = pumpledger.Instant{UTC: at, Offset: r.PerformedAt.Offset}
 		r.ResidualML = r.FillML.Sub(decimal.RequireFromString("0.1"))
 		i++
 		return r
 	}
 }
 
-// benchScaleAppend: refills appended to a copy of the n-entry ledger, to
-// pumps with ten years' history, by writers goroutines (1: each its own
-// commit; more: Options.Batch), against raw bbolt Puts of the same bytes
-// by as many writers, on a fresh file, fsynced.
-func benchScaleAppend(b *testing.B, n, writers int) {
-	l := scaleFixture(b, n)
-	scaleMu.Lock()
-	if l.work == "" { // once a run: the benchmark framework calls this several times
-		l.work = copyLedger(b, l.path, filepath.Join(*scaleDir, fmt.Sprintf("work-%d.db", n)))
+// contender is one appender of a round: the ledger or a baseline.
+type contender struct {
+	name string
+	op   func(w int) error // one append by writer w
+	per  []time.Duration   // each round's time per append
+}
+
+// runRounds runs, in every round, perRound appends of each contender, by
+// writers goroutines, one contender after the other, in an order rotated
+// each round: so every ratio compares figures taken under the same load.
+func runRounds(b *testing.B, writers, perRound int, cs []*contender) {
+	round := 0
+	for b.Loop() {
+		for k := range cs {
+			c := cs[(k+round)%len(cs)]
+			start := time.Now()
+			var wg sync.WaitGroup
+			for w := range writers {
+				wg.Go(func() {
+					for range perRound / writers {
+						if err := c.op(w); err != nil {
+							b.Errorf("%s: %v", c.name, err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			if b.Failed() {
+				b.FailNow()
+			}
+			c.per = append(c.per, time.Since(start)/time.Duration(perRound/writers*writers))
+		}
+		round++
 	}
-	scaleMu.Unlock()
-	db := openScale(b, l.work, ledger.Options{Batch: writers > 1})
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// reportRounds reports the first contender's median as ns/op, and each
+// other's median (NAME-ns/op) with the ratio of the first to it (x-NAME).
+// b.N counts rounds; B/op and allocs/op are a whole round's.
+func reportRounds(b *testing.B, cs []*contender) {
+	first := median(cs[0].per)
+	b.ReportMetric(float64(first.Nanoseconds()), "ns/op")
+	for _, c := range cs[1:] {
+		m := median(c.per)
+		b.ReportMetric(float64(m.Nanoseconds()), c.name+"-ns/op")
+		b.ReportMetric(float64(first)/float64(m), "x-"+c.name)
+	}
+	b.ReportMetric(float64(len(cs[0].per)), "rounds")
+}
+
+// benchAppendRounds: refills appended to a copy of ledger l, to pumps with
+// their whole history, by writers goroutines (1: each append its own
+// commit; more: Options.Batch), in rounds with its baselines:
+//
+//	bbolt   raw bbolt Puts of the same bytes into a fresh file, fsynced,
+//	        by as many writers (Batch when more than one)
+//	layout  (one writer) raw Puts of the keys an append writes into a copy
+//	        of the same ledger, one fsynced transaction each
+//	sqlite  the peer (-tags sqlitepeer): the same entries into SQLite, WAL,
+//	        synchronous=FULL, a SHA-256 chain column, indexed by patient,
+//	        pump, date and id, seeded with the ledger's entries
+//
+// late picks the pumps with a dose change after their last refill and
+// dates every refill before that change: the late path, measured apart.
+func benchAppendRounds(b *testing.B, l *scaleLedger, writers int, late bool) {
+	// A fresh copy for each benchmark (b.Loop runs this once): one's appends
+	// would otherwise change the next's pumps (an in-order refill after a
+	// pump's dose change leaves no late window behind it).
+	work := copyLedger(b, l.path, filepath.Join(*scaleDir, "work.db"))
+	b.Cleanup(func() { os.Remove(work + ".key"); os.Remove(work) })
+	var peer *sqlitepeer.DB
+	if sqlitepeer.Enabled {
+		peer = seedPeer(b, work)
+		defer peer.Close()
+	} else {
+		b.Log("no SQLite peer: run with -tags sqlitepeer (make bench)")
+	}
+	db := openScale(b, work, ledger.Options{Batch: writers > 1})
 	defer db.Close()
-	nr := newNextRefills(b, db, l.serials[:max(writers, 4)])
-	warm := nr.writer(1)
-	res, err := db.RecordRefill(warm(), "tester") // warm: key loaded, pages cached
+	pumpsNow := func() []appendPump {
+		pumps := appendPumps(b, db, l)
+		if late {
+			pumps = slices.DeleteFunc(pumps, func(p appendPump) bool { return p.change.IsZero() })
+		}
+		return pumps
+	}
+	pumps := pumpsNow()
+	if len(pumps) == 0 {
+		b.Skip("no pump of the ledger has a dose change after its last refill")
+	}
+	if late {
+		writers = 1
+	}
+	res, err := db.RecordRefill(refillMaker(b, pumps, late)(), "tester") // warm: key loaded, pages cached
 	if err != nil {
 		b.Fatal(err)
 	}
-	nr = newNextRefills(b, db, l.serials[:max(writers, 4)]) // after the warm-up refill
 	size := len(res.Entry.Encode())
-	baseline := rawPut(b, size, writers, 200)
-	var layout time.Duration
-	if writers == 1 {
-		layout = rawLayoutPut(b, l, size, 100)
-	}
-	b.ResetTimer()
-	if writers == 1 {
-		next := nr.writer(1)
-		for b.Loop() {
-			if _, err := db.RecordRefill(next(), "tester"); err != nil {
-				b.Fatal(err)
-			}
+	pumps = pumpsNow() // after the warm-up refill
+	// Writer w's own pumps.
+	share := func(w int) []appendPump {
+		var mine []appendPump
+		for k := w; k < len(pumps); k += writers {
+			mine = append(mine, pumps[k])
 		}
-	} else {
-		b.SetParallelism(writers / runtime.GOMAXPROCS(0))
-		b.RunParallel(func(pb *testing.PB) {
-			next := nr.writer(writers)
-			for pb.Next() {
-				if _, err := db.RecordRefill(next(), "tester"); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
+		return mine
 	}
+	var makers, peerMakers []func() pumpledger.Refill
+	for w := range writers {
+		makers = append(makers, refillMaker(b, share(w), late))
+		peerMakers = append(peerMakers, refillMaker(b, share(w), late))
+	}
+	cs := []*contender{
+		{name: "ledger", op: func(w int) error { _, err := db.RecordRefill(makers[w](), "tester"); return err }},
+		{name: "bbolt", op: rawPutOp(b, size, writers > 1)},
+	}
+	if writers == 1 {
+		cs = append(cs, &contender{name: "layout", op: rawLayoutOp(b, l, size)})
+	}
+	if peer != nil {
+		cs = append(cs, &contender{name: "sqlite", op: func(w int) error {
+			r := peerMakers[w]()
+			r.ID = uuid.NewString()
+			body, err := json.Marshal(peerEntry{ID: r.ID, Kind: "refill", RecordedAt: time.Now().UTC(), RecordedBy: r.Nurse, PerformedAt: r.PerformedAt.UTC, Payload: r})
+			if err != nil {
+				return err
+			}
+			return peer.Append(sqlitepeer.Row{ID: r.ID, Patient: r.MRN, Pump: r.PumpSerial, Date: r.PerformedAt.Date(), Body: body})
+		}})
+	}
+	perRound := 1
+	if writers > 1 {
+		perRound = 2 * writers
+	}
+	runRounds(b, writers, perRound, cs)
 	b.StopTimer()
+	reportRounds(b, cs)
 	// Memory is measured apart from time: the sampler's own work is not
 	// an append's.
-	next := newNextRefills(b, db, l.serials[:max(writers, 4)]).writer(1)
-	heap := peakHeap(func() {
+	next := refillMaker(b, pumpsNow(), late) // after the timed refills
+	reportMB(b, peakHeap(func() {
 		for range 20 {
 			if _, err := db.RecordRefill(next(), "tester"); err != nil {
 				b.Fatal(err)
 			}
 		}
-	})
-	reportRatio(b, baseline)
-	if layout > 0 {
-		b.ReportMetric(float64(layout.Nanoseconds()), "layout-ns/op")
-		b.ReportMetric(float64(b.Elapsed()/time.Duration(b.N))/float64(layout), "x-layout")
-	}
-	reportMB(b, heap)
+	}))
 	b.ReportMetric(float64(size), "entry-bytes")
 }
 
-// rawLayoutPut is the mean time of writing, with raw bbolt Puts into a copy
-// of the n-entry ledger, the keys one append writes (ledger/index.go and
-// tree.go say which): the entry, its stored tree hashes and a checkpoint
-// note of about the same bytes, its id, and its patient, pump and date
-// index keys, one fsynced transaction each. No checking, deriving or
-// signing: what is left of an append is the I/O its layout costs, so
-// x-layout shows how much of an append is pumpledger's own work.
-func rawLayoutPut(b *testing.B, l *scaleLedger, size, reps int) time.Duration {
-	path := filepath.Join(*scaleDir, "layout.db")
-	copyLedger(b, l.path, path)
-	defer os.Remove(path + ".key")
-	defer os.Remove(path + ".pub")
-	defer os.Remove(path)
-	raw, err := bolt.Open(path, 0o600, nil)
+// peerEntry is the envelope the peer stores: the ledger's fields that are
+// not derived (no warnings, no record), the refill as its payload.
+type peerEntry struct {
+	ID          string            `json:"id"`
+	Kind        string            `json:"kind"`
+	RecordedAt  time.Time         `json:"recorded_at"`
+	RecordedBy  string            `json:"recorded_by"`
+	PerformedAt time.Time         `json:"performed_at"`
+	Payload     pumpledger.Refill `json:"payload"`
+}
+
+// seedPeer makes a peer file holding every entry of the ledger at path
+// (read with raw bbolt: its stored bytes, patient, pump and date), so the
+// peer appends to tables and indexes as large as the ledger's.
+func seedPeer(b *testing.B, path string) *sqlitepeer.DB {
+	b.Helper()
+	peer, err := sqlitepeer.Open(filepath.Join(b.TempDir(), "peer.sqlite"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer raw.Close()
+	var rows []sqlitepeer.Row
+	flush := func() error {
+		err := peer.Append(rows...)
+		rows = rows[:0]
+		return err
+	}
+	err = raw.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
+			var e struct {
+				ID          string    `json:"id"`
+				PerformedAt time.Time `json:"performed_at"`
+				Payload     struct {
+					MRN        string `json:"mrn"`
+					Serial     string `json:"serial"`
+					PumpSerial string `json:"pump_serial"`
+				} `json:"payload"`
+			}
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			rows = append(rows, sqlitepeer.Row{ID: e.ID, Patient: e.Payload.MRN, Pump: e.Payload.PumpSerial + e.Payload.Serial,
+				Date: e.PerformedAt.Format(time.DateOnly), Body: slices.Clone(v)})
+			if len(rows) == 5000 {
+				return flush()
+			}
+			return nil
+		})
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		b.Fatalf("seed the SQLite peer: %v", err)
+	}
+	return peer
+}
+
+// rawLayoutOp writes, with raw bbolt Puts into a copy of ledger l, the keys
+// one append writes (ledger/index.go and tree.go say which): the entry, its
+// stored tree hashes and a checkpoint note of about the same bytes, its id,
+// and its patient, pump and date index keys, one fsynced transaction each.
+// No checking, deriving or signing: what is left of an append is the I/O
+// its layout costs, so x-layout shows how much of an append is
+// pumpledger's own work.
+func rawLayoutOp(b *testing.B, l *scaleLedger, size int) func(int) error {
+	path := copyLedger(b, l.path, filepath.Join(*scaleDir, "layout.db"))
+	b.Cleanup(func() { os.Remove(path + ".key"); os.Remove(path) })
+	raw, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { raw.Close() })
 	value, note := make([]byte, size), make([]byte, 230)
 	key := func(prefix string, seq uint64) []byte {
 		return binary.BigEndian.AppendUint64(append([]byte(prefix), 0), seq)
 	}
-	start := time.Now()
-	for i := range reps {
-		err := raw.Update(func(tx *bolt.Tx) error {
+	i := 0
+	return func(int) error {
+		i++
+		return raw.Update(func(tx *bolt.Tx) error {
 			entries := tx.Bucket([]byte("entries"))
 			seq := entries.Sequence()
 			if err := entries.SetSequence(seq + 1); err != nil {
@@ -538,17 +739,13 @@ func rawLayoutPut(b *testing.B, l *scaleLedger, size, reps int) time.Duration {
 			}
 			return nil
 		})
-		if err != nil {
-			b.Fatal(err)
-		}
 	}
-	return time.Since(start) / time.Duration(reps)
 }
 
-// rawPut is the mean time of one raw bbolt Put of size bytes into a fresh
-// file, fsynced, over reps Puts by writers goroutines (Batch when more than
-// one): the floor an append is measured against.
-func rawPut(b *testing.B, size, writers, reps int) time.Duration {
+// rawPutOp is one raw bbolt Put of size bytes into a fresh file, fsynced;
+// with batch, by bbolt's Batch as the ledger's Options.Batch: the floor an
+// append is measured against.
+func rawPutOp(b *testing.B, size int, batch bool) func(int) error {
 	value := make([]byte, size)
 	for i := range value {
 		value[i] = byte('a' + i%26)
@@ -557,7 +754,7 @@ func rawPut(b *testing.B, size, writers, reps int) time.Duration {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer raw.Close()
+	b.Cleanup(func() { raw.Close() })
 	raw.MaxBatchDelay = time.Millisecond // as the ledger's Batch
 	name := []byte("entries")
 	if err := raw.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket(name); return err }); err != nil {
@@ -565,30 +762,12 @@ func rawPut(b *testing.B, size, writers, reps int) time.Duration {
 	}
 	var key atomic.Uint64
 	put := func(tx *bolt.Tx) error {
-		k := key.Add(1)
-		return tx.Bucket(name).Put([]byte(fmt.Sprintf("%016x", k)), value)
+		return tx.Bucket(name).Put(fmt.Appendf(nil, "%016x", key.Add(1)), value)
 	}
-	start := time.Now()
-	if writers == 1 {
-		for range reps {
-			if err := raw.Update(put); err != nil {
-				b.Fatal(err)
-			}
-		}
-	} else {
-		var wg sync.WaitGroup
-		for range writers {
-			wg.Go(func() {
-				for range reps / writers {
-					if err := raw.Batch(put); err != nil {
-						b.Error(err)
-					}
-				}
-			})
-		}
-		wg.Wait()
+	if batch {
+		return func(int) error { return raw.Batch(put) }
 	}
-	return time.Since(start) / time.Duration(reps/writers*writers)
+	return func(int) error { return raw.Update(put) }
 }
 
 // benchScaleVerify: Verify of the n-entry ledger against reading the file
