@@ -44,7 +44,7 @@ type History struct {
 // Record is the derived refill, printed by `refill --json` (SPEC §7).
 type Record struct {
 	ID               string         `json:"id"`
-	Drugs            []Drug         `json:"drugs"`
+	Drugs            []DrugFigures  `json:"drugs"`
 	Interval         *Interval      `json:"interval"`
 	NextRefillDue    *string        `json:"next_refill_due"`
 	NextRefillReason string         `json:"next_refill_reason,omitempty"`
@@ -55,8 +55,9 @@ type Record struct {
 	Work []string `json:"work"`
 }
 
-// Drug is one drug of the solution.
-type Drug struct {
+// DrugFigures is what one drug of the solution came to: amounts, units and
+// modifiers derived from its draw (the drug itself is vial.Drug).
+type DrugFigures struct {
 	Drug         string          `json:"drug"`
 	Code         string          `json:"code"`
 	MCGPerML     decimal.Decimal `json:"mcg_per_ml"`
@@ -327,7 +328,7 @@ func (d *deriver) figures(checks bool) {
 	for k, drug := range d.drugs {
 		dr := d.draws[k]
 		jw := dr.WasteMCG.Add(dr.SingleDoseRinseMCG())
-		x := Drug{Drug: drug.Name, Code: drug.Code, MCGPerML: d.conc[k], DispensedMCG: dr.FillMCG, RinseMCG: dr.RinseMCG,
+		x := DrugFigures{Drug: drug.Name, Code: drug.Code, MCGPerML: d.conc[k], DispensedMCG: dr.FillMCG, RinseMCG: dr.RinseMCG,
 			OpenedMCG: dr.OpenedMCG, WasteMCG: dr.WasteMCG, KeptMCG: dr.KeptMCG,
 			Units:      billing.AdministeredUnits(dr.FillMCG, drug.UnitMCG),
 			WasteUnits: billing.DiscardedUnits(jw, drug.UnitMCG),
@@ -414,7 +415,7 @@ func keptNote(dr vial.Draw) string {
 	return ""
 }
 
-func jwNote(dr vial.Draw, x Drug) string {
+func jwNote(dr vial.Draw, x DrugFigures) string {
 	switch {
 	case !dr.AnySingleDose():
 		return "; multi-dose containers only: neither JW nor JZ"
@@ -607,7 +608,7 @@ type Due struct {
 	Now    bool   // the reservoir is already at or below its threshold
 }
 
-func (d *deriver) rinseWarnings(k int, x Drug) {
+func (d *deriver) rinseWarnings(k int, x DrugFigures) {
 	drug, l := d.drugs[k], d.drugs[k].Label
 	if !l.NaiveRinseML.IsPositive() {
 		if k == d.rinseDrug() && d.in.RinseML.IsPositive() {
