@@ -525,10 +525,10 @@ func (g *gen) patient(i int, implantDay time.Time) {
 		// The record's due date counts the fill's dose only; a planned
 		// reduction must not make the visit look late.
 		stab, _ := refill.StabilityDays(g.cat, *r, map[string]bool{s.drug.Name: !naive})
-		due, _ := pump.NextRefill(fill, alarm(m), stab)
+		dueAt, _, _ := pump.NextRefill(fill, alarm(m), stab)
 		for next.Sub(day) > 7*24*time.Hour {
 			iv, err := pump.Reconcile(fill, g.plannedChanges(plan, day, next), nextAt.UTC(), zero, m.DiscrepancyML)
-			if err == nil && iv.ExpectedResidualML.GreaterThanOrEqual(alarm(m).Add(marginM)) && nextAt.Before(due.At) {
+			if err == nil && iv.ExpectedResidualML.GreaterThanOrEqual(alarm(m).Add(marginM)) && nextAt.Before(dueAt) {
 				break
 			}
 			next = weekdayOnOrBefore(next.AddDate(0, 0, -1))

@@ -559,11 +559,11 @@ func StabilityDays(cat *catalog.Catalog, in pumpledger.Refill, held map[string]b
 	return days, drug
 }
 
-func dueReason(due pump.Due, drug string) string {
+func dueReason(reason, drug string) string {
 	if drug == "" {
-		return due.Reason
+		return reason
 	}
-	return strings.Replace(due.Reason, "the drug's", drug+"'s", 1)
+	return strings.Replace(reason, "the drug's", drug+"'s", 1)
 }
 
 // NextRefillAfter is when the fill in the reservoir (h.Last, with the
@@ -587,18 +587,18 @@ func NextRefillAfter(h History, next pump.DoseChange, offset int) (due Due, ok b
 			Reason: fmt.Sprintf("the reservoir is expected to hold %s mL, at or below the %s mL refill threshold: refill now", iv.ExpectedResidualML, h.AlarmML)}, true
 	}
 	left := pump.Fill{At: next.At, ML: iv.ExpectedResidualML, MCGPerML: h.Last.MCGPerML, Dose: next}
-	d, ok := pump.NextRefill(left, h.AlarmML, 0)
+	at, reason, ok := pump.NextRefill(left, h.AlarmML, 0)
 	if h.Last.StabilityDays > 0 {
 		limit := h.Last.At.Add(time.Duration(h.Last.StabilityDays) * 24 * time.Hour)
-		if !ok || limit.Before(d.At) {
-			d = pump.Due{At: limit, Reason: fmt.Sprintf("the drug's stability limit of %d days after the fill of %s", h.Last.StabilityDays, wallClock(h.Last.At, h.Last.Offset).Format(time.DateOnly))}
+		if !ok || limit.Before(at) {
+			at, reason = limit, fmt.Sprintf("the drug's stability limit of %d days after the fill of %s", h.Last.StabilityDays, wallClock(h.Last.At, h.Last.Offset).Format(time.DateOnly))
 			ok = true
 		}
 	}
 	if !ok {
 		return Due{}, false
 	}
-	return Due{Date: d.At.In(zone).Format(time.DateOnly), Reason: dueReason(d, h.Last.StabilityDrug)}, true
+	return Due{Date: at.In(zone).Format(time.DateOnly), Reason: dueReason(reason, h.Last.StabilityDrug)}, true
 }
 
 // Due is when a fill is due for refill, on the clinic's wall clock.
@@ -644,14 +644,14 @@ func (d *deriver) nextRefill() {
 	in := d.in
 	days, which := StabilityDays(d.cat, in, d.h.Held)
 	fill := FillOf(d.cat, in)
-	due, ok := pump.NextRefill(fill, d.h.AlarmML, days)
+	at, reason, ok := pump.NextRefill(fill, d.h.AlarmML, days)
 	if !ok {
 		d.warn("No next refill date: the dose is zero and no drug of the solution has a stability limit; set a follow-up by hand.")
 		return
 	}
-	date := due.At.In(time.FixedZone("", in.PerformedAt.Offset)).Format(time.DateOnly)
+	date := at.In(time.FixedZone("", in.PerformedAt.Offset)).Format(time.DateOnly)
 	d.rec.NextRefillDue = &date
-	d.rec.NextRefillReason = dueReason(due, which)
+	d.rec.NextRefillReason = dueReason(reason, which)
 	d.work("next_refill_due = %s: %s", date, d.rec.NextRefillReason)
 	if !in.FillML.GreaterThan(d.h.AlarmML) {
 		d.warn("fill_ml %s is at or below the pump's %s mL refill threshold: the pump is due for refill now.", in.FillML, d.h.AlarmML)
