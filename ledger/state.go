@@ -143,18 +143,7 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 	held := st.heldAtImplant()
 	for i := range st.fills {
 		f := &st.fills[i]
-		all := true
-		for d := range f.fill.MCGPerML {
-			all = all && held[d]
-		}
-		if all { // as nearly every fill: the limits decoded with it
-			f.fill.StabilityDays, f.fill.StabilityDrug = f.stabilityHeld, f.stabilityHeldDrug
-		} else {
-			f.fill.StabilityDays, f.fill.StabilityDrug = refill.StabilityDays(db.cat, f.refill, held)
-		}
-		for d := range f.fill.MCGPerML {
-			held[d] = true
-		}
+		f.fill.StabilityDays, f.fill.StabilityDrug = refill.FillStability(db.cat, f.refill, f.fill, held, f.stabilityHeld, f.stabilityHeldDrug)
 	}
 	sort.SliceStable(st.changes, func(i, j int) bool { return st.changes[i].change.At.Before(st.changes[j].change.At) })
 	return st, nil
@@ -169,7 +158,7 @@ type pumpItem struct {
 	refill    pumpledger.Refill
 	fill      pump.Fill
 	// stabilityHeld is the fill's limit in a pump that held its drugs
-	// before (refill.StabilityDays): what loadPump needs for all but a
+	// before (refill.HeldStability): what loadPump needs for all but a
 	// pump's first fill of a drug.
 	stabilityHeld     int
 	stabilityHeldDrug string
@@ -252,11 +241,7 @@ func decodePumpItem(db *DB, v []byte) (*pumpItem, error) {
 	case KindRefill:
 		if it.refill, err = e.Refill(); err == nil {
 			it.fill, it.date = refill.FillOf(db.cat, it.refill), it.refill.PerformedAt.Date()
-			held := map[string]bool{}
-			for d := range it.fill.MCGPerML {
-				held[d] = true
-			}
-			it.stabilityHeld, it.stabilityHeldDrug = refill.StabilityDays(db.cat, it.refill, held)
+			it.stabilityHeld, it.stabilityHeldDrug = refill.HeldStability(db.cat, it.refill, it.fill)
 		}
 	case KindReprogram:
 		var r pumpledger.Reprogram

@@ -559,6 +559,39 @@ func StabilityDays(cat *catalog.Catalog, in pumpledger.Refill, held map[string]b
 	return days, drug
 }
 
+// FillStability is the stability limit of fill (the fill of refill in), the
+// next of a pump's fills in performed order, and the drug that sets it. held
+// names the drugs the pump held before it (at implant, then each earlier
+// fill's); the fill's drugs are added to it. A drug the pump had not held
+// makes it naive (ziconotide: 14 days, whatever the strength). heldDays and
+// heldDrug are HeldStability's: the limit when the pump held every drug,
+// which nearly every fill is, so that a caller can compute it once per entry.
+func FillStability(cat *catalog.Catalog, in pumpledger.Refill, fill pump.Fill, held map[string]bool, heldDays int, heldDrug string) (days int, drug string) {
+	all := true
+	for d := range fill.MCGPerML {
+		all = all && held[d]
+	}
+	days, drug = heldDays, heldDrug
+	if !all {
+		days, drug = StabilityDays(cat, in, held)
+	}
+	for d := range fill.MCGPerML {
+		held[d] = true
+	}
+	return days, drug
+}
+
+// HeldStability is the stability limit of fill (the fill of refill in) in a
+// pump that held each of its drugs before, and the drug that sets it: see
+// FillStability.
+func HeldStability(cat *catalog.Catalog, in pumpledger.Refill, fill pump.Fill) (days int, drug string) {
+	held := make(map[string]bool, len(fill.MCGPerML))
+	for d := range fill.MCGPerML {
+		held[d] = true
+	}
+	return StabilityDays(cat, in, held)
+}
+
 func dueReason(reason, drug string) string {
 	if drug == "" {
 		return reason
