@@ -502,9 +502,11 @@ func (db *DB) claimLines(data []byte) ([]billing.Line, error) {
 		if err != nil {
 			return nil, err
 		}
-		svc, _ := db.cat.Service(r.Procedure)
-		return []billing.Line{{DateOfService: r.PerformedAt.Date(), MRN: r.MRN, EntryID: e.ID,
-			Code: r.Procedure, Modifiers: []string{}, Units: 1, Description: svc.Description}}, nil
+		ls := refill.ReprogramLines(db.cat, r)
+		for i := range ls {
+			ls[i].EntryID = e.ID
+		}
+		return ls, nil
 	}
 	return nil, nil
 }
