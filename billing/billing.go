@@ -151,3 +151,31 @@ func Conflicts(lines []Line, service func(code string) (Service, bool)) []string
 	}
 	return out
 }
+
+// Visit is one pump-service code billed for a patient on a date of service
+// (YYYY-MM-DD), by the entry that records it.
+type Visit struct {
+	MRN, Date, Code, EntryID string
+}
+
+// VisitConflicts are the Conflicts that v, recorded beside the patient's
+// other visits (those of other dates or patients do not count), puts on the
+// bill of its date: what recording v warns of, as the bill will. The
+// patient's conflicts that date are all listed, not only v's: the bill
+// lists them all too.
+func VisitConflicts(others []Visit, v Visit, service func(code string) (Service, bool)) []string {
+	var lines []Line
+	for _, o := range others {
+		if o.MRN == v.MRN && o.Date == v.Date {
+			lines = append(lines, o.line())
+		}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	return Conflicts(append(lines, v.line()), service)
+}
+
+func (v Visit) line() Line {
+	return Line{MRN: v.MRN, DateOfService: v.Date, Code: v.Code, EntryID: v.EntryID}
+}

@@ -293,23 +293,16 @@ func (st *pumpState) history(at time.Time) refill.History {
 }
 
 // serviceConflicts are the warnings for billing code on date beside the
-// pump's other live visits that day (billing.Conflicts), for entry id.
+// pump's other live visits (billing.VisitConflicts), for entry id.
 func (db *DB) serviceConflicts(st *pumpState, mrn, date, code, id string) []string {
-	lines := []billing.Line{}
+	visits := make([]billing.Visit, 0, len(st.fills)+len(st.changes))
 	for _, f := range st.fills {
-		if f.date == date {
-			lines = append(lines, billing.Line{MRN: mrn, DateOfService: date, Code: f.refill.Procedure, EntryID: f.entry.ID})
-		}
+		visits = append(visits, billing.Visit{MRN: mrn, Date: f.date, Code: f.refill.Procedure, EntryID: f.entry.ID})
 	}
 	for _, c := range st.changes {
-		if c.date == date {
-			lines = append(lines, billing.Line{MRN: mrn, DateOfService: date, Code: c.procedure, EntryID: c.entry.ID})
-		}
+		visits = append(visits, billing.Visit{MRN: mrn, Date: c.date, Code: c.procedure, EntryID: c.entry.ID})
 	}
-	if len(lines) == 0 {
-		return nil
-	}
-	return billing.Conflicts(append(lines, billing.Line{MRN: mrn, DateOfService: date, Code: code, EntryID: id}), db.cat.Service)
+	return billing.VisitConflicts(visits, billing.Visit{MRN: mrn, Date: date, Code: code, EntryID: id}, db.cat.Service)
 }
 
 // lastFillAt is the time of the pump's latest live fill (zero if none).
