@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/pumpledger/pumpledger"
 	"github.com/shopspring/decimal"
 )
 
@@ -178,4 +179,21 @@ func VisitConflicts(others []Visit, v Visit, service func(code string) (Service,
 
 func (v Visit) line() Line {
 	return Line{MRN: v.MRN, DateOfService: v.Date, Code: v.Code, EntryID: v.EntryID}
+}
+
+// CheckPeriod refuses a bill's period of dates of service, from through to
+// (YYYY-MM-DD, inclusive), that is not two dates in order, naming the field.
+func CheckPeriod(from, to string) error {
+	f, err := pumpledger.ParseDate(from)
+	if err != nil {
+		return pumpledger.Invalid("from", "from must be a date like 2026-03-01, not %q.", from)
+	}
+	t, err := pumpledger.ParseDate(to)
+	if err != nil {
+		return pumpledger.Invalid("to", "to must be a date like 2026-03-31, not %q.", to)
+	}
+	if t.Before(f) {
+		return pumpledger.Invalid("to", "to %s is before from %s; swap them.", to, from)
+	}
+	return nil
 }
