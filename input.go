@@ -425,7 +425,7 @@ func (o *object) array(f string, required bool) ([]json.RawMessage, error) {
 func readAll(r io.Reader) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxInputBytes+1))
 	if err != nil {
-		return nil, Invalid("file", "The input cannot be read (%v); give --file a readable file, or - for standard input.", err)
+		return nil, Invalid("file", "The input cannot be read (%v); give a readable file, or - for standard input.", err)
 	}
 	if len(data) > MaxInputBytes {
 		return nil, Invalid("", "The input is larger than %d bytes; send one entry at a time.", MaxInputBytes)
