@@ -63,42 +63,11 @@ func decodeObject(path string, data []byte) (*object, error) {
 		at := end + len(data[end:]) - len(bytes.TrimLeft(data[end:], " \t\r\n"))
 		return nil, Invalid(path, "The input has more than one JSON value, or text after its object (%s); send exactly one object.", position(data, at))
 	}
-	// A map keeps the last of two equal keys: "fill_ml": 20, "fill_ml": 2
-	// would silently record 2 mL. Refused instead.
-	if k, ok := duplicateKey(data); ok {
-		name := k
-		if path != "" {
-			name = path + "." + k
-		}
+	if _, at, ok := DuplicateKey(data); ok {
+		name := joinPath(path, at)
 		return nil, Invalid(name, "%s is given twice; keep only the right one.", name)
 	}
 	return &object{path: path, raw: raw, seen: map[string]bool{}}, nil
-}
-
-// duplicateKey returns the first key that occurs twice in the JSON object
-// data (its own keys only: nested objects are checked when they are decoded).
-func duplicateKey(data []byte) (string, bool) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return "", false
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return "", false
-		}
-		k, _ := t.(string)
-		if seen[k] {
-			return k, true
-		}
-		seen[k] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return "", false
-		}
-	}
-	return "", false
 }
 
 // jsonContext words encoding/json's syntax errors for people.
@@ -488,7 +457,7 @@ func (o *object) array(f string, required bool) ([]json.RawMessage, error) {
 func readAll(r io.Reader) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxInputBytes+1))
 	if err != nil {
-		return nil, Invalid("file", "The input cannot be read (%v); give --file a readable file, or - for standard input.", err)
+		return nil, Invalid("file", "The input cannot be read (%v); give a readable file, or - for standard input.", err)
 	}
 	if len(data) > MaxInputBytes {
 		return nil, Invalid("", "The input is larger than %d bytes; send one entry at a time.", MaxInputBytes)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/pumpledger/pumpledger"
 	"github.com/shopspring/decimal"
 )
 
@@ -150,4 +151,49 @@ func Conflicts(lines []Line, service func(code string) (Service, bool)) []string
 		seen[v] = append(seen[v], l)
 	}
 	return out
+}
+
+// Visit is one pump-service code billed for a patient on a date of service
+// (YYYY-MM-DD), by the entry that records it.
+type Visit struct {
+	MRN, Date, Code, EntryID string
+}
+
+// VisitConflicts are the Conflicts that v, recorded beside the patient's
+// other visits (those of other dates or patients do not count), puts on the
+// bill of its date: what recording v warns of, as the bill will. The
+// patient's conflicts that date are all listed, not only v's: the bill
+// lists them all too.
+func VisitConflicts(others []Visit, v Visit, service func(code string) (Service, bool)) []string {
+	var lines []Line
+	for _, o := range others {
+		if o.MRN == v.MRN && o.Date == v.Date {
+			lines = append(lines, o.line())
+		}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	return Conflicts(append(lines, v.line()), service)
+}
+
+func (v Visit) line() Line {
+	return Line{MRN: v.MRN, DateOfService: v.Date, Code: v.Code, EntryID: v.EntryID}
+}
+
+// CheckPeriod refuses a bill's period of dates of service, from through to
+// (YYYY-MM-DD, inclusive), that is not two dates in order, naming the field.
+func CheckPeriod(from, to string) error {
+	f, err := pumpledger.ParseDate(from)
+	if err != nil {
+		return pumpledger.Invalid("from", "from must be a date like 2026-03-01, not %q.", from)
+	}
+	t, err := pumpledger.ParseDate(to)
+	if err != nil {
+		return pumpledger.Invalid("to", "to must be a date like 2026-03-31, not %q.", to)
+	}
+	if t.Before(f) {
+		return pumpledger.Invalid("to", "to %s is before from %s; swap them.", to, from)
+	}
+	return nil
 }

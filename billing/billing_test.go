@@ -3,6 +3,7 @@ package billing_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/pumpledger/pumpledger/billing"
@@ -225,6 +226,43 @@ func TestConflicts(t *testing.T) {
 	} {
 		if got := billing.Conflicts(tc.lines, lookup); len(got) != tc.want {
 			t.Errorf("%s: %d conflicts %q, want %d", tc.name, len(got), got, tc.want)
+		}
+	}
+}
+
+// Recording a visit warns of the conflicts its date's bill will list: only
+// the same patient's visits of the same date count.
+func TestVisitConflicts(t *testing.T) {
+	lookup := func(c string) (billing.Service, bool) {
+		s, ok := map[string]billing.Service{
+			"95990": {Code: "95990", Refill: true, Excludes: []string{"62368"}},
+			"62368": {Code: "62368", Reprogram: true, Excludes: []string{"95990"}},
+		}[c]
+		return s, ok
+	}
+	v := billing.Visit{MRN: "M1", Date: "2026-03-31", Code: "62368", EntryID: "e2"}
+	refill := billing.Visit{MRN: "M1", Date: "2026-03-31", Code: "95990", EntryID: "e1"}
+	for _, tc := range []struct {
+		name   string
+		others []billing.Visit
+		want   int
+	}{
+		{"none before", nil, 0},
+		{"a refill the same day", []billing.Visit{refill}, 1},
+		{"a refill another day", []billing.Visit{{MRN: "M1", Date: "2026-03-30", Code: "95990", EntryID: "e1"}}, 0},
+		{"another patient's refill", []billing.Visit{{MRN: "M2", Date: "2026-03-31", Code: "95990", EntryID: "e1"}}, 0},
+	} {
+		got := billing.VisitConflicts(tc.others, v, lookup)
+		if len(got) != tc.want {
+			t.Errorf("%s: %q, want %d conflicts", tc.name, got, tc.want)
+		}
+		// The same sentences a bill of that day gives.
+		lines := []billing.Line{}
+		for _, o := range append(tc.others, v) {
+			lines = append(lines, billing.Line{MRN: o.MRN, DateOfService: o.Date, Code: o.Code, EntryID: o.EntryID})
+		}
+		if bill := billing.Conflicts(lines, lookup); len(got) > 0 && !slices.Equal(got, bill) {
+			t.Errorf("%s: record warns %q, the bill %q", tc.name, got, bill)
 		}
 	}
 }

@@ -163,49 +163,28 @@ var (
 // pointer); 837P 5010 loop 2300 CLM element list (CLM01 AN 1/38, CLM05-1/2/3,
 // CLM06–CLM09) with the examples CLM*249*60***11:B:1*Y*A*Y*Y.
 func WriteX12(w io.Writer, lines []Line) error {
-	type claim struct {
-		date, mrn string
-		lines     []int
-	}
-	var claims []*claim
-	byKey := map[[2]string]*claim{}
 	for i, l := range lines {
 		if err := checkX12(i, l); err != nil {
 			return err
 		}
-		k := [2]string{l.DateOfService, l.MRN}
-		c, ok := byKey[k]
-		if !ok {
-			c = &claim{date: l.DateOfService, mrn: l.MRN}
-			byKey[k] = c
-			claims = append(claims, c)
-		}
-		c.lines = append(c.lines, i)
 	}
-	sort.SliceStable(claims, func(i, j int) bool {
-		if claims[i].date != claims[j].date {
-			return claims[i].date < claims[j].date
-		}
-		return claims[i].mrn < claims[j].mrn
-	})
 	var b strings.Builder
 	seg := func(elements ...string) {
 		b.WriteString(strings.Join(elements, x12Element))
 		b.WriteString(x12Segment + "\n")
 	}
-	for _, c := range claims {
-		d8 := strings.ReplaceAll(c.date, "-", "")
-		id := c.mrn + "-" + d8
-		if len(c.lines) > MaxX12LinesPerClaim {
+	for _, c := range Claims(lines) {
+		d8 := strings.ReplaceAll(c.DateOfService, "-", "")
+		id := c.MRN + "-" + d8
+		if len(c.Lines) > MaxX12LinesPerClaim {
 			return pumpledger.Errorf(pumpledger.EINVALID, "The claim for %s on %s has %d lines, more than the %d an 837P claim holds; export fewer dates at a time or split the claim by hand.",
-				c.mrn, c.date, len(c.lines), MaxX12LinesPerClaim)
+				c.MRN, c.DateOfService, len(c.Lines), MaxX12LinesPerClaim)
 		}
 		if len(id) > maxClaimID {
 			return pumpledger.Errorf(pumpledger.EINVALID, "The claim identifier %q is longer than the %d characters X12 CLM01 holds; use a shorter MRN.", id, maxClaimID)
 		}
 		seg("CLM", id, "0", "", "", "11"+x12Component+"B"+x12Component+"1", "Y", "A", "Y", "Y")
-		for n, i := range c.lines {
-			l := lines[i]
+		for n, l := range c.Lines {
 			proc := strings.Join(append([]string{"HC", l.Code}, l.Modifiers...), x12Component)
 			seg("LX", strconv.Itoa(n+1))
 			seg("SV1", proc, "0", "UN", strconv.FormatInt(l.Units, 10), "", "", "1")
@@ -218,6 +197,39 @@ func WriteX12(w io.Writer, lines []Line) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Claim is the lines of one patient on one date of service: what one claim
+// bills.
+type Claim struct {
+	DateOfService string // YYYY-MM-DD
+	MRN           string
+	Lines         []Line
+}
+
+// Claims groups lines into one claim per MRN and date of service, claims
+// sorted by date then MRN, each claim's lines in the order given. Every
+// claim format (the X12 837P, later FHIR) bills these.
+func Claims(lines []Line) []Claim {
+	var claims []Claim
+	byKey := map[[2]string]int{}
+	for _, l := range lines {
+		k := [2]string{l.DateOfService, l.MRN}
+		i, ok := byKey[k]
+		if !ok {
+			i = len(claims)
+			byKey[k] = i
+			claims = append(claims, Claim{DateOfService: l.DateOfService, MRN: l.MRN})
+		}
+		claims[i].Lines = append(claims[i].Lines, l)
+	}
+	sort.SliceStable(claims, func(i, j int) bool {
+		if claims[i].DateOfService != claims[j].DateOfService {
+			return claims[i].DateOfService < claims[j].DateOfService
+		}
+		return claims[i].MRN < claims[j].MRN
+	})
+	return claims
 }
 
 // checkX12 refuses a line the 837P cannot carry as it stands.

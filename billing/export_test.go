@@ -247,6 +247,29 @@ func TestWriteX12ClaimsByDateThenMRN(t *testing.T) {
 	}
 }
 
+// Claims is one claim per patient and date, by date then MRN, each claim's
+// lines in the order given.
+func TestClaims(t *testing.T) {
+	l := func(date, mrn, id string) Line {
+		return Line{DateOfService: date, MRN: mrn, EntryID: id, Code: "95990", Units: 1}
+	}
+	claims := Claims([]Line{l("2026-03-05", "A", "1"), l("2026-03-02", "B", "2"), l("2026-03-02", "A", "3"), l("2026-03-05", "A", "4"), l("2026-03-02", "B", "5")})
+	var got []string
+	for _, c := range claims {
+		ids := ""
+		for _, x := range c.Lines {
+			ids += x.EntryID
+		}
+		got = append(got, c.DateOfService+" "+c.MRN+" "+ids)
+	}
+	if want := "2026-03-02 A 3,2026-03-02 B 25,2026-03-05 A 14"; strings.Join(got, ",") != want {
+		t.Errorf("claims %q, want %s", got, want)
+	}
+	if len(Claims(nil)) != 0 {
+		t.Error("no lines make a claim")
+	}
+}
+
 func TestWriteX12Refuses(t *testing.T) {
 	good := Line{DateOfService: "2026-03-02", MRN: "MRN-1001", Code: "J2278", Modifiers: []string{JW}, Units: 3,
 		NDC: "70720072010", NDCQty: decimal.RequireFromString("0.03"), NDCUnit: "ML"}

@@ -381,7 +381,7 @@ func (l *loader) sections() (map[string][]item, error) {
 func (l *loader) strict(it item, section string, v any) error {
 	// encoding/json keeps the last of two equal keys: a fact given twice
 	// must not silently lose the first.
-	if k, ok := duplicateKey(it.raw); ok {
+	if k, _, ok := pumpledger.DuplicateKey(it.raw); ok {
 		return l.errorf(it.at(k), "%s entry: %q is given twice; keep only the right one", section, k)
 	}
 	dec := json.NewDecoder(bytes.NewReader(it.raw))
@@ -402,52 +402,6 @@ func (l *loader) strict(it item, section string, v any) error {
 		return l.errorf(at, "%s entry: %s", section, msg)
 	}
 	return nil
-}
-
-// duplicateKey returns the first key given twice in one object, at any depth
-// of the JSON value data.
-func duplicateKey(data []byte) (string, bool) {
-	type frame struct {
-		keys    map[string]bool // nil for a list
-		wantKey bool
-	}
-	var stack []*frame
-	done := func() { // a value ended: its object, if any, wants a key next
-		if n := len(stack); n > 0 && stack[n-1].keys != nil {
-			stack[n-1].wantKey = true
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", false
-		}
-		if n := len(stack); n > 0 && stack[n-1].wantKey {
-			if k, ok := tok.(string); ok {
-				if stack[n-1].keys[k] {
-					return k, true
-				}
-				stack[n-1].keys[k] = true
-				stack[n-1].wantKey = false
-				continue
-			}
-		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, &frame{keys: map[string]bool{}, wantKey: true})
-			continue
-		case json.Delim('['):
-			stack = append(stack, &frame{})
-			continue
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
-		}
-		if len(stack) == 0 {
-			return "", false
-		}
-		done()
-	}
 }
 
 func kindWords(k reflect.Kind) string {

@@ -30,19 +30,10 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Event kinds.
-const (
-	KindPatient    = "patient"
-	KindImplant    = "implant"
-	KindRefill     = "refill"
-	KindReprogram  = "reprogram"
-	KindCorrection = "correction"
-)
-
 // Event is one entry to record, exactly one of its pointers set (the one Kind
 // names).
 type Event struct {
-	Kind       string
+	Kind       pumpledger.Kind
 	Patient    *pumpledger.Patient
 	Implant    *pumpledger.Implant
 	Refill     *pumpledger.Refill
@@ -452,8 +443,8 @@ func (g *gen) patient(i int, implantDay time.Time) {
 	plan := g.titration(rng, implantDay, maxTarget)
 	firstAt := clinicTime(implantDay, 10*60+30*rng.IntN(8))
 	g.items = append(g.items,
-		item{at: firstAt, patient: i, order: 0, ev: Event{Kind: KindPatient, Patient: &pumpledger.Patient{MRN: mrn, Name: fmt.Sprintf("Demo Patient %02d", i+1)}}},
-		item{at: firstAt, patient: i, order: 1, ev: Event{Kind: KindImplant, Implant: &pumpledger.Implant{MRN: mrn, Serial: serial, Model: m.ID, Date: implantDay.Format(time.DateOnly)}}})
+		item{at: firstAt, patient: i, order: 0, ev: Event{Kind: pumpledger.KindPatient, Patient: &pumpledger.Patient{MRN: mrn, Name: fmt.Sprintf("Demo Patient %02d", i+1)}}},
+		item{at: firstAt, patient: i, order: 1, ev: Event{Kind: pumpledger.KindImplant, Implant: &pumpledger.Implant{MRN: mrn, Serial: serial, Model: m.ID, Date: implantDay.Format(time.DateOnly)}}})
 
 	var last *pump.Fill
 	var changes []pump.DoseChange
@@ -502,7 +493,7 @@ func (g *gen) patient(i int, implantDay time.Time) {
 			r.ResidualML = decimal.Min(decimal.Max(res, zero), m.ReservoirML)
 			g.fills = append(g.fills, &fillInfo{r: r, patient: i, expected: iv.ExpectedResidualML, threshold: m.DiscrepancyML, lastML: last.ML})
 		}
-		g.items = append(g.items, item{at: at, patient: i, order: 2, ev: Event{Kind: KindRefill, Refill: r}})
+		g.items = append(g.items, item{at: at, patient: i, order: 2, ev: Event{Kind: pumpledger.KindRefill, Refill: r}})
 		fill := refill.FillOf(g.cat, *r)
 		last, changes = &fill, nil
 
@@ -525,10 +516,10 @@ func (g *gen) patient(i int, implantDay time.Time) {
 		// The record's due date counts the fill's dose only; a planned
 		// reduction must not make the visit look late.
 		stab, _ := refill.StabilityDays(g.cat, *r, map[string]bool{s.drug.Name: !naive})
-		due, _ := pump.NextRefill(fill, alarm(m), stab)
+		dueAt, _, _ := pump.NextRefill(fill, alarm(m), stab)
 		for next.Sub(day) > 7*24*time.Hour {
 			iv, err := pump.Reconcile(fill, g.plannedChanges(plan, day, next), nextAt.UTC(), zero, m.DiscrepancyML)
-			if err == nil && iv.ExpectedResidualML.GreaterThanOrEqual(alarm(m).Add(marginM)) && nextAt.Before(due.At) {
+			if err == nil && iv.ExpectedResidualML.GreaterThanOrEqual(alarm(m).Add(marginM)) && nextAt.Before(dueAt) {
 				break
 			}
 			next = weekdayOnOrBefore(next.AddDate(0, 0, -1))
@@ -553,7 +544,7 @@ func (g *gen) patient(i int, implantDay time.Time) {
 			pat := clinicTime(c.day, 8*60+30*rng.IntN(16))
 			rp := &pumpledger.Reprogram{MRN: mrn, PumpSerial: serial, PerformedAt: pumpledger.NewInstant(pat), Clinician: clinician,
 				Dose: pumpledger.Dose{Drug: s.drug.Name, MCGPerDay: c.dose}, Procedure: procReprogram, Note: c.note}
-			g.items = append(g.items, item{at: pat, patient: i, order: 2, ev: Event{Kind: KindReprogram, Reprogram: rp}})
+			g.items = append(g.items, item{at: pat, patient: i, order: 2, ev: Event{Kind: pumpledger.KindReprogram, Reprogram: rp}})
 			changes = append(changes, pump.DoseChange{At: pat.UTC(), Drug: s.drug.Name, MCGPerDay: c.dose})
 		}
 		if !next.Before(g.end) {
@@ -809,7 +800,7 @@ func (g *gen) misread(f *fillInfo, rng *rand.Rand) {
 	right, wrong := f.r.ResidualML, f.r.ResidualML.Add(ten)
 	f.r.ResidualML = wrong
 	at := f.r.PerformedAt.UTC.Add(time.Duration(30+rng.IntN(26)) * time.Minute).In(time.FixedZone("", f.r.PerformedAt.Offset))
-	g.items = append(g.items, item{at: at, patient: f.patient, order: 3, ev: Event{Kind: KindCorrection, Correction: &Correction{
+	g.items = append(g.items, item{at: at, patient: f.patient, order: 3, ev: Event{Kind: pumpledger.KindCorrection, Correction: &Correction{
 		Reason: fmt.Sprintf("Residual misread: %s mL was charted, %s mL was aspirated (syringe re-read after the discrepancy warning)", wrong, right),
 		By:     f.r.Nurse, At: pumpledger.NewInstant(at), Refill: &fixed, of: f.r}}})
 }

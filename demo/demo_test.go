@@ -91,13 +91,13 @@ func replay(t *testing.T, cat *catalog.Catalog, events []Event) replayed {
 			t.Fatalf("event %d (%s) has %d entries set", i, e.Kind, set)
 		}
 		switch e.Kind {
-		case KindPatient:
+		case pumpledger.KindPatient:
 			p := e.Patient
 			if p == nil || patients[p.MRN] || !strings.HasPrefix(p.Name, "Demo Patient ") || !strings.HasPrefix(p.MRN, "MRN-") {
 				t.Fatalf("event %d: bad patient %+v", i, p)
 			}
 			patients[p.MRN] = true
-		case KindImplant:
+		case pumpledger.KindImplant:
 			im := e.Implant
 			if im == nil || !patients[im.MRN] || pumps[im.Serial] != nil {
 				t.Fatalf("event %d: bad implant %+v", i, im)
@@ -114,7 +114,7 @@ func replay(t *testing.T, cat *catalog.Catalog, events []Event) replayed {
 				alarm = im.AlarmML.Decimal
 			}
 			pumps[im.Serial] = &pumpState{mrn: im.MRN, model: m, alarm: alarm, held: map[string]bool{}}
-		case KindRefill:
+		case pumpledger.KindRefill:
 			r := e.Refill
 			if r == nil {
 				t.Fatalf("event %d: refill kind without a refill", i)
@@ -154,7 +154,7 @@ func replay(t *testing.T, cat *catalog.Catalog, events []Event) replayed {
 			out.records = append(out.records, rec)
 			out.refills = append(out.refills, *r)
 			out.lines = append(out.lines, rec.Lines...)
-		case KindCorrection:
+		case pumpledger.KindCorrection:
 			c := e.Correction
 			if c == nil || c.Refill == nil || strings.TrimSpace(c.Reason) == "" || c.By == "" {
 				t.Fatalf("event %d: bad correction %+v", i, c)
@@ -196,7 +196,7 @@ func replay(t *testing.T, cat *catalog.Catalog, events []Event) replayed {
 			fill := refill.FillOf(cat, *r)
 			ps.last = &fill
 			out.corrections = append(out.corrections, *c)
-		case KindReprogram:
+		case pumpledger.KindReprogram:
 			rp := e.Reprogram
 			if rp == nil {
 				t.Fatalf("event %d: reprogram kind without a reprogram", i)
@@ -372,7 +372,7 @@ func TestGenerateReplaysThroughDerive(t *testing.T) {
 	if len(r.flagged) != 2 || f.corrections != 1 {
 		t.Errorf("%d flagged discrepancies and %d corrections, want 2 (a pocket fill, an under-delivery) and 1", len(r.flagged), f.corrections)
 	}
-	counts := map[string]int{}
+	counts := map[pumpledger.Kind]int{}
 	models := map[string]bool{}
 	for _, e := range events {
 		counts[e.Kind]++
@@ -380,7 +380,7 @@ func TestGenerateReplaysThroughDerive(t *testing.T) {
 			models[e.Implant.Model] = true
 		}
 	}
-	if counts[KindPatient] != DefaultPatients || counts[KindImplant] != DefaultPatients || counts[KindRefill] < 3*DefaultPatients || counts[KindReprogram] < DefaultPatients {
+	if counts[pumpledger.KindPatient] != DefaultPatients || counts[pumpledger.KindImplant] != DefaultPatients || counts[pumpledger.KindRefill] < 3*DefaultPatients || counts[pumpledger.KindReprogram] < DefaultPatients {
 		t.Errorf("counts %v", counts)
 	}
 	for _, m := range []string{"synchromed-ii-20", "synchromed-ii-40", "prometra-ii-20", "prometra-ii-40"} {

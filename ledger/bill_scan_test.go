@@ -231,16 +231,16 @@ func demoInto(db *DB, clock *time.Time, opt demo.Options) error {
 		for _, ev := range events {
 			var err error
 			switch ev.Kind {
-			case demo.KindPatient:
+			case pumpledger.KindPatient:
 				*clock = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 				_, err = db.AddPatient(*ev.Patient, "clerk")
-			case demo.KindImplant:
+			case pumpledger.KindImplant:
 				_, err = db.Implant(*ev.Implant, "md")
-			case demo.KindRefill:
+			case pumpledger.KindRefill:
 				_, err = db.RecordRefill(*ev.Refill, "tester")
-			case demo.KindReprogram:
+			case pumpledger.KindReprogram:
 				_, err = db.RecordReprogram(*ev.Reprogram, "tester")
-			case demo.KindCorrection:
+			case pumpledger.KindCorrection:
 				c := ev.Correction
 				_, err = db.Correct(c.Voids, c.Reason, c.By, Replacement{Refill: c.Refill})
 			}

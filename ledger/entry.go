@@ -10,17 +10,18 @@ import (
 	"github.com/pumpledger/pumpledger"
 )
 
-// Kind is what an entry records.
-type Kind string
+// Kind is what an entry records (pumpledger.Kind). The names below are the
+// root package's, not a second list: the ledger's code spells them unqualified.
+type Kind = pumpledger.Kind
 
 const (
-	KindPatient    Kind = "patient"    // a patient registered
-	KindImplant    Kind = "implant"    // a pump implanted in a patient
-	KindExplant    Kind = "explant"    // a pump removed
-	KindRefill     Kind = "refill"     // a refill visit
-	KindReprogram  Kind = "reprogram"  // a dose change between refills
-	KindCorrection Kind = "correction" // voids an earlier entry, with a reason
-	KindCatalog    Kind = "catalog"    // the catalog in force from a date (catalogs.go)
+	KindPatient    = pumpledger.KindPatient
+	KindImplant    = pumpledger.KindImplant
+	KindExplant    = pumpledger.KindExplant
+	KindRefill     = pumpledger.KindRefill
+	KindReprogram  = pumpledger.KindReprogram
+	KindCorrection = pumpledger.KindCorrection
+	KindCatalog    = pumpledger.KindCatalog
 )
 
 // LateAfter is how long after the clinical time an entry may be recorded

@@ -214,19 +214,19 @@ func buildScaleLedger(path string, n int) error {
 				}
 				var res ledger.Result
 				switch ev.Kind {
-				case demo.KindPatient:
+				case pumpledger.KindPatient:
 					clock = time.Now()
 					res, err = db.AddPatient(*ev.Patient, "scale-clerk")
-				case demo.KindImplant:
+				case pumpledger.KindImplant:
 					clock = time.Now()
 					res, err = db.Implant(*ev.Implant, "scale-md")
-				case demo.KindRefill:
+				case pumpledger.KindRefill:
 					clock = ev.Refill.PerformedAt.UTC.Add(20 * time.Minute)
 					res, err = db.RecordRefill(*ev.Refill, "tester")
-				case demo.KindReprogram:
+				case pumpledger.KindReprogram:
 					clock = ev.Reprogram.PerformedAt.UTC.Add(20 * time.Minute)
 					res, err = db.RecordReprogram(*ev.Reprogram, "tester")
-				case demo.KindCorrection:
+				case pumpledger.KindCorrection:
 					c := ev.Correction
 					clock = c.Refill.PerformedAt.UTC.Add(time.Hour)
 					res, err = db.Correct(c.Voids, c.Reason, c.By, ledger.Replacement{Refill: c.Refill})

@@ -147,18 +147,7 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 	held := st.heldAtImplant()
 	for i := range st.fills {
 		f := &st.fills[i]
-		all := true
-		for d := range f.fill.MCGPerML {
-			all = all && held[d]
-		}
-		if all { // as nearly every fill: the limits decoded with it
-			f.fill.StabilityDays, f.fill.StabilityDrug = f.stabilityHeld, f.stabilityHeldDrug
-		} else {
-			f.fill.StabilityDays, f.fill.StabilityDrug = refill.StabilityDays(cats.at(f.date).Catalog, f.refill, held)
-		}
-		for d := range f.fill.MCGPerML {
-			held[d] = true
-		}
+		f.fill.StabilityDays, f.fill.StabilityDrug = refill.FillStability(cats.at(f.date).Catalog, f.refill, f.fill, held, f.stabilityHeld, f.stabilityHeldDrug)
 	}
 	sort.SliceStable(st.changes, func(i, j int) bool { return st.changes[i].change.At.Before(st.changes[j].change.At) })
 	return st, nil
@@ -173,7 +162,7 @@ type pumpItem struct {
 	refill    pumpledger.Refill
 	fill      pump.Fill
 	// stabilityHeld is the fill's limit in a pump that held its drugs
-	// before (refill.StabilityDays): what loadPump needs for all but a
+	// before (refill.HeldStability): what loadPump needs for all but a
 	// pump's first fill of a drug.
 	stabilityHeld     int
 	stabilityHeldDrug string
@@ -266,11 +255,7 @@ func decodePumpItem(cats *catalogSet, v []byte) (*pumpItem, error) {
 			it.date = it.refill.PerformedAt.Date()
 			cat := cats.at(it.date).Catalog
 			it.fill = refill.FillOf(cat, it.refill)
-			held := map[string]bool{}
-			for d := range it.fill.MCGPerML {
-				held[d] = true
-			}
-			it.stabilityHeld, it.stabilityHeldDrug = refill.StabilityDays(cat, it.refill, held)
+			it.stabilityHeld, it.stabilityHeldDrug = refill.HeldStability(cat, it.refill, it.fill)
 		}
 	case KindReprogram:
 		var r pumpledger.Reprogram
@@ -323,23 +308,16 @@ func (st *pumpState) history(at time.Time) refill.History {
 }
 
 // serviceConflicts are the warnings for billing code on date beside the
-// pump's other live visits that day (billing.Conflicts), for entry id.
+// pump's other live visits (billing.VisitConflicts), for entry id.
 func (db *DB) serviceConflicts(st *pumpState, mrn, date, code, id string) []string {
-	lines := []billing.Line{}
+	visits := make([]billing.Visit, 0, len(st.fills)+len(st.changes))
 	for _, f := range st.fills {
-		if f.date == date {
-			lines = append(lines, billing.Line{MRN: mrn, DateOfService: date, Code: f.refill.Procedure, EntryID: f.entry.ID})
-		}
+		visits = append(visits, billing.Visit{MRN: mrn, Date: f.date, Code: f.refill.Procedure, EntryID: f.entry.ID})
 	}
 	for _, c := range st.changes {
-		if c.date == date {
-			lines = append(lines, billing.Line{MRN: mrn, DateOfService: date, Code: c.procedure, EntryID: c.entry.ID})
-		}
+		visits = append(visits, billing.Visit{MRN: mrn, Date: c.date, Code: c.procedure, EntryID: c.entry.ID})
 	}
-	if len(lines) == 0 {
-		return nil
-	}
-	return billing.Conflicts(append(lines, billing.Line{MRN: mrn, DateOfService: date, Code: code, EntryID: id}), st.cats.at(date).Catalog.Service)
+	return billing.VisitConflicts(visits, billing.Visit{MRN: mrn, Date: date, Code: code, EntryID: id}, st.cats.at(date).Catalog.Service)
 }
 
 // lastFillAt is the time of the pump's latest live fill (zero if none).

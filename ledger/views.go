@@ -206,16 +206,8 @@ func (db *DB) History(mrn string) (_ []Item, err error) {
 // applied, ordered by date of service, patient, then entry as recorded.
 func (db *DB) Bill(from, to string) (_ []billing.Line, err error) {
 	defer guard(db.path, &err)()
-	f, err := pumpledger.ParseDate(from)
-	if err != nil {
-		return nil, pumpledger.Invalid("from", "--from must be a date like 2026-03-01, not %q.", from)
-	}
-	t, err := pumpledger.ParseDate(to)
-	if err != nil {
-		return nil, pumpledger.Invalid("to", "--to must be a date like 2026-03-31, not %q.", to)
-	}
-	if t.Before(f) {
-		return nil, pumpledger.Invalid("to", "--to %s is before --from %s; swap them.", to, from)
+	if err := billing.CheckPeriod(from, to); err != nil {
+		return nil, err
 	}
 	seqs, days, size0, err := db.billIndex(from, to)
 	if err != nil {
@@ -513,9 +505,11 @@ func claimLines(cats *catalogSet, data []byte) ([]billing.Line, error) {
 		if err != nil {
 			return nil, err
 		}
-		svc, _ := cats.at(r.PerformedAt.Date()).Catalog.Service(r.Procedure)
-		return []billing.Line{{DateOfService: r.PerformedAt.Date(), MRN: r.MRN, EntryID: e.ID,
-			Code: r.Procedure, Modifiers: []string{}, Units: 1, Description: svc.Description}}, nil
+		ls := refill.ReprogramLines(cats.at(r.PerformedAt.Date()).Catalog, r)
+		for i := range ls {
+			ls[i].EntryID = e.ID
+		}
+		return ls, nil
 	}
 	return nil, nil
 }

@@ -162,19 +162,15 @@ func sortedBetween(cs []DoseChange, from, to time.Time) []DoseChange {
 	return out
 }
 
-// Due is when the next refill is due and why.
-type Due struct {
-	At     time.Time
-	Reason string // one plain sentence
-}
-
-// NextRefill is the earlier of the time the reservoir reaches alarmML at the
-// dose programmed in fill, and stabilityDays after the fill (0: no limit).
-// ok is false when neither applies (no dose and no stability limit).
-func NextRefill(fill Fill, alarmML decimal.Decimal, stabilityDays int) (due Due, ok bool) {
+// NextRefill is when the next refill is due and why (one plain phrase): the
+// earlier of the time the reservoir reaches alarmML at the dose programmed in
+// fill, and stabilityDays after the fill (0: no limit). ok is false when
+// neither applies (no dose and no stability limit). The clinic's date and the
+// rest of what a due date says are refill.Due's.
+func NextRefill(fill Fill, alarmML decimal.Decimal, stabilityDays int) (at time.Time, reason string, ok bool) {
 	if stabilityDays > 0 {
-		due = Due{At: fill.At.Add(time.Duration(stabilityDays) * 24 * time.Hour),
-			Reason: fmt.Sprintf("the drug's stability limit of %d days after this fill", stabilityDays)}
+		at = fill.At.Add(time.Duration(stabilityDays) * 24 * time.Hour)
+		reason = fmt.Sprintf("the drug's stability limit of %d days after this fill", stabilityDays)
 		ok = true
 	}
 	conc := fill.MCGPerML[fill.Dose.Drug]
@@ -184,12 +180,12 @@ func NextRefill(fill Fill, alarmML decimal.Decimal, stabilityDays int) (due Due,
 		s := usable.Mul(conc).Mul(secondsPerDay).Div(fill.Dose.MCGPerDay).Floor()
 		if s.LessThan(decimal.NewFromInt(1 << 40)) {
 			t := fill.At.Add(time.Duration(s.IntPart()) * time.Second)
-			if !ok || t.Before(due.At) {
-				due = Due{At: t, Reason: fmt.Sprintf("the reservoir reaches the %s mL refill threshold at %s mL/day",
-					alarmML, MLPerDay(fill.Dose.MCGPerDay, conc))}
+			if !ok || t.Before(at) {
+				at, reason = t, fmt.Sprintf("the reservoir reaches the %s mL refill threshold at %s mL/day",
+					alarmML, MLPerDay(fill.Dose.MCGPerDay, conc))
 				ok = true
 			}
 		}
 	}
-	return due, ok
+	return at, reason, ok
 }

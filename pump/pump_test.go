@@ -318,21 +318,21 @@ func TestNextRefill(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			due, ok := pump.NextRefill(tt.fill, dec(tt.alarm), tt.stability)
+			dueAt, reason, ok := pump.NextRefill(tt.fill, dec(tt.alarm), tt.stability)
 			if tt.want == "" {
 				if ok {
-					t.Fatalf("NextRefill = %v, want none", due)
+					t.Fatalf("NextRefill = %v (%s), want none", dueAt, reason)
 				}
 				return
 			}
 			if !ok {
 				t.Fatal("NextRefill: none")
 			}
-			if !due.At.Equal(at(tt.want)) {
-				t.Errorf("At = %s, want %s", due.At.UTC().Format(time.RFC3339), tt.want)
+			if !dueAt.Equal(at(tt.want)) {
+				t.Errorf("at = %s, want %s", dueAt.UTC().Format(time.RFC3339), tt.want)
 			}
-			if !strings.Contains(due.Reason, tt.reason) {
-				t.Errorf("Reason = %q, want it to contain %q", due.Reason, tt.reason)
+			if !strings.Contains(reason, tt.reason) {
+				t.Errorf("reason = %q, want it to contain %q", reason, tt.reason)
 			}
 		})
 	}

@@ -72,20 +72,16 @@ func historyOf(t testing.TB, cat *catalog.Catalog, model, alarm string, entries 
 			// As the ledger loads a pump: each fill's limit from what the
 			// pump held before it. A history begins on a pump already on
 			// therapy unless its first fill rinsed it (a naive pump).
-			held := h.Held
 			if i == 0 && !e.Refill.RinseML.IsPositive() {
-				held = map[string]bool{}
 				for drug := range f.MCGPerML {
-					held[drug] = true
+					h.Held[drug] = true
 				}
 			}
-			f.StabilityDays, f.StabilityDrug = refill.StabilityDays(cat, *e.Refill, held)
+			days, drug := refill.HeldStability(cat, *e.Refill, f)
+			f.StabilityDays, f.StabilityDrug = refill.FillStability(cat, *e.Refill, f, h.Held, days, drug)
 			h.Last = &f
 			h.Changes = nil
 			h.Doses = append(h.Doses, f.Dose)
-			for drug := range f.MCGPerML {
-				h.Held[drug] = true
-			}
 		case e.Reprogram != nil:
 			d, ok := cat.Drug(e.Reprogram.Dose.Drug)
 			if !ok {

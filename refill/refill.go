@@ -44,7 +44,7 @@ type History struct {
 // Record is the derived refill, printed by `refill --json` (SPEC §7).
 type Record struct {
 	ID               string         `json:"id"`
-	Drugs            []Drug         `json:"drugs"`
+	Drugs            []DrugFigures  `json:"drugs"`
 	Interval         *Interval      `json:"interval"`
 	NextRefillDue    *string        `json:"next_refill_due"`
 	NextRefillReason string         `json:"next_refill_reason,omitempty"`
@@ -55,8 +55,9 @@ type Record struct {
 	Work []string `json:"work"`
 }
 
-// Drug is one drug of the solution.
-type Drug struct {
+// DrugFigures is what one drug of the solution came to: amounts, units and
+// modifiers derived from its draw (the drug itself is vial.Drug).
+type DrugFigures struct {
 	Drug         string          `json:"drug"`
 	Code         string          `json:"code"`
 	MCGPerML     decimal.Decimal `json:"mcg_per_ml"`
@@ -327,7 +328,7 @@ func (d *deriver) figures(checks bool) {
 	for k, drug := range d.drugs {
 		dr := d.draws[k]
 		jw := dr.WasteMCG.Add(dr.SingleDoseRinseMCG())
-		x := Drug{Drug: drug.Name, Code: drug.Code, MCGPerML: d.conc[k], DispensedMCG: dr.FillMCG, RinseMCG: dr.RinseMCG,
+		x := DrugFigures{Drug: drug.Name, Code: drug.Code, MCGPerML: d.conc[k], DispensedMCG: dr.FillMCG, RinseMCG: dr.RinseMCG,
 			OpenedMCG: dr.OpenedMCG, WasteMCG: dr.WasteMCG, KeptMCG: dr.KeptMCG,
 			Units:      billing.AdministeredUnits(dr.FillMCG, drug.UnitMCG),
 			WasteUnits: billing.DiscardedUnits(jw, drug.UnitMCG),
@@ -414,7 +415,7 @@ func keptNote(dr vial.Draw) string {
 	return ""
 }
 
-func jwNote(dr vial.Draw, x Drug) string {
+func jwNote(dr vial.Draw, x DrugFigures) string {
 	switch {
 	case !dr.AnySingleDose():
 		return "; multi-dose containers only: neither JW nor JZ"
@@ -558,11 +559,44 @@ func StabilityDays(cat *catalog.Catalog, in pumpledger.Refill, held map[string]b
 	return days, drug
 }
 
-func dueReason(due pump.Due, drug string) string {
-	if drug == "" {
-		return due.Reason
+// FillStability is the stability limit of fill (the fill of refill in), the
+// next of a pump's fills in performed order, and the drug that sets it. held
+// names the drugs the pump held before it (at implant, then each earlier
+// fill's); the fill's drugs are added to it. A drug the pump had not held
+// makes it naive (ziconotide: 14 days, whatever the strength). heldDays and
+// heldDrug are HeldStability's: the limit when the pump held every drug,
+// which nearly every fill is, so that a caller can compute it once per entry.
+func FillStability(cat *catalog.Catalog, in pumpledger.Refill, fill pump.Fill, held map[string]bool, heldDays int, heldDrug string) (days int, drug string) {
+	all := true
+	for d := range fill.MCGPerML {
+		all = all && held[d]
 	}
-	return strings.Replace(due.Reason, "the drug's", drug+"'s", 1)
+	days, drug = heldDays, heldDrug
+	if !all {
+		days, drug = StabilityDays(cat, in, held)
+	}
+	for d := range fill.MCGPerML {
+		held[d] = true
+	}
+	return days, drug
+}
+
+// HeldStability is the stability limit of fill (the fill of refill in) in a
+// pump that held each of its drugs before, and the drug that sets it: see
+// FillStability.
+func HeldStability(cat *catalog.Catalog, in pumpledger.Refill, fill pump.Fill) (days int, drug string) {
+	held := make(map[string]bool, len(fill.MCGPerML))
+	for d := range fill.MCGPerML {
+		held[d] = true
+	}
+	return StabilityDays(cat, in, held)
+}
+
+func dueReason(reason, drug string) string {
+	if drug == "" {
+		return reason
+	}
+	return strings.Replace(reason, "the drug's", drug+"'s", 1)
 }
 
 // NextRefillAfter is when the fill in the reservoir (h.Last, with the
@@ -586,18 +620,18 @@ func NextRefillAfter(h History, next pump.DoseChange, offset int) (due Due, ok b
 			Reason: fmt.Sprintf("the reservoir is expected to hold %s mL, at or below the %s mL refill threshold: refill now", iv.ExpectedResidualML, h.AlarmML)}, true
 	}
 	left := pump.Fill{At: next.At, ML: iv.ExpectedResidualML, MCGPerML: h.Last.MCGPerML, Dose: next}
-	d, ok := pump.NextRefill(left, h.AlarmML, 0)
+	at, reason, ok := pump.NextRefill(left, h.AlarmML, 0)
 	if h.Last.StabilityDays > 0 {
 		limit := h.Last.At.Add(time.Duration(h.Last.StabilityDays) * 24 * time.Hour)
-		if !ok || limit.Before(d.At) {
-			d = pump.Due{At: limit, Reason: fmt.Sprintf("the drug's stability limit of %d days after the fill of %s", h.Last.StabilityDays, wallClock(h.Last.At, h.Last.Offset).Format(time.DateOnly))}
+		if !ok || limit.Before(at) {
+			at, reason = limit, fmt.Sprintf("the drug's stability limit of %d days after the fill of %s", h.Last.StabilityDays, wallClock(h.Last.At, h.Last.Offset).Format(time.DateOnly))
 			ok = true
 		}
 	}
 	if !ok {
 		return Due{}, false
 	}
-	return Due{Date: d.At.In(zone).Format(time.DateOnly), Reason: dueReason(d, h.Last.StabilityDrug)}, true
+	return Due{Date: at.In(zone).Format(time.DateOnly), Reason: dueReason(reason, h.Last.StabilityDrug)}, true
 }
 
 // Due is when a fill is due for refill, on the clinic's wall clock.
@@ -607,7 +641,7 @@ type Due struct {
 	Now    bool   // the reservoir is already at or below its threshold
 }
 
-func (d *deriver) rinseWarnings(k int, x Drug) {
+func (d *deriver) rinseWarnings(k int, x DrugFigures) {
 	drug, l := d.drugs[k], d.drugs[k].Label
 	if !l.NaiveRinseML.IsPositive() {
 		if k == d.rinseDrug() && d.in.RinseML.IsPositive() {
@@ -643,14 +677,14 @@ func (d *deriver) nextRefill() {
 	in := d.in
 	days, which := StabilityDays(d.cat, in, d.h.Held)
 	fill := FillOf(d.cat, in)
-	due, ok := pump.NextRefill(fill, d.h.AlarmML, days)
+	at, reason, ok := pump.NextRefill(fill, d.h.AlarmML, days)
 	if !ok {
 		d.warn("No next refill date: the dose is zero and no drug of the solution has a stability limit; set a follow-up by hand.")
 		return
 	}
-	date := due.At.In(time.FixedZone("", in.PerformedAt.Offset)).Format(time.DateOnly)
+	date := at.In(time.FixedZone("", in.PerformedAt.Offset)).Format(time.DateOnly)
 	d.rec.NextRefillDue = &date
-	d.rec.NextRefillReason = dueReason(due, which)
+	d.rec.NextRefillReason = dueReason(reason, which)
 	d.work("next_refill_due = %s: %s", date, d.rec.NextRefillReason)
 	if !in.FillML.GreaterThan(d.h.AlarmML) {
 		d.warn("fill_ml %s is at or below the pump's %s mL refill threshold: the pump is due for refill now.", in.FillML, d.h.AlarmML)

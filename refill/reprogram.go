@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/pump"
 )
@@ -45,4 +46,13 @@ func CheckReprogram(cat *catalog.Catalog, in pumpledger.Reprogram, h History, no
 		warnings = []string{}
 	}
 	return warnings, nil
+}
+
+// ReprogramLines are a recorded dose change's claim lines, as Lines are a
+// refill's: its pump-service line, the procedure code for one unit with no
+// modifier. Like Lines they depend on the entry and the catalog only.
+func ReprogramLines(cat *catalog.Catalog, in pumpledger.Reprogram) []billing.Line {
+	svc, _ := cat.Service(in.Procedure) // checked when recorded
+	return []billing.Line{{DateOfService: in.PerformedAt.Date(), MRN: in.MRN, EntryID: in.ID,
+		Code: in.Procedure, Modifiers: []string{}, Units: 1, Description: svc.Description}}
 }

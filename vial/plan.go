@@ -166,3 +166,33 @@ func (p Plan) Diluted(mcgPerML decimal.Decimal) bool {
 	}
 	return false
 }
+
+// Undiluted is an undiluted plan to weigh beside a least-waste plan that
+// dilutes stronger vials, with the stability limit each fill gets.
+type Undiluted struct {
+	Plan          Plan
+	DilutedDays   int // the limit of the least-waste plan's (diluted) fill
+	UndilutedDays int // the limit of this plan's fill
+}
+
+// UndilutedAlternative is the least-waste plan from the products of exactly
+// mcgPerML, to show beside p when p dilutes stronger vials: a diluted fill
+// has a shorter stability limit (ziconotide: 40 days, not 84), which may
+// cost more than the waste it saves, and the clinician weighs the two. ok is
+// false when p is undiluted, no product has that strength, or the label
+// gives both fills one limit. A rinse means a pump naive to the drug, whose
+// first fill lasts the same either way (ziconotide: 14 days).
+func UndilutedAlternative(drug Drug, products []Product, p Plan, mcgPerML, fillML, rinseML decimal.Decimal) (alt Undiluted, ok bool) {
+	naive := rinseML.IsPositive()
+	alt.DilutedDays, alt.UndilutedDays = drug.Label.StabilityDays(naive, true), drug.Label.StabilityDays(naive, false)
+	same := SameStrength(products, mcgPerML)
+	if !p.Diluted(mcgPerML) || len(same) == 0 || alt.DilutedDays == alt.UndilutedDays {
+		return Undiluted{}, false
+	}
+	u, err := PlanVials(same, mcgPerML, fillML, rinseML)
+	if err != nil {
+		return Undiluted{}, false
+	}
+	alt.Plan = u
+	return alt, true
+}

@@ -164,3 +164,53 @@ func repeat(p vial.Product, n int) []vial.Product {
 	}
 	return out
 }
+
+// Beside a least-waste plan that dilutes stronger vials, the undiluted one
+// is offered when the label gives the two fills different limits.
+func TestUndilutedAlternative(t *testing.T) {
+	zic := vial.Drug{Name: "ziconotide", Label: vial.Label{NaiveRefillDays: 14, DilutedRefillDays: 40, UndilutedRefillDays: 84}}
+	noLimits := vial.Drug{Name: "ziconotide"}
+	tests := []struct {
+		name                   string
+		drug                   vial.Drug
+		conc, fill, rinse      string
+		planRinse              string // the rinse p is planned with, if not rinse
+		want                   string // describe(alternative), "" for none
+		dilutedDays, undiluted int
+	}{
+		{name: "12 mL of 25 mcg/mL: 3 × 100 mcg diluted wastes 0, the 500 mcg vial 200", drug: zic, conc: "25", fill: "12", rinse: "0",
+			want: "1×70720-723-10", dilutedDays: 40, undiluted: 84},
+		// (Planned without the rinse, so that the plan is diluted.)
+		{name: "a naive pump lasts 14 days either way", drug: zic, conc: "25", fill: "12", rinse: "6", planRinse: "0"},
+		{name: "the least-waste plan is undiluted already", drug: zic, conc: "25", fill: "20", rinse: "0"},
+		{name: "no product of the strength", drug: zic, conc: "7.5", fill: "20", rinse: "0"},
+		{name: "a label without limits", drug: noLimits, conc: "25", fill: "12", rinse: "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conc, fill, rinse := dec(tt.conc), dec(tt.fill), dec(tt.rinse)
+			planRinse := rinse
+			if tt.planRinse != "" {
+				planRinse = dec(tt.planRinse)
+			}
+			p, err := vial.PlanVials(zicProducts, conc, fill, planRinse)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.want == "" && tt.name != "the least-waste plan is undiluted already" && !p.Diluted(conc) {
+				t.Fatalf("the case's plan %s is undiluted: it tests nothing", describe(p))
+			}
+			alt, ok := vial.UndilutedAlternative(tt.drug, zicProducts, p, conc, fill, rinse)
+			if tt.want == "" {
+				if ok {
+					t.Errorf("alternative %s offered, want none", describe(alt.Plan))
+				}
+				return
+			}
+			if !ok || describe(alt.Plan) != tt.want || alt.DilutedDays != tt.dilutedDays || alt.UndilutedDays != tt.undiluted {
+				t.Errorf("alternative %s (ok %v), %d days instead of %d; want %s, %d instead of %d",
+					describe(alt.Plan), ok, alt.DilutedDays, alt.UndilutedDays, tt.want, tt.dilutedDays, tt.undiluted)
+			}
+		})
+	}
+}

@@ -425,30 +425,20 @@ func (a *app) plan(args []string) error {
 	if err != nil {
 		return pumpledger.Invalid("fill-ml", "No combination of the catalog's %s containers gives %s mL at %s mcg/mL (with a %s mL rinse); check the concentration and volume.", drug.Name, fill, conc, rinse)
 	}
-	// A plan that dilutes stronger vials to save waste shortens the fill's
-	// stability; show the undiluted one beside it, for the clinician to weigh.
-	// (A rinse means a naive pump, whose first fill lasts 14 days either way.)
-	naive := rinse.IsPositive()
-	dilutedDays, undilutedDays := drug.Label.StabilityDays(naive, true), drug.Label.StabilityDays(naive, false)
-	var alt *vial.Plan
-	if same := vial.SameStrength(products, conc); p.Diluted(conc) && len(same) > 0 && dilutedDays != undilutedDays {
-		if u, err := vial.PlanVials(same, conc, fill, rinse); err == nil {
-			alt = &u
-		}
-	}
+	alt, hasAlt := vial.UndilutedAlternative(drug, products, p, conc, fill, rinse)
 	if *asJSON {
 		out := planJSON(p, conc)
-		if alt != nil {
-			a := planJSON(*alt, conc)
+		if hasAlt {
+			a := planJSON(alt.Plan, conc)
 			out.UndilutedAlternative = &a
 		}
 		return writeJSON(a.stdout, out)
 	}
 	printPlan(a.stdout, drug, conc, fill, rinse, p)
-	if alt != nil {
+	if hasAlt {
 		fmt.Fprintf(a.stdout, "\nThis plan dilutes stronger vials, so the fill counts as diluted: the next refill is due within %d days instead of %d.\nUndiluted instead:\n",
-			dilutedDays, undilutedDays)
-		printPlan(a.stdout, drug, conc, fill, rinse, *alt)
+			alt.DilutedDays, alt.UndilutedDays)
+		printPlan(a.stdout, drug, conc, fill, rinse, alt.Plan)
 	}
 	return nil
 }

@@ -93,7 +93,7 @@ func (a *app) demo(args []string) error {
 			return err
 		}
 	}
-	counts := map[string]int{}
+	counts := map[pumpledger.Kind]int{}
 	tally := demoTally{refills: map[string]refillTally{}}
 	var flagged []string // live refills flagged, by id
 	flags := map[string]string{}
@@ -106,11 +106,11 @@ func (a *app) demo(args []string) error {
 			clock = eventTime(events, i).Add(chartingDelay)
 			var res ledger.Result
 			switch ev.Kind {
-			case demo.KindPatient:
+			case pumpledger.KindPatient:
 				res, err = db.AddPatient(*ev.Patient, "demo-clerk")
-			case demo.KindImplant:
+			case pumpledger.KindImplant:
 				res, err = db.Implant(*ev.Implant, "demo-md1")
-			case demo.KindRefill:
+			case pumpledger.KindRefill:
 				res, err = db.RecordRefill(*ev.Refill, ev.Refill.Nurse)
 				if err == nil && res.Record != nil {
 					tally.add(*ev.Refill, *res.Record)
@@ -119,9 +119,9 @@ func (a *app) demo(args []string) error {
 						flags[ev.Refill.ID] = fmt.Sprintf("%s pump %s on %s: discrepancy %s mL", ev.Refill.MRN, ev.Refill.PumpSerial, ev.Refill.PerformedAt.Date(), iv.DiscrepancyML)
 					}
 				}
-			case demo.KindReprogram:
+			case pumpledger.KindReprogram:
 				res, err = db.RecordReprogram(*ev.Reprogram, ev.Reprogram.Clinician)
-			case demo.KindCorrection:
+			case pumpledger.KindCorrection:
 				c := ev.Correction
 				res, err = db.Correct(c.Voids, c.Reason, c.By, ledger.Replacement{Refill: c.Refill})
 				if err == nil && res.Record != nil {
@@ -155,8 +155,8 @@ func (a *app) demo(args []string) error {
 	w := a.stdout
 	fmt.Fprintf(w, "Demo ledger %s (seed %d): %s\n", a.dbPath, seed, demo.Summary(events))
 	fmt.Fprintf(w, "Recorded now: %d patients, %d pumps, %d refills, %d dose changes, %d %s; the ledger holds %d entries, tree root %x….\n",
-		counts[demo.KindPatient], counts[demo.KindImplant], counts[demo.KindRefill], counts[demo.KindReprogram],
-		counts[demo.KindCorrection], plural(counts[demo.KindCorrection], "correction", "corrections"), n, cp.Tree.Hash[:8])
+		counts[pumpledger.KindPatient], counts[pumpledger.KindImplant], counts[pumpledger.KindRefill], counts[pumpledger.KindReprogram],
+		counts[pumpledger.KindCorrection], plural(counts[pumpledger.KindCorrection], "correction", "corrections"), n, cp.Tree.Hash[:8])
 	jw, jwRinse, jz := tally.lines()
 	fmt.Fprintf(w, "The bill: %d JW lines for drug discarded from single-dose vials (%d of them at a naive pump's first fill, with its rinse; %d at other refills), %d lines with JZ.\n",
 		jw, jwRinse, jw-jwRinse, jz)
