@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/pumpledger/pumpledger/clinic"
+
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/ledger"
 	bolt "go.etcd.io/bbolt"
@@ -21,9 +23,9 @@ func benchPatient(i int) pumpledger.Patient {
 }
 
 // benchLedger opens a fresh ledger with its key already made.
-func benchLedger(b *testing.B, opt ledger.Options) *ledger.DB {
+func benchLedger(b *testing.B, opt ledger.Options) *clinic.Service {
 	b.Helper()
-	db, err := ledger.Create(filepath.Join(b.TempDir(), "bench.db"), opt)
+	db, err := clinic.Create(filepath.Join(b.TempDir(), "bench.db"), opt, nil, "")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pumpledger/pumpledger/clinic"
+
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/catalog"
@@ -43,7 +45,7 @@ func siteCatalog(t testing.TB) []byte {
 }
 
 // linesByEntry is a bill's lines, JSON-encoded, by the entry they bill.
-func linesByEntry(t testing.TB, db *ledger.DB) map[string][]byte {
+func linesByEntry(t testing.TB, db *clinic.Service) map[string][]byte {
 	t.Helper()
 	by := map[string][]billing.Line{}
 	for _, l := range must(db.Bill("2026-01-01", "2026-12-31")) {
@@ -117,7 +119,7 @@ func TestAdoptedCatalogPricesOnlyLaterVisits(t *testing.T) {
 		}
 	}
 
-	check := func(when string, db *ledger.DB) {
+	check := func(when string, db *clinic.Service) {
 		t.Helper()
 		after := linesByEntry(t, db)
 		if len(after) != 3 {
@@ -172,16 +174,16 @@ func TestAdoptedCatalogPricesOnlyLaterVisits(t *testing.T) {
 		t.Fatalf("verify after the adoption: %v", err)
 	}
 
-	// Opened again with the embedded catalog offered: the pinned ones
-	// still decide every figure.
+	// Opened again (Open takes no catalog): the pinned ones still decide
+	// every figure.
 	db.Close()
-	db = must(ledger.Open(path, ledger.Options{Catalog: catalog.Default(), Now: c.now}))
+	db = must(clinic.Open(path, ledger.Options{Now: c.now}))
 	defer db.Close()
 	check("opened again", db)
 }
 
 // describe lists pinned catalogs for a failure message.
-func describe(cats []*ledger.Pinned) string {
+func describe(cats []*clinic.Pinned) string {
 	var out []string
 	for _, p := range cats {
 		out = append(out, fmt.Sprintf("v%d entry %d from %q %s sha256 %.12s by %q (%s)", p.Version, p.Seq, p.From, p.Name, p.SHA256, p.By, p.Reason))
@@ -190,7 +192,7 @@ func describe(cats []*ledger.Pinned) string {
 }
 
 // seqID is the id of the first entry of kind in a patient's history.
-func seqID(t testing.TB, db *ledger.DB, mrn string, kind ledger.Kind) string {
+func seqID(t testing.TB, db *clinic.Service, mrn string, kind ledger.Kind) string {
 	t.Helper()
 	for _, it := range must(db.History(mrn)) {
 		if it.Entry.Kind == kind {
@@ -239,7 +241,7 @@ func TestPinnedCatalogEditedCaught(t *testing.T) {
 					e.Payload = must(json.Marshal(a))
 				})
 			}
-			db = must(ledger.Open(path, ledger.Options{Now: c.now}))
+			db = must(clinic.Open(path, ledger.Options{Now: c.now}))
 			defer db.Close()
 			_, err := db.Verify()
 			if !errors.Is(err, ledger.ErrTampered) {
@@ -278,7 +280,7 @@ func copyV1(t *testing.T) string {
 // upgrade it; it never calls the file damaged or tampered, which would send
 // a clinic to its backups for nothing.
 func TestVerifyV1LedgerBeforeUpgrade(t *testing.T) {
-	db := must(ledger.Open(copyV1(t), ledger.Options{ReadOnly: true}))
+	db := must(clinic.Open(copyV1(t), ledger.Options{ReadOnly: true}))
 	defer db.Close()
 	res, err := db.Verify()
 	if err != nil && (errors.Is(err, ledger.ErrTampered) || !strings.Contains(err.Error(), "run `pumpledger upgrade`")) {
@@ -299,7 +301,7 @@ func TestVerifyV1LedgerBeforeUpgrade(t *testing.T) {
 func TestUpgradeV1Ledger(t *testing.T) {
 	path := copyV1(t)
 	clk := func() time.Time { return time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC) }
-	db := must(ledger.Open(path, ledger.Options{Now: clk}))
+	db := must(clinic.Open(path, ledger.Options{Now: clk}))
 	defer func() { db.Close() }()
 	if n := must(db.Size()); n != 5 {
 		t.Fatalf("the v1 ledger holds %d entries, want 5", n)
@@ -370,7 +372,7 @@ func TestUpgradeV1Ledger(t *testing.T) {
 	}
 	check("upgraded")
 	db.Close()
-	db = must(ledger.Open(path, ledger.Options{Now: clk}))
+	db = must(clinic.Open(path, ledger.Options{Now: clk}))
 	check("opened again")
 	if _, err := db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Second Patient"}, "clerk"); err != nil {
 		t.Errorf("append after the upgrade: %v", err)
@@ -421,7 +423,7 @@ func TestUnknownKindIsNewerNotTampered(t *testing.T) {
 				}
 				return tx.Bucket(bucketCheckpoints).Put(u64(uint64(n+1)), msg)
 			})
-			db = must(ledger.Open(path, ledger.Options{ReadOnly: true}))
+			db = must(clinic.Open(path, ledger.Options{ReadOnly: true}))
 			defer db.Close()
 			_, err := db.Verify()
 			switch {

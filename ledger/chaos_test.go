@@ -32,6 +32,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/pumpledger/pumpledger/clinic"
+
 	"github.com/google/uuid"
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/ledger"
@@ -71,30 +73,30 @@ func chaosClock() time.Time { return time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC
 // course is one patient's real appends, each as a clinic records them: the
 // registration, the implant, the first fill of a naive pump (with its
 // rinse), a dose change, and the next refill, reconciled against the first.
-func course(mrn, serial string) []func(*ledger.DB) (ledger.Result, error) {
+func course(mrn, serial string) []func(*clinic.Service) (clinic.Result, error) {
 	sub := strings.NewReplacer(`"MRN-1"`, `"`+mrn+`"`, `"S1"`, `"`+serial+`"`,
 		`"6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b"`, `"`+uuid.NewString()+`"`)
-	fill := func(s string) func(*ledger.DB) (ledger.Result, error) {
-		return func(db *ledger.DB) (ledger.Result, error) {
+	fill := func(s string) func(*clinic.Service) (clinic.Result, error) {
+		return func(db *clinic.Service) (clinic.Result, error) {
 			r, err := pumpledger.ParseRefill(strings.NewReader(sub.Replace(s)))
 			if err != nil {
-				return ledger.Result{}, err
+				return clinic.Result{}, err
 			}
 			return db.RecordRefill(r, "tester")
 		}
 	}
-	return []func(*ledger.DB) (ledger.Result, error){
-		func(db *ledger.DB) (ledger.Result, error) {
+	return []func(*clinic.Service) (clinic.Result, error){
+		func(db *clinic.Service) (clinic.Result, error) {
 			return db.AddPatient(pumpledger.Patient{MRN: mrn, Name: "Patient " + mrn}, "clerk")
 		},
-		func(db *ledger.DB) (ledger.Result, error) {
+		func(db *clinic.Service) (clinic.Result, error) {
 			return db.Implant(pumpledger.Implant{MRN: mrn, Serial: serial, Model: "synchromed-ii-20", Date: "2026-02-20"}, "drx")
 		},
 		fill(firstFill),
-		func(db *ledger.DB) (ledger.Result, error) {
+		func(db *clinic.Service) (clinic.Result, error) {
 			r, err := pumpledger.ParseReprogram(strings.NewReader(sub.Replace(reprogram)))
 			if err != nil {
-				return ledger.Result{}, err
+				return clinic.Result{}, err
 			}
 			return db.RecordReprogram(r, "tester")
 		},
@@ -144,10 +146,10 @@ func childProcs(path, arg string) {
 	fmt.Sscan(arg, &id, &rounds, &gs)
 	waits := 0
 	for round := range rounds {
-		var db *ledger.DB
+		var db *clinic.Service
 		for {
 			var err error
-			db, err = ledger.Open(path, ledger.Options{Batch: true, LockTimeout: 300 * time.Millisecond, Now: chaosClock})
+			db, err = clinic.Open(path, ledger.Options{Batch: true, LockTimeout: 300 * time.Millisecond, Now: chaosClock})
 			if errors.Is(err, ledger.ErrLocked) {
 				waits++
 				continue
@@ -194,7 +196,7 @@ func TestChaosProcesses(t *testing.T) {
 	}
 	begin := time.Now()
 	path := filepath.Join(t.TempDir(), "procs.db")
-	must(ledger.Create(path, ledger.Options{})).Close()
+	must(clinic.Create(path, ledger.Options{}, nil, "")).Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang fails, not blocks
 	defer cancel()
 	type child struct {
@@ -231,7 +233,7 @@ func TestChaosProcesses(t *testing.T) {
 	if want := procs * rounds * gs * 5; total != want {
 		t.Fatalf("%d appends acknowledged, want %d", total, want)
 	}
-	db := must(ledger.Open(path, ledger.Options{ReadOnly: true}))
+	db := must(clinic.Open(path, ledger.Options{ReadOnly: true}))
 	defer db.Close()
 	res, err := db.Verify()
 	if err != nil {
@@ -288,7 +290,7 @@ func chaosFixture(t *testing.T) (path string, n int64, root string) {
 		if fixture.err != nil {
 			return
 		}
-		db, err := ledger.Create(filepath.Join(fixture.dir, "f.db"), ledger.Options{Now: chaosClock, NoSync: true})
+		db, err := clinic.Create(filepath.Join(fixture.dir, "f.db"), ledger.Options{Now: chaosClock, NoSync: true}, nil, "")
 		if err != nil {
 			fixture.err = err
 			return
@@ -501,7 +503,7 @@ func childDamaged(path, appendPath string) {
 			say("%s ok %s", step, ok)
 		}
 	}
-	db, err := ledger.Open(path, ledger.Options{ReadOnly: true})
+	db, err := clinic.Open(path, ledger.Options{ReadOnly: true})
 	if err == nil {
 		var res ledger.VerifyResult
 		res, err = db.Verify()
@@ -510,13 +512,13 @@ func childDamaged(path, appendPath string) {
 	} else {
 		outcome("verify", err, "")
 	}
-	db, err = ledger.Open(appendPath, ledger.Options{Now: chaosClock})
+	db, err = clinic.Open(appendPath, ledger.Options{Now: chaosClock})
 	if err == nil {
 		_, err = db.AddPatient(pumpledger.Patient{MRN: "NEW-1", Name: "New Patient"}, "clerk")
 		db.Close()
 	}
 	outcome("append", err, "")
-	db, err = ledger.Open(path, ledger.Options{ReadOnly: true})
+	db, err = clinic.Open(path, ledger.Options{ReadOnly: true})
 	if err == nil {
 		_, err = db.History("C-00025")
 		if err == nil {
@@ -657,13 +659,13 @@ func childFull(path, arg string) {
 			os.Exit(3)
 		}
 	}
-	db, err := ledger.Open(path, ledger.Options{Now: chaosClock})
+	db, err := clinic.Open(path, ledger.Options{Now: chaosClock})
 	if err != nil {
 		say("refused %s %s", pumpledger.ErrorCode(err), pumpledger.ErrorMessage(err))
 		return
 	}
 	defer db.Close()
-	var steps []func(*ledger.DB) (ledger.Result, error)
+	var steps []func(*clinic.Service) (clinic.Result, error)
 	tag := strconv.FormatInt(time.Now().UnixNano(), 36)
 	for i, refused, acks := 0, 0, 0; refused < 3 && acks < 2000; {
 		if len(steps) == 0 {
@@ -753,7 +755,7 @@ func TestChaosDiskFull(t *testing.T) {
 // RLIMIT_FSIZE, or "" for none), and checks the ledger after each.
 func fullDiskRounds(t *testing.T, path string, rounds int, room func(size int64) string) {
 	begin := time.Now()
-	db := must(ledger.Create(path, ledger.Options{Now: chaosClock}))
+	db := must(clinic.Create(path, ledger.Options{Now: chaosClock}, nil, ""))
 	seed(t, db)
 	entries := must(db.Size())
 	db.Close()
@@ -807,7 +809,7 @@ func fullDiskRounds(t *testing.T, path string, rounds int, room func(size int64)
 		acked = append(acked, got...)
 		entries += int64(len(got))
 
-		db := must(ledger.Open(path, ledger.Options{ReadOnly: true}))
+		db := must(clinic.Open(path, ledger.Options{ReadOnly: true}))
 		res, err := db.Verify()
 		if err != nil {
 			t.Fatalf("round %d: verify after the full disk: %v", round, err)
@@ -823,7 +825,7 @@ func fullDiskRounds(t *testing.T, path string, rounds int, room func(size int64)
 		db.Close()
 	}
 	room(must(os.Stat(path)).Size() + 1<<20)
-	db = must(ledger.Open(path, ledger.Options{Now: chaosClock}))
+	db = must(clinic.Open(path, ledger.Options{Now: chaosClock}))
 	defer db.Close()
 	if _, err := db.AddPatient(pumpledger.Patient{MRN: "ROOM", Name: "Room Again"}, "clerk"); err != nil {
 		t.Errorf("an append once there is room: %v", err)

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pumpledger/pumpledger/clinic"
+
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/ledger"
 )
@@ -17,7 +19,7 @@ import (
 func TestConcurrentAppendsLoseNothing(t *testing.T) {
 	const writers, each = 2, 1000
 	path := filepath.Join(t.TempDir(), "concurrent.db")
-	db, err := ledger.Create(path, ledger.Options{Batch: true})
+	db, err := clinic.Create(path, ledger.Options{Batch: true}, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,9 +95,9 @@ func TestConcurrentAppendsLoseNothing(t *testing.T) {
 func TestConcurrentSameEntriesStoredOnce(t *testing.T) {
 	const writers, each = 2, 40
 	path := filepath.Join(t.TempDir(), "replay.db")
-	db := must(ledger.Create(path, ledger.Options{Batch: true}))
+	db := must(clinic.Create(path, ledger.Options{Batch: true}, nil, ""))
 	defer db.Close()
-	got := make([][]ledger.Result, writers)
+	got := make([][]clinic.Result, writers)
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Go(func() {

@@ -112,7 +112,7 @@ func canonical(v any) json.RawMessage {
 }
 
 // decodePayload reads a stored payload into v.
-func (e Entry) decodePayload(v any) error {
+func (e Entry) DecodePayload(v any) error {
 	if err := json.Unmarshal(e.Payload, v); err != nil {
 		return fmt.Errorf("entry %d (%s): decode %s payload: %w", e.Seq, e.ID, e.Kind, err)
 	}
@@ -122,7 +122,7 @@ func (e Entry) decodePayload(v any) error {
 // Refill decodes a refill entry's payload.
 func (e Entry) Refill() (pumpledger.Refill, error) {
 	var r pumpledger.Refill
-	if err := e.decodePayload(&r); err != nil {
+	if err := e.DecodePayload(&r); err != nil {
 		return r, err
 	}
 	return r, e.quantities(r.CheckQuantities())
@@ -140,7 +140,7 @@ func (e Entry) quantities(err error) error {
 // Reprogram decodes a reprogram entry's payload.
 func (e Entry) Reprogram() (pumpledger.Reprogram, error) {
 	var r pumpledger.Reprogram
-	if err := e.decodePayload(&r); err != nil {
+	if err := e.DecodePayload(&r); err != nil {
 		return r, err
 	}
 	return r, e.quantities(r.CheckQuantities())
@@ -149,19 +149,19 @@ func (e Entry) Reprogram() (pumpledger.Reprogram, error) {
 // Correction decodes a correction entry's payload.
 func (e Entry) Correction() (Correction, error) {
 	var c Correction
-	return c, e.decodePayload(&c)
+	return c, e.DecodePayload(&c)
 }
 
 // Patient decodes a patient entry's payload.
 func (e Entry) Patient() (pumpledger.Patient, error) {
 	var p pumpledger.Patient
-	return p, e.decodePayload(&p)
+	return p, e.DecodePayload(&p)
 }
 
 // Implant decodes an implant entry's payload.
 func (e Entry) Implant() (pumpledger.Implant, error) {
 	var p pumpledger.Implant
-	if err := e.decodePayload(&p); err != nil {
+	if err := e.DecodePayload(&p); err != nil {
 		return p, err
 	}
 	return p, e.quantities(p.CheckQuantities())
@@ -170,5 +170,5 @@ func (e Entry) Implant() (pumpledger.Implant, error) {
 // Explant decodes an explant entry's payload.
 func (e Entry) Explant() (pumpledger.Explant, error) {
 	var p pumpledger.Explant
-	return p, e.decodePayload(&p)
+	return p, e.DecodePayload(&p)
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pumpledger/pumpledger/clinic"
+
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/ledger"
 )
@@ -25,7 +27,7 @@ import (
 // says "open", then appends real courses until killed, saying "try" before
 // each append and "ack ID" after it has returned.
 func childWriter(path, round string) {
-	db, err := ledger.Open(path, ledger.Options{Now: chaosClock})
+	db, err := clinic.Open(path, ledger.Options{Now: chaosClock})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "open:", err)
 		os.Exit(3)
@@ -141,7 +143,7 @@ func TestChaosKill(t *testing.T) {
 	}
 	rng := chaosRNG(t, 0x9e3779b97f4a7c15)
 	path := filepath.Join(t.TempDir(), "kill.db")
-	must(ledger.Create(path, ledger.Options{})).Close()
+	must(clinic.Create(path, ledger.Options{}, nil, "")).Close()
 
 	var acked []string
 	var entries int64
@@ -165,7 +167,7 @@ func TestChaosKill(t *testing.T) {
 			// catalog. The next writer must manage.
 			continue
 		}
-		db, err := ledger.Open(path, ledger.Options{ReadOnly: true})
+		db, err := clinic.Open(path, ledger.Options{ReadOnly: true})
 		if err != nil {
 			t.Fatalf("round %d (killed %v after ack %d): reopen: %v", round, delay, target, err)
 		}
@@ -197,7 +199,7 @@ func TestChaosKill(t *testing.T) {
 
 	// Every acknowledged append of every round, once, and the ledger still
 	// takes appends.
-	db, err := ledger.Open(path, ledger.Options{Now: chaosClock})
+	db, err := clinic.Open(path, ledger.Options{Now: chaosClock})
 	if err != nil {
 		t.Fatalf("open after the kills: %v", err)
 	}
@@ -226,7 +228,7 @@ func TestChaosKill(t *testing.T) {
 // up to out, saying "half" after the first write of the copy and then
 // waiting to be killed.
 func childBackup(path, out string) {
-	db, err := ledger.Open(path, ledger.Options{ReadOnly: true})
+	db, err := clinic.Open(path, ledger.Options{ReadOnly: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "open:", err)
 		os.Exit(3)
@@ -270,7 +272,7 @@ func TestBackupKilled(t *testing.T) {
 		t.Fatalf("a killed backup left %d bytes at its --out path", fi.Size())
 	}
 
-	db = must(ledger.Open(path, ledger.Options{ReadOnly: true}))
+	db = must(clinic.Open(path, ledger.Options{ReadOnly: true}))
 	n := must(db.BackupFile(out))
 	db.Close()
 	if fi := must(os.Stat(out)); fi.Size() != n || fi.Mode().Perm() != 0o600 {
@@ -279,7 +281,7 @@ func TestBackupKilled(t *testing.T) {
 	if err := os.WriteFile(out+".pub", must(os.ReadFile(path+".pub")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	bdb := must(ledger.Open(out, ledger.Options{ReadOnly: true}))
+	bdb := must(clinic.Open(out, ledger.Options{ReadOnly: true}))
 	defer bdb.Close()
 	if res, err := bdb.Verify(); err != nil || res.Entries != 6 {
 		t.Errorf("the backup verifies %+v, %v", res, err)

@@ -14,6 +14,7 @@ import (
 	"slices"
 
 	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/internal/parallel"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -425,7 +426,7 @@ func (db *DB) verifyIndexCounts(n int64, want *indexTallies, salt *indexSalt) er
 	errs := make([]error, len(indexBuckets))
 	// One bucket a worker; the errors are kept, not returned: which one
 	// counts is decided below, in bucket order.
-	_ = parallel(len(indexBuckets), func(i int) (err error) {
+	_ = parallel.Run(len(indexBuckets), func(i int) (err error) {
 		defer func() { errs[i] = err }()
 		defer guard(db.path, &err)() // per goroutine: a damaged page is an error, not a crash
 		b, h := indexBuckets[i], newIndexHasher(salt)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pumpledger/pumpledger/clinic"
+
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/ledger"
 	bolt "go.etcd.io/bbolt"
@@ -66,7 +68,7 @@ func wantRefused(t *testing.T, what string, err error, code string, says ...stri
 // Before, checkpoint minted a key and the untouched copy then failed verify.
 func TestCopyWithoutKeyNeverMints(t *testing.T) {
 	cp := copyFiles(t, seeded(t), ".pub")
-	db := must(ledger.Open(cp, ledger.Options{}))
+	db := must(clinic.Open(cp, ledger.Options{}))
 	defer db.Close()
 	_, err := db.Checkpoint()
 	wantRefused(t, "checkpoint without the key", err, pumpledger.ENOTFOUND, "No signing key at "+cp+".key", "restore it from your backup")
@@ -85,7 +87,7 @@ func TestCopyWithoutKeyNeverMints(t *testing.T) {
 func TestDeletedKeyRefusesAppend(t *testing.T) {
 	path := seeded(t)
 	os.Remove(path + ".key")
-	db := must(ledger.Open(path, ledger.Options{}))
+	db := must(clinic.Open(path, ledger.Options{}))
 	defer db.Close()
 	_, err := db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"}, "clerk")
 	wantRefused(t, "append with the key deleted", err, pumpledger.ENOTFOUND, "No signing key at "+path+".key")
@@ -105,7 +107,7 @@ func TestRewriteWithoutKeyFailsVerify(t *testing.T) {
 			if gone != ".key" {
 				os.Remove(path + ".pub")
 			}
-			db := must(ledger.Open(path, ledger.Options{ReadOnly: true}))
+			db := must(clinic.Open(path, ledger.Options{ReadOnly: true}))
 			defer db.Close()
 			_, err := db.Verify()
 			if gone == ".key" && !errors.Is(err, ledger.ErrTampered) {
@@ -124,14 +126,14 @@ func TestOtherLedgersKeysRefused(t *testing.T) {
 
 	cp := copyFiles(t, path, ".key")
 	os.WriteFile(cp+".pub", must(os.ReadFile(other+".pub")), 0o644)
-	db := must(ledger.Open(cp, ledger.Options{}))
+	db := must(clinic.Open(cp, ledger.Options{}))
 	_, err := db.Verify()
 	wantRefused(t, "verify with another ledger's .pub", err, pumpledger.EINVALID, cp+".pub is of ledger", "not of this one")
 	db.Close()
 
 	cp = copyFiles(t, path, ".pub")
 	os.WriteFile(cp+".key", must(os.ReadFile(other+".key")), 0o600)
-	db = must(ledger.Open(cp, ledger.Options{}))
+	db = must(clinic.Open(cp, ledger.Options{}))
 	defer db.Close()
 	_, err = db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"}, "clerk")
 	wantRefused(t, "append with another ledger's key", err, pumpledger.EINVALID, "does not match the public key", "restore both from your backup")
@@ -145,7 +147,7 @@ func TestOtherLedgersKeysRefused(t *testing.T) {
 func TestPubDerivedForOlderLedgers(t *testing.T) {
 	path := seeded(t)
 	os.Remove(path + ".pub")
-	db := must(ledger.Open(path, ledger.Options{ReadOnly: true}))
+	db := must(clinic.Open(path, ledger.Options{ReadOnly: true}))
 	if _, err := db.Verify(); err != nil {
 		t.Fatalf("verify of an older ledger: %v", err)
 	}
@@ -155,7 +157,7 @@ func TestPubDerivedForOlderLedgers(t *testing.T) {
 		t.Fatalf("LEDGER.pub %q, %v; want the key file's public line", b, err)
 	}
 	os.Remove(path + ".key") // from now on, the .pub alone verifies
-	db = must(ledger.Open(path, ledger.Options{ReadOnly: true}))
+	db = must(clinic.Open(path, ledger.Options{ReadOnly: true}))
 	defer db.Close()
 	if _, err := db.Verify(); err != nil {
 		t.Errorf("verify with the derived .pub alone: %v", err)
@@ -189,7 +191,7 @@ func TestAppendRefusedOnDamagedLedger(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := seeded(t)
 			tc.damage(t, path)
-			db := must(ledger.Open(path, ledger.Options{}))
+			db := must(clinic.Open(path, ledger.Options{}))
 			defer db.Close()
 			if _, err := db.Verify(); err == nil {
 				t.Fatal("verify passed the damage")
@@ -220,7 +222,7 @@ func TestOpenThroughSymlinkAndModes(t *testing.T) {
 	}
 	os.Chmod(path, 0o644)
 	os.Chmod(path+".key", 0o644)
-	db := must(ledger.Open(link, ledger.Options{}))
+	db := must(clinic.Open(link, ledger.Options{}))
 	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"}, "clerk"))
 	must(db.Checkpoint())
 	if res, err := db.Verify(); err != nil || res.Entries != 7 {
@@ -258,7 +260,7 @@ func TestKeyFilesNotRegularRefused(t *testing.T) {
 			if err := tc.make(path + tc.suffix); err != nil {
 				t.Fatal(err)
 			}
-			db := must(ledger.Open(path, ledger.Options{}))
+			db := must(clinic.Open(path, ledger.Options{}))
 			defer db.Close()
 			done := make(chan error, 1)
 			go func() {
@@ -281,7 +283,7 @@ func TestCreate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "l.db")
 	stale := path + ".key.tmp-12345"
 	os.WriteFile(stale, []byte("a private key\n"), 0o600)
-	db := must(ledger.Create(path, ledger.Options{}))
+	db := must(clinic.Create(path, ledger.Options{}, nil, ""))
 	db.Close()
 	if exists(stale) {
 		t.Error("a killed Create's temporary key file is left")
@@ -292,11 +294,11 @@ func TestCreate(t *testing.T) {
 		}
 	}
 	key := must(os.ReadFile(path + ".key"))
-	_, err := ledger.Create(path, ledger.Options{})
+	_, err := clinic.Create(path, ledger.Options{}, nil, "")
 	wantRefused(t, "create over a ledger", err, pumpledger.ECONFLICT, "A ledger already exists")
 	if string(must(os.ReadFile(path+".key"))) != string(key) {
 		t.Error("a refused Create changed the key")
 	}
-	_, err = ledger.Open(filepath.Join(t.TempDir(), "typo.db"), ledger.Options{})
+	_, err = clinic.Open(filepath.Join(t.TempDir(), "typo.db"), ledger.Options{})
 	wantRefused(t, "open of a missing ledger", err, pumpledger.ENOTFOUND, "No ledger at ", "create one with `pumpledger init --db ")
 }

@@ -46,7 +46,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/pumpledger/pumpledger"
-	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/internal/safefile"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -94,13 +93,6 @@ var (
 
 // Options configure Open. The zero value is usable.
 type Options struct {
-	// Catalog is pinned as the first entry of a ledger this Open creates
-	// (nil = the embedded default). An existing ledger derives with the
-	// catalogs it pins (catalogs.go) and ignores it.
-	Catalog *catalog.Catalog
-	// By records, for Create, who created the ledger (the pinning entry's
-	// recorded_by); "" = DefaultUser.
-	By string
 	// Now is the ledger clock; nil = time.Now. Tests set it.
 	Now func() time.Time
 	// LockTimeout bounds the wait for another process's lock; 0 = 2 s.
@@ -131,8 +123,6 @@ type Options struct {
 type DB struct {
 	path    string
 	bolt    *bolt.DB
-	cat     *catalog.Catalog // pinned when this Open creates the ledger
-	cats    pinnedCatalogs   // the catalogs the ledger pins
 	schema  uint64
 	now     func() time.Time
 	keyPath string
@@ -144,7 +134,6 @@ type DB struct {
 	signer  *keys     // loaded on first signature, under keysMu
 	pub     *keys     // the verifier alone, loaded on first use, under keysMu
 	imp     *importer // the open group of an Import, if any
-	items   itemCache // decoded pump entries (state.go)
 	// committed is the ledger's size as this process last saw it committed:
 	// at open, and after each of its own commits. Entries below it never
 	// change.
@@ -164,9 +153,6 @@ func Open(path string, opt Options) (_ *DB, err error) {
 		return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s; create one with `pumpledger init --db %s`.", given, given)
 	} else if err != nil {
 		return nil, pumpledger.Errorf(pumpledger.EINVALID, "Cannot open the ledger %s (%v); check --db.", given, err)
-	}
-	if opt.Catalog == nil {
-		opt.Catalog = catalog.Default()
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -217,7 +203,7 @@ func Open(path string, opt Options) (_ *DB, err error) {
 	if bdb.MaxBatchDelay == 0 {
 		bdb.MaxBatchDelay = time.Millisecond
 	}
-	db := &DB{path: path, bolt: bdb, cat: opt.Catalog, now: opt.Now, keyPath: opt.KeyPath, pubPath: path + ".pub", batch: opt.Batch, dryRun: opt.DryRun}
+	db := &DB{path: path, bolt: bdb, now: opt.Now, keyPath: opt.KeyPath, pubPath: path + ".pub", batch: opt.Batch, dryRun: opt.DryRun}
 	if err := db.init(opt.ReadOnly); err != nil {
 		bdb.Close()
 		return nil, err
@@ -318,7 +304,9 @@ func privateOnly(path string, fi os.FileInfo) {
 // aside and linked into place, the ledger last: a failed or killed Create
 // leaves no ledger, so never one without its key (a kill after the keys
 // are linked leaves them, and the next Create refuses to replace them).
-func Create(path string, opt Options) (_ *DB, err error) {
+// first builds its first entries (the catalog it derives with), appended
+// before Create returns; if they cannot be, no ledger is left.
+func Create(path string, opt Options, first func(tx *Tx) ([]Entry, error)) (_ *DB, err error) {
 	if opt.ReadOnly {
 		return nil, errors.New("ledger: Create opens for writing")
 	}
@@ -399,8 +387,8 @@ func Create(path string, opt Options) (_ *DB, err error) {
 		os.Remove(path)
 		return nil, err
 	}
-	// The first entry pins the catalog the ledger derives with.
-	if err := db.pinNew(opt.By); err != nil {
+	// Its first entries (the catalog it derives with) are the caller's.
+	if _, err := db.Write("", "", nil, first, nil); err != nil {
 		db.Close()
 		os.Remove(path)
 		return nil, err
@@ -420,17 +408,6 @@ func (db *DB) Close() error { return db.bolt.Close() }
 
 // Path is the ledger file.
 func (db *DB) Path() string { return db.path }
-
-// Catalog is the catalog in force today (the ledger clock's): what a plan
-// or a new entry is checked against. Figures of recorded entries use the
-// catalog in force on their date (CatalogOn).
-func (db *DB) Catalog() (*catalog.Catalog, error) {
-	p, err := db.CatalogOn(db.Today())
-	if err != nil {
-		return nil, err
-	}
-	return p.Catalog, nil
-}
 
 // update runs fn in one durable read-write transaction: through Batch when
 // the ledger was opened for concurrent writers, else Update. Either way it

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pumpledger/pumpledger/clinic"
+
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/ledger"
 	"github.com/shopspring/decimal"
@@ -20,11 +22,11 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func openTest(t testing.TB) (*ledger.DB, *clock, string) {
+func openTest(t testing.TB) (*clinic.Service, *clock, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "test.db")
 	c := &clock{t: time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)}
-	db, err := ledger.Create(path, ledger.Options{Now: c.now})
+	db, err := clinic.Create(path, ledger.Options{Now: c.now}, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +63,7 @@ const (
 	 "diluent_ml":"18.5","dose":{"drug":"ziconotide","mcg_per_day":"2.4"},"procedure":"95990"}`
 )
 
-func seed(t testing.TB, db *ledger.DB) (first, second ledger.Result) {
+func seed(t testing.TB, db *clinic.Service) (first, second clinic.Result) {
 	t.Helper()
 	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
 	must(db.Implant(pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20"}, "drx"))
@@ -130,7 +132,7 @@ func TestCorrectionAppliedInEveryView(t *testing.T) {
 	// The nurse misread the residual: 7.6 mL, not 5.5.
 	fixed := parseRefill(t, strings.Replace(strings.Replace(secondFill, `"residual_ml":"5.5"`, `"residual_ml":"7.6"`, 1),
 		`"id":"6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b",`, "", 1))
-	res := must(db.Correct(second.Entry.ID, "residual misread", "supervisor", ledger.Replacement{Refill: &fixed}))
+	res := must(db.Correct(second.Entry.ID, "residual misread", "supervisor", clinic.Replacement{Refill: &fixed}))
 	if res.Replacement == nil || res.Record == nil {
 		t.Fatalf("correction result lacks replacement or record: %+v", res)
 	}
@@ -167,7 +169,7 @@ func TestCorrectionAppliedInEveryView(t *testing.T) {
 		t.Error("voided entry missing from history")
 	}
 	// Twice: refused.
-	if _, err := db.Correct(second.Entry.ID, "again", "x", ledger.Replacement{}); pumpledger.ErrorCode(err) != pumpledger.ECONFLICT {
+	if _, err := db.Correct(second.Entry.ID, "again", "x", clinic.Replacement{}); pumpledger.ErrorCode(err) != pumpledger.ECONFLICT {
 		t.Errorf("voiding twice: %v, want conflict", err)
 	}
 }
@@ -190,7 +192,7 @@ func TestVerifyNamesTamperedEntry(t *testing.T) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db2 := must(ledger.Open(path, ledger.Options{}))
+	db2 := must(clinic.Open(path, ledger.Options{}))
 	defer db2.Close()
 	_, err := db2.Verify()
 	if want := fmt.Sprintf("Entry %d ", second.Entry.Seq); !errors.Is(err, ledger.ErrTampered) || !strings.Contains(err.Error(), want) {

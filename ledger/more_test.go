@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pumpledger/pumpledger/clinic"
+
 	"github.com/google/uuid"
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/ledger"
@@ -109,7 +111,7 @@ func TestEveryKindStoredAndReadBack(t *testing.T) {
 		want  envelope
 	}
 	var all []appended
-	add := func(name string, res ledger.Result, err error, want envelope) {
+	add := func(name string, res clinic.Result, err error, want envelope) {
 		t.Helper()
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -152,7 +154,7 @@ func TestEveryKindStoredAndReadBack(t *testing.T) {
 
 	// A correction voiding the reprogramming: performed when recorded.
 	c.t = time.Date(2026, 3, 13, 10, 0, 0, 0, time.UTC)
-	res, err = db.Correct(reprogramID, "entered on the wrong pump", "supervisor", ledger.Replacement{})
+	res, err = db.Correct(reprogramID, "entered on the wrong pump", "supervisor", clinic.Replacement{})
 	add("correction", res, err, envelope{kind: ledger.KindCorrection, by: "supervisor", performedAt: c.t, offset: "+00:00"})
 	correctionID := res.Entry.ID
 
@@ -178,7 +180,7 @@ func TestEveryKindStoredAndReadBack(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db = must(ledger.Open(path, ledger.Options{Now: c.now}))
+	db = must(clinic.Open(path, ledger.Options{Now: c.now}))
 	defer db.Close()
 	if n := must(db.Size()); n != int64(len(all))+1 {
 		t.Fatalf("size %d, want %d (the catalog pinned and the appends)", n, len(all)+1)
@@ -273,7 +275,7 @@ func TestSchemaVersionRefused(t *testing.T) {
 	for name, v := range map[string][]byte{"version 3": u64(3), "version 0": u64(0), "not a number": []byte("2"), "empty": {}} {
 		setSchema(v)
 		for _, ro := range []bool{false, true} {
-			db, err := ledger.Open(path, ledger.Options{ReadOnly: ro})
+			db, err := clinic.Open(path, ledger.Options{ReadOnly: ro})
 			if err == nil {
 				db.Close()
 				t.Errorf("%s (read-only %v): opened", name, ro)
@@ -285,7 +287,7 @@ func TestSchemaVersionRefused(t *testing.T) {
 		}
 	}
 	setSchema(u64(ledger.SchemaVersion))
-	db = must(ledger.Open(path, ledger.Options{}))
+	db = must(clinic.Open(path, ledger.Options{}))
 	if _, err := db.Verify(); err != nil {
 		t.Errorf("schema restored: %v", err)
 	}
@@ -308,7 +310,7 @@ func TestSchemaVersionRefused(t *testing.T) {
 		}
 	}
 	for _, ro := range []bool{false, true} {
-		db, err := ledger.Open(path, ledger.Options{ReadOnly: ro})
+		db, err := clinic.Open(path, ledger.Options{ReadOnly: ro})
 		if err != nil {
 			t.Fatalf("version 1 (read-only %v): %v, want it opened to be upgraded", ro, err)
 		}
@@ -339,7 +341,7 @@ func TestSecondOpenLocked(t *testing.T) {
 	db, _, path := openTest(t)
 	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
 	for _, ro := range []bool{false, true} {
-		db2, err := ledger.Open(path, ledger.Options{LockTimeout: 100 * time.Millisecond, ReadOnly: ro})
+		db2, err := clinic.Open(path, ledger.Options{LockTimeout: 100 * time.Millisecond, ReadOnly: ro})
 		if err == nil {
 			db2.Close()
 			t.Fatalf("second open (read-only %v) of a ledger open for writing succeeded", ro)
@@ -349,7 +351,7 @@ func TestSecondOpenLocked(t *testing.T) {
 		}
 	}
 	db.Close()
-	db2, err := ledger.Open(path, ledger.Options{LockTimeout: 100 * time.Millisecond})
+	db2, err := clinic.Open(path, ledger.Options{LockTimeout: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("open after the first closed: %v", err)
 	}
@@ -359,7 +361,7 @@ func TestSecondOpenLocked(t *testing.T) {
 // TestFileModes: the ledger and its key hold PHI and a secret: 0600.
 func TestFileModes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "modes.db")
-	db := must(ledger.Create(path, ledger.Options{}))
+	db := must(clinic.Create(path, ledger.Options{}, nil, ""))
 	defer db.Close()
 	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
 	for _, p := range []string{path, path + ".key"} {
@@ -376,7 +378,7 @@ func TestFileModes(t *testing.T) {
 // TestReadOnlyMissingFile: a read-only open does not create a ledger.
 func TestReadOnlyMissingFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "missing.db")
-	if _, err := ledger.Open(path, ledger.Options{ReadOnly: true}); pumpledger.ErrorCode(err) != pumpledger.ENOTFOUND {
+	if _, err := clinic.Open(path, ledger.Options{ReadOnly: true}); pumpledger.ErrorCode(err) != pumpledger.ENOTFOUND {
 		t.Errorf("read-only open of a missing file: %v, want not found", err)
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pumpledger/pumpledger/clinic"
+
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/ledger"
@@ -31,7 +33,7 @@ func TestVerifyCatchesAlteredIndexes(t *testing.T) {
 			db, c, path := openTest(t)
 			_, second := seed(t, db)
 			c.t = c.t.Add(time.Hour)
-			must(db.Correct(second.Entry.ID, "entered twice", "supervisor", ledger.Replacement{}))
+			must(db.Correct(second.Entry.ID, "entered twice", "supervisor", clinic.Replacement{}))
 			db.Close()
 			boltUpdate(t, path, func(tx *bolt.Tx) error {
 				if err := tx.DeleteBucket([]byte(tc.bucket)); err != nil {
@@ -40,7 +42,7 @@ func TestVerifyCatchesAlteredIndexes(t *testing.T) {
 				_, err := tx.CreateBucket([]byte(tc.bucket))
 				return err
 			})
-			db = must(ledger.Open(path, ledger.Options{}))
+			db = must(clinic.Open(path, ledger.Options{}))
 			defer db.Close()
 			_, err := db.Verify()
 			if !errors.Is(err, ledger.ErrTampered) || !strings.Contains(err.Error(), tc.bucket) {
@@ -55,7 +57,7 @@ func TestVerifyCatchesAlteredIndexes(t *testing.T) {
 	boltUpdate(t, path, func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte("by_date")).Put(append([]byte("2026-04-01\x00"), u64(2)...), nil)
 	})
-	db = must(ledger.Open(path, ledger.Options{}))
+	db = must(clinic.Open(path, ledger.Options{}))
 	defer db.Close()
 	if _, err := db.Verify(); !errors.Is(err, ledger.ErrTampered) {
 		t.Errorf("verify with an extra by_date key: %v; want ErrTampered", err)
@@ -86,7 +88,7 @@ func TestCorrectionThatBreaksTheChainRefused(t *testing.T) {
 	}
 	n := must(db.Size())
 	c.t = c.t.Add(time.Hour)
-	_, err := db.Correct(implant.ID, "wrong serial", "supervisor", ledger.Replacement{})
+	_, err := db.Correct(implant.ID, "wrong serial", "supervisor", clinic.Replacement{})
 	if pumpledger.ErrorCode(err) != pumpledger.EINVALID || !strings.Contains(err.Error(), "S1") {
 		t.Fatalf("voiding the implant under two refills: %v; want a refusal naming the pump", err)
 	}
@@ -102,7 +104,7 @@ func TestCorrectionThatBreaksTheChainRefused(t *testing.T) {
 func TestReplacementRecordedByCorrector(t *testing.T) {
 	db, _, _ := openTest(t)
 	p := must(db.AddPatient(pumpledger.Patient{MRN: "MRN-7", Name: "Misspelt Nmae"}, "alice"))
-	res := must(db.Correct(p.Entry.ID, "name misspelt", "bob", ledger.Replacement{Patient: &pumpledger.Patient{MRN: "MRN-7", Name: "Misspelt Name"}}))
+	res := must(db.Correct(p.Entry.ID, "name misspelt", "bob", clinic.Replacement{Patient: &pumpledger.Patient{MRN: "MRN-7", Name: "Misspelt Name"}}))
 	if res.Replacement == nil || res.Replacement.RecordedBy != "bob" || res.Entry.RecordedBy != "bob" {
 		t.Errorf("replacement recorded by %q, correction by %q; want bob for both", res.Replacement.RecordedBy, res.Entry.RecordedBy)
 	}
@@ -145,10 +147,10 @@ func TestPatientVoidUnderVisitsRefused(t *testing.T) {
 		}
 	}
 	c.t = c.t.Add(time.Hour)
-	if _, err := db.Correct(reg.ID, "duplicate", "supervisor", ledger.Replacement{}); pumpledger.ErrorCode(err) != pumpledger.EINVALID {
+	if _, err := db.Correct(reg.ID, "duplicate", "supervisor", clinic.Replacement{}); pumpledger.ErrorCode(err) != pumpledger.EINVALID {
 		t.Errorf("voiding a registration with a pump and refills: %v; want refused", err)
 	}
-	if _, err := db.Correct(reg.ID, "name misspelt", "supervisor", ledger.Replacement{Patient: &pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient-Smith"}}); err != nil {
+	if _, err := db.Correct(reg.ID, "name misspelt", "supervisor", clinic.Replacement{Patient: &pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient-Smith"}}); err != nil {
 		t.Errorf("replacing the registration: %v", err)
 	}
 }
@@ -186,7 +188,7 @@ func TestLateRefillThatBreaksTheChainRefused(t *testing.T) {
 	cat := must(catalog.Load(f, "catalog-test.json"))
 	f.Close()
 	c := &clock{t: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}
-	db := must(ledger.Create(filepath.Join(t.TempDir(), "l.db"), ledger.Options{Catalog: cat, Now: c.now}))
+	db := must(clinic.Create(filepath.Join(t.TempDir(), "l.db"), ledger.Options{Now: c.now}, cat, ""))
 	defer db.Close()
 	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
 	must(db.Implant(pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-01-20"}, "drx"))
@@ -217,7 +219,7 @@ func TestLateRefillThatBreaksTheChainRefused(t *testing.T) {
 // checked nor taken for tampering.
 func TestVerifyDuringAppends(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "l.db")
-	db := must(ledger.Create(path, ledger.Options{NoSync: true}))
+	db := must(clinic.Create(path, ledger.Options{NoSync: true}, nil, ""))
 	defer db.Close()
 	for i := range 300 { // long enough a verify for appends to land inside it
 		must(db.AddPatient(pumpledger.Patient{MRN: "P-" + itoa(i), Name: "First"}, "w"))

@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pumpledger/pumpledger/clinic"
+
 	"github.com/google/uuid"
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/catalog"
@@ -78,11 +80,10 @@ var scaleCatalog = sync.OnceValue(func() *catalog.Catalog {
 	return cat
 })
 
-// openScale opens a scale ledger with the demo's catalog.
-func openScale(b *testing.B, path string, opt ledger.Options) *ledger.DB {
+// openScale opens a scale ledger (it pins the demo's catalog).
+func openScale(b *testing.B, path string, opt ledger.Options) *clinic.Service {
 	b.Helper()
-	opt.Catalog = scaleCatalog()
-	db, err := ledger.Open(path, opt)
+	db, err := clinic.Open(path, opt)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -194,7 +195,7 @@ func buildScaleLedger(path string, n int) error {
 	os.Remove(path + ".pub")
 	cat := scaleCatalog()
 	var clock time.Time
-	db, err := ledger.Create(path, ledger.Options{Catalog: cat, NoSync: true, Now: func() time.Time { return clock }})
+	db, err := clinic.Create(path, ledger.Options{NoSync: true, Now: func() time.Time { return clock }}, cat, "")
 	if err != nil {
 		return err
 	}
@@ -212,7 +213,7 @@ func buildScaleLedger(path string, n int) error {
 				if count >= int64(n) {
 					return nil
 				}
-				var res ledger.Result
+				var res clinic.Result
 				switch ev.Kind {
 				case pumpledger.KindPatient:
 					clock = time.Now()
@@ -229,7 +230,7 @@ func buildScaleLedger(path string, n int) error {
 				case pumpledger.KindCorrection:
 					c := ev.Correction
 					clock = c.Refill.PerformedAt.UTC.Add(time.Hour)
-					res, err = db.Correct(c.Voids, c.Reason, c.By, ledger.Replacement{Refill: c.Refill})
+					res, err = db.Correct(c.Voids, c.Reason, c.By, clinic.Replacement{Refill: c.Refill})
 				default:
 					continue
 				}
@@ -398,7 +399,7 @@ type appendPump struct {
 	change   time.Time // its first live dose change after lastFill (zero if none)
 }
 
-func appendPumps(b *testing.B, db *ledger.DB, l *scaleLedger) []appendPump {
+func appendPumps(b *testing.B, db *clinic.Service, l *scaleLedger) []appendPump {
 	b.Helper()
 	var out []appendPump
 	for k, s := range l.serials {

@@ -15,6 +15,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/pumpledger/pumpledger/clinic"
+
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/ledger"
 	bolt "go.etcd.io/bbolt"
@@ -93,7 +95,7 @@ func editPayload(t *testing.T, old, new string) func(*ledger.Entry) {
 func TestVerifyGoodLedger(t *testing.T) {
 	db, _, _ := openTest(t)
 	_, second := seed(t, db)
-	must(db.Correct(second.Entry.ID, "wrong residual", "supervisor", ledger.Replacement{}))
+	must(db.Correct(second.Entry.ID, "wrong residual", "supervisor", clinic.Replacement{}))
 	res, err := db.Verify()
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +142,7 @@ func TestVerifyNamesEachTamperedByte(t *testing.T) {
 			db.Close()
 			seq := seqOfKind(t, path, tc.kind, tc.nth)
 			flipStoredByte(t, path, seq, tc.find, tc.at, tc.to)
-			db = must(ledger.Open(path, ledger.Options{}))
+			db = must(clinic.Open(path, ledger.Options{}))
 			defer db.Close()
 			_, err := db.Verify()
 			if !errors.Is(err, ledger.ErrTampered) {
@@ -236,7 +238,7 @@ func TestVerifyCatchesTamperedHash(t *testing.T) {
 		h[0] ^= 1
 		return tx.Bucket(bucketHashes).Put(k, h)
 	})
-	db = must(ledger.Open(path, ledger.Options{}))
+	db = must(clinic.Open(path, ledger.Options{}))
 	defer db.Close()
 	if _, err := db.Verify(); !errors.Is(err, ledger.ErrTampered) || !strings.HasPrefix(err.Error(), "Entry 2 ") {
 		t.Errorf("verify after changing leaf 2's stored hash: %v, want entry 2 named", err)
@@ -267,7 +269,7 @@ func TestRewriteWithHashesCaughtByCheckpoints(t *testing.T) {
 				})
 			}
 
-			db = must(ledger.Open(path, ledger.Options{}))
+			db = must(clinic.Open(path, ledger.Options{}))
 			defer db.Close()
 			// The attack is consistent: the entry matches its hashes and
 			// the refill reads back changed.
@@ -308,7 +310,7 @@ func TestRemovedEntryCaught(t *testing.T) {
 		}
 		return entries.SetSequence(uint64(n - 1))
 	})
-	db = must(ledger.Open(path, ledger.Options{}))
+	db = must(clinic.Open(path, ledger.Options{}))
 	if got := must(db.Size()); got != n-1 {
 		t.Fatalf("size after removal %d, want %d", got, n-1)
 	}
@@ -323,7 +325,7 @@ func TestRemovedEntryCaught(t *testing.T) {
 	// Removing the checkpoints of n entries too still leaves the removed
 	// entry's index keys, which no entry files.
 	boltUpdate(t, path, func(tx *bolt.Tx) error { return tx.Bucket(bucketCheckpoints).Delete(u64(uint64(n))) })
-	db = must(ledger.Open(path, ledger.Options{}))
+	db = must(clinic.Open(path, ledger.Options{}))
 	if _, err := db.Verify(); !errors.Is(err, ledger.ErrTampered) {
 		t.Errorf("verify with the removed entry's index keys left behind: %v, want ErrTampered", err)
 	}
@@ -349,7 +351,7 @@ func TestRemovedEntryCaught(t *testing.T) {
 		}
 		return nil
 	})
-	db = must(ledger.Open(path, ledger.Options{}))
+	db = must(clinic.Open(path, ledger.Options{}))
 	defer db.Close()
 	if _, err := db.Verify(); err != nil {
 		t.Errorf("verify of a ledger truncated to a checkpointed size: %v", err)
@@ -514,7 +516,7 @@ func must2[A, B any](a A, b B, err error) (A, B) {
 // otherLedgerCheckpoint is a genuine checkpoint of another ledger.
 func otherLedgerCheckpoint(t *testing.T) []byte {
 	t.Helper()
-	db := must(ledger.Create(filepath.Join(t.TempDir(), "other.db"), ledger.Options{}))
+	db := must(clinic.Create(filepath.Join(t.TempDir(), "other.db"), ledger.Options{}, nil, ""))
 	defer db.Close()
 	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
 	return must(db.Checkpoint()).Note
@@ -625,7 +627,7 @@ func TestHotBackup(t *testing.T) {
 	if err := os.WriteFile(bpath+".pub", must(os.ReadFile(path+".pub")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	bdb, err := ledger.Open(bpath, ledger.Options{ReadOnly: true})
+	bdb, err := clinic.Open(bpath, ledger.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatalf("open backup: %v", err)
 	}

@@ -4,8 +4,9 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/pumpledger/pumpledger/clinic"
+
 	"github.com/pumpledger/pumpledger"
-	"github.com/pumpledger/pumpledger/ledger"
 )
 
 // TestStoredTextsRefused: every text that reaches an entry from outside the
@@ -31,11 +32,11 @@ func TestStoredTextsRefused(t *testing.T) {
 			return err
 		}},
 		{"correction recorded by an escape", "recorded_by", func() error {
-			_, err := db.Correct(fill.Entry.ID, "typo", escape, ledger.Replacement{})
+			_, err := db.Correct(fill.Entry.ID, "typo", escape, clinic.Replacement{})
 			return err
 		}},
 		{"correction reason with an escape", "--reason", func() error {
-			_, err := db.Correct(fill.Entry.ID, "typo\x1b]0;pwned\x07", "clerk", ledger.Replacement{})
+			_, err := db.Correct(fill.Entry.ID, "typo\x1b]0;pwned\x07", "clerk", clinic.Replacement{})
 			return err
 		}},
 		{"explant reason with an escape", "--reason", func() error {

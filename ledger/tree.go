@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/internal/parallel"
 	"github.com/pumpledger/pumpledger/internal/safefile"
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/note"
@@ -556,7 +557,7 @@ func (db *DB) verifyChunks(n int64, salt *indexSalt) (indexTallies, error) {
 		bad   = -1 // the lowest failing chunk
 	)
 	chunks := chunksOf(n)
-	err := parallel(chunks, func(c int) (err error) {
+	err := parallel.Run(chunks, func(c int) (err error) {
 		defer func() {
 			if err != nil {
 				mu.Lock()
@@ -604,7 +605,7 @@ func chunksOf(n int64) int { return int((n + verifyChunk - 1) / verifyChunk) }
 // slow, but it names the first entry not filed under its keys. The error
 // is the one of the lowest chunk.
 func (db *DB) verifyIndexesPrecisely(n int64, chunks int) error {
-	return parallel(chunks, func(c int) (err error) {
+	return parallel.Run(chunks, func(c int) (err error) {
 		defer guard(db.path, &err)()
 		start := int64(c) * verifyChunk
 		end := min(start+verifyChunk, n)

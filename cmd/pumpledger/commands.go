@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/pumpledger/pumpledger/clinic"
+
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/catalog"
@@ -42,7 +44,7 @@ func (a *app) patientAdd(args []string) error {
 	return nil
 }
 
-func verb(res ledger.Result) string {
+func verb(res clinic.Result) string {
 	if res.Existing {
 		return "Already recorded:"
 	}
@@ -145,13 +147,13 @@ func (a *app) refill(args []string) error {
 		return err
 	}
 	defer db.Close()
-	var res ledger.Result
+	var res clinic.Result
 	if *dry {
 		rec, err := db.PreviewRefill(r)
 		if err != nil {
 			return err
 		}
-		res = ledger.Result{Record: &rec, Warnings: rec.Warnings}
+		res = clinic.Result{Record: &rec, Warnings: rec.Warnings}
 	} else if res, err = db.RecordRefill(r, by); err != nil {
 		return err
 	}
@@ -242,7 +244,7 @@ func (a *app) correct(args []string) error {
 		return err
 	}
 	defer db.Close()
-	var repl ledger.Replacement
+	var repl clinic.Replacement
 	if *file != "" {
 		old, err := db.Entry(*id)
 		if err != nil {
@@ -316,18 +318,14 @@ func (a *app) correct(args []string) error {
 // openFor opens the ledger to record (write) or, for --dry-run, to run the
 // append's whole transaction and roll it back: the ledger must exist, and
 // nothing is written or signed. what names the entry in the refusal.
-func (a *app) openFor(write bool, what string) (*ledger.DB, error) {
+func (a *app) openFor(write bool, what string) (*clinic.Service, error) {
 	if write {
 		return a.open(true)
 	}
 	if _, err := os.Stat(a.dbPath); err != nil {
 		return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s to check the %s against; check --db.", a.dbPath, what)
 	}
-	cat, err := a.catalogFile()
-	if err != nil {
-		return nil, err
-	}
-	return ledger.Open(a.dbPath, ledger.Options{Catalog: cat, DryRun: true})
+	return a.openWith(ledger.Options{DryRun: true})
 }
 
 func (a *app) history(args []string) error {
@@ -337,9 +335,9 @@ func (a *app) history(args []string) error {
 	if err := a.parse(fs, args, "mrn"); err != nil {
 		return err
 	}
-	var items []ledger.Item
+	var items []clinic.Item
 	var cat *catalog.Catalog
-	if err := a.read(func(db *ledger.DB) (err error) {
+	if err := a.read(func(db *clinic.Service) (err error) {
 		if items, err = db.History(*mrn); err != nil {
 			return err
 		}
@@ -372,7 +370,7 @@ func (a *app) bill(args []string) error {
 	}
 	var lines []billing.Line
 	var cat *catalog.Catalog
-	if err := a.read(func(db *ledger.DB) (err error) {
+	if err := a.read(func(db *clinic.Service) (err error) {
 		if lines, err = db.Bill(*from, *to); err != nil {
 			return err
 		}
@@ -519,7 +517,7 @@ func (a *app) initCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := ledger.Create(a.dbPath, ledger.Options{Catalog: cat, By: by})
+	db, err := clinic.Create(a.dbPath, ledger.Options{}, cat, by)
 	if err != nil {
 		return err
 	}
@@ -622,7 +620,7 @@ func (a *app) planCatalog() (*catalog.Catalog, error) {
 		return catalog.Default(), nil
 	}
 	var cat *catalog.Catalog
-	err := a.read(func(db *ledger.DB) (err error) { cat, err = db.Catalog(); return err })
+	err := a.read(func(db *clinic.Service) (err error) { cat, err = db.Catalog(); return err })
 	return cat, err
 }
 
@@ -638,8 +636,8 @@ func (a *app) catalogCmd(args []string) error {
 		_, err := a.stdout.Write(catalog.DefaultJSON())
 		return err
 	}
-	var p *ledger.Pinned
-	if err := a.read(func(db *ledger.DB) (err error) {
+	var p *clinic.Pinned
+	if err := a.read(func(db *clinic.Service) (err error) {
 		date := *on
 		if date == "" {
 			date = db.Today()
@@ -662,8 +660,8 @@ func (a *app) catalogList(args []string) error {
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
-	var list []*ledger.Pinned
-	if err := a.read(func(db *ledger.DB) (err error) { list, err = db.Catalogs(); return err }); err != nil {
+	var list []*clinic.Pinned
+	if err := a.read(func(db *clinic.Service) (err error) { list, err = db.Catalogs(); return err }); err != nil {
 		return err
 	}
 	if *asJSON {
@@ -706,7 +704,7 @@ func (a *app) catalogAdopt(args []string) error {
 	if file == "" {
 		return usageErr("catalog adopt needs the catalog FILE")
 	}
-	content, err := safefile.ReadFile(file, ledger.MaxCatalogBytes)
+	content, err := safefile.ReadFile(file, clinic.MaxCatalogBytes)
 	if err != nil {
 		return pumpledger.Invalid("file", "Cannot read the catalog %s (%v); check the path.", file, err)
 	}
@@ -767,7 +765,7 @@ func (a *app) upgrade(args []string) error {
 	content, name := catalog.DefaultJSON(), "the embedded catalog"
 	if path != "" {
 		var err error
-		if content, err = safefile.ReadFile(path, ledger.MaxCatalogBytes); err != nil {
+		if content, err = safefile.ReadFile(path, clinic.MaxCatalogBytes); err != nil {
 			return pumpledger.Invalid("catalog", "Cannot read the catalog %s (%v); check --catalog.", path, err)
 		}
 		name = path
@@ -775,7 +773,7 @@ func (a *app) upgrade(args []string) error {
 	if _, err := os.Stat(a.dbPath); err != nil {
 		return pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s; check --db.", a.dbPath)
 	}
-	db, err := ledger.Open(a.dbPath, ledger.Options{})
+	db, err := clinic.Open(a.dbPath, ledger.Options{})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pumpledger/pumpledger/clinic"
+
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/catalog"
@@ -71,7 +73,7 @@ func (a *app) demo(args []string) error {
 	if len(events) > 0 {
 		clock = eventTime(events, 0)
 	}
-	db, err := ledger.Open(a.dbPath, ledger.Options{Catalog: cat, Now: func() time.Time { return clock }})
+	db, err := clinic.Open(a.dbPath, ledger.Options{Now: func() time.Time { return clock }})
 	if err != nil {
 		return err
 	}
@@ -104,7 +106,7 @@ func (a *app) demo(args []string) error {
 	err = db.Import(ledger.DefaultImportGroup, func() error {
 		for i, ev := range events {
 			clock = eventTime(events, i).Add(chartingDelay)
-			var res ledger.Result
+			var res clinic.Result
 			switch ev.Kind {
 			case pumpledger.KindPatient:
 				res, err = db.AddPatient(*ev.Patient, "demo-clerk")
@@ -123,7 +125,7 @@ func (a *app) demo(args []string) error {
 				res, err = db.RecordReprogram(*ev.Reprogram, ev.Reprogram.Clinician)
 			case pumpledger.KindCorrection:
 				c := ev.Correction
-				res, err = db.Correct(c.Voids, c.Reason, c.By, ledger.Replacement{Refill: c.Refill})
+				res, err = db.Correct(c.Voids, c.Reason, c.By, clinic.Replacement{Refill: c.Refill})
 				if err == nil && res.Record != nil {
 					tally.void(c.Voids)
 					tally.add(*c.Refill, *res.Record)

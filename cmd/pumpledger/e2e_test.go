@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pumpledger/pumpledger/clinic"
+
 	"github.com/pumpledger/pumpledger/ledger"
 	bolt "go.etcd.io/bbolt"
 )
@@ -801,7 +803,7 @@ func TestE2ELedgerInUse(t *testing.T) {
 	n := p.count()
 
 	// This test process holds the ledger open for writing (bbolt's flock).
-	held, err := ledger.Open(p.db(), ledger.Options{})
+	held, err := clinic.Open(p.db(), ledger.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/pumpledger/pumpledger/clinic"
+
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/internal/safefile"
@@ -298,12 +300,17 @@ func (a *app) catalogFile() (*catalog.Catalog, error) {
 // open opens the ledger for writing or reading. A --catalog given to a
 // command that derives from the ledger must be the catalog the ledger has
 // in force: a file is never a silent replacement for what the ledger pins.
-func (a *app) open(write bool) (*ledger.DB, error) {
+func (a *app) open(write bool) (*clinic.Service, error) {
+	return a.openWith(ledger.Options{ReadOnly: !write})
+}
+
+// openWith is open with the store's options.
+func (a *app) openWith(opt ledger.Options) (*clinic.Service, error) {
 	cat, err := a.catalogFile()
 	if err != nil {
 		return nil, err
 	}
-	db, err := ledger.Open(a.dbPath, ledger.Options{Catalog: cat, ReadOnly: !write})
+	db, err := clinic.Open(a.dbPath, opt)
 	if err != nil || cat == nil {
 		return db, err
 	}
@@ -322,7 +329,7 @@ func (a *app) open(write bool) (*ledger.DB, error) {
 // read runs fn on the ledger opened for reading and closes it before
 // returning: a command holds the file only while it reads, never while it
 // prints (a reader paused on `| less` must not lock out the writers).
-func (a *app) read(fn func(db *ledger.DB) error) error {
+func (a *app) read(fn func(db *clinic.Service) error) error {
 	db, err := a.open(false)
 	if err != nil {
 		return err

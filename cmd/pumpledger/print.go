@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pumpledger/pumpledger/clinic"
+
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/ledger"
@@ -27,7 +29,7 @@ func printWarnings(w io.Writer, warnings []string) {
 	}
 }
 
-func printRefill(w io.Writer, r pumpledger.Refill, res ledger.Result, dry bool) {
+func printRefill(w io.Writer, r pumpledger.Refill, res clinic.Result, dry bool) {
 	rec := res.Record
 	switch {
 	case dry:
@@ -123,7 +125,7 @@ func sortedDrugs(m map[string]decimal.Decimal) []string {
 	return out
 }
 
-func printHistory(w io.Writer, mrn string, items []ledger.Item, cat *catalog.Catalog) {
+func printHistory(w io.Writer, mrn string, items []clinic.Item, cat *catalog.Catalog) {
 	fmt.Fprintf(w, "History of patient %s: %d entries, in the order recorded (#N: the Nth entry of the ledger).\n", mrn, len(items))
 	for _, it := range items {
 		e := it.Entry

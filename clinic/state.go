@@ -1,72 +1,27 @@
-package ledger
+package clinic
 
 import (
-	"bytes"
-	"encoding/binary"
-	"fmt"
 	"hash/maphash"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/pumpledger/pumpledger/ledger"
+
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/pump"
 	"github.com/pumpledger/pumpledger/refill"
 	"github.com/shopspring/decimal"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Reading state back. Every view starts from the entries, skips what a
 // correction voided, and derives; nothing derived is stored.
 
-func getEntry(tx *bolt.Tx, seq int64) (Entry, error) {
-	v := tx.Bucket(bucketEntries).Get(u64(uint64(seq)))
-	if v == nil {
-		return Entry{}, pumpledger.Errorf(pumpledger.EINTERNAL, "entry %d is indexed but missing", seq)
-	}
-	return decodeEntry(v) // decodes into fresh memory: nothing refers to the mmap after tx
-}
-
-func entryByID(tx *bolt.Tx, id string) (Entry, error) {
-	v := tx.Bucket(bucketIDs).Get([]byte(id))
-	if v == nil {
-		return Entry{}, pumpledger.Errorf(pumpledger.ENOTFOUND, "No entry has id %s; check the id in `pumpledger history`.", id)
-	}
-	return getEntry(tx, int64(binary.BigEndian.Uint64(v)))
-}
-
-// voidedBy returns the seq of the correction that voided seq, if any. A
-// mark that is not a seq (the file altered outside pumpledger) panics with
-// an altered error, which guard returns as the operation's error.
-func voidedBy(tx *bolt.Tx, seq int64) (int64, bool) {
-	v := tx.Bucket(bucketVoided).Get(u64(uint64(seq)))
-	if v == nil {
-		return 0, false
-	}
-	if len(v) != 8 {
-		panic(altered{indexBroken(string(bucketVoided), fmt.Sprintf("entry %d's voided mark is not an entry", seq))})
-	}
-	return int64(binary.BigEndian.Uint64(v)), true
-}
-
-// scanIndex returns the seqs filed under key in an index bucket.
-func scanIndex(tx *bolt.Tx, bucket []byte, key string) []int64 {
-	prefix := append([]byte(key), 0)
-	var out []int64
-	c := tx.Bucket(bucket).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		if len(k) == len(prefix)+8 {
-			out = append(out, int64(binary.BigEndian.Uint64(k[len(prefix):])))
-		}
-	}
-	return out
-}
-
 // fillEntry is a refill with the fill it left.
 type fillEntry struct {
-	entry  Entry
+	entry  ledger.Entry
 	refill pumpledger.Refill
 	fill   pump.Fill
 	// The fill's stability limit in a pump that already held its drugs.
@@ -80,7 +35,7 @@ type pumpState struct {
 	cats     *catalogSet // the ledger's catalogs, each entry derived with its date's
 	serial   string
 	implant  *pumpledger.Implant
-	implantE Entry
+	implantE ledger.Entry
 	model    pump.Model
 	alarmML  decimal.Decimal
 	explant  *pumpledger.Explant
@@ -89,7 +44,7 @@ type pumpState struct {
 }
 
 type changeEntry struct {
-	entry     Entry
+	entry     ledger.Entry
 	change    pump.DoseChange
 	procedure string
 	date      string // date of service
@@ -97,17 +52,17 @@ type changeEntry struct {
 
 // loadPump reads a pump's entries, skipping voided ones and the entry with seq
 // skip (the one a correction replaces, or -1).
-func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, error) {
+func (db *Service) loadPump(tx *ledger.Tx, serial string, skip int64) (*pumpState, error) {
 	cats, err := db.catalogsIn(tx)
 	if err != nil {
 		return nil, err
 	}
 	st := &pumpState{cats: cats, serial: serial}
-	seqs := scanIndex(tx, bucketByPump, serial)
+	seqs := tx.Filed(ledger.ByPump, serial)
 	st.fills = make([]fillEntry, 0, len(seqs))
-	voided := newVoidedWalk(tx) // seqs ascend: one cursor, not a Get each
+	voided := tx.Voided() // seqs ascend: one cursor, not a Get each
 	for _, seq := range seqs {
-		_, void, err := voided.by(seq)
+		_, void, err := voided.By(seq)
 		if err != nil {
 			return nil, err
 		}
@@ -119,16 +74,16 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 			return nil, err
 		}
 		switch it.entry.Kind {
-		case KindImplant:
+		case pumpledger.KindImplant:
 			im := it.implant
 			st.implant, st.implantE = &im, it.entry
-		case KindExplant:
+		case pumpledger.KindExplant:
 			ex := it.explant
 			st.explant = &ex
-		case KindRefill:
+		case pumpledger.KindRefill:
 			st.fills = append(st.fills, fillEntry{entry: it.entry, refill: it.refill, fill: it.fill, date: it.date,
 				stabilityHeld: it.stabilityHeld, stabilityHeldDrug: it.stabilityHeldDrug})
-		case KindReprogram:
+		case pumpledger.KindReprogram:
 			st.changes = append(st.changes, it.change)
 		}
 	}
@@ -158,7 +113,7 @@ func (db *DB) loadPump(tx *bolt.Tx, serial string, skip int64) (*pumpState, erro
 type pumpItem struct {
 	sum       uint64      // of the stored bytes it was decoded from
 	committed atomic.Bool // they were committed: no need to read them again
-	entry     Entry
+	entry     ledger.Entry
 	refill    pumpledger.Refill
 	fill      pump.Fill
 	// stabilityHeld is the fill's limit in a pump that held its drugs
@@ -200,7 +155,7 @@ func (c *itemCache) clear() {
 	c.mu.Unlock()
 }
 
-func (c *itemCache) get(db *DB, tx *bolt.Tx, cats *catalogSet, seq int64) (*pumpItem, error) {
+func (c *itemCache) get(db *Service, tx *ledger.Tx, cats *catalogSet, seq int64) (*pumpItem, error) {
 	c.mu.Lock()
 	if c.m == nil {
 		c.seed, c.m = maphash.MakeSeed(), map[int64]*pumpItem{}
@@ -210,21 +165,21 @@ func (c *itemCache) get(db *DB, tx *bolt.Tx, cats *catalogSet, seq int64) (*pump
 	if ok && it.committed.Load() {
 		return it, nil // decoded from committed bytes, which never change
 	}
-	v := tx.Bucket(bucketEntries).Get(u64(uint64(seq)))
-	if v == nil {
-		return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "entry %d is indexed but missing", seq)
+	v, err := tx.Stored(seq)
+	if err != nil {
+		return nil, err
 	}
 	sum := maphash.Bytes(c.seed, v)
 	// Bytes read below the committed size are the committed ones: from then
 	// on the item is trusted without reading them again.
-	committed := seq < db.committed.Load()
+	committed := seq < db.Committed()
 	if ok && it.sum == sum {
 		if committed {
 			it.committed.Store(true)
 		}
 		return it, nil
 	}
-	it, err := decodePumpItem(cats, v)
+	it, err = decodePumpItem(cats, v)
 	if err != nil {
 		return nil, err
 	}
@@ -240,24 +195,24 @@ func (c *itemCache) get(db *DB, tx *bolt.Tx, cats *catalogSet, seq int64) (*pump
 }
 
 func decodePumpItem(cats *catalogSet, v []byte) (*pumpItem, error) {
-	e, err := decodeEntry(v)
+	e, err := ledger.DecodeEntry(v)
 	if err != nil {
 		return nil, err
 	}
 	it := &pumpItem{entry: e}
 	switch e.Kind {
-	case KindImplant:
+	case pumpledger.KindImplant:
 		it.implant, err = e.Implant()
-	case KindExplant:
+	case pumpledger.KindExplant:
 		it.explant, err = e.Explant()
-	case KindRefill:
+	case pumpledger.KindRefill:
 		if it.refill, err = e.Refill(); err == nil {
 			it.date = it.refill.PerformedAt.Date()
 			cat := cats.at(it.date).Catalog
 			it.fill = refill.FillOf(cat, it.refill)
 			it.stabilityHeld, it.stabilityHeldDrug = refill.HeldStability(cat, it.refill, it.fill)
 		}
-	case KindReprogram:
+	case pumpledger.KindReprogram:
 		var r pumpledger.Reprogram
 		if r, err = e.Reprogram(); err == nil {
 			it.change = changeEntry{entry: e, change: pump.DoseChange{At: r.PerformedAt.UTC, Drug: drugName(cats.at(r.PerformedAt.Date()).Catalog, r.Dose.Drug), MCGPerDay: r.Dose.MCGPerDay},
@@ -309,7 +264,7 @@ func (st *pumpState) history(at time.Time) refill.History {
 
 // serviceConflicts are the warnings for billing code on date beside the
 // pump's other live visits (billing.VisitConflicts), for entry id.
-func (db *DB) serviceConflicts(st *pumpState, mrn, date, code, id string) []string {
+func (db *Service) serviceConflicts(st *pumpState, mrn, date, code, id string) []string {
 	visits := make([]billing.Visit, 0, len(st.fills)+len(st.changes))
 	for _, f := range st.fills {
 		visits = append(visits, billing.Visit{MRN: mrn, Date: f.date, Code: f.refill.Procedure, EntryID: f.entry.ID})

@@ -1,9 +1,7 @@
-package ledger
+package clinic
 
 import (
 	"bytes"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,9 +9,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/catalog"
+	"github.com/pumpledger/pumpledger/ledger"
 	"github.com/pumpledger/pumpledger/pump"
 	"github.com/pumpledger/pumpledger/refill"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Appending. Each public method runs in one read-write transaction that
@@ -23,7 +21,7 @@ import (
 
 // Result is an appended (or, for a replayed id, an already recorded) entry.
 type Result struct {
-	Entry Entry
+	Entry ledger.Entry
 	// Existing: the id was already recorded with the same content; nothing
 	// was written (idempotent replay).
 	Existing bool
@@ -32,118 +30,40 @@ type Result struct {
 	// Warnings are the clinical warnings, for refills and reprogrammings.
 	Warnings []string
 	// Replacement is the entry a correction recorded in place of the voided one.
-	Replacement *Entry
+	Replacement *ledger.Entry
 	// NextRefillDue is, for a dose change, when the fill is now due for
 	// refill (YYYY-MM-DD), and why.
 	NextRefillDue, NextRefillReason string
 }
 
-// write checks id reuse, then appends the entries fn builds inside the
-// transaction (after the id check), files them in the indexes, runs check on
-// the result (still inside the transaction: a failure rolls everything back)
-// and signs a checkpoint of the new tree.
-func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *bolt.Tx) ([]Entry, *Result, error), check func(tx *bolt.Tx) error) (Result, error) {
-	if db.schema == schemaV1 {
-		return Result{}, &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrNoCatalog, Message: fmt.Sprintf("The ledger %s holds no catalog (%v); it was written by an older pumpledger: run `pumpledger upgrade` to pin the catalog it used.", db.path, ErrNoCatalog)}
-	}
-	var k *keys
-	if !db.dryRun { // a dry run signs nothing
-		var err error
-		if k, err = db.signingKey(); err != nil {
-			return Result{}, err
-		}
-	}
+// write appends through the store (ledger.DB.Write) the entries fn
+// derives, with what fn derived of them (r); fn may run more than once, so
+// only its last run's result is kept.
+func (db *Service) write(id string, kind pumpledger.Kind, payload []byte, fn func(tx *ledger.Tx) ([]ledger.Entry, *Result, error), check func(tx *ledger.Tx) error) (Result, error) {
 	var res Result
-	err := db.update(func(tx *bolt.Tx) error {
-		res = Result{}
-		if id != "" {
-			if v := tx.Bucket(bucketIDs).Get([]byte(id)); v != nil {
-				e, err := getEntry(tx, int64(binary.BigEndian.Uint64(v)))
-				if err != nil {
-					return err
-				}
-				if e.Kind != kind || !bytes.Equal(e.Payload, payload) {
-					return pumpledger.Errorf(pumpledger.ECONFLICT, "id %s is already recorded (entry %d of the ledger, a %s recorded on %s) with different content; for another entry use a new id, or to replace that one remove \"id\" from this input and run `pumpledger correct --entry %s --reason \"what was wrong\" --file FILE`.",
-						id, e.Seq+1, e.Kind, e.RecordedAt.Format(time.DateOnly), id)
-				}
-				res = Result{Entry: e, Existing: true, Warnings: e.Warnings}
-				return nil
-			}
-		}
+	w, err := db.DB.Write(id, kind, payload, func(tx *ledger.Tx) ([]ledger.Entry, error) {
 		ps, r, err := fn(tx)
-		if err != nil {
-			return err
-		}
+		res = Result{}
 		if r != nil {
 			res = *r
 		}
-		for i := range ps {
-			// Who recorded it is stored text too, from wherever it came.
-			if err := pumpledger.CheckText("recorded_by", ps[i].RecordedBy, false); err != nil {
-				return err
-			}
-			if err := appendLeaf(tx, &ps[i]); err != nil {
-				return err
-			}
-			if err := fileEntry(tx, ps[i]); err != nil {
-				return err
-			}
-		}
-		if check != nil {
-			if err := check(tx); err != nil {
-				return err
-			}
-		}
-		if db.dryRun { // everything checked and derived: roll it all back
-			res.Entry = ps[len(ps)-1]
-			if len(ps) > 1 {
-				res.Replacement = &ps[0]
-			}
-			return errExisting{res}
-		}
-		if db.imp == nil { // an Import signs once per group, at its commit
-			t, err := treeAt(tx)
-			if err != nil {
-				return err
-			}
-			if _, err := db.signCheckpoint(tx, k, t); err != nil {
-				return err
-			}
-		}
-		// The entry asked for is the last; a correction's replacement precedes
-		// it so that the correction can name it.
-		res.Entry = ps[len(ps)-1]
-		if len(ps) > 1 {
-			res.Replacement = &ps[0]
-		}
-		return nil
-	})
-	var ex errExisting
-	if errors.As(err, &ex) {
-		return ex.r, nil
-	}
+		return ps, err
+	}, check)
 	if err != nil {
 		db.forgetCatalogs() // they may have been read from the rolled-back transaction
 		return Result{}, err
 	}
-	if db.imp == nil && !res.Existing { // committed (an Import's group commits later)
-		db.sawCommitted(res.Entry.Seq + 1)
+	if w.Existing {
+		e := w.Entry()
+		return Result{Entry: e, Existing: true, Warnings: e.Warnings}, nil
+	}
+	// The entry asked for is the last; a correction's replacement precedes
+	// it so that the correction can name it.
+	res.Entry = w.Entry()
+	if len(w.Entries) > 1 {
+		res.Replacement = &w.Entries[0]
 	}
 	return res, nil
-}
-
-// sawCommitted notes that the ledger holds at least n committed entries.
-func (db *DB) sawCommitted(n int64) {
-	for cur := db.committed.Load(); n > cur && !db.committed.CompareAndSwap(cur, n); cur = db.committed.Load() {
-	}
-}
-
-// envelope builds an entry's envelope.
-func (db *DB) envelope(id string, kind Kind, by string, performed pumpledger.Instant, payload []byte) Entry {
-	now := db.now().UTC()
-	return Entry{ID: id, Kind: kind, RecordedAt: now, RecordedBy: by,
-		PerformedAt: performed.UTC, PerformedOffset: performed.Local().Format("-07:00"),
-		Late: now.Sub(performed.UTC) > LateAfter, Payload: payload}
 }
 
 func newID(id string) string {
@@ -165,7 +85,7 @@ func dateInstant(field, date string) (pumpledger.Instant, error) {
 
 // AddPatient registers a patient. Registering the same MRN with the same name
 // again is a no-op; with another name it is refused (correct the entry).
-func (db *DB) AddPatient(p pumpledger.Patient, by string) (Result, error) {
+func (db *Service) AddPatient(p pumpledger.Patient, by string) (Result, error) {
 	p.MRN, p.Name = strings.TrimSpace(p.MRN), strings.TrimSpace(p.Name)
 	if p.MRN == "" {
 		return Result{}, pumpledger.Invalid("mrn", "--mrn is empty; give the patient's medical record number.")
@@ -179,21 +99,21 @@ func (db *DB) AddPatient(p pumpledger.Patient, by string) (Result, error) {
 	if err := pumpledger.CheckMRN("--mrn", p.MRN); err != nil {
 		return Result{}, err
 	}
-	payload := canonical(p)
-	return db.write("", KindPatient, payload, func(tx *bolt.Tx) ([]Entry, *Result, error) {
+	payload := ledger.Canonical(p)
+	return db.write("", pumpledger.KindPatient, payload, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
 		if seq, ok := db.patientSeq(tx, p.MRN); ok {
-			e, err := getEntry(tx, seq)
+			e, err := tx.Entry(seq)
 			if err != nil {
 				return nil, nil, err
 			}
 			if bytes.Equal(e.Payload, payload) {
-				return nil, nil, errExisting{Result{Entry: e, Existing: true}}
+				return nil, nil, ledger.Already(e)
 			}
 			return nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "MRN %s is already registered (entry %s) under another name; to fix the name use `pumpledger correct --entry %s`.", p.MRN, e.ID, e.ID)
 		}
-		e := db.envelope(uuid.NewString(), KindPatient, by, pumpledger.NewInstant(db.now()), payload)
+		e := db.Envelope(uuid.NewString(), pumpledger.KindPatient, by, pumpledger.NewInstant(db.Now()), payload)
 		e.Late = false
-		return []Entry{e}, nil, nil
+		return []ledger.Entry{e}, nil, nil
 	}, nil)
 }
 
@@ -210,19 +130,13 @@ func checkTexts(fieldValues ...string) error {
 	return nil
 }
 
-// errExisting carries an idempotent result out of a transaction that must
-// write nothing.
-type errExisting struct{ r Result }
-
-func (errExisting) Error() string { return "already recorded" }
-
 // patientSeq finds the live registration of an MRN.
-func (db *DB) patientSeq(tx *bolt.Tx, mrn string) (int64, bool) {
-	for _, seq := range scanIndex(tx, bucketByPatient, mrn) {
-		if _, void := voidedBy(tx, seq); void {
+func (db *Service) patientSeq(tx *ledger.Tx, mrn string) (int64, bool) {
+	for _, seq := range tx.Filed(ledger.ByPatient, mrn) {
+		if _, void := tx.VoidedBy(seq); void {
 			continue
 		}
-		if e, err := getEntry(tx, seq); err == nil && e.Kind == KindPatient {
+		if e, err := tx.Entry(seq); err == nil && e.Kind == pumpledger.KindPatient {
 			if p, err := e.Patient(); err == nil && p.MRN == mrn {
 				return seq, true
 			}
@@ -232,7 +146,7 @@ func (db *DB) patientSeq(tx *bolt.Tx, mrn string) (int64, bool) {
 }
 
 // Implant registers a pump in a patient.
-func (db *DB) Implant(im pumpledger.Implant, by string) (Result, error) {
+func (db *Service) Implant(im pumpledger.Implant, by string) (Result, error) {
 	im.MRN, im.Serial, im.Model = strings.TrimSpace(im.MRN), strings.TrimSpace(im.Serial), strings.TrimSpace(im.Model)
 	if im.Serial == "" {
 		return Result{}, pumpledger.Invalid("serial", "--serial is empty; give the pump's serial number.")
@@ -253,7 +167,7 @@ func (db *DB) Implant(im pumpledger.Implant, by string) (Result, error) {
 	if !ok {
 		return Result{}, pumpledger.Invalid("model", "--model %q is not a pump model of the catalog; use one of %s.", im.Model, strings.Join(cat.PumpIDs(), ", "))
 	}
-	if when.UTC.After(db.now()) {
+	if when.UTC.After(db.Now()) {
 		return Result{}, pumpledger.Invalid("date", "--date %s is in the future; record the implant after it is done.", im.Date)
 	}
 	for i, d := range im.Held {
@@ -266,8 +180,8 @@ func (db *DB) Implant(im pumpledger.Implant, by string) (Result, error) {
 	if im.AlarmML.Valid && (!im.AlarmML.Decimal.IsPositive() || !im.AlarmML.Decimal.LessThan(m.ReservoirML)) {
 		return Result{}, pumpledger.Invalid("alarm_ml", "--alarm-ml %s must be more than 0 and less than the %s mL reservoir.", im.AlarmML.Decimal, m.ReservoirML)
 	}
-	payload := canonical(im)
-	return db.write("", KindImplant, payload, func(tx *bolt.Tx) ([]Entry, *Result, error) {
+	payload := ledger.Canonical(im)
+	return db.write("", pumpledger.KindImplant, payload, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
 		if _, ok := db.patientSeq(tx, im.MRN); !ok {
 			return nil, nil, unknownPatient(im.MRN)
 		}
@@ -277,12 +191,12 @@ func (db *DB) Implant(im pumpledger.Implant, by string) (Result, error) {
 		}
 		if st.implant != nil && st.explant == nil {
 			if bytes.Equal(st.implantE.Payload, payload) {
-				return nil, nil, errExisting{Result{Entry: st.implantE, Existing: true}}
+				return nil, nil, ledger.Already(st.implantE)
 			}
 			return nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "Pump %s is already implanted in patient %s (entry %s); correct that entry if it is wrong.", im.Serial, st.implant.MRN, st.implantE.ID)
 		}
-		e := db.envelope(uuid.NewString(), KindImplant, by, when, payload)
-		return []Entry{e}, nil, nil
+		e := db.Envelope(uuid.NewString(), pumpledger.KindImplant, by, when, payload)
+		return []ledger.Entry{e}, nil, nil
 	}, nil)
 }
 
@@ -291,7 +205,7 @@ func unknownPatient(mrn string) error {
 }
 
 // livePump checks the pump exists, is the patient's, and was in place at t.
-func (db *DB) livePump(tx *bolt.Tx, mrn, serial string, at time.Time, skip int64) (*pumpState, error) {
+func (db *Service) livePump(tx *ledger.Tx, mrn, serial string, at time.Time, skip int64) (*pumpState, error) {
 	if _, ok := db.patientSeq(tx, mrn); !ok {
 		return nil, unknownPatient(mrn)
 	}
@@ -318,33 +232,33 @@ func (db *DB) livePump(tx *bolt.Tx, mrn, serial string, at time.Time, skip int64
 
 // refillEntry checks and derives a refill against the pump's state.
 // It returns the pump's state before the refill too.
-func (db *DB) refillEntry(tx *bolt.Tx, r pumpledger.Refill, skip int64, by string) (Entry, *refill.Record, *pumpState, error) {
+func (db *Service) refillEntry(tx *ledger.Tx, r pumpledger.Refill, skip int64, by string) (ledger.Entry, *refill.Record, *pumpState, error) {
 	st, err := db.livePump(tx, r.MRN, r.PumpSerial, r.PerformedAt.UTC, skip)
 	if err != nil {
-		return Entry{}, nil, nil, err
+		return ledger.Entry{}, nil, nil, err
 	}
 	for _, f := range st.fills {
 		if f.fill.At.Equal(r.PerformedAt.UTC) {
-			return Entry{}, nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A refill of pump %s at %s is already recorded (entry %s); if this one replaces it, run `pumpledger correct --entry %s --reason \"what was wrong\" --file FILE` with this input as FILE.",
+			return ledger.Entry{}, nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A refill of pump %s at %s is already recorded (entry %s); if this one replaces it, run `pumpledger correct --entry %s --reason \"what was wrong\" --file FILE` with this input as FILE.",
 				r.PumpSerial, r.PerformedAt, f.entry.ID, f.entry.ID)
 		}
 	}
-	rec, err := refill.Derive(st.cats.at(r.PerformedAt.Date()).Catalog, r, st.history(r.PerformedAt.UTC), db.now())
+	rec, err := refill.Derive(st.cats.at(r.PerformedAt.Date()).Catalog, r, st.history(r.PerformedAt.UTC), db.Now())
 	if err != nil {
-		return Entry{}, nil, nil, err
+		return ledger.Entry{}, nil, nil, err
 	}
 	rec.Warnings = append(rec.Warnings, db.serviceConflicts(st, r.MRN, r.PerformedAt.Date(), r.Procedure, r.ID)...)
-	e := db.envelope(r.ID, KindRefill, by, r.PerformedAt, canonical(r))
+	e := db.Envelope(r.ID, pumpledger.KindRefill, by, r.PerformedAt, ledger.Canonical(r))
 	e.Warnings = rec.Warnings
 	return e, &rec, st, nil
 }
 
 // PreviewRefill derives a refill as RecordRefill would, writing nothing: what
 // the nurse sees before saving.
-func (db *DB) PreviewRefill(r pumpledger.Refill) (refill.Record, error) {
+func (db *Service) PreviewRefill(r pumpledger.Refill) (refill.Record, error) {
 	r.ID = newID(r.ID)
 	var rec *refill.Record
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.View(func(tx *ledger.Tx) error {
 		var err error
 		_, rec, _, err = db.refillEntry(tx, r, -1, "")
 		return err
@@ -357,17 +271,17 @@ func (db *DB) PreviewRefill(r pumpledger.Refill) (refill.Record, error) {
 
 // RecordRefill appends a refill recorded by by (recorded_by: the actor
 // who recorded it, apart from the refill's nurse and witness).
-func (db *DB) RecordRefill(r pumpledger.Refill, by string) (Result, error) {
+func (db *Service) RecordRefill(r pumpledger.Refill, by string) (Result, error) {
 	r.ID = newID(r.ID)
-	payload := canonical(r)
+	payload := ledger.Canonical(r)
 	var before *pumpState
-	res, err := db.write(r.ID, KindRefill, payload, func(tx *bolt.Tx) ([]Entry, *Result, error) {
+	res, err := db.write(r.ID, pumpledger.KindRefill, payload, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
 		e, rec, st, err := db.refillEntry(tx, r, -1, by)
 		if err != nil {
 			return nil, nil, err
 		}
 		before = st
-		return []Entry{e}, &Result{Record: rec, Warnings: rec.Warnings}, nil
+		return []ledger.Entry{e}, &Result{Record: rec, Warnings: rec.Warnings}, nil
 	}, db.lateCheck(&before, r.PerformedAt.UTC, "late refill"))
 	if err != nil {
 		return res, err
@@ -384,29 +298,29 @@ func (db *DB) RecordRefill(r pumpledger.Refill, by string) (Result, error) {
 
 // reprogramEntry checks a dose change against the pump's state and says
 // when the fill is now due for refill.
-func (db *DB) reprogramEntry(tx *bolt.Tx, r pumpledger.Reprogram, skip int64, by string) (Entry, *Result, error) {
+func (db *Service) reprogramEntry(tx *ledger.Tx, r pumpledger.Reprogram, skip int64, by string) (ledger.Entry, *Result, error) {
 	e, res, _, err := db.reprogramState(tx, r, skip, by)
 	return e, res, err
 }
 
 // reprogramState is reprogramEntry, returning the pump's state before the
 // dose change too.
-func (db *DB) reprogramState(tx *bolt.Tx, r pumpledger.Reprogram, skip int64, by string) (Entry, *Result, *pumpState, error) {
+func (db *Service) reprogramState(tx *ledger.Tx, r pumpledger.Reprogram, skip int64, by string) (ledger.Entry, *Result, *pumpState, error) {
 	st, err := db.livePump(tx, r.MRN, r.PumpSerial, r.PerformedAt.UTC, skip)
 	if err != nil {
-		return Entry{}, nil, nil, err
+		return ledger.Entry{}, nil, nil, err
 	}
 	for _, c := range st.changes {
 		if c.change.At.Equal(r.PerformedAt.UTC) {
-			return Entry{}, nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A dose change of pump %s at %s is already recorded (entry %s); if this one replaces it, run `pumpledger correct --entry %s --reason \"what was wrong\" --file FILE` with this input as FILE.",
+			return ledger.Entry{}, nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A dose change of pump %s at %s is already recorded (entry %s); if this one replaces it, run `pumpledger correct --entry %s --reason \"what was wrong\" --file FILE` with this input as FILE.",
 				r.PumpSerial, r.PerformedAt, c.entry.ID, c.entry.ID)
 		}
 	}
 	h := st.history(r.PerformedAt.UTC)
 	cat := st.cats.at(r.PerformedAt.Date()).Catalog
-	warnings, err := refill.CheckReprogram(cat, r, h, db.now())
+	warnings, err := refill.CheckReprogram(cat, r, h, db.Now())
 	if err != nil {
-		return Entry{}, nil, nil, err
+		return ledger.Entry{}, nil, nil, err
 	}
 	warnings = append(warnings, db.serviceConflicts(st, r.MRN, r.PerformedAt.Date(), r.Procedure, r.ID)...)
 	// When the fill in the reservoir is now due; not for a change recorded
@@ -419,7 +333,7 @@ func (db *DB) reprogramState(tx *bolt.Tx, r pumpledger.Reprogram, skip int64, by
 			warnings = append(warnings, fmt.Sprintf("REFILL NOW: %s.", due.Reason))
 		}
 	}
-	e := db.envelope(r.ID, KindReprogram, by, r.PerformedAt, canonical(r))
+	e := db.Envelope(r.ID, pumpledger.KindReprogram, by, r.PerformedAt, ledger.Canonical(r))
 	e.Warnings = warnings
 	return e, &Result{Warnings: warnings, NextRefillDue: due.Date, NextRefillReason: due.Reason}, st, nil
 }
@@ -429,8 +343,8 @@ func (db *DB) reprogramState(tx *bolt.Tx, r pumpledger.Reprogram, skip int64, by
 // entry after all the others changes nothing earlier and is not re-derived.
 // *before is the pump's state the entry was checked against, set by the
 // write (the same transaction: nothing else has changed it since).
-func (db *DB) lateCheck(before **pumpState, at time.Time, what string) func(tx *bolt.Tx) error {
-	return func(tx *bolt.Tx) error {
+func (db *Service) lateCheck(before **pumpState, at time.Time, what string) func(tx *ledger.Tx) error {
+	return func(tx *ledger.Tx) error {
 		st := *before
 		later := st.lastFillAt().After(at)
 		for _, c := range st.changes {
@@ -452,16 +366,16 @@ func drugName(cat *catalog.Catalog, key string) string {
 }
 
 // RecordReprogram appends a dose change recorded by by.
-func (db *DB) RecordReprogram(r pumpledger.Reprogram, by string) (Result, error) {
+func (db *Service) RecordReprogram(r pumpledger.Reprogram, by string) (Result, error) {
 	r.ID = newID(r.ID)
 	var before *pumpState
-	return db.write(r.ID, KindReprogram, canonical(r), func(tx *bolt.Tx) ([]Entry, *Result, error) {
+	return db.write(r.ID, pumpledger.KindReprogram, ledger.Canonical(r), func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
 		e, res, st, err := db.reprogramState(tx, r, -1, by)
 		if err != nil {
 			return nil, nil, err
 		}
 		before = st
-		return []Entry{e}, res, nil
+		return []ledger.Entry{e}, res, nil
 	}, db.lateCheck(&before, r.PerformedAt.UTC, "late dose change"))
 }
 
@@ -477,7 +391,7 @@ type Replacement struct {
 // in the same transaction. The voided entry stays in the ledger and in
 // history, marked; every view skips it. A correction itself cannot be
 // voided (correct its replacement instead), nor can an entry twice.
-func (db *DB) Correct(voidID, reason, by string, repl Replacement) (Result, error) {
+func (db *Service) Correct(voidID, reason, by string, repl Replacement) (Result, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return Result{}, pumpledger.Invalid("reason", "--reason is empty; say why the entry is corrected, for the auditor.")
@@ -489,39 +403,39 @@ func (db *DB) Correct(voidID, reason, by string, repl Replacement) (Result, erro
 		return Result{}, err
 	}
 	var affected []string // pumps whose chains the correction changes
-	return db.write("", KindCorrection, nil, func(tx *bolt.Tx) ([]Entry, *Result, error) {
-		old, err := entryByID(tx, voidID)
+	return db.write("", pumpledger.KindCorrection, nil, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
+		old, err := tx.EntryByID(voidID)
 		if err != nil {
 			return nil, nil, err
 		}
-		if old.Kind == KindCorrection {
-			return nil, nil, pumpledger.Invalid("entry", "Entry %s is a correction, which cannot be voided; correct its replacement instead.", voidID)
+		if old.Kind == pumpledger.KindCorrection {
+			return nil, nil, pumpledger.Invalid("entry", "ledger.Entry %s is a correction, which cannot be voided; correct its replacement instead.", voidID)
 		}
-		if cseq, void := voidedBy(tx, old.Seq); void {
-			c, _ := getEntry(tx, cseq)
-			return nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "Entry %s was already voided by correction %s on %s; correct its replacement instead.", voidID, c.ID, c.RecordedAt.Format(time.DateOnly))
+		if cseq, void := tx.VoidedBy(old.Seq); void {
+			c, _ := tx.Entry(cseq)
+			return nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "ledger.Entry %s was already voided by correction %s on %s; correct its replacement instead.", voidID, c.ID, c.RecordedAt.Format(time.DateOnly))
 		}
-		var es []Entry
+		var es []ledger.Entry
 		var out Result
-		c := Correction{Voids: old.ID, Reason: reason}
-		_, affected, _, _ = filing(old)
+		c := ledger.Correction{Voids: old.ID, Reason: reason}
+		_, affected, _, _ = ledger.Filing(old)
 		if r, o, err := db.replacement(tx, old, by, repl); err != nil {
 			return nil, nil, err
 		} else if r != nil {
 			c.Replacement = r.ID
 			es, out = append(es, *r), o
-			_, pumps, _, _ := filing(*r)
+			_, pumps, _, _ := ledger.Filing(*r)
 			affected = append(affected, pumps...)
 		}
-		e := db.envelope(uuid.NewString(), KindCorrection, by, pumpledger.NewInstant(db.now()), canonical(c))
+		e := db.Envelope(uuid.NewString(), pumpledger.KindCorrection, by, pumpledger.NewInstant(db.Now()), ledger.Canonical(c))
 		e.Late = false
 		return append(es, e), &out, nil
-	}, func(tx *bolt.Tx) error {
+	}, func(tx *ledger.Tx) error {
 		// Voiding a registration under live entries would orphan them (they
 		// would still be billed); replacing it (a name fixed) is fine.
-		if old, _ := entryByID(tx, voidID); old.Kind == KindPatient && repl.Patient == nil {
+		if old, _ := tx.EntryByID(voidID); old.Kind == pumpledger.KindPatient && repl.Patient == nil {
 			p, _ := old.Patient()
-			if seqs := scanIndex(tx, bucketByPatient, p.MRN); db.liveOtherThan(tx, seqs, old.Seq) {
+			if seqs := tx.Filed(ledger.ByPatient, p.MRN); db.liveOtherThan(tx, seqs, old.Seq) {
 				return pumpledger.Invalid("entry", "Patient %s has pumps or visits recorded; correct those entries first, or give a replacement registration with --file.", p.MRN)
 			}
 		}
@@ -533,7 +447,7 @@ func (db *DB) Correct(voidID, reason, by string, repl Replacement) (Result, erro
 // derives: voiding an implant under refills, a fill whose removal or late
 // insertion makes a later one impossible, is refused rather than breaking
 // every bill after it.
-func (db *DB) chainsDerive(tx *bolt.Tx, what string, serials ...string) error {
+func (db *Service) chainsDerive(tx *ledger.Tx, what string, serials ...string) error {
 	for _, serial := range serials {
 		if err := db.checkPump(tx, serial); err != nil {
 			return pumpledger.Invalid("entry", "This %s would leave pump %s's later entries underivable (%s); correct those entries first.",
@@ -545,7 +459,7 @@ func (db *DB) chainsDerive(tx *bolt.Tx, what string, serials ...string) error {
 
 // checkPump derives every live refill of a pump and checks every live dose
 // change against the fill it was programmed into.
-func (db *DB) checkPump(tx *bolt.Tx, serial string) error {
+func (db *Service) checkPump(tx *ledger.Tx, serial string) error {
 	st, err := db.loadPump(tx, serial, -1)
 	if err != nil {
 		return err
@@ -567,15 +481,15 @@ func (db *DB) checkPump(tx *bolt.Tx, serial string) error {
 
 // liveOtherThan reports whether any of seqs other than skip is a live,
 // non-correction entry.
-func (db *DB) liveOtherThan(tx *bolt.Tx, seqs []int64, skip int64) bool {
+func (db *Service) liveOtherThan(tx *ledger.Tx, seqs []int64, skip int64) bool {
 	for _, seq := range seqs {
 		if seq == skip {
 			continue
 		}
-		if _, void := voidedBy(tx, seq); void {
+		if _, void := tx.VoidedBy(seq); void {
 			continue
 		}
-		if e, err := getEntry(tx, seq); err == nil && e.Kind != KindCorrection {
+		if e, err := tx.Entry(seq); err == nil && e.Kind != pumpledger.KindCorrection {
 			return true
 		}
 	}
@@ -584,15 +498,15 @@ func (db *DB) liveOtherThan(tx *bolt.Tx, seqs []int64, skip int64) bool {
 
 // replacement checks a correction's replacement against the ledger with the
 // voided entry left out.
-func (db *DB) replacement(tx *bolt.Tx, old Entry, by string, repl Replacement) (*Entry, Result, error) {
+func (db *Service) replacement(tx *ledger.Tx, old ledger.Entry, by string, repl Replacement) (*ledger.Entry, Result, error) {
 	switch {
 	case repl.Refill != nil:
-		if old.Kind != KindRefill {
-			return nil, Result{}, kindMismatch(old, KindRefill)
+		if old.Kind != pumpledger.KindRefill {
+			return nil, Result{}, kindMismatch(old, pumpledger.KindRefill)
 		}
 		r := *repl.Refill
 		r.ID = newID(r.ID)
-		if tx.Bucket(bucketIDs).Get([]byte(r.ID)) != nil {
+		if tx.HasID(r.ID) {
 			return nil, Result{}, pumpledger.Invalid("id", "The replacement's id %s is already used; leave id out to have a new one made.", r.ID)
 		}
 		e, rec, _, err := db.refillEntry(tx, r, old.Seq, by)
@@ -601,12 +515,12 @@ func (db *DB) replacement(tx *bolt.Tx, old Entry, by string, repl Replacement) (
 		}
 		return &e, Result{Record: rec, Warnings: rec.Warnings}, nil
 	case repl.Reprogram != nil:
-		if old.Kind != KindReprogram {
-			return nil, Result{}, kindMismatch(old, KindReprogram)
+		if old.Kind != pumpledger.KindReprogram {
+			return nil, Result{}, kindMismatch(old, pumpledger.KindReprogram)
 		}
 		r := *repl.Reprogram
 		r.ID = newID(r.ID)
-		if tx.Bucket(bucketIDs).Get([]byte(r.ID)) != nil {
+		if tx.HasID(r.ID) {
 			return nil, Result{}, pumpledger.Invalid("id", "The replacement's id %s is already used; leave id out to have a new one made.", r.ID)
 		}
 		e, res, err := db.reprogramEntry(tx, r, old.Seq, by)
@@ -615,27 +529,27 @@ func (db *DB) replacement(tx *bolt.Tx, old Entry, by string, repl Replacement) (
 		}
 		return &e, *res, nil
 	case repl.Patient != nil:
-		if old.Kind != KindPatient {
-			return nil, Result{}, kindMismatch(old, KindPatient)
+		if old.Kind != pumpledger.KindPatient {
+			return nil, Result{}, kindMismatch(old, pumpledger.KindPatient)
 		}
 		p := *repl.Patient
 		op, _ := old.Patient()
 		if p.MRN != op.MRN || strings.TrimSpace(p.Name) == "" {
 			return nil, Result{}, pumpledger.Invalid("mrn", "A patient's replacement keeps the MRN %s and gives a name; to move entries to another MRN, correct each entry.", op.MRN)
 		}
-		e := db.envelope(uuid.NewString(), KindPatient, by, pumpledger.NewInstant(db.now()), canonical(p))
+		e := db.Envelope(uuid.NewString(), pumpledger.KindPatient, by, pumpledger.NewInstant(db.Now()), ledger.Canonical(p))
 		e.Late = false
 		return &e, Result{}, nil
 	}
 	return nil, Result{}, nil
 }
 
-func kindMismatch(old Entry, k Kind) error {
-	return pumpledger.Invalid("file", "Entry %s is a %s; its replacement must be a %s too, not a %s.", old.ID, old.Kind, old.Kind, k)
+func kindMismatch(old ledger.Entry, k pumpledger.Kind) error {
+	return pumpledger.Invalid("file", "ledger.Entry %s is a %s; its replacement must be a %s too, not a %s.", old.ID, old.Kind, old.Kind, k)
 }
 
 // Explant records that a pump was removed.
-func (db *DB) Explant(ex pumpledger.Explant, by string) (Result, error) {
+func (db *Service) Explant(ex pumpledger.Explant, by string) (Result, error) {
 	if err := checkTexts("--mrn", ex.MRN, "--serial", ex.Serial); err != nil {
 		return Result{}, err
 	}
@@ -646,11 +560,11 @@ func (db *DB) Explant(ex pumpledger.Explant, by string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return db.write("", KindExplant, canonical(ex), func(tx *bolt.Tx) ([]Entry, *Result, error) {
+	return db.write("", pumpledger.KindExplant, ledger.Canonical(ex), func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
 		if _, err := db.livePump(tx, ex.MRN, ex.Serial, when.UTC, -1); err != nil {
 			return nil, nil, err
 		}
-		e := db.envelope(uuid.NewString(), KindExplant, by, when, canonical(ex))
-		return []Entry{e}, nil, nil
+		e := db.Envelope(uuid.NewString(), pumpledger.KindExplant, by, when, ledger.Canonical(ex))
+		return []ledger.Entry{e}, nil, nil
 	}, nil)
 }

@@ -1,9 +1,10 @@
-package ledger
+package clinic
 
 import (
 	"time"
 
 	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/internal/jsonscan"
 )
 
 // billed is what a bill reads of a stored refill or dose change: the entry,
@@ -22,7 +23,7 @@ import (
 type billed struct {
 	seq  int64
 	id   string
-	kind Kind
+	kind pumpledger.Kind
 	mrn  string
 	date string // of service, on the clock it was written in
 	key  []byte // tagged billable fields' bytes; see scanBilled
@@ -40,48 +41,48 @@ type billed struct {
 // place) it reports ok false and the bill decodes the entry in full.
 // FuzzScanBilled holds the two paths to the same lines.
 func scanBilled(data []byte, scr *billScratch) (b billed, ok bool) {
-	s := scanner{b: data, scr: scr}
+	s := scanner{Scanner: jsonscan.Scanner{B: data}, scr: scr}
 	key := scr.key[:0]
-	ok = s.object(func(k []byte) bool {
+	ok = s.Object(func(k []byte) bool {
 		switch string(k) {
 		case "seq":
-			n, ok := s.integer()
+			n, ok := s.Integer()
 			b.seq = n
 			return ok
 		case "id":
-			v, ok := s.plainString()
+			v, ok := s.PlainString()
 			b.id = v
 			return ok
 		case "kind":
 			if len(key) > 0 {
 				return false // a second kind after the payload was read as the first
 			}
-			v, ok := s.plainString()
-			b.kind = Kind(v)
+			v, ok := s.PlainString()
+			b.kind = pumpledger.Kind(v)
 			return ok
 		case "recorded_at", "performed_at":
-			return s.time()
+			return s.Time()
 		case "recorded_by", "performed_offset":
-			return s.text()
+			return s.Text()
 		case "late":
-			return s.literal("true") || s.literal("false")
+			return s.Literal("true") || s.Literal("false")
 		case "warnings":
-			return s.strings()
+			return s.Strings()
 		case "payload":
 			// A payload read again replaces the first, as encoding/json's.
 			b.mrn, b.date, key = "", zeroDate, key[:0]
 			switch b.kind { // encoding/json writes kind before payload
-			case KindRefill:
+			case pumpledger.KindRefill:
 				return s.refillPayload(&b, &key)
-			case KindReprogram:
+			case pumpledger.KindReprogram:
 				return s.reprogramPayload(&b, &key)
 			}
 		}
 		return false // decodeEntry refuses unknown fields: its job to say so
 	})
-	s.space()
+	s.Space()
 	b.key, scr.key = key, key
-	return b, ok && s.i == len(s.b) && b.kind != "" && len(key) > 0
+	return b, ok && s.I == len(s.B) && b.kind != "" && len(key) > 0
 }
 
 // zeroDate is the date of service of a payload without performed_at.
@@ -98,18 +99,18 @@ var zeroDate = pumpledger.Instant{}.Date()
 // it is placed.
 func (s *scanner) refillPayload(b *billed, key *[]byte) bool {
 	*key = append(*key, 'F')
-	return s.object(func(k []byte) bool {
+	return s.Object(func(k []byte) bool {
 		switch string(k) {
 		case "mrn":
-			v, ok := s.plainString()
+			v, ok := s.PlainString()
 			b.mrn = v
 			return ok
 		case "performed_at":
 			return s.dateOfService(b)
 		case "id", "pump_serial", "nurse", "witness", "note":
-			return s.text()
+			return s.Text()
 		case "residual_ml":
-			return s.decimal()
+			return s.Decimal()
 		case "procedure":
 			return s.keep(key, 'p')
 		case "rinse_ml":
@@ -122,16 +123,16 @@ func (s *scanner) refillPayload(b *billed, key *[]byte) bool {
 			return s.keep(key, 's')
 		case "vials":
 			*key = append(*key, 'v')
-			return s.array(func() bool {
+			return s.Array(func() bool {
 				*key = append(*key, '[')
-				return s.object(func(k []byte) bool {
+				return s.Object(func(k []byte) bool {
 					switch string(k) {
 					case "ndc":
 						return s.keep(key, 'n')
 					case "count":
 						return s.keep(key, 'c')
 					case "lot", "expires":
-						return s.text()
+						return s.Text()
 					}
 					return false // unknown: see refillPayload
 				})
@@ -146,16 +147,16 @@ func (s *scanner) refillPayload(b *billed, key *[]byte) bool {
 // reprogramPayload reads a dose change's payload; only its procedure bills.
 func (s *scanner) reprogramPayload(b *billed, key *[]byte) bool {
 	*key = append(*key, 'R')
-	return s.object(func(k []byte) bool {
+	return s.Object(func(k []byte) bool {
 		switch string(k) {
 		case "mrn":
-			v, ok := s.plainString()
+			v, ok := s.PlainString()
 			b.mrn = v
 			return ok
 		case "performed_at":
 			return s.dateOfService(b)
 		case "id", "pump_serial", "clinician", "note":
-			return s.text()
+			return s.Text()
 		case "procedure":
 			return s.keep(key, 'p')
 		case "dose":
@@ -171,12 +172,12 @@ func (s *scanner) reprogramPayload(b *billed, key *[]byte) bool {
 // dose reads {"drug": ..., "mcg_per_day": ...}: the drug's bytes kept.
 func (s *scanner) dose(key *[]byte) bool {
 	*key = append(*key, 'D')
-	return s.object(func(k []byte) bool {
+	return s.Object(func(k []byte) bool {
 		switch string(k) {
 		case "drug":
 			return s.keep(key, 'g')
 		case "mcg_per_day":
-			return s.decimal()
+			return s.Decimal()
 		}
 		return false // unknown: see refillPayload
 	})
@@ -185,77 +186,20 @@ func (s *scanner) dose(key *[]byte) bool {
 // keep appends tag, the next value's bytes and a 0 byte (which no JSON
 // value holds, so the key is unambiguous) to key.
 func (s *scanner) keep(key *[]byte, tag byte) bool {
-	s.space()
-	start := s.i
-	if !s.skip() {
+	s.Space()
+	start := s.I
+	if !s.Skip() {
 		return false
 	}
-	*key = append(append(append(*key, tag), s.b[start:s.i]...), 0)
+	*key = append(append(append(*key, tag), s.B[start:s.I]...), 0)
 	return true
-}
-
-// raw is the next value's bytes, syntax checked.
-func (s *scanner) raw() ([]byte, bool) {
-	s.space()
-	start := s.i
-	if !s.skip() {
-		return nil, false
-	}
-	return s.b[start:s.i], true
-}
-
-// time checks a time as time.Time's UnmarshalJSON and decodeEntry do.
-func (s *scanner) time() bool {
-	v, ok := s.raw()
-	if !ok || v[0] != '"' {
-		return false // null would leave it zero: its job
-	}
-	var t time.Time
-	if t.UnmarshalJSON(v) != nil {
-		return false
-	}
-	y := t.UTC().Year()
-	return y >= 0 && y <= 9999
-}
-
-// decimal checks a decimal as decimal.Decimal's UnmarshalJSON would read it
-// and pumpledger.CheckQuantity would pass it, without their allocations:
-// only the form pumpledger writes, a quoted -?digits(.digits)? of at most 9
-// digits each side (FuzzScanBilled holds it to that), is taken; anything
-// else is left to decoding.
-func (s *scanner) decimal() bool {
-	v, ok := s.plainBytes()
-	if !ok || len(v) == 0 {
-		return false
-	}
-	if v[0] == '-' {
-		v = v[1:]
-	}
-	digits := func() int {
-		n := 0
-		for n < len(v) && v[n] >= '0' && v[n] <= '9' {
-			n++
-		}
-		v = v[n:]
-		return n
-	}
-	if n := digits(); n == 0 || n > 9 {
-		return false
-	}
-	if len(v) > 0 && v[0] == '.' {
-		v = v[1:]
-		if n := digits(); n == 0 || n > 9 {
-			return false
-		}
-	}
-	return len(v) == 0
 }
 
 // dateOfService reads an Instant and keeps its date on its own clock: the
 // date as written, since an Instant keeps the offset it was written in
 // (FuzzScanBilled holds it to Instant.Date).
 func (s *scanner) dateOfService(b *billed) bool {
-	v, ok := s.plainBytes()
+	v, ok := s.PlainBytes()
 	if !ok || len(v) < len(time.DateOnly) {
 		return false
 	}
@@ -280,55 +224,8 @@ type billScratch struct {
 
 func newBillScratch() *billScratch { return &billScratch{dates: map[string]string{}} }
 
-// text checks a string field that is not kept: a string (escapes and all,
-// as strictly as encoding/json reads one) or null, which leaves it empty.
-func (s *scanner) text() bool {
-	switch s.peek() {
-	case '"':
-		return s.skip()
-	case 'n':
-		return s.literal("null")
-	}
-	return false
-}
-
-// strings checks an array of strings (or null).
-func (s *scanner) strings() bool {
-	if s.peek() == 'n' {
-		return s.literal("null")
-	}
-	return s.array(s.text)
-}
-
-// array reads [value, ...], calling elem with the scanner at each value.
-func (s *scanner) array(elem func() bool) bool {
-	if s.peek() != '[' || s.depth >= maxScanDepth {
-		return false
-	}
-	s.depth++
-	ok := s.elements(elem)
-	s.depth--
-	return ok
-}
-
-func (s *scanner) elements(elem func() bool) bool {
-	s.i++
-	if s.peek() == ']' {
-		s.i++
-		return true
-	}
-	for {
-		if !elem() {
-			return false
-		}
-		switch s.peek() {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return true
-		default:
-			return false
-		}
-	}
+// scanner is the JSON scanner with the bill's methods and scratch.
+type scanner struct {
+	jsonscan.Scanner
+	scr *billScratch
 }

@@ -1,4 +1,4 @@
-package ledger
+package clinic
 
 import (
 	"bytes"
@@ -13,11 +13,14 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/pumpledger/pumpledger/ledger"
+
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/demo"
-	bolt "go.etcd.io/bbolt"
 )
 
 // billSeeds are stored entries as pumpledger writes them (a diluted
@@ -40,8 +43,8 @@ var billSeeds = []string{
 	`{"seq":1,"id":"a","kind":"refill","payload":null}`,
 }
 
-// billDB is a ledger value with the demo's catalog, enough for claimLines.
-func billDB(t testing.TB) *DB {
+// demoCatalog is the demo's catalog: the embedded one plus morphine.
+func demoCatalog(t testing.TB) *catalog.Catalog {
 	b, err := demo.WithMorphine(catalog.DefaultJSON())
 	if err != nil {
 		t.Fatal(err)
@@ -50,20 +53,27 @@ func billDB(t testing.TB) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &DB{cat: cat}
+	return cat
+}
+
+// billDB is a service value with the demo's catalog and no ledger, enough
+// for claimLines (testCats).
+func billDB(t testing.TB) *Service {
+	return &Service{cats: pinnedCatalogs{set: &catalogSet{list: []*Pinned{{Version: 1, Catalog: demoCatalog(t)}}}}}
 }
 
 // demoLedger is a ledger, closed when t ends, holding the demo's history of
 // opt (every kind of entry; corrections, admixtures, warnings among them).
-func demoLedger(t testing.TB, opt demo.Options) *DB {
+func demoLedger(t testing.TB, opt demo.Options) *Service {
 	t.Helper()
 	var clock time.Time
-	db, err := Create(filepath.Join(t.TempDir(), "d.db"), Options{Catalog: billDB(t).cat, NoSync: true, Now: func() time.Time { return clock }})
+	cat := demoCatalog(t)
+	db, err := Create(filepath.Join(t.TempDir(), "d.db"), ledger.Options{NoSync: true, Now: func() time.Time { return clock }}, cat, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := demoInto(db, &clock, opt); err != nil {
+	if err := demoInto(db, cat, &clock, opt); err != nil {
 		t.Fatal(err)
 	}
 	return db
@@ -89,7 +99,7 @@ func FuzzScanBilled(f *testing.F) {
 			t.Fatalf("%q:\nbillLines  %+v\nclaimLines %+v", data, got, want)
 		}
 		if b, ok := scanBilled(data, newBillScratch()); ok {
-			e, err := decodeEntry(data)
+			e, err := ledger.DecodeEntry(data)
 			if err != nil {
 				t.Fatalf("scanBilled read %q, decodeEntry refuses it: %v", data, err)
 			}
@@ -143,7 +153,7 @@ func TestBillLinesMemo(t *testing.T) {
 		if added == billSeeds[0] {
 			t.Fatalf("no %s in the seed", at)
 		}
-		if _, err := decodeEntry([]byte(added)); err != nil {
+		if _, err := ledger.DecodeEntry([]byte(added)); err != nil {
 			t.Fatalf("the field went outside the payload: %v", err)
 		}
 		if _, ok := scanBilled([]byte(added), newBillScratch()); ok {
@@ -187,13 +197,13 @@ func TestScanBilledReadsEveryDemoVisit(t *testing.T) {
 	led := demoLedger(t, demo.Options{Patients: 30, Months: 18, Seed: 5})
 	memo := newLineMemo(led.testCats())
 	visits := 0
-	err := led.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketEntries).ForEach(func(_, v []byte) error {
-			e, err := decodeEntry(v)
+	err := led.View(func(tx *ledger.Tx) error {
+		return forEachStored(tx, func(_ int64, v []byte) error {
+			e, err := ledger.DecodeEntry(v)
 			if err != nil {
 				return err
 			}
-			if e.Kind != KindRefill && e.Kind != KindReprogram {
+			if e.Kind != pumpledger.KindRefill && e.Kind != pumpledger.KindReprogram {
 				return nil
 			}
 			visits++
@@ -225,8 +235,8 @@ func TestScanBilledReadsEveryDemoVisit(t *testing.T) {
 
 // demoInto records the demo's history of opt into db, every entry through
 // the clinic's own calls (one import group), the clock at 2030.
-func demoInto(db *DB, clock *time.Time, opt demo.Options) error {
-	events := demo.Generate(db.cat, opt)
+func demoInto(db *Service, cat *catalog.Catalog, clock *time.Time, opt demo.Options) error {
+	events := demo.Generate(cat, opt)
 	return db.Import(0, func() error {
 		for _, ev := range events {
 			var err error
@@ -295,9 +305,9 @@ func TestBillIsEveryLiveVisitDerived(t *testing.T) {
 	led := demoLedger(t, demo.Options{Patients: 40, Months: 14, Seed: 9})
 	var all []billing.Line
 	voided := 0
-	err := led.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketEntries).ForEach(func(k, v []byte) error {
-			if _, void := voidedBy(tx, seqOf(k)); void {
+	err := led.View(func(tx *ledger.Tx) error {
+		return forEachStored(tx, func(seq int64, v []byte) error {
+			if _, void := tx.VoidedBy(seq); void {
 				voided++
 				return nil
 			}
@@ -350,7 +360,7 @@ func TestBillDuringCorrections(t *testing.T) {
 	refills := func() (n int, ids []string, err error) {
 		ls, err := led.Bill(from, to)
 		for _, l := range ls {
-			if svc, ok := led.cat.Service(l.Code); ok && svc.Refill {
+			if svc, ok := led.testCats().list[0].Catalog.Service(l.Code); ok && svc.Refill {
 				n++
 				ids = append(ids, l.EntryID)
 			}
@@ -413,32 +423,64 @@ func TestBillDuringCorrections(t *testing.T) {
 func TestMalformedVoidedMarkIsAnError(t *testing.T) {
 	led := demoLedger(t, demo.Options{Patients: 12, Months: 8, Seed: 4})
 	var mrn, date string
-	err := led.bolt.Update(func(tx *bolt.Tx) error {
-		k, v := tx.Bucket(bucketVoided).Cursor().First()
-		if k == nil {
-			return fmt.Errorf("the demo ledger has no correction")
-		}
-		voided, err := getEntry(tx, seqOf(k))
-		if err != nil {
-			return err
-		}
-		f, err := filedEntry(voided)
-		if err != nil {
-			return err
-		}
-		mrn, date = f.Payload.MRN, f.Payload.PerformedAt.Date()
-		return tx.Bucket(bucketVoided).Put(bytes.Clone(k), bytes.Clone(v[:3]))
-	})
+	path := led.Path()
+	led.Close()
+	raw, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := led.Bill(date, date); !errors.Is(err, ErrTampered) {
+	err = raw.Update(func(tx *bolt.Tx) error {
+		k, v := tx.Bucket([]byte("voided")).Cursor().First()
+		if k == nil {
+			return fmt.Errorf("the demo ledger has no correction")
+		}
+		voided, err := ledger.DecodeEntry(tx.Bucket([]byte("entries")).Get(k))
+		if err != nil {
+			return err
+		}
+		mrns, _, d, err := ledger.Filing(voided)
+		if err != nil {
+			return err
+		}
+		mrn, date = mrns[0], d
+		return tx.Bucket([]byte("voided")).Put(bytes.Clone(k), bytes.Clone(v[:3]))
+	})
+	if cerr := raw.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	led = must(Open(path, ledger.Options{}))
+	defer led.Close()
+	if _, err := led.Bill(date, date); !errors.Is(err, ledger.ErrTampered) {
 		t.Errorf("bill: %v, want ErrTampered", err)
 	}
-	if _, err := led.History(mrn); !errors.Is(err, ErrTampered) {
+	if _, err := led.History(mrn); !errors.Is(err, ledger.ErrTampered) {
 		t.Errorf("history: %v, want ErrTampered", err)
 	}
-	if _, err := led.Verify(); !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "voided") {
+	if _, err := led.Verify(); !errors.Is(err, ledger.ErrTampered) || !strings.Contains(err.Error(), "voided") {
 		t.Errorf("verify: %v, want ErrTampered naming the voided index", err)
 	}
+}
+
+// forEachStored calls fn with every entry's seq and stored bytes, in order.
+func forEachStored(tx *ledger.Tx, fn func(seq int64, stored []byte) error) error {
+	for seq := range tx.Size() {
+		v, err := tx.Stored(seq)
+		if err != nil {
+			return err
+		}
+		if err := fn(seq, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -1,10 +1,9 @@
-package ledger
+package clinic
 
 import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -12,9 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pumpledger/pumpledger/ledger"
+
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/catalog"
-	bolt "go.etcd.io/bbolt"
 )
 
 // The catalog is held in the ledger. Every figure is derived from entries
@@ -29,7 +29,7 @@ import (
 // force since the beginning); adopting another is an entry with a reason.
 
 // ErrNoCatalog: a ledger holds no pinned catalog (written before schema 2).
-var ErrNoCatalog = errors.New("no catalog is pinned in the ledger")
+var ErrNoCatalog = ledger.ErrSchemaOld
 
 // MaxCatalogBytes bounds a catalog file: the embedded one is under 20 KB.
 const MaxCatalogBytes = 1 << 20
@@ -71,29 +71,26 @@ type pinnedCatalogs struct {
 }
 
 // catalogKind is the by_kind key of catalog adoptions.
-const catalogKind = string(KindCatalog)
+const catalogKind = string(pumpledger.KindCatalog)
 
 // catalogsIn returns the catalogs pinned in the ledger as tx sees it,
 // reading them again only when an adoption was appended since they were
 // last read (by this process or another); the decoded pump entries, which
 // were derived with the old set, are then dropped.
-func (db *DB) catalogsIn(tx *bolt.Tx) (*catalogSet, error) {
-	b := tx.Bucket(bucketByKind)
-	var n uint64
-	if b != nil {
-		n = uint64(len(scanIndex(tx, bucketByKind, catalogKind)))
-	}
+func (db *Service) catalogsIn(tx *ledger.Tx) (*catalogSet, error) {
+	pins := tx.Filed(ledger.ByKind, catalogKind)
+	n := uint64(len(pins))
 	db.cats.mu.Lock()
 	defer db.cats.mu.Unlock()
 	if s := db.cats.set; s != nil && s.seq == n {
 		return s, nil
 	}
 	if n == 0 {
-		return nil, &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrNoCatalog, Message: fmt.Sprintf("The ledger %s holds no catalog (%v); it was written by an older pumpledger: run `pumpledger upgrade` to pin the catalog it used.", db.path, ErrNoCatalog)}
+		return nil, &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrNoCatalog, Message: fmt.Sprintf("The ledger %s holds no catalog (%v); it was written by an older pumpledger: run `pumpledger upgrade` to pin the catalog it used.", db.Path(), ErrNoCatalog)}
 	}
 	s := &catalogSet{seq: n}
-	for i, seq := range scanIndex(tx, bucketByKind, catalogKind) {
-		e, err := getEntry(tx, seq)
+	for i, seq := range pins {
+		e, err := tx.Entry(seq)
 		if err != nil {
 			return nil, err
 		}
@@ -115,25 +112,25 @@ func (db *DB) catalogsIn(tx *bolt.Tx) (*catalogSet, error) {
 // pinnedOf reads a catalog entry: its content must hash to the SHA-256 it
 // records and load as a catalog. pumpledger writes only such entries, so
 // anything else is a file altered outside it.
-func pinnedOf(e Entry) (*Pinned, error) {
+func pinnedOf(e ledger.Entry) (*Pinned, error) {
 	var a pumpledger.CatalogAdoption
-	if err := e.decodePayload(&a); err != nil {
+	if err := e.DecodePayload(&a); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256([]byte(a.Content))
 	if hex.EncodeToString(sum[:]) != a.SHA256 {
-		return nil, tampered(e.Seq, "the pinned catalog's content does not hash to the SHA-256 it records")
+		return nil, ledger.Tampered(e.Seq, "the pinned catalog's content does not hash to the SHA-256 it records")
 	}
 	cat, err := catalog.Load(strings.NewReader(a.Content), fmt.Sprintf("catalog of entry %d", e.Seq))
 	if err != nil {
-		return nil, tampered(e.Seq, "the pinned catalog does not load (%s)", strings.TrimSuffix(pumpledger.ErrorMessage(err), "."))
+		return nil, ledger.Tampered(e.Seq, "the pinned catalog does not load (%s)", strings.TrimSuffix(pumpledger.ErrorMessage(err), "."))
 	}
 	return &Pinned{Seq: e.Seq, EntryID: e.ID, From: a.From, SHA256: a.SHA256, Name: a.Name, Reason: a.Reason,
 		By: e.RecordedBy, Recorded: e.RecordedAt, Content: []byte(a.Content), Catalog: cat}, nil
 }
 
 // catalogAt is the catalog in force on date, as tx sees the ledger.
-func (db *DB) catalogAt(tx *bolt.Tx, date string) (*catalog.Catalog, error) {
+func (db *Service) catalogAt(tx *ledger.Tx, date string) (*catalog.Catalog, error) {
 	s, err := db.catalogsIn(tx)
 	if err != nil {
 		return nil, err
@@ -143,10 +140,9 @@ func (db *DB) catalogAt(tx *bolt.Tx, date string) (*catalog.Catalog, error) {
 
 // Catalogs lists every catalog the ledger pins, in the order they take
 // force.
-func (db *DB) Catalogs() (_ []*Pinned, err error) {
-	defer guard(db.path, &err)()
+func (db *Service) Catalogs() (_ []*Pinned, err error) {
 	var out []*Pinned
-	err = db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.View(func(tx *ledger.Tx) error {
 		s, err := db.catalogsIn(tx)
 		if err == nil {
 			out = append(out, s.list...)
@@ -158,10 +154,9 @@ func (db *DB) Catalogs() (_ []*Pinned, err error) {
 
 // CatalogOn is the catalog in force on date (YYYY-MM-DD): today's for a
 // plan, a refill's date for its figures.
-func (db *DB) CatalogOn(date string) (_ *Pinned, err error) {
-	defer guard(db.path, &err)()
+func (db *Service) CatalogOn(date string) (_ *Pinned, err error) {
 	var p *Pinned
-	err = db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.View(func(tx *ledger.Tx) error {
 		s, err := db.catalogsIn(tx)
 		if err == nil {
 			p = s.at(date)
@@ -171,8 +166,16 @@ func (db *DB) CatalogOn(date string) (_ *Pinned, err error) {
 	return p, err
 }
 
-// Today is the ledger clock's date, as a date of service is written.
-func (db *DB) Today() string { return db.now().Format(time.DateOnly) }
+// Catalog is the catalog in force today (the ledger clock's): what a plan
+// or a new entry is checked against. Figures of recorded entries use the
+// catalog in force on their date (CatalogOn).
+func (db *Service) Catalog() (*catalog.Catalog, error) {
+	p, err := db.CatalogOn(db.Today())
+	if err != nil {
+		return nil, err
+	}
+	return p.Catalog, nil
+}
 
 // adoption builds and checks a catalog adoption's payload.
 func adoption(content []byte, name, reason, from string) (pumpledger.CatalogAdoption, *catalog.Catalog, error) {
@@ -198,7 +201,7 @@ func adoption(content []byte, name, reason, from string) (pumpledger.CatalogAdop
 // derived with it: it is refused if any of them would no longer derive
 // (a product they used is gone, say), and the result's Warnings say how
 // many recorded visits it re-prices.
-func (db *DB) AdoptCatalog(content []byte, name, reason, from, by string) (Result, error) {
+func (db *Service) AdoptCatalog(content []byte, name, reason, from, by string) (Result, error) {
 	if strings.TrimSpace(reason) == "" {
 		return Result{}, pumpledger.Invalid("reason", "reason is empty; say why this catalog is adopted, for the auditor.")
 	}
@@ -212,10 +215,10 @@ func (db *DB) AdoptCatalog(content []byte, name, reason, from, by string) (Resul
 	if err != nil {
 		return Result{}, err
 	}
-	payload := canonical(a)
+	payload := ledger.Canonical(a)
 	var affected []string
 	var repriced int
-	return db.write("", KindCatalog, payload, func(tx *bolt.Tx) ([]Entry, *Result, error) {
+	return db.write("", pumpledger.KindCatalog, payload, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
 		s, err := db.catalogsIn(tx)
 		if err != nil {
 			return nil, nil, err
@@ -225,163 +228,83 @@ func (db *DB) AdoptCatalog(content []byte, name, reason, from, by string) (Resul
 		}
 		// The visits dated on or after from are those it re-prices.
 		affected, repriced = db.visitsFrom(tx, from)
-		e := db.envelope(newID(""), KindCatalog, by, pumpledger.NewInstant(db.now()), payload)
+		e := db.Envelope(newID(""), pumpledger.KindCatalog, by, pumpledger.NewInstant(db.Now()), payload)
 		e.Late = false
 		if repriced > 0 {
 			e.Warnings = []string{fmt.Sprintf("This catalog is in force from %s, before today: %d recorded refill(s) and dose change(s) dated since are now derived with it; bills of those dates already exported differ from new ones.", from, repriced)}
 		}
-		return []Entry{e}, &Result{Warnings: e.Warnings}, nil
-	}, func(tx *bolt.Tx) error {
+		return []ledger.Entry{e}, &Result{Warnings: e.Warnings}, nil
+	}, func(tx *ledger.Tx) error {
 		return db.chainsDerive(tx, "catalog", affected...)
 	})
 }
 
 // visitsFrom lists the pumps with a live refill or dose change dated on or
 // after date, and how many such visits there are.
-func (db *DB) visitsFrom(tx *bolt.Tx, date string) (pumps []string, visits int) {
+func (db *Service) visitsFrom(tx *ledger.Tx, date string) (pumps []string, visits int) {
 	seen := map[string]bool{}
-	c := tx.Bucket(bucketByDate).Cursor()
-	for k, _ := c.Seek([]byte(date)); k != nil; k, _ = c.Next() {
-		if len(k) < 9 {
+	for _, seq := range tx.DatedFrom(date) {
+		if _, void := tx.VoidedBy(seq); void {
 			continue
 		}
-		seq := seqOf(k[len(k)-8:])
-		if _, void := voidedBy(tx, seq); void {
-			continue
-		}
-		f, err := filedOf(tx.Bucket(bucketEntries).Get(u64(uint64(seq))))
+		e, err := tx.Entry(seq)
 		if err != nil {
 			continue // verify's to report; the derivation check below reads it again
 		}
+		_, ps, _, err := ledger.Filing(e)
+		if err != nil {
+			continue
+		}
 		visits++
-		if s := f.Payload.PumpSerial; !seen[s] {
-			seen[s] = true
-			pumps = append(pumps, s)
+		for _, s := range ps {
+			if !seen[s] {
+				seen[s] = true
+				pumps = append(pumps, s)
+			}
 		}
 	}
 	return pumps, visits
 }
 
-// pinFirst appends, in tx, the entry pinning a new (or upgraded) ledger's
-// catalog, in force since the beginning.
-func (db *DB) pinFirst(tx *bolt.Tx, content []byte, name, reason, by string) error {
+// pinFirst builds the entry pinning a new (or upgraded) ledger's catalog,
+// in force since the beginning.
+func (db *Service) pinFirst(_ *ledger.Tx, content []byte, name, reason, by string) (ledger.Entry, error) {
 	a, _, err := adoption(content, name, reason, "")
 	if err != nil {
-		return err
+		return ledger.Entry{}, err
 	}
-	e := db.envelope(newID(""), KindCatalog, by, pumpledger.NewInstant(db.now()), canonical(a))
+	e := db.Envelope(newID(""), pumpledger.KindCatalog, by, pumpledger.NewInstant(db.Now()), ledger.Canonical(a))
 	e.Late = false
-	if err := appendLeaf(tx, &e); err != nil {
-		return err
-	}
-	return fileEntry(tx, e)
-}
-
-// pinNew appends to a ledger Create has just made the entry pinning the
-// catalog it was created with (Options.Catalog, else the embedded one).
-func (db *DB) pinNew(by string) error {
-	cat := db.cat
-	if cat == nil {
-		cat = catalog.Default()
-	}
-	if by == "" {
-		by = DefaultUser()
-	}
-	if err := checkTexts("recorded_by", by); err != nil {
-		return err
-	}
-	k, err := db.signingKey()
-	if err != nil {
-		return err
-	}
-	err = db.update(func(tx *bolt.Tx) error {
-		if err := db.pinFirst(tx, cat.JSON(), cat.Name(), "the catalog this ledger was created with", by); err != nil {
-			return err
-		}
-		t, err := treeAt(tx)
-		if err != nil {
-			return err
-		}
-		_, err = db.signCheckpoint(tx, k, t)
-		return err
-	})
-	if err == nil {
-		db.sawCommitted(1)
-	}
-	return err
+	return e, nil
 }
 
 // Upgrade brings a ledger written before the catalog was pinned (schema 1)
 // to schema 2: it appends the entry pinning content, the catalog its entries
 // were derived with, in force since the beginning, and nothing stored is
 // rewritten. It refuses if the ledger's entries do not all derive with it.
-func (db *DB) Upgrade(content []byte, name, by string) (Result, error) {
-	if db.schema != schemaV1 {
-		return Result{}, pumpledger.Errorf(pumpledger.ECONFLICT, "The ledger %s already holds its catalog (schema %d); adopt another with `pumpledger catalog adopt FILE --reason TEXT`.", db.path, db.schema)
-	}
-	k, err := db.signingKey()
-	if err != nil {
-		return Result{}, err
-	}
-	var res Result
-	err = db.update(func(tx *bolt.Tx) error {
-		if _, err := tx.CreateBucketIfNotExists(bucketByKind); err != nil {
-			return err
-		}
-		if err := db.pinFirst(tx, content, name, "pinned on upgrade: the catalog this ledger's entries were derived with", by); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketMeta).Put(keySchema, u64(SchemaVersion)); err != nil {
-			return err
-		}
-		db.schema = SchemaVersion
-		for _, s := range allPumps(tx) {
+func (db *Service) Upgrade(content []byte, name, by string) (Result, error) {
+	w, err := db.DB.Upgrade(func(tx *ledger.Tx) ([]ledger.Entry, error) {
+		e, err := db.pinFirst(tx, content, name, "pinned on upgrade: the catalog this ledger's entries were derived with", by)
+		return []ledger.Entry{e}, err
+	}, func(tx *ledger.Tx) error {
+		for _, s := range tx.Pumps() {
 			if err := db.checkPump(tx, s); err != nil {
 				return pumpledger.Invalid("catalog", "Pump %s's entries do not derive with the catalog %s (%s); upgrade with the catalog they were recorded with (--catalog FILE).",
 					s, filepath.Base(name), strings.TrimSuffix(pumpledger.ErrorMessage(err), "."))
 			}
 		}
-		t, err := treeAt(tx)
-		if err != nil {
-			return err
-		}
-		if _, err := db.signCheckpoint(tx, k, t); err != nil {
-			return err
-		}
-		e, err := getEntry(tx, t.N-1)
-		res.Entry = e
-		return err
+		return nil
 	})
 	if err != nil {
-		db.schema = schemaV1
-		db.cats.mu.Lock()
-		db.cats.set = nil
-		db.cats.mu.Unlock()
+		db.forgetCatalogs()
 		return Result{}, err
 	}
-	db.sawCommitted(res.Entry.Seq + 1)
-	return res, nil
-}
-
-// allPumps lists every pump serial filed in the ledger.
-func allPumps(tx *bolt.Tx) []string {
-	var out []string
-	c := tx.Bucket(bucketByPump).Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		if len(k) < 9 {
-			continue
-		}
-		s := string(k[:len(k)-9])
-		if len(out) == 0 || out[len(out)-1] != s {
-			out = append(out, s)
-		}
-	}
-	return out
+	return Result{Entry: w.Entry()}, nil
 }
 
 // forgetCatalogs drops the catalogs read so far: the next transaction reads
 // them again (after a rolled-back write that may have appended one).
-func (db *DB) forgetCatalogs() {
+func (db *Service) forgetCatalogs() {
 	db.cats.mu.Lock()
 	db.cats.set = nil
 	db.cats.mu.Unlock()
