@@ -323,11 +323,7 @@ func (a *app) openFor(write bool, what string) (*ledger.DB, error) {
 	if _, err := os.Stat(a.dbPath); err != nil {
 		return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s to check the %s against; check --db.", a.dbPath, what)
 	}
-	cat, err := a.catalogFile()
-	if err != nil {
-		return nil, err
-	}
-	return ledger.Open(a.dbPath, ledger.Options{Catalog: cat, DryRun: true})
+	return a.openWith(ledger.Options{DryRun: true})
 }
 
 func (a *app) history(args []string) error {

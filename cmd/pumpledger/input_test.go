@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -200,4 +201,46 @@ func shellWords(s string) []string {
 		out, s = append(out, w), rest
 	}
 	return out
+}
+
+// TestCatalogFileMustBeInForce: a --catalog file that is not the catalog the
+// ledger has in force is refused by every command that derives from the
+// ledger, a dry run as much as the command it previews: a file never
+// silently stands in for what the ledger pins.
+func TestCatalogFileMustBeInForce(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	// The embedded catalog, re-indented: other bytes, so not the one in force.
+	var v any
+	if err := json.Unmarshal([]byte(c.ok("", "catalog", "--default")), &v); err != nil {
+		t.Fatal(err)
+	}
+	other, err := json.MarshalIndent(v, "", "   ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "other.json")
+	if err := os.WriteFile(path, other, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+	}{
+		{"", args("history", "--mrn", "MRN-1")},
+		{"", args("bill", "--from", "2026-03-01", "--to", "2026-03-31")},
+		{change2, args("reprogram", "--file", "-")},
+		{change2, args("reprogram", "--file", "-", "--dry-run")},
+		{"", args("correct", "--entry", "no-such-entry", "--reason", "x")},
+		{"", args("correct", "--entry", "no-such-entry", "--reason", "x", "--dry-run")},
+	} {
+		before := readState(t, c)
+		code, _, errs := c.run(tc.stdin, append([]string{"--catalog", path}, tc.args...)...)
+		if code != 1 || !strings.Contains(errs, "holds its own catalog") || !strings.Contains(errs, "catalog adopt "+path) {
+			t.Errorf("--catalog %s %s: exit %d, %q; want the file refused, naming catalog adopt", path, strings.Join(tc.args, " "), code, errs)
+		}
+		if after := readState(t, c); !bytes.Equal(before.content, after.content) {
+			t.Errorf("--catalog %s %s wrote to the ledger", path, strings.Join(tc.args, " "))
+		}
+	}
 }

@@ -299,11 +299,18 @@ func (a *app) catalogFile() (*catalog.Catalog, error) {
 // command that derives from the ledger must be the catalog the ledger has
 // in force: a file is never a silent replacement for what the ledger pins.
 func (a *app) open(write bool) (*ledger.DB, error) {
+	return a.openWith(ledger.Options{ReadOnly: !write})
+}
+
+// openWith is open with the options given (a dry run's, say); the catalog
+// check is the same for every way in.
+func (a *app) openWith(opt ledger.Options) (*ledger.DB, error) {
 	cat, err := a.catalogFile()
 	if err != nil {
 		return nil, err
 	}
-	db, err := ledger.Open(a.dbPath, ledger.Options{Catalog: cat, ReadOnly: !write})
+	opt.Catalog = cat
+	db, err := ledger.Open(a.dbPath, opt)
 	if err != nil || cat == nil {
 		return db, err
 	}
