@@ -55,7 +55,7 @@ var optionalGroups = map[string]string{"catalog": "list, adopt"}
 var globalFlags = []struct{ name, arg, usage string }{
 	{"db", "PATH", "ledger file (default $PUMPLEDGER_DB, else ./pumpledger.db)"},
 	{"catalog", "FILE", "the catalog a new ledger pins (default: the embedded one); once pinned, adopt another with `catalog adopt`"},
-	{"by", "NAME", "who records patients, pumps and corrections (default $PUMPLEDGER_USER, else the login name)"},
+	{"by", "NAME", "who records the entry, stored as its recorded_by, apart from the clinical nurse and witness (default $PUMPLEDGER_USER, else the login name)"},
 }
 
 func lookupCommand(name string) (command, bool) {
