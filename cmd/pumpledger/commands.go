@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -686,22 +685,14 @@ func (a *app) catalogAdopt(args []string) error {
 	fs := a.flags("catalog adopt")
 	reason := fs.String("reason", "", "why this catalog is adopted, for the auditor")
 	from := fs.String("from", "", "the date it is in force from, YYYY-MM-DD (default today)")
-	// The file is the one positional argument; flags may come before or after it.
-	var file string
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		if !strings.HasPrefix(args[i], "-") && file == "" && (i == 0 || !strings.HasPrefix(args[i-1], "-") || strings.Contains(args[i-1], "=") || isBoolFlag(fs, args[i-1])) {
-			file = args[i]
-			continue
-		}
-		rest = append(rest, args[i])
-	}
-	if err := a.parse(fs, rest, "reason"); err != nil {
+	files, err := a.parseArgs(fs, args, 1, "reason")
+	if err != nil {
 		return err
 	}
-	if file == "" {
+	if len(files) == 0 {
 		return usageErr("catalog adopt needs the catalog FILE")
 	}
+	file := files[0]
 	content, err := safefile.ReadFile(file, ledger.MaxCatalogBytes)
 	if err != nil {
 		return pumpledger.Invalid("file", "Cannot read the catalog %s (%v); check the path.", file, err)
@@ -734,15 +725,6 @@ func (a *app) catalogAdopt(args []string) error {
 		fmt.Fprintf(a.stdout, "  ! %s\n", w)
 	}
 	return nil
-}
-
-func isBoolFlag(fs *flag.FlagSet, arg string) bool {
-	f := fs.Lookup(strings.TrimLeft(arg, "-"))
-	if f == nil {
-		return false
-	}
-	b, ok := f.Value.(interface{ IsBoolFlag() bool })
-	return ok && b.IsBoolFlag()
 }
 
 // upgrade pins the catalog of a ledger written before catalogs were pinned:

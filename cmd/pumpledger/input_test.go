@@ -244,3 +244,38 @@ func TestCatalogFileMustBeInForce(t *testing.T) {
 		}
 	}
 }
+
+// TestCatalogAdoptFileAnywhere: catalog adopt takes its FILE before, after
+// or between its flags, and refuses none or two as usage errors.
+func TestCatalogAdoptFileAnywhere(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "site.json")
+	c := newCLI(t)
+	var v any
+	if err := json.Unmarshal([]byte(c.ok("", "catalog", "--default")), &v); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := json.MarshalIndent(v, "", "   ")
+	if err := os.WriteFile(file, other, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{args(file, "--reason", "new prices"), 0, "Adopted site.json as catalog version 2"},
+		{args("--reason", "new prices", file), 0, "Adopted site.json"},
+		{args("--reason=new prices", file, "--from", "2026-01-01"), 0, "in force from 2026-01-01"},
+		{args("--from", "2026-01-01", file, "--reason", "new prices"), 0, "in force from 2026-01-01"},
+		{args("--reason", "new prices"), 2, "catalog adopt needs the catalog FILE"},
+		{args(file, file, "--reason", "new prices"), 2, "unexpected argument"},
+		{args(file), 2, "catalog adopt needs --reason"},
+	} {
+		c := newCLI(t)
+		code, out, errs := c.run("", append([]string{"catalog", "adopt"}, tc.args...)...)
+		if code != tc.code || !strings.Contains(out+errs, tc.want) {
+			t.Errorf("catalog adopt %s: exit %d, %q %q; want exit %d and %q", strings.Join(tc.args, " "), code, out, errs, tc.code, tc.want)
+		}
+	}
+}

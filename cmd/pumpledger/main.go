@@ -259,24 +259,39 @@ func (a *app) flags(name string) *flag.FlagSet {
 
 // parse parses a command's flags; required flags must be set.
 func (a *app) parse(fs *flag.FlagSet, args []string, required ...string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printCommandUsage(a.stdout, fs)
-			return err
+	_, err := a.parseArgs(fs, args, 0, required...)
+	return err
+}
+
+// parseArgs is parse for a command that takes up to n arguments besides
+// its flags, before, after or between them: the flag package stops at an
+// argument, so parsing goes on after each.
+func (a *app) parseArgs(fs *flag.FlagSet, args []string, n int, required ...string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				printCommandUsage(a.stdout, fs)
+				return nil, err
+			}
+			return nil, flagError(fs, args, err)
 		}
-		return flagError(fs, args, err)
+		if fs.NArg() == 0 || len(pos) == n {
+			break
+		}
+		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
 	}
 	if fs.NArg() > 0 {
-		return usageErr("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+		return nil, usageErr("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	for _, r := range required {
 		if !set[r] {
-			return usageErr("%s needs --%s", fs.Name(), r)
+			return nil, usageErr("%s needs --%s", fs.Name(), r)
 		}
 	}
-	return nil
+	return pos, nil
 }
 
 // catalogFile reads and checks the catalog file --catalog names. Only
