@@ -697,13 +697,12 @@ func (a *app) catalogAdopt(args []string) error {
 	if err != nil {
 		return pumpledger.Invalid("file", "Cannot read the catalog %s (%v); check the path.", file, err)
 	}
-	db, err := a.open(true)
+	by, err := a.user()
 	if err != nil {
 		return err
 	}
-	by, err := a.user()
+	db, err := a.open(true)
 	if err != nil {
-		db.Close()
 		return err
 	}
 	res, err := db.AdoptCatalog(content, file, *reason, *from, by)
@@ -753,15 +752,15 @@ func (a *app) upgrade(args []string) error {
 	if _, err := os.Stat(a.dbPath); err != nil {
 		return pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s; check --db.", a.dbPath)
 	}
+	by, err := a.user()
+	if err != nil {
+		return err
+	}
 	db, err := ledger.Open(a.dbPath, ledger.Options{})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	by, err := a.user()
-	if err != nil {
-		return err
-	}
 	res, err := db.Upgrade(content, name, by)
 	if err != nil {
 		return err
