@@ -294,9 +294,10 @@ func (a *app) parseArgs(fs *flag.FlagSet, args []string, n int, required ...stri
 	return pos, nil
 }
 
-// catalogFile reads and checks the catalog file --catalog names. Only
-// init (the catalog a new ledger pins), upgrade, plan and catalog adopt read
-// one: every other figure comes from the catalogs pinned in the ledger.
+// catalogFile reads and checks the catalog file --catalog names (nil when
+// there is none): the catalog init pins, a plan's or the demo's; any other
+// command only checks it is the one the ledger has in force (open). Every
+// figure comes from the catalogs pinned in the ledger.
 func (a *app) catalogFile() (*catalog.Catalog, error) {
 	if a.cat != nil || a.catalogPath == "" {
 		return a.cat, nil
