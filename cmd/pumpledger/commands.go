@@ -136,22 +136,13 @@ func (a *app) refill(args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := a.open(!*dry)
-	if *dry && err != nil && pumpledger.ErrorCode(err) == pumpledger.ENOTFOUND {
-		return pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s to check the refill against; check --db.", a.dbPath)
-	}
+	db, err := a.openFor(!*dry, "refill")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	var res ledger.Result
-	if *dry {
-		rec, err := db.PreviewRefill(r)
-		if err != nil {
-			return err
-		}
-		res = ledger.Result{Record: &rec, Warnings: rec.Warnings}
-	} else if res, err = db.RecordRefill(r, by); err != nil {
+	res, err := db.RecordRefill(r, by)
+	if err != nil {
 		return err
 	}
 	if *asJSON {

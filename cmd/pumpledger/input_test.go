@@ -279,3 +279,39 @@ func TestCatalogAdoptFileAnywhere(t *testing.T) {
 		}
 	}
 }
+
+// TestRefillDryRunRefusesWhatRecordingRefuses: a refill recorded late,
+// before a dose change it makes underivable, is refused; its dry run
+// previews the same append, re-derivation of the later entries included,
+// so it is refused with the same sentence, not shown as fine.
+func TestRefillDryRunRefusesWhatRecordingRefuses(t *testing.T) {
+	cat, err := filepath.Abs("../../testdata/catalog-test.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := noLedger(t)
+	c.ok("", "--catalog", cat, "init")
+	c.ok("", "patient", "add", "--mrn", "MRN-1", "--name", "Test Patient")
+	c.ok("", "pump", "implant", "--mrn", "MRN-1", "--serial", "S1", "--model", "synchromed-ii-20", "--date", "2026-01-20")
+	fill := func(at, solution, vials, diluent, dose string) string {
+		return `{"mrn":"MRN-1","pump_serial":"S1","performed_at":"` + at + `","nurse":"jdoe","residual_ml":"0","fill_ml":"20",
+			"solution":` + solution + `,"vials":` + vials + `,"diluent_ml":"` + diluent + `","dose":` + dose + `,"procedure":"95990"}`
+	}
+	c.ok(fill("2026-02-01T09:00:00Z", `[{"drug":"ziconotide","mcg_per_ml":"2.5"},{"drug":"morphine","mcg_per_ml":"5000"}]`,
+		`[{"ndc":"70720-720-10","count":1,"lot":"A"},{"ndc":"99999-101-01","count":1,"lot":"B"}]`, "15.5", `{"drug":"ziconotide","mcg_per_day":"1.2"}`), "refill", "--file", "-")
+	c.ok(`{"mrn":"MRN-1","pump_serial":"S1","performed_at":"2026-02-05T09:00:00Z","clinician":"drx","dose":{"drug":"ziconotide","mcg_per_day":"2.4"},"procedure":"62368"}`, "reprogram", "--file", "-")
+	// Morphine only, back-dated before the ziconotide dose change.
+	late := fill("2026-02-03T09:00:00Z", `[{"drug":"morphine","mcg_per_ml":"5000"}]`, `[{"ndc":"99999-101-01","count":1,"lot":"C"}]`, "16", `{"drug":"morphine","mcg_per_day":"1000"}`)
+	before := readState(t, c)
+	dryCode, _, dryErr := c.run(late, "refill", "--file", "-", "--dry-run")
+	if after := readState(t, c); !bytes.Equal(before.content, after.content) {
+		t.Fatal("refill --dry-run wrote to the ledger")
+	}
+	code, _, realErr := c.run(late, "refill", "--file", "-")
+	if code != 1 || !strings.Contains(realErr, "late refill") {
+		t.Fatalf("recording the late refill: exit %d, %q; want it refused", code, realErr)
+	}
+	if dryCode != 1 || dryErr != realErr {
+		t.Errorf("refill --dry-run: exit %d, %q; recording says %q", dryCode, dryErr, realErr)
+	}
+}
