@@ -44,11 +44,12 @@ bench:
 bench-clean:
 	rm -rf $(SCALE_DIR)
 
-# A fresh demo ledger (made by init, as every ledger is), then one month's bill: refills, JW lines, an
-# admixture. The month is the one the demo's "Try next" shows for its
-# default history (cmd/pumpledger's TestDemoMakefileMonth keeps them equal);
-# the demo's own catalog (the embedded one plus synthetic morphine) is
-# kept beside its ledger, where every command finds it.
+# A fresh demo ledger (made by init, as every ledger is), then one month's
+# bill: refills, JW lines, an admixture. The month is the one the demo's
+# "Try next" shows for its default history (cmd/pumpledger's
+# TestDemoMakefileMonth keeps them equal); the demo's own catalog (the
+# embedded one plus synthetic morphine) is adopted in its ledger like any
+# other. The .catalog.json removed is an older release's, kept beside it.
 demo: build
 	rm -f $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json
 	./$(BIN) --db $(DEMO_DB) init

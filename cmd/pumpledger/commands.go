@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -139,22 +138,13 @@ func (a *app) refill(args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := a.open(!*dry)
-	if *dry && err != nil && pumpledger.ErrorCode(err) == pumpledger.ENOTFOUND {
-		return pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s to check the refill against; check --db.", a.dbPath)
-	}
+	db, err := a.openFor(!*dry, "refill")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	var res clinic.Result
-	if *dry {
-		rec, err := db.PreviewRefill(r)
-		if err != nil {
-			return err
-		}
-		res = clinic.Result{Record: &rec, Warnings: rec.Warnings}
-	} else if res, err = db.RecordRefill(r, by); err != nil {
+	res, err := db.RecordRefill(r, by)
+	if err != nil {
 		return err
 	}
 	if *asJSON {
@@ -688,33 +678,24 @@ func (a *app) catalogAdopt(args []string) error {
 	fs := a.flags("catalog adopt")
 	reason := fs.String("reason", "", "why this catalog is adopted, for the auditor")
 	from := fs.String("from", "", "the date it is in force from, YYYY-MM-DD (default today)")
-	// The file is the one positional argument; flags may come before or after it.
-	var file string
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		if !strings.HasPrefix(args[i], "-") && file == "" && (i == 0 || !strings.HasPrefix(args[i-1], "-") || strings.Contains(args[i-1], "=") || isBoolFlag(fs, args[i-1])) {
-			file = args[i]
-			continue
-		}
-		rest = append(rest, args[i])
-	}
-	if err := a.parse(fs, rest, "reason"); err != nil {
+	files, err := a.parseArgs(fs, args, 1, "reason")
+	if err != nil {
 		return err
 	}
-	if file == "" {
+	if len(files) == 0 {
 		return usageErr("catalog adopt needs the catalog FILE")
 	}
+	file := files[0]
 	content, err := safefile.ReadFile(file, clinic.MaxCatalogBytes)
 	if err != nil {
 		return pumpledger.Invalid("file", "Cannot read the catalog %s (%v); check the path.", file, err)
 	}
-	db, err := a.open(true)
+	by, err := a.user()
 	if err != nil {
 		return err
 	}
-	by, err := a.user()
+	db, err := a.open(true)
 	if err != nil {
-		db.Close()
 		return err
 	}
 	res, err := db.AdoptCatalog(content, file, *reason, *from, by)
@@ -736,15 +717,6 @@ func (a *app) catalogAdopt(args []string) error {
 		fmt.Fprintf(a.stdout, "  ! %s\n", w)
 	}
 	return nil
-}
-
-func isBoolFlag(fs *flag.FlagSet, arg string) bool {
-	f := fs.Lookup(strings.TrimLeft(arg, "-"))
-	if f == nil {
-		return false
-	}
-	b, ok := f.Value.(interface{ IsBoolFlag() bool })
-	return ok && b.IsBoolFlag()
 }
 
 // upgrade pins the catalog of a ledger written before catalogs were pinned:
@@ -773,15 +745,15 @@ func (a *app) upgrade(args []string) error {
 	if _, err := os.Stat(a.dbPath); err != nil {
 		return pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s; check --db.", a.dbPath)
 	}
+	by, err := a.user()
+	if err != nil {
+		return err
+	}
 	db, err := clinic.Open(a.dbPath, ledger.Options{})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	by, err := a.user()
-	if err != nil {
-		return err
-	}
 	res, err := db.Upgrade(content, name, by)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -200,4 +201,117 @@ func shellWords(s string) []string {
 		out, s = append(out, w), rest
 	}
 	return out
+}
+
+// TestCatalogFileMustBeInForce: a --catalog file that is not the catalog the
+// ledger has in force is refused by every command that derives from the
+// ledger, a dry run as much as the command it previews: a file never
+// silently stands in for what the ledger pins.
+func TestCatalogFileMustBeInForce(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	// The embedded catalog, re-indented: other bytes, so not the one in force.
+	var v any
+	if err := json.Unmarshal([]byte(c.ok("", "catalog", "--default")), &v); err != nil {
+		t.Fatal(err)
+	}
+	other, err := json.MarshalIndent(v, "", "   ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "other.json")
+	if err := os.WriteFile(path, other, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+	}{
+		{"", args("history", "--mrn", "MRN-1")},
+		{"", args("bill", "--from", "2026-03-01", "--to", "2026-03-31")},
+		{change2, args("reprogram", "--file", "-")},
+		{change2, args("reprogram", "--file", "-", "--dry-run")},
+		{"", args("correct", "--entry", "no-such-entry", "--reason", "x")},
+		{"", args("correct", "--entry", "no-such-entry", "--reason", "x", "--dry-run")},
+	} {
+		before := readState(t, c)
+		code, _, errs := c.run(tc.stdin, append([]string{"--catalog", path}, tc.args...)...)
+		if code != 1 || !strings.Contains(errs, "holds its own catalog") || !strings.Contains(errs, "catalog adopt "+path) {
+			t.Errorf("--catalog %s %s: exit %d, %q; want the file refused, naming catalog adopt", path, strings.Join(tc.args, " "), code, errs)
+		}
+		if after := readState(t, c); !bytes.Equal(before.content, after.content) {
+			t.Errorf("--catalog %s %s wrote to the ledger", path, strings.Join(tc.args, " "))
+		}
+	}
+}
+
+// TestCatalogAdoptFileAnywhere: catalog adopt takes its FILE before, after
+// or between its flags, and refuses none or two as usage errors.
+func TestCatalogAdoptFileAnywhere(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "site.json")
+	c := newCLI(t)
+	var v any
+	if err := json.Unmarshal([]byte(c.ok("", "catalog", "--default")), &v); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := json.MarshalIndent(v, "", "   ")
+	if err := os.WriteFile(file, other, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{args(file, "--reason", "new prices"), 0, "Adopted site.json as catalog version 2"},
+		{args("--reason", "new prices", file), 0, "Adopted site.json"},
+		{args("--reason=new prices", file, "--from", "2026-01-01"), 0, "in force from 2026-01-01"},
+		{args("--from", "2026-01-01", file, "--reason", "new prices"), 0, "in force from 2026-01-01"},
+		{args("--reason", "new prices"), 2, "catalog adopt needs the catalog FILE"},
+		{args(file, file, "--reason", "new prices"), 2, "unexpected argument"},
+		{args(file), 2, "catalog adopt needs --reason"},
+	} {
+		c := newCLI(t)
+		code, out, errs := c.run("", append([]string{"catalog", "adopt"}, tc.args...)...)
+		if code != tc.code || !strings.Contains(out+errs, tc.want) {
+			t.Errorf("catalog adopt %s: exit %d, %q %q; want exit %d and %q", strings.Join(tc.args, " "), code, out, errs, tc.code, tc.want)
+		}
+	}
+}
+
+// TestRefillDryRunRefusesWhatRecordingRefuses: a refill recorded late,
+// before a dose change it makes underivable, is refused; its dry run
+// previews the same append, re-derivation of the later entries included,
+// so it is refused with the same sentence, not shown as fine.
+func TestRefillDryRunRefusesWhatRecordingRefuses(t *testing.T) {
+	cat, err := filepath.Abs("../../testdata/catalog-test.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := noLedger(t)
+	c.ok("", "--catalog", cat, "init")
+	c.ok("", "patient", "add", "--mrn", "MRN-1", "--name", "Test Patient")
+	c.ok("", "pump", "implant", "--mrn", "MRN-1", "--serial", "S1", "--model", "synchromed-ii-20", "--date", "2026-01-20")
+	fill := func(at, solution, vials, diluent, dose string) string {
+		return `{"mrn":"MRN-1","pump_serial":"S1","performed_at":"` + at + `","nurse":"jdoe","residual_ml":"0","fill_ml":"20",
+			"solution":` + solution + `,"vials":` + vials + `,"diluent_ml":"` + diluent + `","dose":` + dose + `,"procedure":"95990"}`
+	}
+	c.ok(fill("2026-02-01T09:00:00Z", `[{"drug":"ziconotide","mcg_per_ml":"2.5"},{"drug":"morphine","mcg_per_ml":"5000"}]`,
+		`[{"ndc":"70720-720-10","count":1,"lot":"A"},{"ndc":"99999-101-01","count":1,"lot":"B"}]`, "15.5", `{"drug":"ziconotide","mcg_per_day":"1.2"}`), "refill", "--file", "-")
+	c.ok(`{"mrn":"MRN-1","pump_serial":"S1","performed_at":"2026-02-05T09:00:00Z","clinician":"drx","dose":{"drug":"ziconotide","mcg_per_day":"2.4"},"procedure":"62368"}`, "reprogram", "--file", "-")
+	// Morphine only, back-dated before the ziconotide dose change.
+	late := fill("2026-02-03T09:00:00Z", `[{"drug":"morphine","mcg_per_ml":"5000"}]`, `[{"ndc":"99999-101-01","count":1,"lot":"C"}]`, "16", `{"drug":"morphine","mcg_per_day":"1000"}`)
+	before := readState(t, c)
+	dryCode, _, dryErr := c.run(late, "refill", "--file", "-", "--dry-run")
+	if after := readState(t, c); !bytes.Equal(before.content, after.content) {
+		t.Fatal("refill --dry-run wrote to the ledger")
+	}
+	code, _, realErr := c.run(late, "refill", "--file", "-")
+	if code != 1 || !strings.Contains(realErr, "late refill") {
+		t.Fatalf("recording the late refill: exit %d, %q; want it refused", code, realErr)
+	}
+	if dryCode != 1 || dryErr != realErr {
+		t.Errorf("refill --dry-run: exit %d, %q; recording says %q", dryCode, dryErr, realErr)
+	}
 }

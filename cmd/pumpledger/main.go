@@ -57,7 +57,7 @@ var optionalGroups = map[string]string{"catalog": "list, adopt"}
 var globalFlags = []struct{ name, arg, usage string }{
 	{"db", "PATH", "ledger file (default $PUMPLEDGER_DB, else ./pumpledger.db)"},
 	{"catalog", "FILE", "the catalog a new ledger pins (default: the embedded one); once pinned, adopt another with `catalog adopt`"},
-	{"by", "NAME", "who records patients, pumps and corrections (default $PUMPLEDGER_USER, else the login name)"},
+	{"by", "NAME", "who records the entry, stored as its recorded_by, apart from the clinical nurse and witness (default $PUMPLEDGER_USER, else the login name)"},
 }
 
 func lookupCommand(name string) (command, bool) {
@@ -261,29 +261,45 @@ func (a *app) flags(name string) *flag.FlagSet {
 
 // parse parses a command's flags; required flags must be set.
 func (a *app) parse(fs *flag.FlagSet, args []string, required ...string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printCommandUsage(a.stdout, fs)
-			return err
+	_, err := a.parseArgs(fs, args, 0, required...)
+	return err
+}
+
+// parseArgs is parse for a command that takes up to n arguments besides
+// its flags, before, after or between them: the flag package stops at an
+// argument, so parsing goes on after each.
+func (a *app) parseArgs(fs *flag.FlagSet, args []string, n int, required ...string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				printCommandUsage(a.stdout, fs)
+				return nil, err
+			}
+			return nil, flagError(fs, args, err)
 		}
-		return flagError(fs, args, err)
+		if fs.NArg() == 0 || len(pos) == n {
+			break
+		}
+		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
 	}
 	if fs.NArg() > 0 {
-		return usageErr("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+		return nil, usageErr("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	for _, r := range required {
 		if !set[r] {
-			return usageErr("%s needs --%s", fs.Name(), r)
+			return nil, usageErr("%s needs --%s", fs.Name(), r)
 		}
 	}
-	return nil
+	return pos, nil
 }
 
-// catalogFile reads and checks the catalog file --catalog names. Only
-// init (the catalog a new ledger pins), upgrade, plan and catalog adopt read
-// one: every other figure comes from the catalogs pinned in the ledger.
+// catalogFile reads and checks the catalog file --catalog names (nil when
+// there is none): the catalog init pins, a plan's or the demo's; any other
+// command only checks it is the one the ledger has in force (open). Every
+// figure comes from the catalogs pinned in the ledger.
 func (a *app) catalogFile() (*catalog.Catalog, error) {
 	if a.cat != nil || a.catalogPath == "" {
 		return a.cat, nil
@@ -304,7 +320,8 @@ func (a *app) open(write bool) (*clinic.Service, error) {
 	return a.openWith(ledger.Options{ReadOnly: !write})
 }
 
-// openWith is open with the store's options.
+// openWith is open with the options given (a dry run's, say); the catalog
+// check is the same for every way in.
 func (a *app) openWith(opt ledger.Options) (*clinic.Service, error) {
 	cat, err := a.catalogFile()
 	if err != nil {
