@@ -193,7 +193,7 @@ func CheckPeriod(from, to string) error {
 		return pumpledger.Invalid("to", "to must be a date like 2026-03-31, not %q.", to)
 	}
 	if t.Before(f) {
-		return pumpledger.Invalid("to", "to %s is before from %s; swap them.", to, from)
+		return pumpledger.Invalid("to", "to %s is before the first date, %s; swap the two dates.", to, from)
 	}
 	return nil
 }

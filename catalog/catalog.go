@@ -209,12 +209,19 @@ func (it item) at(field string) int64 {
 	}
 }
 
+// MaxBytes bounds a catalog file: the embedded one is under 20 KB, and a
+// ledger holds each catalog it adopts whole.
+const MaxBytes = 1 << 20
+
 // Load reads and checks a catalog. name is used in error messages (a file
 // path). Every error names the line and the field, and says what to fix.
 func Load(r io.Reader, name string) (*Catalog, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 16<<20))
+	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
 	if err != nil {
 		return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "read catalog %s: %v", name, err)
+	}
+	if len(data) > MaxBytes {
+		return nil, pumpledger.Invalid("catalog", "The catalog %s is more than %d bytes, the most a catalog may be; check the file.", name, MaxBytes)
 	}
 	l := &loader{name: name, data: data}
 	sections, err := l.sections()

@@ -556,3 +556,16 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// A catalog longer than MaxBytes is refused whole, never read cut short (a
+// cut file could still parse, as a catalog with less in it).
+func TestLoadRefusesTooLong(t *testing.T) {
+	b := catalog.DefaultJSON()
+	long := append(bytes.TrimRight(b, "\n"), bytes.Repeat([]byte(" "), catalog.MaxBytes)...)
+	if _, err := catalog.Load(bytes.NewReader(long), "long.json"); err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Errorf("a catalog of %d bytes: %v, want it refused", len(long), err)
+	}
+	if _, err := catalog.Load(bytes.NewReader(b), "default.json"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -31,8 +31,8 @@ import (
 // ErrNoCatalog: a ledger holds no pinned catalog (written before schema 2).
 var ErrNoCatalog = ledger.ErrSchemaOld
 
-// MaxCatalogBytes bounds a catalog file: the embedded one is under 20 KB.
-const MaxCatalogBytes = 1 << 20
+// MaxCatalogBytes bounds a catalog file (catalog.MaxBytes).
+const MaxCatalogBytes = catalog.MaxBytes
 
 // Pinned is one catalog adoption as the ledger holds it.
 type Pinned struct {
@@ -289,7 +289,7 @@ func (db *Service) Upgrade(content []byte, name, by string) (Result, error) {
 	}, func(tx *ledger.Tx) error {
 		for _, s := range tx.Pumps() {
 			if err := db.checkPump(tx, s); err != nil {
-				return pumpledger.Invalid("catalog", "Pump %s's entries do not derive with the catalog %s (%s); upgrade with the catalog they were recorded with (--catalog FILE).",
+				return pumpledger.Invalid("catalog", "Pump %s's entries do not derive with the catalog %s (%s); upgrade with the catalog they were recorded with.",
 					s, filepath.Base(name), strings.TrimSuffix(pumpledger.ErrorMessage(err), "."))
 			}
 		}

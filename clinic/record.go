@@ -88,15 +88,15 @@ func dateInstant(field, date string) (pumpledger.Instant, error) {
 func (db *Service) AddPatient(p pumpledger.Patient, by string) (Result, error) {
 	p.MRN, p.Name = strings.TrimSpace(p.MRN), strings.TrimSpace(p.Name)
 	if p.MRN == "" {
-		return Result{}, pumpledger.Invalid("mrn", "--mrn is empty; give the patient's medical record number.")
+		return Result{}, pumpledger.Invalid("mrn", "mrn is empty; give the patient's medical record number.")
 	}
 	if p.Name == "" {
-		return Result{}, pumpledger.Invalid("name", "--name is empty; give the patient's name.")
+		return Result{}, pumpledger.Invalid("name", "name is empty; give the patient's name.")
 	}
-	if err := checkTexts("--mrn", p.MRN, "--name", p.Name); err != nil {
+	if err := checkTexts("mrn", p.MRN, "name", p.Name); err != nil {
 		return Result{}, err
 	}
-	if err := pumpledger.CheckMRN("--mrn", p.MRN); err != nil {
+	if err := pumpledger.CheckMRN("mrn", p.MRN); err != nil {
 		return Result{}, err
 	}
 	payload := ledger.Canonical(p)
@@ -149,39 +149,43 @@ func (db *Service) patientSeq(tx *ledger.Tx, mrn string) (int64, bool) {
 func (db *Service) Implant(im pumpledger.Implant, by string) (Result, error) {
 	im.MRN, im.Serial, im.Model = strings.TrimSpace(im.MRN), strings.TrimSpace(im.Serial), strings.TrimSpace(im.Model)
 	if im.Serial == "" {
-		return Result{}, pumpledger.Invalid("serial", "--serial is empty; give the pump's serial number.")
+		return Result{}, pumpledger.Invalid("serial", "serial is empty; give the pump's serial number.")
 	}
-	if err := checkTexts("--mrn", im.MRN, "--serial", im.Serial); err != nil {
+	if err := checkTexts("mrn", im.MRN, "serial", im.Serial); err != nil {
 		return Result{}, err
 	}
-	when, err := dateInstant("--date", im.Date)
+	when, err := dateInstant("date", im.Date)
 	if err != nil {
 		return Result{}, err
-	}
-	p, err := db.CatalogOn(im.Date)
-	if err != nil {
-		return Result{}, err
-	}
-	cat := p.Catalog
-	m, ok := cat.Pump(im.Model)
-	if !ok {
-		return Result{}, pumpledger.Invalid("model", "--model %q is not a pump model of the catalog; use one of %s.", im.Model, strings.Join(cat.PumpIDs(), ", "))
 	}
 	if when.UTC.After(db.Now()) {
-		return Result{}, pumpledger.Invalid("date", "--date %s is in the future; record the implant after it is done.", im.Date)
+		return Result{}, pumpledger.Invalid("date", "date %s is in the future; record the implant after it is done.", im.Date)
 	}
-	for i, d := range im.Held {
-		drug, ok := cat.Drug(d)
-		if !ok {
-			return Result{}, pumpledger.Invalid("held", "--held %q is not a drug of the catalog; see `pumpledger catalog`.", d)
+	return db.write("", pumpledger.KindImplant, nil, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
+		cat, err := db.catalogAt(tx, im.Date)
+		if err != nil {
+			return nil, nil, err
 		}
-		im.Held[i] = drug.Name
-	}
-	if im.AlarmML.Valid && (!im.AlarmML.Decimal.IsPositive() || !im.AlarmML.Decimal.LessThan(m.ReservoirML)) {
-		return Result{}, pumpledger.Invalid("alarm_ml", "--alarm-ml %s must be more than 0 and less than the %s mL reservoir.", im.AlarmML.Decimal, m.ReservoirML)
-	}
-	payload := ledger.Canonical(im)
-	return db.write("", pumpledger.KindImplant, payload, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
+		m, ok := cat.Pump(im.Model)
+		if !ok {
+			return nil, nil, pumpledger.Invalid("model", "model %q is not a pump model of the catalog; use one of %s.", im.Model, strings.Join(cat.PumpIDs(), ", "))
+		}
+		held := make([]string, len(im.Held))
+		for i, d := range im.Held {
+			drug, ok := cat.Drug(d)
+			if !ok {
+				return nil, nil, pumpledger.Invalid("held", "held %q is not a drug of the catalog; see `pumpledger catalog`.", d)
+			}
+			held[i] = drug.Name
+		}
+		im := im
+		if len(held) > 0 {
+			im.Held = held
+		}
+		if im.AlarmML.Valid && (!im.AlarmML.Decimal.IsPositive() || !im.AlarmML.Decimal.LessThan(m.ReservoirML)) {
+			return nil, nil, pumpledger.Invalid("alarm_ml", "alarm_ml %s must be more than 0 and less than the %s mL reservoir.", im.AlarmML.Decimal, m.ReservoirML)
+		}
+		payload := ledger.Canonical(im)
 		if _, ok := db.patientSeq(tx, im.MRN); !ok {
 			return nil, nil, unknownPatient(im.MRN)
 		}
@@ -251,22 +255,6 @@ func (db *Service) refillEntry(tx *ledger.Tx, r pumpledger.Refill, skip int64, b
 	e := db.Envelope(r.ID, pumpledger.KindRefill, by, r.PerformedAt, ledger.Canonical(r))
 	e.Warnings = rec.Warnings
 	return e, &rec, st, nil
-}
-
-// PreviewRefill derives a refill as RecordRefill would, writing nothing: what
-// the nurse sees before saving.
-func (db *Service) PreviewRefill(r pumpledger.Refill) (refill.Record, error) {
-	r.ID = newID(r.ID)
-	var rec *refill.Record
-	err := db.View(func(tx *ledger.Tx) error {
-		var err error
-		_, rec, _, err = db.refillEntry(tx, r, -1, "")
-		return err
-	})
-	if err != nil {
-		return refill.Record{}, err
-	}
-	return *rec, nil
 }
 
 // RecordRefill appends a refill recorded by by (recorded_by: the actor
@@ -394,12 +382,12 @@ type Replacement struct {
 func (db *Service) Correct(voidID, reason, by string, repl Replacement) (Result, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return Result{}, pumpledger.Invalid("reason", "--reason is empty; say why the entry is corrected, for the auditor.")
+		return Result{}, pumpledger.Invalid("reason", "reason is empty; say why the entry is corrected, for the auditor.")
 	}
 	if strings.TrimSpace(voidID) == "" {
-		return Result{}, pumpledger.Invalid("entry", "--entry is empty; give the id of the entry to correct (see `pumpledger history`).")
+		return Result{}, pumpledger.Invalid("entry", "entry is empty; give the id of the entry to correct (see `pumpledger history`).")
 	}
-	if err := pumpledger.CheckText("--reason", reason, true); err != nil {
+	if err := pumpledger.CheckText("reason", reason, true); err != nil {
 		return Result{}, err
 	}
 	var affected []string // pumps whose chains the correction changes
@@ -409,11 +397,16 @@ func (db *Service) Correct(voidID, reason, by string, repl Replacement) (Result,
 			return nil, nil, err
 		}
 		if old.Kind == pumpledger.KindCorrection {
-			return nil, nil, pumpledger.Invalid("entry", "ledger.Entry %s is a correction, which cannot be voided; correct its replacement instead.", voidID)
+			return nil, nil, pumpledger.Invalid("entry", "Entry %s is a correction, which cannot be voided; correct its replacement instead.", voidID)
+		}
+		if old.Kind == pumpledger.KindCatalog {
+			// The catalogs in force are every adoption: one voided would
+			// still price bills. A wrong one is put right by adopting another.
+			return nil, nil, pumpledger.Invalid("entry", "Entry %s adopts a catalog, which a correction cannot void; adopt the right one with `pumpledger catalog adopt FILE --reason TEXT --from DATE`.", voidID)
 		}
 		if cseq, void := tx.VoidedBy(old.Seq); void {
 			c, _ := tx.Entry(cseq)
-			return nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "ledger.Entry %s was already voided by correction %s on %s; correct its replacement instead.", voidID, c.ID, c.RecordedAt.Format(time.DateOnly))
+			return nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "Entry %s was already voided by correction %s on %s; correct its replacement instead.", voidID, c.ID, c.RecordedAt.Format(time.DateOnly))
 		}
 		var es []ledger.Entry
 		var out Result
@@ -436,7 +429,7 @@ func (db *Service) Correct(voidID, reason, by string, repl Replacement) (Result,
 		if old, _ := tx.EntryByID(voidID); old.Kind == pumpledger.KindPatient && repl.Patient == nil {
 			p, _ := old.Patient()
 			if seqs := tx.Filed(ledger.ByPatient, p.MRN); db.liveOtherThan(tx, seqs, old.Seq) {
-				return pumpledger.Invalid("entry", "Patient %s has pumps or visits recorded; correct those entries first, or give a replacement registration with --file.", p.MRN)
+				return pumpledger.Invalid("entry", "Patient %s has pumps or visits recorded; correct those entries first, or give a replacement registration.", p.MRN)
 			}
 		}
 		return db.chainsDerive(tx, "correction", affected...)
@@ -545,18 +538,18 @@ func (db *Service) replacement(tx *ledger.Tx, old ledger.Entry, by string, repl 
 }
 
 func kindMismatch(old ledger.Entry, k pumpledger.Kind) error {
-	return pumpledger.Invalid("file", "ledger.Entry %s is a %s; its replacement must be a %s too, not a %s.", old.ID, old.Kind, old.Kind, k)
+	return pumpledger.Invalid("file", "Entry %s is a %s; its replacement must be a %s too, not a %s.", old.ID, old.Kind, old.Kind, k)
 }
 
 // Explant records that a pump was removed.
 func (db *Service) Explant(ex pumpledger.Explant, by string) (Result, error) {
-	if err := checkTexts("--mrn", ex.MRN, "--serial", ex.Serial); err != nil {
+	if err := checkTexts("mrn", ex.MRN, "serial", ex.Serial); err != nil {
 		return Result{}, err
 	}
-	if err := pumpledger.CheckText("--reason", ex.Reason, true); err != nil {
+	if err := pumpledger.CheckText("reason", ex.Reason, true); err != nil {
 		return Result{}, err
 	}
-	when, err := dateInstant("--date", ex.Date)
+	when, err := dateInstant("date", ex.Date)
 	if err != nil {
 		return Result{}, err
 	}

@@ -75,7 +75,7 @@ func (db *Service) RefillRecord(id string) (_ refill.Record, err error) {
 			return err
 		}
 		if e.Kind != pumpledger.KindRefill {
-			return pumpledger.Errorf(pumpledger.EINVALID, "ledger.Entry %s is a %s, not a refill.", id, e.Kind)
+			return pumpledger.Errorf(pumpledger.EINVALID, "Entry %s is a %s, not a refill.", id, e.Kind)
 		}
 		var ok bool
 		if rec, ok, err = newRecords(db, tx).of(e); err != nil || ok {

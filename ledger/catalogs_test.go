@@ -106,6 +106,17 @@ func TestAdoptedCatalogPricesOnlyLaterVisits(t *testing.T) {
 		t.Errorf("adopting the catalog in force again: %v, want a conflict", err)
 	}
 
+	// An adoption is not voided by a correction (every adoption stays in
+	// force): refused, naming the way to put it right, nothing written.
+	n = must(db.Size())
+	if _, err := db.Correct(res.Entry.ID, "wrong file", "billing-lead", clinic.Replacement{}); pumpledger.ErrorCode(err) != pumpledger.EINVALID ||
+		!strings.HasPrefix(pumpledger.ErrorMessage(err), "Entry "+res.Entry.ID+" adopts a catalog") || !strings.Contains(pumpledger.ErrorMessage(err), "catalog adopt") {
+		t.Errorf("correcting an adoption: %v, want it refused naming catalog adopt", err)
+	}
+	if got := must(db.Size()); got != n {
+		t.Fatalf("a refused correction wrote: size %d → %d", n, got)
+	}
+
 	cats := must(db.Catalogs())
 	sum := sha256.Sum256(site)
 	if len(cats) != 2 || cats[0].Version != 1 || cats[0].From != "" || cats[0].Seq != 0 ||

@@ -152,7 +152,7 @@ func Open(path string, opt Options) (_ *DB, err error) {
 	if path, err = filepath.EvalSymlinks(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s; create one with `pumpledger init --db %s`.", given, given)
 	} else if err != nil {
-		return nil, pumpledger.Errorf(pumpledger.EINVALID, "Cannot open the ledger %s (%v); check --db.", given, err)
+		return nil, pumpledger.Errorf(pumpledger.EINVALID, "Cannot open the ledger %s (%v); check the path.", given, err)
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -165,10 +165,10 @@ func Open(path string, opt Options) (_ *DB, err error) {
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, pumpledger.Errorf(pumpledger.EINVALID, "Cannot open the ledger %s (%v); check --db.", given, err)
+		return nil, pumpledger.Errorf(pumpledger.EINVALID, "Cannot open the ledger %s (%v); check the path.", given, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, pumpledger.Errorf(pumpledger.EINVALID, "The ledger %s is not a regular file (%v); check --db.", given, fi.Mode().Type())
+		return nil, pumpledger.Errorf(pumpledger.EINVALID, "The ledger %s is not a regular file (%v); check the path.", given, fi.Mode().Type())
 	}
 	privateOnly(path, fi)
 	if ki, err := os.Stat(opt.KeyPath); err == nil {
@@ -264,7 +264,7 @@ func (db *DB) init(readOnly bool) error {
 	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketMeta) == nil {
-			return pumpledger.Errorf(pumpledger.EINVALID, "%s is a bbolt file but not a pumpledger ledger; point --db at another path.", db.path)
+			return pumpledger.Errorf(pumpledger.EINVALID, "%s is a bbolt file but not a pumpledger ledger; give another path.", db.path)
 		}
 		if err := check(tx); err != nil {
 			return err
@@ -313,7 +313,7 @@ func Create(path string, opt Options, first func(tx *Tx) ([]Entry, error)) (_ *D
 	given := path
 	dir, err := filepath.EvalSymlinks(filepath.Dir(path))
 	if err != nil {
-		return nil, pumpledger.Invalid("db", "Cannot create the ledger %s: its directory cannot be used (%v); give --db a path in an existing directory.", given, err)
+		return nil, pumpledger.Invalid("db", "Cannot create the ledger %s: its directory cannot be used (%v); give a path in an existing directory.", given, err)
 	}
 	path = filepath.Join(dir, filepath.Base(path))
 	keyPath := opt.KeyPath
@@ -321,7 +321,7 @@ func Create(path string, opt Options, first func(tx *Tx) ([]Entry, error)) (_ *D
 		keyPath = path + ".key"
 	}
 	if _, err := os.Lstat(path); err == nil {
-		return nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A ledger already exists at %s; init creates only a new one, so give --db a new path.", given)
+		return nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A ledger already exists at %s; init creates only a new one, so give a new path.", given)
 	}
 	for _, p := range []string{keyPath, path + ".pub"} {
 		if _, err := os.Lstat(p); err == nil {

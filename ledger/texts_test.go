@@ -35,11 +35,11 @@ func TestStoredTextsRefused(t *testing.T) {
 			_, err := db.Correct(fill.Entry.ID, "typo", escape, clinic.Replacement{})
 			return err
 		}},
-		{"correction reason with an escape", "--reason", func() error {
+		{"correction reason with an escape", "reason", func() error {
 			_, err := db.Correct(fill.Entry.ID, "typo\x1b]0;pwned\x07", "clerk", clinic.Replacement{})
 			return err
 		}},
-		{"explant reason with an escape", "--reason", func() error {
+		{"explant reason with an escape", "reason", func() error {
 			_, err := db.Explant(pumpledger.Explant{MRN: "MRN-1", Serial: "S1", Date: "2026-03-20", Reason: "\x1b[31minfection"}, "clerk")
 			return err
 		}},

@@ -110,9 +110,11 @@ func (db *DB) publicKeyLocked() (*keys, error) {
 		// file, whose second line is the same public key. Writing it out
 		// (it is public) lets the ledger be verified from now on with the
 		// .pub alone, as one made by init is.
+		// Writing it is a courtesy: where it cannot be written (a read-only
+		// copy), the key derived is used all the same.
 		if b, err = db.derivePub(); err == nil {
-			err = safefile.WriteNew(db.pubPath, 0o644, func(f *os.File) error { _, err := f.Write(b); return err })
-			if errors.Is(err, fs.ErrExist) { // written meanwhile: read that one
+			werr := safefile.WriteNew(db.pubPath, 0o644, func(f *os.File) error { _, err := f.Write(b); return err })
+			if errors.Is(werr, fs.ErrExist) { // written meanwhile: read that one
 				b, err = safefile.ReadFile(db.pubPath, maxKeyBytes)
 			}
 		}

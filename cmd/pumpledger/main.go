@@ -118,7 +118,7 @@ func (a *app) exit(err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	fmt.Fprintf(a.stderr, "pumpledger: %s\n", pumpledger.ErrorMessage(err))
+	fmt.Fprintf(a.stderr, "pumpledger: %s\n", a.asTyped(err))
 	return 1
 }
 
@@ -384,4 +384,21 @@ func (a *app) input(path string) (io.ReadCloser, error) {
 		return nil, pumpledger.Invalid("file", "Cannot read --file %s (%v); check the path.", path, err)
 	}
 	return f, nil
+}
+
+// asTyped is err's sentence as the command line user typed it: below the
+// command line a sentence names the field at fault ("alarm_ml 25 must
+// be ..."), and where the command has a flag for that field the sentence
+// names the flag instead ("--alarm-ml 25 must be ..."). A web form maps
+// the same field to its input.
+func (a *app) asTyped(err error) string {
+	msg := pumpledger.ErrorMessage(err)
+	var e *pumpledger.Error
+	if !errors.As(err, &e) || e.Field == "" || a.fs == nil || !strings.HasPrefix(msg, e.Field+" ") {
+		return msg
+	}
+	if flag := strings.ReplaceAll(e.Field, "_", "-"); a.fs.Lookup(flag) != nil {
+		return "--" + flag + msg[len(e.Field):]
+	}
+	return msg
 }
