@@ -21,6 +21,8 @@ const (
 	ENOTFOUND = "not_found" // an entry the input refers to does not exist
 	ECONFLICT = "conflict"  // the input contradicts what is already recorded
 	EINTERNAL = "internal"  // a fault of ours or of the machine, never the user's input
+	// EUNAUTHORIZED: no actor, or one whose role may not do this.
+	EUNAUTHORIZED = "unauthorized"
 )
 
 // Error is a domain error: a code for programs and one plain sentence for people.

@@ -68,7 +68,7 @@ func demoLedger(t testing.TB, opt demo.Options) *Service {
 	t.Helper()
 	var clock time.Time
 	cat := demoCatalog(t)
-	db, err := Create(filepath.Join(t.TempDir(), "d.db"), ledger.Options{NoSync: true, Now: func() time.Time { return clock }}, cat, "")
+	db, err := Create(as("clerk"), filepath.Join(t.TempDir(), "d.db"), ledger.Options{NoSync: true, Now: func() time.Time { return clock }}, cat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,16 +243,16 @@ func demoInto(db *Service, cat *catalog.Catalog, clock *time.Time, opt demo.Opti
 			switch ev.Kind {
 			case pumpledger.KindPatient:
 				*clock = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-				_, err = db.AddPatient(*ev.Patient, "clerk")
+				_, err = db.AddPatient(as("clerk"), *ev.Patient)
 			case pumpledger.KindImplant:
-				_, err = db.Implant(*ev.Implant, "md")
+				_, err = db.Implant(as("md"), *ev.Implant)
 			case pumpledger.KindRefill:
-				_, err = db.RecordRefill(*ev.Refill, "tester")
+				_, err = db.RecordRefill(as("tester"), *ev.Refill)
 			case pumpledger.KindReprogram:
-				_, err = db.RecordReprogram(*ev.Reprogram, "tester")
+				_, err = db.RecordReprogram(as("tester"), *ev.Reprogram)
 			case pumpledger.KindCorrection:
 				c := ev.Correction
-				_, err = db.Correct(c.Voids, c.Reason, c.By, Replacement{Refill: c.Refill})
+				_, err = db.Correct(as(c.By), c.Voids, c.Reason, Replacement{Refill: c.Refill})
 			}
 			if err != nil {
 				return err
@@ -332,7 +332,7 @@ func TestBillIsEveryLiveVisitDerived(t *testing.T) {
 				want = append(want, l)
 			}
 		}
-		got, err := led.Bill(r[0], r[1])
+		got, err := led.Bill(bg, r[0], r[1])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -358,7 +358,7 @@ func TestBillDuringCorrections(t *testing.T) {
 	led := demoLedger(t, demo.Options{Patients: 12, Months: 8, Seed: 4})
 	from, to := "2026-06-01", "2026-09-30"
 	refills := func() (n int, ids []string, err error) {
-		ls, err := led.Bill(from, to)
+		ls, err := led.Bill(bg, from, to)
 		for _, l := range ls {
 			if svc, ok := led.testCats().list[0].Catalog.Service(l.Code); ok && svc.Refill {
 				n++
@@ -387,7 +387,7 @@ func TestBillDuringCorrections(t *testing.T) {
 				return
 			}
 			r.ID = ""
-			res, err := led.Correct(ids[i%len(ids)], "residual misread", "rn", Replacement{Refill: &r})
+			res, err := led.Correct(as("rn"), ids[i%len(ids)], "residual misread", Replacement{Refill: &r})
 			if err != nil {
 				t.Error(err)
 				return
@@ -453,10 +453,10 @@ func TestMalformedVoidedMarkIsAnError(t *testing.T) {
 	}
 	led = must(Open(path, ledger.Options{}))
 	defer led.Close()
-	if _, err := led.Bill(date, date); !errors.Is(err, ledger.ErrTampered) {
+	if _, err := led.Bill(bg, date, date); !errors.Is(err, ledger.ErrTampered) {
 		t.Errorf("bill: %v, want ErrTampered", err)
 	}
-	if _, err := led.History(mrn); !errors.Is(err, ledger.ErrTampered) {
+	if _, err := led.History(bg, mrn); !errors.Is(err, ledger.ErrTampered) {
 		t.Errorf("history: %v, want ErrTampered", err)
 	}
 	if _, err := led.Verify(); !errors.Is(err, ledger.ErrTampered) || !strings.Contains(err.Error(), "voided") {

@@ -2,6 +2,7 @@ package clinic
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -140,7 +141,7 @@ func (db *Service) catalogAt(tx *ledger.Tx, date string) (*catalog.Catalog, erro
 
 // Catalogs lists every catalog the ledger pins, in the order they take
 // force.
-func (db *Service) Catalogs() (_ []*Pinned, err error) {
+func (db *Service) Catalogs(_ context.Context) (_ []*Pinned, err error) {
 	var out []*Pinned
 	err = db.View(func(tx *ledger.Tx) error {
 		s, err := db.catalogsIn(tx)
@@ -154,7 +155,7 @@ func (db *Service) Catalogs() (_ []*Pinned, err error) {
 
 // CatalogOn is the catalog in force on date (YYYY-MM-DD): today's for a
 // plan, a refill's date for its figures.
-func (db *Service) CatalogOn(date string) (_ *Pinned, err error) {
+func (db *Service) CatalogOn(_ context.Context, date string) (_ *Pinned, err error) {
 	var p *Pinned
 	err = db.View(func(tx *ledger.Tx) error {
 		s, err := db.catalogsIn(tx)
@@ -169,8 +170,8 @@ func (db *Service) CatalogOn(date string) (_ *Pinned, err error) {
 // Catalog is the catalog in force today (the ledger clock's): what a plan
 // or a new entry is checked against. Figures of recorded entries use the
 // catalog in force on their date (CatalogOn).
-func (db *Service) Catalog() (*catalog.Catalog, error) {
-	p, err := db.CatalogOn(db.Today())
+func (db *Service) Catalog(ctx context.Context) (*catalog.Catalog, error) {
+	p, err := db.CatalogOn(ctx, db.Today())
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +202,11 @@ func adoption(content []byte, name, reason, from string) (pumpledger.CatalogAdop
 // derived with it: it is refused if any of them would no longer derive
 // (a product they used is gone, say), and the result's Warnings say how
 // many recorded visits it re-prices.
-func (db *Service) AdoptCatalog(content []byte, name, reason, from, by string) (Result, error) {
+func (db *Service) AdoptCatalog(ctx context.Context, content []byte, name, reason, from string) (Result, error) {
+	by, err := actor(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	if strings.TrimSpace(reason) == "" {
 		return Result{}, pumpledger.Invalid("reason", "reason is empty; say why this catalog is adopted, for the auditor.")
 	}
@@ -282,7 +287,11 @@ func (db *Service) pinFirst(_ *ledger.Tx, content []byte, name, reason, by strin
 // to schema 2: it appends the entry pinning content, the catalog its entries
 // were derived with, in force since the beginning, and nothing stored is
 // rewritten. It refuses if the ledger's entries do not all derive with it.
-func (db *Service) Upgrade(content []byte, name, by string) (Result, error) {
+func (db *Service) Upgrade(ctx context.Context, content []byte, name string) (Result, error) {
+	by, err := actor(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	w, err := db.DB.Upgrade(func(tx *ledger.Tx) ([]ledger.Entry, error) {
 		e, err := db.pinFirst(tx, content, name, "pinned on upgrade: the catalog this ledger's entries were derived with", by)
 		return []ledger.Entry{e}, err

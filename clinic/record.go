@@ -2,6 +2,7 @@ package clinic
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -85,7 +86,11 @@ func dateInstant(field, date string) (pumpledger.Instant, error) {
 
 // AddPatient registers a patient. Registering the same MRN with the same name
 // again is a no-op; with another name it is refused (correct the entry).
-func (db *Service) AddPatient(p pumpledger.Patient, by string) (Result, error) {
+func (db *Service) AddPatient(ctx context.Context, p pumpledger.Patient) (Result, error) {
+	by, err := actor(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	p.MRN, p.Name = strings.TrimSpace(p.MRN), strings.TrimSpace(p.Name)
 	if p.MRN == "" {
 		return Result{}, pumpledger.Invalid("mrn", "mrn is empty; give the patient's medical record number.")
@@ -146,7 +151,11 @@ func (db *Service) patientSeq(tx *ledger.Tx, mrn string) (int64, bool) {
 }
 
 // Implant registers a pump in a patient.
-func (db *Service) Implant(im pumpledger.Implant, by string) (Result, error) {
+func (db *Service) Implant(ctx context.Context, im pumpledger.Implant) (Result, error) {
+	by, err := actor(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	im.MRN, im.Serial, im.Model = strings.TrimSpace(im.MRN), strings.TrimSpace(im.Serial), strings.TrimSpace(im.Model)
 	if im.Serial == "" {
 		return Result{}, pumpledger.Invalid("serial", "serial is empty; give the pump's serial number.")
@@ -259,7 +268,11 @@ func (db *Service) refillEntry(tx *ledger.Tx, r pumpledger.Refill, skip int64, b
 
 // RecordRefill appends a refill recorded by by (recorded_by: the actor
 // who recorded it, apart from the refill's nurse and witness).
-func (db *Service) RecordRefill(r pumpledger.Refill, by string) (Result, error) {
+func (db *Service) RecordRefill(ctx context.Context, r pumpledger.Refill) (Result, error) {
+	by, err := actor(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	r.ID = newID(r.ID)
 	payload := ledger.Canonical(r)
 	var before *pumpState
@@ -275,7 +288,7 @@ func (db *Service) RecordRefill(r pumpledger.Refill, by string) (Result, error) 
 		return res, err
 	}
 	if res.Existing {
-		rec, err := db.RefillRecord(res.Entry.ID)
+		rec, err := db.RefillRecord(ctx, res.Entry.ID)
 		if err != nil {
 			return res, err
 		}
@@ -354,7 +367,11 @@ func drugName(cat *catalog.Catalog, key string) string {
 }
 
 // RecordReprogram appends a dose change recorded by by.
-func (db *Service) RecordReprogram(r pumpledger.Reprogram, by string) (Result, error) {
+func (db *Service) RecordReprogram(ctx context.Context, r pumpledger.Reprogram) (Result, error) {
+	by, err := actor(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	r.ID = newID(r.ID)
 	var before *pumpState
 	return db.write(r.ID, pumpledger.KindReprogram, ledger.Canonical(r), func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
@@ -379,7 +396,11 @@ type Replacement struct {
 // in the same transaction. The voided entry stays in the ledger and in
 // history, marked; every view skips it. A correction itself cannot be
 // voided (correct its replacement instead), nor can an entry twice.
-func (db *Service) Correct(voidID, reason, by string, repl Replacement) (Result, error) {
+func (db *Service) Correct(ctx context.Context, voidID, reason string, repl Replacement) (Result, error) {
+	by, err := actor(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return Result{}, pumpledger.Invalid("reason", "reason is empty; say why the entry is corrected, for the auditor.")
@@ -542,7 +563,11 @@ func kindMismatch(old ledger.Entry, k pumpledger.Kind) error {
 }
 
 // Explant records that a pump was removed.
-func (db *Service) Explant(ex pumpledger.Explant, by string) (Result, error) {
+func (db *Service) Explant(ctx context.Context, ex pumpledger.Explant) (Result, error) {
+	by, err := actor(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	if err := checkTexts("mrn", ex.MRN, "serial", ex.Serial); err != nil {
 		return Result{}, err
 	}

@@ -8,6 +8,9 @@
 package clinic
 
 import (
+	"context"
+
+	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/ledger"
 )
@@ -31,13 +34,14 @@ func Open(path string, opt ledger.Options) (*Service, error) {
 }
 
 // Create makes a new ledger at path (see ledger.Create) whose first entry
-// pins cat (nil: the embedded catalog), recorded by by ("" = the login).
-func Create(path string, opt ledger.Options, cat *catalog.Catalog, by string) (*Service, error) {
+// pins cat (nil: the embedded catalog), recorded by ctx's actor.
+func Create(ctx context.Context, path string, opt ledger.Options, cat *catalog.Catalog) (*Service, error) {
+	by, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if cat == nil {
 		cat = catalog.Default()
-	}
-	if by == "" {
-		by = ledger.DefaultUser()
 	}
 	s := &Service{}
 	db, err := ledger.Create(path, opt, func(tx *ledger.Tx) ([]ledger.Entry, error) {
@@ -50,4 +54,10 @@ func Create(path string, opt ledger.Options, cat *catalog.Catalog, by string) (*
 	}
 	s.DB = db
 	return s, nil
+}
+
+// actor is the name of who records, from ctx (pumpledger.ActorFrom).
+func actor(ctx context.Context) (string, error) {
+	a, err := pumpledger.ActorFrom(ctx)
+	return a.Name, err
 }

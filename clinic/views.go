@@ -2,6 +2,7 @@ package clinic
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"sync"
 	"time"
@@ -50,7 +51,7 @@ func (db *Service) chain(st *pumpState) ([]Link, error) {
 }
 
 // Chain is a pump's live refills with each interval reconciled, corrections applied.
-func (db *Service) Chain(serial string) (_ []Link, err error) {
+func (db *Service) Chain(_ context.Context, serial string) (_ []Link, err error) {
 	var out []Link
 	err = db.View(func(tx *ledger.Tx) error {
 		st, err := db.loadPump(tx, serial, -1)
@@ -67,7 +68,7 @@ func (db *Service) Chain(serial string) (_ []Link, err error) {
 }
 
 // RefillRecord re-derives one recorded refill (corrections applied).
-func (db *Service) RefillRecord(id string) (_ refill.Record, err error) {
+func (db *Service) RefillRecord(_ context.Context, id string) (_ refill.Record, err error) {
 	var rec refill.Record
 	err = db.View(func(tx *ledger.Tx) error {
 		e, err := tx.EntryByID(id)
@@ -144,7 +145,7 @@ type Item struct {
 
 // History lists every entry of a patient in the order recorded, voided ones
 // included and marked with their correction, live refills with their record.
-func (db *Service) History(mrn string) (_ []Item, err error) {
+func (db *Service) History(_ context.Context, mrn string) (_ []Item, err error) {
 	var items []Item
 	err = db.View(func(tx *ledger.Tx) error {
 		seqs := tx.Filed(ledger.ByPatient, mrn)
@@ -198,7 +199,7 @@ func (db *Service) History(mrn string) (_ []Item, err error) {
 // Bill returns the claim lines of every live refill and reprogramming whose
 // date of service is in [from, to] (YYYY-MM-DD, inclusive), corrections
 // applied, ordered by date of service, patient, then entry as recorded.
-func (db *Service) Bill(from, to string) (_ []billing.Line, err error) {
+func (db *Service) Bill(_ context.Context, from, to string) (_ []billing.Line, err error) {
 	if err := billing.CheckPeriod(from, to); err != nil {
 		return nil, err
 	}

@@ -25,12 +25,12 @@ func benchPatient(i int) pumpledger.Patient {
 // benchLedger opens a fresh ledger with its key already made.
 func benchLedger(b *testing.B, opt ledger.Options) *clinic.Service {
 	b.Helper()
-	db, err := clinic.Create(filepath.Join(b.TempDir(), "bench.db"), opt, nil, "")
+	db, err := clinic.Create(as("clerk"), filepath.Join(b.TempDir(), "bench.db"), opt, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	if _, err := db.AddPatient(pumpledger.Patient{MRN: "WARM", Name: "Warm Up"}, "bench"); err != nil {
+	if _, err := db.AddPatient(as("bench"), pumpledger.Patient{MRN: "WARM", Name: "Warm Up"}); err != nil {
 		b.Fatal(err)
 	}
 	return db
@@ -40,7 +40,7 @@ func benchAppend(b *testing.B, opt ledger.Options) {
 	db := benchLedger(b, opt)
 	i := 0
 	for b.Loop() {
-		if _, err := db.AddPatient(benchPatient(i), "bench"); err != nil {
+		if _, err := db.AddPatient(as("bench"), benchPatient(i)); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -66,7 +66,7 @@ func BenchmarkAppendBatchParallel(b *testing.B) {
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := db.AddPatient(benchPatient(int(next.Add(1))), "bench"); err != nil {
+					if _, err := db.AddPatient(as("bench"), benchPatient(int(next.Add(1)))); err != nil {
 						b.Error(err)
 						return
 					}
@@ -82,7 +82,7 @@ func BenchmarkVerifyPerEntry(b *testing.B) {
 	const entries = 10000
 	db := benchLedger(b, ledger.Options{NoSync: true}) // setup speed only: Verify writes nothing
 	for i := 1; i < entries; i++ {
-		if _, err := db.AddPatient(benchPatient(i), "bench"); err != nil {
+		if _, err := db.AddPatient(as("bench"), benchPatient(i)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -101,7 +101,7 @@ func BenchmarkVerifyPerEntry(b *testing.B) {
 // encodedEntrySize is the size of a benchmark append's stored entry.
 func encodedEntrySize(b *testing.B) int {
 	db := benchLedger(b, ledger.Options{NoSync: true})
-	res, err := db.AddPatient(benchPatient(0), "bench")
+	res, err := db.AddPatient(as("bench"), benchPatient(0))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func siteCatalog(t testing.TB) []byte {
 func linesByEntry(t testing.TB, db *clinic.Service) map[string][]byte {
 	t.Helper()
 	by := map[string][]billing.Line{}
-	for _, l := range must(db.Bill("2026-01-01", "2026-12-31")) {
+	for _, l := range must(db.Bill(bg, "2026-01-01", "2026-12-31")) {
 		by[l.EntryID] = append(by[l.EntryID], l)
 	}
 	out := map[string][]byte{}
@@ -70,7 +70,7 @@ func TestAdoptedCatalogPricesOnlyLaterVisits(t *testing.T) {
 	db, c, path := openTest(t)
 	first, second := seed(t, db)
 	before := linesByEntry(t, db)
-	firstRec, secondRec := must(db.RefillRecord(first.Entry.ID)), must(db.RefillRecord(second.Entry.ID))
+	firstRec, secondRec := must(db.RefillRecord(bg, first.Entry.ID)), must(db.RefillRecord(bg, second.Entry.ID))
 	if d := secondRec.Drugs[0]; d.Code != "J2278" || !d.OpenedMCG.Equal(dec("200")) || d.WasteUnits != 50 {
 		t.Fatalf("second refill before the adoption: %s, opened %s, JW %d; want J2278, 200, 50", d.Code, d.OpenedMCG, d.WasteUnits)
 	}
@@ -82,17 +82,17 @@ func TestAdoptedCatalogPricesOnlyLaterVisits(t *testing.T) {
 	// nothing written: the 2 mL vial gone, the second refill's vials are
 	// unknown.
 	gone := bytes.Replace(site, []byte(`"ndc": "70720-720-10"`), []byte(`"ndc": "70720-729-10"`), 1)
-	if _, err := db.AdoptCatalog(gone, "gone.json", "drop a product", "2026-03-20", "billing-lead"); err == nil {
+	if _, err := db.AdoptCatalog(as("billing-lead"), gone, "gone.json", "drop a product", "2026-03-20"); err == nil {
 		t.Error("a catalog under which the refill of 2026-03-31 cannot be derived was adopted")
 	}
 	if got := must(db.Size()); got != n {
 		t.Fatalf("a refused adoption wrote: size %d → %d", n, got)
 	}
-	if _, err := db.AdoptCatalog(site, "site.json", " ", "2026-03-20", "billing-lead"); pumpledger.ErrorCode(err) != pumpledger.EINVALID {
+	if _, err := db.AdoptCatalog(as("billing-lead"), site, "site.json", " ", "2026-03-20"); pumpledger.ErrorCode(err) != pumpledger.EINVALID {
 		t.Errorf("adoption without a reason: %v, want refused", err)
 	}
 
-	res, err := db.AdoptCatalog(site, "/etc/pumpledger/site.json", "payer's code change", "2026-03-20", "billing-lead")
+	res, err := db.AdoptCatalog(as("billing-lead"), site, "/etc/pumpledger/site.json", "payer's code change", "2026-03-20")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,14 +102,14 @@ func TestAdoptedCatalogPricesOnlyLaterVisits(t *testing.T) {
 	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "1 recorded refill(s) and dose change(s)") {
 		t.Errorf("adoption warnings %q, want one saying 1 visit is re-priced", res.Warnings)
 	}
-	if _, err := db.AdoptCatalog(site, "site.json", "again", "2026-03-20", "billing-lead"); pumpledger.ErrorCode(err) != pumpledger.ECONFLICT {
+	if _, err := db.AdoptCatalog(as("billing-lead"), site, "site.json", "again", "2026-03-20"); pumpledger.ErrorCode(err) != pumpledger.ECONFLICT {
 		t.Errorf("adopting the catalog in force again: %v, want a conflict", err)
 	}
 
 	// An adoption is not voided by a correction (every adoption stays in
 	// force): refused, naming the way to put it right, nothing written.
 	n = must(db.Size())
-	if _, err := db.Correct(res.Entry.ID, "wrong file", "billing-lead", clinic.Replacement{}); pumpledger.ErrorCode(err) != pumpledger.EINVALID ||
+	if _, err := db.Correct(as("billing-lead"), res.Entry.ID, "wrong file", clinic.Replacement{}); pumpledger.ErrorCode(err) != pumpledger.EINVALID ||
 		!strings.HasPrefix(pumpledger.ErrorMessage(err), "Entry "+res.Entry.ID+" adopts a catalog") || !strings.Contains(pumpledger.ErrorMessage(err), "catalog adopt") {
 		t.Errorf("correcting an adoption: %v, want it refused naming catalog adopt", err)
 	}
@@ -117,7 +117,7 @@ func TestAdoptedCatalogPricesOnlyLaterVisits(t *testing.T) {
 		t.Fatalf("a refused correction wrote: size %d → %d", n, got)
 	}
 
-	cats := must(db.Catalogs())
+	cats := must(db.Catalogs(bg))
 	sum := sha256.Sum256(site)
 	if len(cats) != 2 || cats[0].Version != 1 || cats[0].From != "" || cats[0].Seq != 0 ||
 		cats[1].Version != 2 || cats[1].From != "2026-03-20" || cats[1].SHA256 != hex.EncodeToString(sum[:]) ||
@@ -125,7 +125,7 @@ func TestAdoptedCatalogPricesOnlyLaterVisits(t *testing.T) {
 		t.Fatalf("catalogs pinned: %s", describe(cats))
 	}
 	for date, version := range map[string]int{"2026-03-19": 1, "2026-03-20": 2, "2026-03-31": 2, "2020-01-01": 1} {
-		if p := must(db.CatalogOn(date)); p.Version != version {
+		if p := must(db.CatalogOn(bg, date)); p.Version != version {
 			t.Errorf("catalog on %s: version %d, want %d", date, p.Version, version)
 		}
 	}
@@ -142,7 +142,7 @@ func TestAdoptedCatalogPricesOnlyLaterVisits(t *testing.T) {
 				t.Errorf("%s: the lines of entry %s changed:\n%s\n%s", when, id, before[id], after[id])
 			}
 		}
-		if got := must(db.RefillRecord(first.Entry.ID)); !bytes.Equal(jsonOf(t, got), jsonOf(t, firstRec)) {
+		if got := must(db.RefillRecord(bg, first.Entry.ID)); !bytes.Equal(jsonOf(t, got), jsonOf(t, firstRec)) {
 			t.Errorf("%s: the first refill's record changed:\n%s\n%s", when, jsonOf(t, firstRec), jsonOf(t, got))
 		}
 		// Later: the new code, and the 2 mL vials' waste (2 × 200 opened,
@@ -158,7 +158,7 @@ func TestAdoptedCatalogPricesOnlyLaterVisits(t *testing.T) {
 		if want := "J9999 150; J9999JW 250; 95990 1"; strings.Join(got, "; ") != want {
 			t.Errorf("%s: second refill billed %q, want %q", when, strings.Join(got, "; "), want)
 		}
-		rec := must(db.RefillRecord(second.Entry.ID))
+		rec := must(db.RefillRecord(bg, second.Entry.ID))
 		if d := rec.Drugs[0]; d.Code != "J9999" || !d.OpenedMCG.Equal(dec("400")) || d.WasteUnits != 250 || d.Units != 150 {
 			t.Errorf("%s: second refill's record: %s, opened %s, units %d, JW %d; want J9999, 400, 150, 250", when, d.Code, d.OpenedMCG, d.Units, d.WasteUnits)
 		}
@@ -167,12 +167,12 @@ func TestAdoptedCatalogPricesOnlyLaterVisits(t *testing.T) {
 		}
 		// The history shows each refill with the same record.
 		seen := 0
-		for _, it := range must(db.History("MRN-1")) {
+		for _, it := range must(db.History(bg, "MRN-1")) {
 			if it.Record == nil {
 				continue
 			}
 			seen++
-			if !bytes.Equal(jsonOf(t, *it.Record), jsonOf(t, must(db.RefillRecord(it.Entry.ID)))) {
+			if !bytes.Equal(jsonOf(t, *it.Record), jsonOf(t, must(db.RefillRecord(bg, it.Entry.ID)))) {
 				t.Errorf("%s: history and RefillRecord differ for %s", when, it.Entry.ID)
 			}
 		}
@@ -205,7 +205,7 @@ func describe(cats []*clinic.Pinned) string {
 // seqID is the id of the first entry of kind in a patient's history.
 func seqID(t testing.TB, db *clinic.Service, mrn string, kind ledger.Kind) string {
 	t.Helper()
-	for _, it := range must(db.History(mrn)) {
+	for _, it := range must(db.History(bg, mrn)) {
 		if it.Entry.Kind == kind {
 			return it.Entry.ID
 		}
@@ -226,7 +226,7 @@ func TestPinnedCatalogEditedCaught(t *testing.T) {
 			db, c, path := openTest(t)
 			seed(t, db)
 			c.t = c.t.Add(time.Hour)
-			adopted := must(db.AdoptCatalog(siteCatalog(t), "site.json", "payer's code change", "2026-03-20", "billing-lead")).Entry
+			adopted := must(db.AdoptCatalog(as("billing-lead"), siteCatalog(t), "site.json", "payer's code change", "2026-03-20")).Entry
 			if _, err := db.Verify(); err != nil {
 				t.Fatal(err)
 			}
@@ -264,7 +264,7 @@ func TestPinnedCatalogEditedCaught(t *testing.T) {
 				}
 				// The content no longer hashes to what the entry records:
 				// no figure is derived with it.
-				if _, err := db.Bill("2026-03-01", "2026-03-31"); !errors.Is(err, ledger.ErrTampered) {
+				if _, err := db.Bill(bg, "2026-03-01", "2026-03-31"); !errors.Is(err, ledger.ErrTampered) {
 					t.Errorf("bill with the edited catalog: %v, want ErrTampered", err)
 				}
 			}
@@ -324,36 +324,36 @@ func TestUpgradeV1Ledger(t *testing.T) {
 			t.Errorf("v1: %s: %v, want refused with the upgrade sentence", what, err)
 		}
 	}
-	_, err := db.Bill("2026-01-01", "2026-12-31")
+	_, err := db.Bill(bg, "2026-01-01", "2026-12-31")
 	upgrade("bill", err)
-	_, err = db.History("MRN-1")
+	_, err = db.History(bg, "MRN-1")
 	upgrade("history", err)
-	_, err = db.RefillRecord("6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b")
+	_, err = db.RefillRecord(bg, "6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b")
 	upgrade("refill record", err)
-	_, err = db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Second Patient"}, "clerk")
+	_, err = db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-2", Name: "Second Patient"})
 	upgrade("add a patient", err)
-	_, err = db.AdoptCatalog(siteCatalog(t), "site.json", "new codes", "2026-12-01", "billing-lead")
+	_, err = db.AdoptCatalog(as("billing-lead"), siteCatalog(t), "site.json", "new codes", "2026-12-01")
 	upgrade("adopt a catalog", err)
 
 	// A catalog the entries do not derive with: refused, nothing written.
 	noPump := bytes.Replace(catalog.DefaultJSON(), []byte(`"id": "synchromed-ii-20"`), []byte(`"id": "synchromed-ii-21"`), 1)
-	if _, err := db.Upgrade(noPump, "nopump.json", "upgrader"); err == nil {
+	if _, err := db.Upgrade(as("upgrader"), noPump, "nopump.json"); err == nil {
 		t.Error("upgrade with a catalog that lacks the ledger's pump model: done")
 	}
 	if n := must(db.Size()); n != 5 {
 		t.Fatalf("a refused upgrade wrote: %d entries", n)
 	}
-	_, err = db.Bill("2026-01-01", "2026-12-31")
+	_, err = db.Bill(bg, "2026-01-01", "2026-12-31")
 	upgrade("bill after a refused upgrade", err)
 
-	res, err := db.Upgrade(catalog.DefaultJSON(), "default.json", "upgrader")
+	res, err := db.Upgrade(as("upgrader"), catalog.DefaultJSON(), "default.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Entry.Seq != 5 || res.Entry.Kind != ledger.KindCatalog || res.Entry.RecordedBy != "upgrader" {
 		t.Errorf("upgrade entry: seq %d %s by %q, want the catalog pinned at 5 by upgrader", res.Entry.Seq, res.Entry.Kind, res.Entry.RecordedBy)
 	}
-	if _, err := db.Upgrade(catalog.DefaultJSON(), "default.json", "upgrader"); pumpledger.ErrorCode(err) != pumpledger.ECONFLICT {
+	if _, err := db.Upgrade(as("upgrader"), catalog.DefaultJSON(), "default.json"); pumpledger.ErrorCode(err) != pumpledger.ECONFLICT {
 		t.Errorf("a second upgrade: %v, want a conflict", err)
 	}
 	check := func(when string) {
@@ -365,7 +365,7 @@ func TestUpgradeV1Ledger(t *testing.T) {
 		if _, err := db.Consistent(old.Note); err != nil {
 			t.Errorf("%s: the checkpoint taken before the upgrade: %v", when, err)
 		}
-		cats := must(db.Catalogs())
+		cats := must(db.Catalogs(bg))
 		if len(cats) != 1 || cats[0].Seq != 5 || cats[0].From != "" || !bytes.Equal(cats[0].Content, catalog.DefaultJSON()) {
 			t.Errorf("%s: catalogs %s, want the default pinned at entry 5 since the beginning", when, describe(cats))
 		}
@@ -374,7 +374,7 @@ func TestUpgradeV1Ledger(t *testing.T) {
 		if err := json.Unmarshal(must(os.ReadFile(filepath.Join("testdata", "v1", "bill.json"))), &want); err != nil {
 			t.Fatal(err)
 		}
-		if err := json.Unmarshal(jsonOf(t, must(db.Bill("2026-01-01", "2026-12-31"))), &got); err != nil {
+		if err := json.Unmarshal(jsonOf(t, must(db.Bill(bg, "2026-01-01", "2026-12-31"))), &got); err != nil {
 			t.Fatal(err)
 		}
 		if len(want) != 7 || !reflect.DeepEqual(got, want) {
@@ -385,7 +385,7 @@ func TestUpgradeV1Ledger(t *testing.T) {
 	db.Close()
 	db = must(clinic.Open(path, ledger.Options{Now: clk}))
 	check("opened again")
-	if _, err := db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Second Patient"}, "clerk"); err != nil {
+	if _, err := db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-2", Name: "Second Patient"}); err != nil {
 		t.Errorf("append after the upgrade: %v", err)
 	}
 }

@@ -82,15 +82,15 @@ func course(mrn, serial string) []func(*clinic.Service) (clinic.Result, error) {
 			if err != nil {
 				return clinic.Result{}, err
 			}
-			return db.RecordRefill(r, "tester")
+			return db.RecordRefill(as("tester"), r)
 		}
 	}
 	return []func(*clinic.Service) (clinic.Result, error){
 		func(db *clinic.Service) (clinic.Result, error) {
-			return db.AddPatient(pumpledger.Patient{MRN: mrn, Name: "Patient " + mrn}, "clerk")
+			return db.AddPatient(as("clerk"), pumpledger.Patient{MRN: mrn, Name: "Patient " + mrn})
 		},
 		func(db *clinic.Service) (clinic.Result, error) {
-			return db.Implant(pumpledger.Implant{MRN: mrn, Serial: serial, Model: "synchromed-ii-20", Date: "2026-02-20"}, "drx")
+			return db.Implant(as("drx"), pumpledger.Implant{MRN: mrn, Serial: serial, Model: "synchromed-ii-20", Date: "2026-02-20"})
 		},
 		fill(firstFill),
 		func(db *clinic.Service) (clinic.Result, error) {
@@ -98,7 +98,7 @@ func course(mrn, serial string) []func(*clinic.Service) (clinic.Result, error) {
 			if err != nil {
 				return clinic.Result{}, err
 			}
-			return db.RecordReprogram(r, "tester")
+			return db.RecordReprogram(as("tester"), r)
 		},
 		fill(secondFill),
 	}
@@ -196,7 +196,7 @@ func TestChaosProcesses(t *testing.T) {
 	}
 	begin := time.Now()
 	path := filepath.Join(t.TempDir(), "procs.db")
-	must(clinic.Create(path, ledger.Options{}, nil, "")).Close()
+	must(clinic.Create(as("clerk"), path, ledger.Options{}, nil)).Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang fails, not blocks
 	defer cancel()
 	type child struct {
@@ -244,7 +244,7 @@ func TestChaosProcesses(t *testing.T) {
 	if res.Entries != int64(total)+1 {
 		t.Errorf("%d entries for %d acknowledged appends and the catalog pinned", res.Entries, total)
 	}
-	if cats := must(db.Catalogs()); len(cats) != 1 || cats[0].Seq != 0 {
+	if cats := must(db.Catalogs(bg)); len(cats) != 1 || cats[0].Seq != 0 {
 		t.Errorf("catalogs pinned: %d, want 1 at entry 0", len(cats))
 	}
 	seqs := map[int64]string{}
@@ -290,7 +290,7 @@ func chaosFixture(t *testing.T) (path string, n int64, root string) {
 		if fixture.err != nil {
 			return
 		}
-		db, err := clinic.Create(filepath.Join(fixture.dir, "f.db"), ledger.Options{Now: chaosClock, NoSync: true}, nil, "")
+		db, err := clinic.Create(as("clerk"), filepath.Join(fixture.dir, "f.db"), ledger.Options{Now: chaosClock, NoSync: true}, nil)
 		if err != nil {
 			fixture.err = err
 			return
@@ -312,7 +312,7 @@ func chaosFixture(t *testing.T) (path string, n int64, root string) {
 		}
 		// A few single appends, so the file holds freed pages too.
 		for i := range 10 {
-			if _, err := db.AddPatient(pumpledger.Patient{MRN: fmt.Sprintf("F-%d", i), Name: "Patient"}, "clerk"); err != nil {
+			if _, err := db.AddPatient(as("clerk"), pumpledger.Patient{MRN: fmt.Sprintf("F-%d", i), Name: "Patient"}); err != nil {
 				fixture.err = err
 				return
 			}
@@ -514,15 +514,15 @@ func childDamaged(path, appendPath string) {
 	}
 	db, err = clinic.Open(appendPath, ledger.Options{Now: chaosClock})
 	if err == nil {
-		_, err = db.AddPatient(pumpledger.Patient{MRN: "NEW-1", Name: "New Patient"}, "clerk")
+		_, err = db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "NEW-1", Name: "New Patient"})
 		db.Close()
 	}
 	outcome("append", err, "")
 	db, err = clinic.Open(path, ledger.Options{ReadOnly: true})
 	if err == nil {
-		_, err = db.History("C-00025")
+		_, err = db.History(bg, "C-00025")
 		if err == nil {
-			_, err = db.Bill("2000-01-01", "2100-01-01")
+			_, err = db.Bill(bg, "2000-01-01", "2100-01-01")
 		}
 		db.Close()
 	}
@@ -755,7 +755,7 @@ func TestChaosDiskFull(t *testing.T) {
 // RLIMIT_FSIZE, or "" for none), and checks the ledger after each.
 func fullDiskRounds(t *testing.T, path string, rounds int, room func(size int64) string) {
 	begin := time.Now()
-	db := must(clinic.Create(path, ledger.Options{Now: chaosClock}, nil, ""))
+	db := must(clinic.Create(as("clerk"), path, ledger.Options{Now: chaosClock}, nil))
 	seed(t, db)
 	entries := must(db.Size())
 	db.Close()
@@ -827,7 +827,7 @@ func fullDiskRounds(t *testing.T, path string, rounds int, room func(size int64)
 	room(must(os.Stat(path)).Size() + 1<<20)
 	db = must(clinic.Open(path, ledger.Options{Now: chaosClock}))
 	defer db.Close()
-	if _, err := db.AddPatient(pumpledger.Patient{MRN: "ROOM", Name: "Room Again"}, "clerk"); err != nil {
+	if _, err := db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "ROOM", Name: "Room Again"}); err != nil {
 		t.Errorf("an append once there is room: %v", err)
 	}
 	t.Logf("FIGURES disk full (%s): %d rounds, %d appends acknowledged and all present, %d refusals (%d at open), none recorded; %v",

@@ -19,7 +19,7 @@ import (
 func TestConcurrentAppendsLoseNothing(t *testing.T) {
 	const writers, each = 2, 1000
 	path := filepath.Join(t.TempDir(), "concurrent.db")
-	db, err := clinic.Create(path, ledger.Options{Batch: true}, nil, "")
+	db, err := clinic.Create(as("clerk"), path, ledger.Options{Batch: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestConcurrentAppendsLoseNothing(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			for i := range each {
-				res, err := db.AddPatient(pumpledger.Patient{MRN: fmt.Sprintf("W%d-%04d", w, i), Name: fmt.Sprintf("Patient %d/%d", w, i)}, fmt.Sprintf("writer%d", w))
+				res, err := db.AddPatient(as(fmt.Sprintf("writer%d", w)), pumpledger.Patient{MRN: fmt.Sprintf("W%d-%04d", w, i), Name: fmt.Sprintf("Patient %d/%d", w, i)})
 				if err != nil {
 					t.Errorf("writer %d, append %d: %v", w, i, err)
 					return
@@ -95,14 +95,14 @@ func TestConcurrentAppendsLoseNothing(t *testing.T) {
 func TestConcurrentSameEntriesStoredOnce(t *testing.T) {
 	const writers, each = 2, 40
 	path := filepath.Join(t.TempDir(), "replay.db")
-	db := must(clinic.Create(path, ledger.Options{Batch: true}, nil, ""))
+	db := must(clinic.Create(as("clerk"), path, ledger.Options{Batch: true}, nil))
 	defer db.Close()
 	got := make([][]clinic.Result, writers)
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Go(func() {
 			for i := range each {
-				res, err := db.AddPatient(pumpledger.Patient{MRN: fmt.Sprintf("MRN-%d", i), Name: "Same Patient"}, "clerk")
+				res, err := db.AddPatient(as("clerk"), pumpledger.Patient{MRN: fmt.Sprintf("MRN-%d", i), Name: "Same Patient"})
 				if err != nil {
 					t.Errorf("writer %d, patient %d: %v", w, i, err)
 					return

@@ -143,7 +143,7 @@ func TestChaosKill(t *testing.T) {
 	}
 	rng := chaosRNG(t, 0x9e3779b97f4a7c15)
 	path := filepath.Join(t.TempDir(), "kill.db")
-	must(clinic.Create(path, ledger.Options{}, nil, "")).Close()
+	must(clinic.Create(as("clerk"), path, ledger.Options{}, nil)).Close()
 
 	var acked []string
 	var entries int64
@@ -215,7 +215,7 @@ func TestChaosKill(t *testing.T) {
 		}
 		seen[inc.Entry.Seq] = true
 	}
-	if _, err := db.AddPatient(pumpledger.Patient{MRN: "AFTER", Name: "After The Kills"}, "clerk"); err != nil {
+	if _, err := db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "AFTER", Name: "After The Kills"}); err != nil {
 		t.Errorf("append after the kills: %v", err)
 	}
 	t.Logf("FIGURES kill: %d SIGKILLs (%d before the writer had opened the ledger, %d inside an append), %d entries, %d acknowledged, %d present unacknowledged, %d acknowledged lost; %v",

@@ -17,7 +17,7 @@ func TestBillRefusalsNameFields(t *testing.T) {
 		{"2026-03-01", "03/31/2026", "to"},
 		{"2026-03-31", "2026-03-01", "to"},
 	} {
-		_, err := db.Bill(tc.from, tc.to)
+		_, err := db.Bill(bg, tc.from, tc.to)
 		var e *pumpledger.Error
 		if !errors.As(err, &e) || e.Code != pumpledger.EINVALID || e.Field != tc.field ||
 			strings.Contains(e.Message, "--") || !strings.HasPrefix(e.Message, tc.field+" ") {

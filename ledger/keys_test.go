@@ -72,7 +72,7 @@ func TestCopyWithoutKeyNeverMints(t *testing.T) {
 	defer db.Close()
 	_, err := db.Checkpoint()
 	wantRefused(t, "checkpoint without the key", err, pumpledger.ENOTFOUND, "No signing key at "+cp+".key", "restore it from your backup")
-	_, err = db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"}, "clerk")
+	_, err = db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"})
 	wantRefused(t, "append without the key", err, pumpledger.ENOTFOUND, "No signing key at "+cp+".key", "restore it from your backup")
 	if exists(cp + ".key") {
 		t.Fatal("a key was minted")
@@ -89,7 +89,7 @@ func TestDeletedKeyRefusesAppend(t *testing.T) {
 	os.Remove(path + ".key")
 	db := must(clinic.Open(path, ledger.Options{}))
 	defer db.Close()
-	_, err := db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"}, "clerk")
+	_, err := db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"})
 	wantRefused(t, "append with the key deleted", err, pumpledger.ENOTFOUND, "No signing key at "+path+".key")
 	if exists(path+".key") || must(db.Size()) != 6 {
 		t.Errorf("the append minted a key or wrote (size %d)", must(db.Size()))
@@ -135,7 +135,7 @@ func TestOtherLedgersKeysRefused(t *testing.T) {
 	os.WriteFile(cp+".key", must(os.ReadFile(other+".key")), 0o600)
 	db = must(clinic.Open(cp, ledger.Options{}))
 	defer db.Close()
-	_, err = db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"}, "clerk")
+	_, err = db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"})
 	wantRefused(t, "append with another ledger's key", err, pumpledger.EINVALID, "does not match the public key", "restore both from your backup")
 	if _, err := db.Verify(); err != nil {
 		t.Errorf("verify with the right .pub beside a wrong key: %v", err)
@@ -197,7 +197,7 @@ func TestAppendRefusedOnDamagedLedger(t *testing.T) {
 				t.Fatal("verify passed the damage")
 			}
 			before := must(os.ReadFile(path))
-			_, err := db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"}, "clerk")
+			_, err := db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"})
 			wantRefused(t, "append", err, pumpledger.EINVALID, "fails the check made before writing", "nothing was recorded",
 				"run `pumpledger verify --db "+path+"` and restore the ledger from your backup")
 			if strings.Count(pumpledger.ErrorMessage(err), ". ") > 0 {
@@ -223,7 +223,7 @@ func TestOpenThroughSymlinkAndModes(t *testing.T) {
 	os.Chmod(path, 0o644)
 	os.Chmod(path+".key", 0o644)
 	db := must(clinic.Open(link, ledger.Options{}))
-	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"}, "clerk"))
+	must(db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"}))
 	must(db.Checkpoint())
 	if res, err := db.Verify(); err != nil || res.Entries != 7 {
 		t.Errorf("verify through the link: %+v, %v", res, err)
@@ -264,7 +264,7 @@ func TestKeyFilesNotRegularRefused(t *testing.T) {
 			defer db.Close()
 			done := make(chan error, 1)
 			go func() {
-				_, err := db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"}, "clerk")
+				_, err := db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"})
 				done <- err
 			}()
 			select {
@@ -283,7 +283,7 @@ func TestCreate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "l.db")
 	stale := path + ".key.tmp-12345"
 	os.WriteFile(stale, []byte("a private key\n"), 0o600)
-	db := must(clinic.Create(path, ledger.Options{}, nil, ""))
+	db := must(clinic.Create(as("clerk"), path, ledger.Options{}, nil))
 	db.Close()
 	if exists(stale) {
 		t.Error("a killed Create's temporary key file is left")
@@ -294,7 +294,7 @@ func TestCreate(t *testing.T) {
 		}
 	}
 	key := must(os.ReadFile(path + ".key"))
-	_, err := clinic.Create(path, ledger.Options{}, nil, "")
+	_, err := clinic.Create(as("clerk"), path, ledger.Options{}, nil)
 	wantRefused(t, "create over a ledger", err, pumpledger.ECONFLICT, "A ledger already exists")
 	if string(must(os.ReadFile(path+".key"))) != string(key) {
 		t.Error("a refused Create changed the key")

@@ -26,7 +26,7 @@ func openTest(t testing.TB) (*clinic.Service, *clock, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "test.db")
 	c := &clock{t: time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)}
-	db, err := clinic.Create(path, ledger.Options{Now: c.now}, nil, "")
+	db, err := clinic.Create(as("clerk"), path, ledger.Options{Now: c.now}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,11 +65,11 @@ const (
 
 func seed(t testing.TB, db *clinic.Service) (first, second clinic.Result) {
 	t.Helper()
-	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
-	must(db.Implant(pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20"}, "drx"))
-	first = must(db.RecordRefill(parseRefill(t, firstFill), "tester"))
-	must(db.RecordReprogram(must(pumpledger.ParseReprogram(strings.NewReader(reprogram))), "tester"))
-	second = must(db.RecordRefill(parseRefill(t, secondFill), "tester"))
+	must(db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}))
+	must(db.Implant(as("drx"), pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20"}))
+	first = must(db.RecordRefill(as("tester"), parseRefill(t, firstFill)))
+	must(db.RecordReprogram(as("tester"), must(pumpledger.ParseReprogram(strings.NewReader(reprogram)))))
+	second = must(db.RecordRefill(as("tester"), parseRefill(t, secondFill)))
 	return first, second
 }
 
@@ -99,7 +99,7 @@ func TestIdempotentReplayAndConflict(t *testing.T) {
 	db, _, _ := openTest(t)
 	_, second := seed(t, db)
 	n := must(db.Size())
-	again := must(db.RecordRefill(parseRefill(t, secondFill), "tester"))
+	again := must(db.RecordRefill(as("tester"), parseRefill(t, secondFill)))
 	if !again.Existing || again.Entry.Seq != second.Entry.Seq {
 		t.Fatalf("replay: existing=%v seq=%d, want existing entry %d", again.Existing, again.Entry.Seq, second.Entry.Seq)
 	}
@@ -111,7 +111,7 @@ func TestIdempotentReplayAndConflict(t *testing.T) {
 	}
 	// Same id, different content: refused, nothing written.
 	changed := parseRefill(t, strings.Replace(secondFill, `"residual_ml":"5.5"`, `"residual_ml":"5.4"`, 1))
-	_, err := db.RecordRefill(changed, "tester")
+	_, err := db.RecordRefill(as("tester"), changed)
 	if pumpledger.ErrorCode(err) != pumpledger.ECONFLICT {
 		t.Fatalf("changed content under the same id: err = %v, want conflict", err)
 	}
@@ -120,7 +120,7 @@ func TestIdempotentReplayAndConflict(t *testing.T) {
 	}
 	// The same number written differently is the same content.
 	same := parseRefill(t, strings.Replace(secondFill, `"residual_ml":"5.5"`, `"residual_ml":5.50`, 1))
-	if r, err := db.RecordRefill(same, "tester"); err != nil || !r.Existing {
+	if r, err := db.RecordRefill(as("tester"), same); err != nil || !r.Existing {
 		t.Errorf("5.50 vs \"5.5\": existing=%v err=%v, want the existing entry", r.Existing, err)
 	}
 }
@@ -132,7 +132,7 @@ func TestCorrectionAppliedInEveryView(t *testing.T) {
 	// The nurse misread the residual: 7.6 mL, not 5.5.
 	fixed := parseRefill(t, strings.Replace(strings.Replace(secondFill, `"residual_ml":"5.5"`, `"residual_ml":"7.6"`, 1),
 		`"id":"6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b",`, "", 1))
-	res := must(db.Correct(second.Entry.ID, "residual misread", "supervisor", clinic.Replacement{Refill: &fixed}))
+	res := must(db.Correct(as("supervisor"), second.Entry.ID, "residual misread", clinic.Replacement{Refill: &fixed}))
 	if res.Replacement == nil || res.Record == nil {
 		t.Fatalf("correction result lacks replacement or record: %+v", res)
 	}
@@ -140,12 +140,12 @@ func TestCorrectionAppliedInEveryView(t *testing.T) {
 		t.Errorf("replacement's discrepancy %s flagged", res.Record.Interval.DiscrepancyML)
 	}
 	// Chain: only the replacement.
-	chain := must(db.Chain("S1"))
+	chain := must(db.Chain(bg, "S1"))
 	if len(chain) != 2 || chain[1].Entry.ID != res.Replacement.ID {
 		t.Fatalf("chain = %d links, last %s; want 2 with the replacement last", len(chain), chain[len(chain)-1].Entry.ID)
 	}
 	// Bill: no line of the voided entry.
-	lines := must(db.Bill("2026-03-31", "2026-03-31"))
+	lines := must(db.Bill(bg, "2026-03-31", "2026-03-31"))
 	for _, l := range lines {
 		if l.EntryID == second.Entry.ID {
 			t.Errorf("bill has a line of the voided entry: %+v", l)
@@ -155,7 +155,7 @@ func TestCorrectionAppliedInEveryView(t *testing.T) {
 		t.Error("bill of 31 March is empty; want the replacement's lines")
 	}
 	// History: voided entry visible, marked, with the reason.
-	items := must(db.History("MRN-1"))
+	items := must(db.History(bg, "MRN-1"))
 	var found bool
 	for _, it := range items {
 		if it.Entry.ID == second.Entry.ID {
@@ -169,7 +169,7 @@ func TestCorrectionAppliedInEveryView(t *testing.T) {
 		t.Error("voided entry missing from history")
 	}
 	// Twice: refused.
-	if _, err := db.Correct(second.Entry.ID, "again", "x", clinic.Replacement{}); pumpledger.ErrorCode(err) != pumpledger.ECONFLICT {
+	if _, err := db.Correct(as("x"), second.Entry.ID, "again", clinic.Replacement{}); pumpledger.ErrorCode(err) != pumpledger.ECONFLICT {
 		t.Errorf("voiding twice: %v, want conflict", err)
 	}
 }
@@ -202,11 +202,11 @@ func TestVerifyNamesTamperedEntry(t *testing.T) {
 
 func TestCheckpointConsistency(t *testing.T) {
 	db, _, _ := openTest(t)
-	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
+	must(db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}))
 	old := must(db.Checkpoint())
 	seed2 := func() {
-		must(db.Implant(pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20"}, "drx"))
-		must(db.RecordRefill(parseRefill(t, firstFill), "tester"))
+		must(db.Implant(as("drx"), pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20"}))
+		must(db.RecordRefill(as("tester"), parseRefill(t, firstFill)))
 	}
 	seed2()
 	cur := must(db.Consistent(old.Note))
@@ -228,12 +228,12 @@ func TestCheckpointConsistency(t *testing.T) {
 // day, yet sorts first; each entry's lines stay together in their order.
 func TestBillOrderedByDatePatientEntry(t *testing.T) {
 	db, _, _ := openTest(t)
-	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Second Patient"}, "clerk"))
-	must(db.Implant(pumpledger.Implant{MRN: "MRN-2", Serial: "S2", Model: "synchromed-ii-20", Date: "2026-02-20", Held: []string{"ziconotide"}}, "drx"))
-	must(db.RecordRefill(parseRefill(t, strings.NewReplacer(`"MRN-1"`, `"MRN-2"`, `"S1"`, `"S2"`).Replace(firstFill)), "tester"))
-	must(db.RecordReprogram(must(pumpledger.ParseReprogram(strings.NewReader(strings.NewReplacer(`"MRN-1"`, `"MRN-2"`, `"S1"`, `"S2"`, "2026-03-11", "2026-03-31").Replace(reprogram)))), "tester"))
+	must(db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-2", Name: "Second Patient"}))
+	must(db.Implant(as("drx"), pumpledger.Implant{MRN: "MRN-2", Serial: "S2", Model: "synchromed-ii-20", Date: "2026-02-20", Held: []string{"ziconotide"}}))
+	must(db.RecordRefill(as("tester"), parseRefill(t, strings.NewReplacer(`"MRN-1"`, `"MRN-2"`, `"S1"`, `"S2"`).Replace(firstFill))))
+	must(db.RecordReprogram(as("tester"), must(pumpledger.ParseReprogram(strings.NewReader(strings.NewReplacer(`"MRN-1"`, `"MRN-2"`, `"S1"`, `"S2"`, "2026-03-11", "2026-03-31").Replace(reprogram))))))
 	seed(t, db) // MRN-1's refill of 31 March comes after MRN-2's dose change that day
-	lines := must(db.Bill("2026-03-31", "2026-03-31"))
+	lines := must(db.Bill(bg, "2026-03-31", "2026-03-31"))
 	var got []string
 	for _, l := range lines {
 		got = append(got, l.MRN+" "+l.Code+strings.Join(l.Modifiers, ""))

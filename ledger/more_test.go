@@ -125,12 +125,12 @@ func TestEveryKindStoredAndReadBack(t *testing.T) {
 
 	// A patient: performed = recorded, never late.
 	c.t = time.Date(2026, 2, 20, 8, 0, 0, 0, time.UTC)
-	res, err := db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk")
+	res, err := db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"})
 	add("patient", res, err, envelope{kind: ledger.KindPatient, by: "clerk", performedAt: c.t, offset: "+00:00"})
 
 	// An implant: the date at 00:00 UTC; recorded 15 h later, not late.
 	c.t = time.Date(2026, 2, 20, 15, 0, 0, 0, time.UTC)
-	res, err = db.Implant(pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20"}, "drx")
+	res, err = db.Implant(as("drx"), pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20"})
 	add("implant", res, err, envelope{kind: ledger.KindImplant, by: "drx",
 		performedAt: time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC), offset: "+00:00"})
 
@@ -140,33 +140,33 @@ func TestEveryKindStoredAndReadBack(t *testing.T) {
 	performed := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	c.t = performed.Add(ledger.LateAfter)
 	r := parseRefill(t, strings.Replace(firstFill, `"2026-03-01T09:00:00Z"`, `"2026-03-01T04:00:00-05:00"`, 1))
-	res, err = db.RecordRefill(r, "desk")
+	res, err = db.RecordRefill(as("desk"), r)
 	add("refill", res, err, envelope{kind: ledger.KindRefill, by: "desk", performedAt: performed, offset: "-05:00"})
 
 	// A reprogramming recorded 24 h and 1 s after it was done: late.
 	c.t = time.Date(2026, 3, 12, 9, 0, 1, 0, time.UTC)
 	rp := must(pumpledger.ParseReprogram(strings.NewReader(
 		strings.Replace(reprogram, `"2026-03-11T09:00:00Z"`, `"2026-03-11T10:00:00+01:00"`, 1))))
-	res, err = db.RecordReprogram(rp, "drx")
+	res, err = db.RecordReprogram(as("drx"), rp)
 	add("reprogram", res, err, envelope{kind: ledger.KindReprogram, by: "drx",
 		performedAt: time.Date(2026, 3, 11, 9, 0, 0, 0, time.UTC), offset: "+01:00", late: true})
 	reprogramID := res.Entry.ID
 
 	// A correction voiding the reprogramming: performed when recorded.
 	c.t = time.Date(2026, 3, 13, 10, 0, 0, 0, time.UTC)
-	res, err = db.Correct(reprogramID, "entered on the wrong pump", "supervisor", clinic.Replacement{})
+	res, err = db.Correct(as("supervisor"), reprogramID, "entered on the wrong pump", clinic.Replacement{})
 	add("correction", res, err, envelope{kind: ledger.KindCorrection, by: "supervisor", performedAt: c.t, offset: "+00:00"})
 	correctionID := res.Entry.ID
 
 	// An explant on 20 March recorded 5 days later: late.
 	c.t = time.Date(2026, 3, 25, 9, 0, 0, 0, time.UTC)
-	res, err = db.Explant(pumpledger.Explant{MRN: "MRN-1", Serial: "S1", Date: "2026-03-20", Reason: "infection"}, "surgeon")
+	res, err = db.Explant(as("surgeon"), pumpledger.Explant{MRN: "MRN-1", Serial: "S1", Date: "2026-03-20", Reason: "infection"})
 	add("explant", res, err, envelope{kind: ledger.KindExplant, by: "surgeon",
 		performedAt: time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC), offset: "+00:00", late: true})
 
 	// Nothing can be recorded on the explanted pump.
 	c.t = time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
-	if _, err := db.RecordRefill(parseRefill(t, secondFill), "tester"); err == nil {
+	if _, err := db.RecordRefill(as("tester"), parseRefill(t, secondFill)); err == nil {
 		t.Error("a refill of an explanted pump was recorded")
 	}
 
@@ -220,7 +220,7 @@ func TestEveryKindStoredAndReadBack(t *testing.T) {
 	}
 
 	// The history lists all six in order, the reprogramming marked voided.
-	items := must(db.History("MRN-1"))
+	items := must(db.History(bg, "MRN-1"))
 	if len(items) != len(all) {
 		t.Fatalf("history has %d items, want %d", len(items), len(all))
 	}
@@ -314,18 +314,18 @@ func TestSchemaVersionRefused(t *testing.T) {
 		if err != nil {
 			t.Fatalf("version 1 (read-only %v): %v, want it opened to be upgraded", ro, err)
 		}
-		_, err = db.History("MRN-1")
+		_, err = db.History(bg, "MRN-1")
 		upgrade("history", err)
-		_, err = db.Chain("S1")
+		_, err = db.Chain(bg, "S1")
 		upgrade("chain", err)
-		_, err = db.Bill("2026-03-01", "2026-03-31")
+		_, err = db.Bill(bg, "2026-03-01", "2026-03-31")
 		upgrade("bill", err)
-		_, err = db.Catalogs()
+		_, err = db.Catalogs(bg)
 		upgrade("catalogs", err)
 		if !ro {
-			_, err = db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Second Patient"}, "clerk")
+			_, err = db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-2", Name: "Second Patient"})
 			upgrade("add a patient", err)
-			_, err = db.RecordRefill(parseRefill(t, strings.Replace(secondFill, "6b1f8a2e", "7b1f8a2e", 1)), "tester")
+			_, err = db.RecordRefill(as("tester"), parseRefill(t, strings.Replace(secondFill, "6b1f8a2e", "7b1f8a2e", 1)))
 			upgrade("record a refill", err)
 		}
 		if got := must(db.Size()); got != n {
@@ -339,7 +339,7 @@ func TestSchemaVersionRefused(t *testing.T) {
 // LockTimeout and fails with ErrLocked, then succeeds once the first closes.
 func TestSecondOpenLocked(t *testing.T) {
 	db, _, path := openTest(t)
-	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
+	must(db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}))
 	for _, ro := range []bool{false, true} {
 		db2, err := clinic.Open(path, ledger.Options{LockTimeout: 100 * time.Millisecond, ReadOnly: ro})
 		if err == nil {
@@ -361,9 +361,9 @@ func TestSecondOpenLocked(t *testing.T) {
 // TestFileModes: the ledger and its key hold PHI and a secret: 0600.
 func TestFileModes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "modes.db")
-	db := must(clinic.Create(path, ledger.Options{}, nil, ""))
+	db := must(clinic.Create(as("clerk"), path, ledger.Options{}, nil))
 	defer db.Close()
-	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
+	must(db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}))
 	for _, p := range []string{path, path + ".key"} {
 		fi, err := os.Stat(p)
 		if err != nil {

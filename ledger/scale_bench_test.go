@@ -165,7 +165,7 @@ func scaleFixture(b *testing.B, n int) *scaleLedger {
 	for i := range 16 {
 		mrn := scaleMRN(0, 1001+i)
 		l.mrns = append(l.mrns, mrn)
-		items, err := db.History(mrn)
+		items, err := db.History(bg, mrn)
 		if err != nil {
 			b.Fatalf("history of %s: %v", mrn, err)
 		}
@@ -195,7 +195,7 @@ func buildScaleLedger(path string, n int) error {
 	os.Remove(path + ".pub")
 	cat := scaleCatalog()
 	var clock time.Time
-	db, err := clinic.Create(path, ledger.Options{NoSync: true, Now: func() time.Time { return clock }}, cat, "")
+	db, err := clinic.Create(as("clerk"), path, ledger.Options{NoSync: true, Now: func() time.Time { return clock }}, cat)
 	if err != nil {
 		return err
 	}
@@ -217,20 +217,20 @@ func buildScaleLedger(path string, n int) error {
 				switch ev.Kind {
 				case pumpledger.KindPatient:
 					clock = time.Now()
-					res, err = db.AddPatient(*ev.Patient, "scale-clerk")
+					res, err = db.AddPatient(as("scale-clerk"), *ev.Patient)
 				case pumpledger.KindImplant:
 					clock = time.Now()
-					res, err = db.Implant(*ev.Implant, "scale-md")
+					res, err = db.Implant(as("scale-md"), *ev.Implant)
 				case pumpledger.KindRefill:
 					clock = ev.Refill.PerformedAt.UTC.Add(20 * time.Minute)
-					res, err = db.RecordRefill(*ev.Refill, "tester")
+					res, err = db.RecordRefill(as("tester"), *ev.Refill)
 				case pumpledger.KindReprogram:
 					clock = ev.Reprogram.PerformedAt.UTC.Add(20 * time.Minute)
-					res, err = db.RecordReprogram(*ev.Reprogram, "tester")
+					res, err = db.RecordReprogram(as("tester"), *ev.Reprogram)
 				case pumpledger.KindCorrection:
 					c := ev.Correction
 					clock = c.Refill.PerformedAt.UTC.Add(time.Hour)
-					res, err = db.Correct(c.Voids, c.Reason, c.By, clinic.Replacement{Refill: c.Refill})
+					res, err = db.Correct(as(c.By), c.Voids, c.Reason, clinic.Replacement{Refill: c.Refill})
 				default:
 					continue
 				}
@@ -403,14 +403,14 @@ func appendPumps(b *testing.B, db *clinic.Service, l *scaleLedger) []appendPump 
 	b.Helper()
 	var out []appendPump
 	for k, s := range l.serials {
-		links, err := db.Chain(s)
+		links, err := db.Chain(bg, s)
 		if err != nil || len(links) == 0 {
 			b.Fatalf("chain of %s: %d links, %v", s, len(links), err)
 		}
 		p := appendPump{mrn: l.pumpMRN[k], tmpl: links[len(links)-1].Refill}
 		p.lastFill = p.tmpl.PerformedAt.UTC
 		p.last = p.lastFill
-		items, err := db.History(p.mrn)
+		items, err := db.History(bg, p.mrn)
 		if err != nil {
 			b.Fatalf("history of %s: %v", p.mrn, err)
 		}
@@ -569,7 +569,7 @@ func benchAppendRounds(b *testing.B, l *scaleLedger, writers int, late bool) {
 	if late {
 		writers = 1
 	}
-	res, err := db.RecordRefill(refillMaker(b, pumps, late)(), "tester") // warm: key loaded, pages cached
+	res, err := db.RecordRefill(as("tester"), refillMaker(b, pumps, late)()) // warm: key loaded, pages cached
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -589,7 +589,7 @@ func benchAppendRounds(b *testing.B, l *scaleLedger, writers int, late bool) {
 		peerMakers = append(peerMakers, refillMaker(b, share(w), late))
 	}
 	cs := []*contender{
-		{name: "ledger", op: func(w int) error { _, err := db.RecordRefill(makers[w](), "tester"); return err }},
+		{name: "ledger", op: func(w int) error { _, err := db.RecordRefill(as("tester"), makers[w]()); return err }},
 		{name: "bbolt", op: rawPutOp(b, size, writers > 1)},
 	}
 	if writers == 1 {
@@ -618,7 +618,7 @@ func benchAppendRounds(b *testing.B, l *scaleLedger, writers int, late bool) {
 	next := refillMaker(b, pumpsNow(), late) // after the timed refills
 	reportMB(b, peakHeap(func() {
 		for range 20 {
-			if _, err := db.RecordRefill(next(), "tester"); err != nil {
+			if _, err := db.RecordRefill(as("tester"), next()); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -819,7 +819,7 @@ func benchScaleHistory(b *testing.B, n int) {
 	defer db.Close()
 	items, i := 0, 0
 	history := func() {
-		its, err := db.History(l.mrns[i%len(l.mrns)])
+		its, err := db.History(bg, l.mrns[i%len(l.mrns)])
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -845,7 +845,7 @@ func benchScaleBill(b *testing.B, n int) {
 	defer db.Close()
 	lines := 0
 	bill := func() {
-		ls, err := db.Bill(l.month[0], l.month[1])
+		ls, err := db.Bill(bg, l.month[0], l.month[1])
 		if err != nil {
 			b.Fatal(err)
 		}

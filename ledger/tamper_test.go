@@ -95,7 +95,7 @@ func editPayload(t *testing.T, old, new string) func(*ledger.Entry) {
 func TestVerifyGoodLedger(t *testing.T) {
 	db, _, _ := openTest(t)
 	_, second := seed(t, db)
-	must(db.Correct(second.Entry.ID, "wrong residual", "supervisor", clinic.Replacement{}))
+	must(db.Correct(as("supervisor"), second.Entry.ID, "wrong residual", clinic.Replacement{}))
 	res, err := db.Verify()
 	if err != nil {
 		t.Fatal(err)
@@ -389,9 +389,9 @@ func TestCheckpointConsistencyAcrossGrowth(t *testing.T) {
 		}
 	}
 	// Entry 0 pins the catalog; then 299 patients.
-	add(0, must(db.Prove(must(db.Catalogs())[0].EntryID)).Entry)
+	add(0, must(db.Prove(must(db.Catalogs(bg))[0].EntryID)).Entry)
 	for i := int64(1); i < 300; i++ {
-		e := must(db.AddPatient(pumpledger.Patient{MRN: fmt.Sprintf("MRN-%04d", i), Name: "Patient"}, "clerk")).Entry
+		e := must(db.AddPatient(as("clerk"), pumpledger.Patient{MRN: fmt.Sprintf("MRN-%04d", i), Name: "Patient"})).Entry
 		add(i, e)
 		if i < 4 || i%37 == 0 {
 			kept = append(kept, must(db.Checkpoint()))
@@ -516,9 +516,9 @@ func must2[A, B any](a A, b B, err error) (A, B) {
 // otherLedgerCheckpoint is a genuine checkpoint of another ledger.
 func otherLedgerCheckpoint(t *testing.T) []byte {
 	t.Helper()
-	db := must(clinic.Create(filepath.Join(t.TempDir(), "other.db"), ledger.Options{}, nil, ""))
+	db := must(clinic.Create(as("clerk"), filepath.Join(t.TempDir(), "other.db"), ledger.Options{}, nil))
 	defer db.Close()
-	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
+	must(db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}))
 	return must(db.Checkpoint()).Note
 }
 
@@ -528,11 +528,11 @@ func otherLedgerCheckpoint(t *testing.T) []byte {
 func TestInclusionProofs(t *testing.T) {
 	db, _, _ := openTest(t)
 	seed(t, db)
-	ids := []string{must(db.Catalogs())[0].EntryID} // entry 0, filed under no patient
+	ids := []string{must(db.Catalogs(bg))[0].EntryID} // entry 0, filed under no patient
 	for i := range 20 {
-		ids = append(ids, must(db.AddPatient(pumpledger.Patient{MRN: fmt.Sprintf("MRN-X%d", i), Name: "Patient"}, "clerk")).Entry.ID)
+		ids = append(ids, must(db.AddPatient(as("clerk"), pumpledger.Patient{MRN: fmt.Sprintf("MRN-X%d", i), Name: "Patient"})).Entry.ID)
 	}
-	for _, it := range must(db.History("MRN-1")) {
+	for _, it := range must(db.History(bg, "MRN-1")) {
 		ids = append(ids, it.Entry.ID)
 	}
 	cp := must(db.Checkpoint())
@@ -586,7 +586,7 @@ func TestHotBackup(t *testing.T) {
 	before := must(db.Checkpoint())
 	var acked []string
 	for i := range 50 {
-		acked = append(acked, must(db.AddPatient(pumpledger.Patient{MRN: fmt.Sprintf("MRN-A%d", i), Name: "Patient"}, "clerk")).Entry.ID)
+		acked = append(acked, must(db.AddPatient(as("clerk"), pumpledger.Patient{MRN: fmt.Sprintf("MRN-A%d", i), Name: "Patient"})).Entry.ID)
 	}
 
 	// Keep appending during the backup.
@@ -600,7 +600,7 @@ func TestHotBackup(t *testing.T) {
 				return
 			default:
 			}
-			if _, err := db.AddPatient(pumpledger.Patient{MRN: fmt.Sprintf("MRN-B%d", i), Name: "Patient"}, "clerk"); err != nil {
+			if _, err := db.AddPatient(as("clerk"), pumpledger.Patient{MRN: fmt.Sprintf("MRN-B%d", i), Name: "Patient"}); err != nil {
 				done <- err
 				return
 			}

@@ -15,36 +15,36 @@ import (
 // already are; nothing is written.
 func TestStoredTextsRefused(t *testing.T) {
 	db, _, _ := openTest(t)
-	must(db.AddPatient(pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}, "clerk"))
-	must(db.Implant(pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20"}, "clerk"))
-	fill := must(db.RecordRefill(parseRefill(t, firstFill), "jdoe"))
+	must(db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}))
+	must(db.Implant(as("clerk"), pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20"}))
+	fill := must(db.RecordRefill(as("jdoe"), parseRefill(t, firstFill)))
 	escape, zwsp := "jdoe\x1b[2J", "jdoe\u200b"
 	tests := []struct {
 		name, field string
 		do          func() error
 	}{
 		{"patient recorded by an escape", "recorded_by", func() error {
-			_, err := db.AddPatient(pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"}, escape)
+			_, err := db.AddPatient(as(escape), pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"})
 			return err
 		}},
 		{"implant recorded by a zero-width space", "recorded_by", func() error {
-			_, err := db.Implant(pumpledger.Implant{MRN: "MRN-1", Serial: "S2", Model: "synchromed-ii-20", Date: "2026-02-20"}, zwsp)
+			_, err := db.Implant(as(zwsp), pumpledger.Implant{MRN: "MRN-1", Serial: "S2", Model: "synchromed-ii-20", Date: "2026-02-20"})
 			return err
 		}},
 		{"correction recorded by an escape", "recorded_by", func() error {
-			_, err := db.Correct(fill.Entry.ID, "typo", escape, clinic.Replacement{})
+			_, err := db.Correct(as(escape), fill.Entry.ID, "typo", clinic.Replacement{})
 			return err
 		}},
 		{"correction reason with an escape", "reason", func() error {
-			_, err := db.Correct(fill.Entry.ID, "typo\x1b]0;pwned\x07", "clerk", clinic.Replacement{})
+			_, err := db.Correct(as("clerk"), fill.Entry.ID, "typo\x1b]0;pwned\x07", clinic.Replacement{})
 			return err
 		}},
 		{"explant reason with an escape", "reason", func() error {
-			_, err := db.Explant(pumpledger.Explant{MRN: "MRN-1", Serial: "S1", Date: "2026-03-20", Reason: "\x1b[31minfection"}, "clerk")
+			_, err := db.Explant(as("clerk"), pumpledger.Explant{MRN: "MRN-1", Serial: "S1", Date: "2026-03-20", Reason: "\x1b[31minfection"})
 			return err
 		}},
 		{"explant recorded by an escape", "recorded_by", func() error {
-			_, err := db.Explant(pumpledger.Explant{MRN: "MRN-1", Serial: "S1", Date: "2026-03-20", Reason: "infection"}, escape)
+			_, err := db.Explant(as(escape), pumpledger.Explant{MRN: "MRN-1", Serial: "S1", Date: "2026-03-20", Reason: "infection"})
 			return err
 		}},
 	}
@@ -62,5 +62,5 @@ func TestStoredTextsRefused(t *testing.T) {
 		})
 	}
 	// A reason may run over lines, as a note may.
-	must(db.Explant(pumpledger.Explant{MRN: "MRN-1", Serial: "S1", Date: "2026-03-20", Reason: "infection;\n\tsee the chart"}, "clerk"))
+	must(db.Explant(as("clerk"), pumpledger.Explant{MRN: "MRN-1", Serial: "S1", Date: "2026-03-20", Reason: "infection;\n\tsee the chart"}))
 }

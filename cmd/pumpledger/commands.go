@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -34,7 +35,7 @@ func (a *app) patientAdd(args []string) error {
 		return err
 	}
 	defer db.Close()
-	res, err := db.AddPatient(pumpledger.Patient{MRN: *mrn, Name: *name}, by)
+	res, err := db.AddPatient(as(by), pumpledger.Patient{MRN: *mrn, Name: *name})
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func (a *app) pumpImplant(args []string) error {
 		return err
 	}
 	defer db.Close()
-	res, err := db.Implant(im, by)
+	res, err := db.Implant(as(by), im)
 	if err != nil {
 		return err
 	}
@@ -109,7 +110,7 @@ func (a *app) pumpExplant(args []string) error {
 		return err
 	}
 	defer db.Close()
-	res, err := db.Explant(pumpledger.Explant{MRN: *mrn, Serial: *serial, Date: *date, Reason: *reason}, by)
+	res, err := db.Explant(as(by), pumpledger.Explant{MRN: *mrn, Serial: *serial, Date: *date, Reason: *reason})
 	if err != nil {
 		return err
 	}
@@ -143,7 +144,7 @@ func (a *app) refill(args []string) error {
 		return err
 	}
 	defer db.Close()
-	res, err := db.RecordRefill(r, by)
+	res, err := db.RecordRefill(as(by), r)
 	if err != nil {
 		return err
 	}
@@ -180,7 +181,7 @@ func (a *app) reprogram(args []string) error {
 		return err
 	}
 	defer db.Close()
-	res, err := db.RecordReprogram(r, by)
+	res, err := db.RecordReprogram(as(by), r)
 	if err != nil {
 		return err
 	}
@@ -268,7 +269,7 @@ func (a *app) correct(args []string) error {
 			return pumpledger.Invalid("file", "Entry %s is a %s; it can be voided but not replaced from a file. Void it, then record the right one.", *id, old.Kind)
 		}
 	}
-	res, err := db.Correct(*id, *reason, by, repl)
+	res, err := db.Correct(as(by), *id, *reason, repl)
 	if err != nil {
 		return err
 	}
@@ -328,10 +329,10 @@ func (a *app) history(args []string) error {
 	var items []clinic.Item
 	var cat *catalog.Catalog
 	if err := a.read(func(db *clinic.Service) (err error) {
-		if items, err = db.History(*mrn); err != nil {
+		if items, err = db.History(context.Background(), *mrn); err != nil {
 			return err
 		}
-		cat, err = db.Catalog()
+		cat, err = db.Catalog(context.Background())
 		return err
 	}); err != nil {
 		return err
@@ -361,10 +362,10 @@ func (a *app) bill(args []string) error {
 	var lines []billing.Line
 	var cat *catalog.Catalog
 	if err := a.read(func(db *clinic.Service) (err error) {
-		if lines, err = db.Bill(*from, *to); err != nil {
+		if lines, err = db.Bill(context.Background(), *from, *to); err != nil {
 			return err
 		}
-		cat, err = db.Catalog()
+		cat, err = db.Catalog(context.Background())
 		return err
 	}); err != nil {
 		return err
@@ -507,11 +508,11 @@ func (a *app) initCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := clinic.Create(a.dbPath, ledger.Options{}, cat, by)
+	db, err := clinic.Create(as(by), a.dbPath, ledger.Options{}, cat)
 	if err != nil {
 		return err
 	}
-	list, err := db.Catalogs()
+	list, err := db.Catalogs(context.Background())
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
@@ -610,7 +611,7 @@ func (a *app) planCatalog() (*catalog.Catalog, error) {
 		return catalog.Default(), nil
 	}
 	var cat *catalog.Catalog
-	err := a.read(func(db *clinic.Service) (err error) { cat, err = db.Catalog(); return err })
+	err := a.read(func(db *clinic.Service) (err error) { cat, err = db.Catalog(context.Background()); return err })
 	return cat, err
 }
 
@@ -634,7 +635,7 @@ func (a *app) catalogCmd(args []string) error {
 		} else if _, err := pumpledger.ParseDate(date); err != nil {
 			return pumpledger.Invalid("on", "--on must be a date like 2026-03-01, not %q.", date)
 		}
-		p, err = db.CatalogOn(date)
+		p, err = db.CatalogOn(context.Background(), date)
 		return err
 	}); err != nil {
 		return err
@@ -651,7 +652,7 @@ func (a *app) catalogList(args []string) error {
 		return err
 	}
 	var list []*clinic.Pinned
-	if err := a.read(func(db *clinic.Service) (err error) { list, err = db.Catalogs(); return err }); err != nil {
+	if err := a.read(func(db *clinic.Service) (err error) { list, err = db.Catalogs(context.Background()); return err }); err != nil {
 		return err
 	}
 	if *asJSON {
@@ -698,12 +699,12 @@ func (a *app) catalogAdopt(args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := db.AdoptCatalog(content, file, *reason, *from, by)
+	res, err := db.AdoptCatalog(as(by), content, file, *reason, *from)
 	if err != nil {
 		db.Close()
 		return err
 	}
-	list, err := db.Catalogs()
+	list, err := db.Catalogs(context.Background())
 	db.Close()
 	if err != nil {
 		return err
@@ -754,7 +755,7 @@ func (a *app) upgrade(args []string) error {
 		return err
 	}
 	defer db.Close()
-	res, err := db.Upgrade(content, name, by)
+	res, err := db.Upgrade(as(by), content, name)
 	if err != nil {
 		return err
 	}

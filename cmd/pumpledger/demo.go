@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -80,7 +81,7 @@ func (a *app) demo(args []string) error {
 	defer db.Close()
 	// The demo backdates its ledger clock to its synthetic visits: it must
 	// never write into a ledger that holds anything else, such as a clinic's.
-	pinned, err := db.Catalogs()
+	pinned, err := db.Catalogs(context.Background())
 	if err != nil {
 		return err
 	}
@@ -91,7 +92,7 @@ func (a *app) demo(args []string) error {
 	}
 	if p := pinned[len(pinned)-1]; !bytes.Equal(p.Content, cat.JSON()) {
 		from := clock.Format(time.DateOnly)
-		if _, err := db.AdoptCatalog(cat.JSON(), "demo-catalog.json", "the demo's catalog: the embedded one plus synthetic morphine containers", from, "demo-clerk"); err != nil {
+		if _, err := db.AdoptCatalog(as("demo-clerk"), cat.JSON(), "demo-catalog.json", "the demo's catalog: the embedded one plus synthetic morphine containers", from); err != nil {
 			return err
 		}
 	}
@@ -109,11 +110,11 @@ func (a *app) demo(args []string) error {
 			var res clinic.Result
 			switch ev.Kind {
 			case pumpledger.KindPatient:
-				res, err = db.AddPatient(*ev.Patient, "demo-clerk")
+				res, err = db.AddPatient(as("demo-clerk"), *ev.Patient)
 			case pumpledger.KindImplant:
-				res, err = db.Implant(*ev.Implant, "demo-md1")
+				res, err = db.Implant(as("demo-md1"), *ev.Implant)
 			case pumpledger.KindRefill:
-				res, err = db.RecordRefill(*ev.Refill, ev.Refill.Nurse)
+				res, err = db.RecordRefill(as(ev.Refill.Nurse), *ev.Refill)
 				if err == nil && res.Record != nil {
 					tally.add(*ev.Refill, *res.Record)
 					if iv := res.Record.Interval; iv != nil && iv.DiscrepancyFlagged {
@@ -122,10 +123,10 @@ func (a *app) demo(args []string) error {
 					}
 				}
 			case pumpledger.KindReprogram:
-				res, err = db.RecordReprogram(*ev.Reprogram, ev.Reprogram.Clinician)
+				res, err = db.RecordReprogram(as(ev.Reprogram.Clinician), *ev.Reprogram)
 			case pumpledger.KindCorrection:
 				c := ev.Correction
-				res, err = db.Correct(c.Voids, c.Reason, c.By, clinic.Replacement{Refill: c.Refill})
+				res, err = db.Correct(as(c.By), c.Voids, c.Reason, clinic.Replacement{Refill: c.Refill})
 				if err == nil && res.Record != nil {
 					tally.void(c.Voids)
 					tally.add(*c.Refill, *res.Record)

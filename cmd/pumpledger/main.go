@@ -5,6 +5,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -331,7 +332,7 @@ func (a *app) openWith(opt ledger.Options) (*clinic.Service, error) {
 	if err != nil || cat == nil {
 		return db, err
 	}
-	inForce, err := db.CatalogOn(db.Today())
+	inForce, err := db.CatalogOn(context.Background(), db.Today())
 	if err == nil && !bytes.Equal(inForce.Content, cat.JSON()) {
 		err = pumpledger.Invalid("catalog", "The ledger %s holds its own catalog (version %d, sha256 %s), not %s; to derive with that file from now on, record it with `pumpledger catalog adopt %s --reason TEXT`.",
 			a.dbPath, inForce.Version, inForce.SHA256[:12], a.catalogPath, a.catalogPath)
@@ -401,4 +402,10 @@ func (a *app) asTyped(err error) string {
 		return "--" + flag + msg[len(e.Field):]
 	}
 	return msg
+}
+
+// as is the context the use cases get: the actor who runs the command
+// (user()), who may do everything at the command line.
+func as(by string) context.Context {
+	return pumpledger.WithActor(context.Background(), pumpledger.Actor{Name: by, Role: pumpledger.RoleClinic})
 }
