@@ -1,7 +1,10 @@
 package pumpledger
 
-// Kind is what an entry records: one list for the ledger, which stores
-// them, and the demo, which generates them.
+import (
+	"io"
+)
+
+// Kind is what an entry records.
 type Kind string
 
 const (
@@ -11,5 +14,81 @@ const (
 	KindRefill     Kind = "refill"     // a refill visit
 	KindReprogram  Kind = "reprogram"  // a dose change between refills
 	KindCorrection Kind = "correction" // voids an earlier entry, with a reason
-	KindCatalog    Kind = "catalog"    // the catalog in force from a date (ledger/catalogs.go)
+	KindCatalog    Kind = "catalog"    // the catalog in force from a date
 )
+
+// KindSpec declares one kind of entry, once, with what the store and the
+// inputs need of it: its payload, how a user gives one, and where the store
+// files it. The use cases that record and derive each kind are package
+// clinic's (its kinds table says what each bills and what it tells a
+// pump's history); how the command line prints each is cmd's (printers).
+// A kind missing here is one a newer pumpledger wrote.
+type KindSpec struct {
+	Kind Kind
+	// Payload is a new zero payload of the kind, to decode a stored one.
+	Payload func() any
+	// Parse reads the payload from a user's JSON input and checks its
+	// shape; nil where the kind is not given as a file (a correction names
+	// what it voids on the command line).
+	Parse func(io.Reader) (any, error)
+	// Where the store files an entry of the kind: under its payload's mrn
+	// (Patient), its pump's serial (Pump: "serial" or "pump_serial"), its
+	// date of service (Dated: what a bill reads), its kind (ByKind: every
+	// entry of the kind can be listed).
+	Patient, Pump, Dated, ByKind bool
+	// Corrects: the entry voids the one its payload names (Correction), and
+	// is filed where that one and its replacement are.
+	Corrects bool
+}
+
+// kinds is every kind this release knows.
+var kinds = []KindSpec{
+	{Kind: KindPatient, Payload: func() any { return new(Patient) }, Parse: parse(ParsePatient), Patient: true},
+	{Kind: KindImplant, Payload: func() any { return new(Implant) }, Patient: true, Pump: true},
+	{Kind: KindExplant, Payload: func() any { return new(Explant) }, Patient: true, Pump: true},
+	{Kind: KindRefill, Payload: func() any { return new(Refill) }, Parse: parse(ParseRefill), Patient: true, Pump: true, Dated: true},
+	{Kind: KindReprogram, Payload: func() any { return new(Reprogram) }, Parse: parse(ParseReprogram), Patient: true, Pump: true, Dated: true},
+	{Kind: KindCorrection, Payload: func() any { return new(Correction) }, Corrects: true},
+	{Kind: KindCatalog, Payload: func() any { return new(CatalogAdoption) }, ByKind: true},
+}
+
+// KindOf is the spec of kind k; false for a kind this release does not
+// know (written by a newer one).
+func KindOf(k Kind) (KindSpec, bool) {
+	for _, s := range kinds {
+		if s.Kind == k {
+			return s, true
+		}
+	}
+	return KindSpec{}, false
+}
+
+// Kinds lists every kind this release knows.
+func Kinds() []KindSpec { return append([]KindSpec(nil), kinds...) }
+
+// ParseInput reads a user's JSON input of kind k (a correction's
+// replacement is of the voided entry's kind).
+func ParseInput(k Kind, r io.Reader) (any, error) {
+	s, ok := KindOf(k)
+	if !ok || s.Parse == nil {
+		return nil, Invalid("file", "An entry of kind %s can be voided but not replaced from a file; void it, then record the right one.", k)
+	}
+	return s.Parse(r)
+}
+
+func parse[T any](fn func(io.Reader) (T, error)) func(io.Reader) (any, error) {
+	return func(r io.Reader) (any, error) {
+		v, err := fn(r)
+		if err != nil {
+			return nil, err
+		}
+		return &v, nil
+	}
+}
+
+// Correction is the payload of a correction entry.
+type Correction struct {
+	Voids       string `json:"voids"`       // id of the entry voided
+	Reason      string `json:"reason"`      // why, in the corrector's words
+	Replacement string `json:"replacement"` // id of the entry recorded in its place, or ""
+}

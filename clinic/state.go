@@ -73,18 +73,8 @@ func (db *Service) loadPump(tx *ledger.Tx, serial string, skip int64) (*pumpStat
 		if err != nil {
 			return nil, err
 		}
-		switch it.entry.Kind {
-		case pumpledger.KindImplant:
-			im := it.implant
-			st.implant, st.implantE = &im, it.entry
-		case pumpledger.KindExplant:
-			ex := it.explant
-			st.explant = &ex
-		case pumpledger.KindRefill:
-			st.fills = append(st.fills, fillEntry{entry: it.entry, refill: it.refill, fill: it.fill, date: it.date,
-				stabilityHeld: it.stabilityHeld, stabilityHeldDrug: it.stabilityHeldDrug})
-		case pumpledger.KindReprogram:
-			st.changes = append(st.changes, it.change)
+		if r := rules[it.entry.Kind]; r.into != nil {
+			r.into(st, it)
 		}
 	}
 	if st.implant == nil {
@@ -200,24 +190,8 @@ func decodePumpItem(cats *catalogSet, v []byte) (*pumpItem, error) {
 		return nil, err
 	}
 	it := &pumpItem{entry: e}
-	switch e.Kind {
-	case pumpledger.KindImplant:
-		it.implant, err = e.Implant()
-	case pumpledger.KindExplant:
-		it.explant, err = e.Explant()
-	case pumpledger.KindRefill:
-		if it.refill, err = e.Refill(); err == nil {
-			it.date = it.refill.PerformedAt.Date()
-			cat := cats.at(it.date).Catalog
-			it.fill = refill.FillOf(cat, it.refill)
-			it.stabilityHeld, it.stabilityHeldDrug = refill.HeldStability(cat, it.refill, it.fill)
-		}
-	case pumpledger.KindReprogram:
-		var r pumpledger.Reprogram
-		if r, err = e.Reprogram(); err == nil {
-			it.change = changeEntry{entry: e, change: pump.DoseChange{At: r.PerformedAt.UTC, Drug: drugName(cats.at(r.PerformedAt.Date()).Catalog, r.Dose.Drug), MCGPerDay: r.Dose.MCGPerDay},
-				procedure: r.Procedure, date: r.PerformedAt.Date()}
-		}
+	if r := rules[e.Kind]; r.decode != nil {
+		err = r.decode(cats, it)
 	}
 	return it, err
 }

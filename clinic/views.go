@@ -383,30 +383,16 @@ func claimLines(cats *catalogSet, data []byte) ([]billing.Line, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch e.Kind {
-	case pumpledger.KindRefill:
-		r, err := e.Refill()
-		if err != nil {
-			return nil, err
-		}
-		ls, err := refill.Lines(cats.at(r.PerformedAt.Date()).Catalog, r)
-		if err != nil {
-			return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "re-derive the claim lines of refill %s (entry %d): %s", e.ID, e.Seq, pumpledger.ErrorMessage(err))
-		}
-		for i := range ls {
-			ls[i].EntryID = e.ID
-		}
-		return ls, nil
-	case pumpledger.KindReprogram:
-		r, err := e.Reprogram()
-		if err != nil {
-			return nil, err
-		}
-		ls := refill.ReprogramLines(cats.at(r.PerformedAt.Date()).Catalog, r)
-		for i := range ls {
-			ls[i].EntryID = e.ID
-		}
-		return ls, nil
+	r := rules[e.Kind]
+	if r.lines == nil {
+		return nil, nil
 	}
-	return nil, nil
+	ls, err := r.lines(cats, e)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ls {
+		ls[i].EntryID = e.ID
+	}
+	return ls, nil
 }

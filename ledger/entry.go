@@ -53,11 +53,7 @@ type Entry struct {
 }
 
 // Correction is the payload of a correction entry.
-type Correction struct {
-	Voids       string `json:"voids"`       // id of the entry voided
-	Reason      string `json:"reason"`      // why, in the corrector's words
-	Replacement string `json:"replacement"` // id of the entry recorded in its place, or ""
-}
+type Correction = pumpledger.Correction
 
 // Encode is the canonical bytes of the entry: encoding/json of the struct in
 // field order, times in UTC RFC 3339 with nanoseconds, payload as stored.

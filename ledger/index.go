@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding"
@@ -88,8 +89,9 @@ func indexKeys(tx *bolt.Tx, f filed) ([]indexEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	voided := int64(-1) // the seq of the entry a correction voids
-	if f.Kind == KindCorrection {
+	spec, _ := pumpledger.KindOf(f.Kind) // filing refused any other
+	voided := int64(-1)                  // the seq of the entry a correction voids
+	if spec.Corrects {
 		for i, id := range []string{f.Payload.Voids, f.Payload.Replacement} {
 			if id == "" {
 				continue
@@ -131,8 +133,8 @@ func indexKeys(tx *bolt.Tx, f filed) ([]indexEntry, error) {
 	if date != "" {
 		n += len(date) + 9
 	}
-	if f.Kind == KindCatalog {
-		n += len(catalogKind) + 9
+	if spec.ByKind {
+		n += len(f.Kind) + 9
 	}
 	if voided >= 0 {
 		n += 16
@@ -166,9 +168,9 @@ func indexKeys(tx *bolt.Tx, f filed) ([]indexEntry, error) {
 		buf = appendIndexKey(buf, date, f.Seq)
 		out = append(out, indexEntry{bucketByDate, cut(from), nil})
 	}
-	if f.Kind == KindCatalog {
+	if spec.ByKind {
 		from := len(buf)
-		buf = appendIndexKey(buf, catalogKind, f.Seq)
+		buf = appendIndexKey(buf, string(f.Kind), f.Seq)
 		out = append(out, indexEntry{bucketByKind, cut(from), nil})
 	}
 	return out, nil
@@ -177,18 +179,21 @@ func indexKeys(tx *bolt.Tx, f filed) ([]indexEntry, error) {
 // filing is where an entry's own content files it: its patient, its pump and,
 // for billable visits, its date of service.
 func (f filed) filing() (patients, pumps []string, date string, err error) {
-	p := f.Payload
-	switch f.Kind {
-	case KindCorrection, KindCatalog:
-		return nil, nil, "", nil
-	case KindPatient:
-		return []string{p.MRN}, nil, "", nil
-	case KindImplant, KindExplant:
-		return []string{p.MRN}, []string{p.Serial}, "", nil
-	case KindRefill, KindReprogram:
-		return []string{p.MRN}, []string{p.PumpSerial}, p.PerformedAt.Date(), nil
+	spec, ok := pumpledger.KindOf(f.Kind)
+	if !ok {
+		return nil, nil, "", fmt.Errorf("entry %d is of kind %q: %w", f.Seq+1, f.Kind, ErrNewerKind)
 	}
-	return nil, nil, "", fmt.Errorf("entry %d is of kind %q: %w", f.Seq+1, f.Kind, ErrNewerKind)
+	p := f.Payload
+	if spec.Patient {
+		patients = []string{p.MRN}
+	}
+	if spec.Pump {
+		pumps = []string{cmp.Or(p.Serial, p.PumpSerial)}
+	}
+	if spec.Dated {
+		date = p.PerformedAt.Date()
+	}
+	return patients, pumps, date, nil
 }
 
 // filing is filed.filing of a decoded entry.

@@ -28,7 +28,7 @@ const (
 	ByPatient Index = iota // MRN → every entry of the patient (and corrections of them)
 	ByPump                 // pump serial → every entry of the pump
 	ByDate                 // date of service → refills and dose changes
-	ByKind                 // kind → entries of the kinds filed by kind (catalog adoptions)
+	ByKind                 // kind → every entry of the kinds filed by kind (KindSpec.ByKind)
 )
 
 func (ix Index) bucket() []byte {
@@ -460,9 +460,6 @@ func scanIndex(tx *bolt.Tx, bucket []byte, key string) []int64 {
 	}
 	return out
 }
-
-// catalogKind is the by_kind key of catalog adoptions.
-const catalogKind = string(KindCatalog)
 
 // DecodeEntry parses an entry's stored bytes.
 func DecodeEntry(b []byte) (Entry, error) { return decodeEntry(b) }

@@ -334,6 +334,8 @@ func badInputs() []badInput {
 			in: strings.Replace(badRefill, `"fill_ml":20`, `"fill_ml":-20`, 1), code: 1},
 		{name: "correct a patient with a replacement of the wrong type", args: args("correct", "--entry", "$patient-MRN-1", "--reason", "typo", "--file", "-"),
 			in: `{"mrn": 1, "name": "Test Patient"}`, code: 1},
+		{name: "correct an implant with a replacement file", args: args("correct", "--entry", "$implant-MRN-1", "--reason", "typo", "--file", "-"),
+			in: `{"mrn": "MRN-1", "serial": "S1"}`, code: 1},
 		{name: "correct a patient with a replacement that is not JSON", args: args("correct", "--entry", "$patient-MRN-1", "--reason", "typo", "--file", "-"),
 			in: `mrn=MRN-1`, code: 1},
 

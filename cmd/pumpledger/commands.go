@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -230,6 +231,20 @@ func (a *app) correct(args []string) error {
 	if err != nil {
 		return err
 	}
+	// The replacement is read before the ledger is opened: a writer never
+	// holds it while waiting on its input.
+	var given []byte
+	if *file != "" {
+		in, err := a.input(*file)
+		if err != nil {
+			return err
+		}
+		given, err = io.ReadAll(io.LimitReader(in, pumpledger.MaxInputBytes+1))
+		in.Close()
+		if err != nil {
+			return pumpledger.Invalid("file", "The input cannot be read (%v); give a readable file, or - for standard input.", err)
+		}
+	}
 	db, err := a.openFor(!*dry, "correction")
 	if err != nil {
 		return err
@@ -241,33 +256,11 @@ func (a *app) correct(args []string) error {
 		if err != nil {
 			return err
 		}
-		in, err := a.input(*file)
+		v, err := pumpledger.ParseInput(old.Kind, bytes.NewReader(given))
 		if err != nil {
 			return err
 		}
-		defer in.Close()
-		switch old.Kind {
-		case ledger.KindRefill:
-			r, err := pumpledger.ParseRefill(in)
-			if err != nil {
-				return err
-			}
-			repl.Refill = &r
-		case ledger.KindReprogram:
-			r, err := pumpledger.ParseReprogram(in)
-			if err != nil {
-				return err
-			}
-			repl.Reprogram = &r
-		case ledger.KindPatient:
-			p, err := pumpledger.ParsePatient(in)
-			if err != nil {
-				return err
-			}
-			repl.Patient = &p
-		default:
-			return pumpledger.Invalid("file", "Entry %s is a %s; it can be voided but not replaced from a file. Void it, then record the right one.", *id, old.Kind)
-		}
+		repl = clinic.ReplacementFrom(v)
 	}
 	res, err := db.Correct(as(by), *id, *reason, repl)
 	if err != nil {

@@ -143,53 +143,8 @@ func printHistory(w io.Writer, mrn string, items []clinic.Item, cat *catalog.Cat
 			performed = e.Performed().Date()
 		}
 		fmt.Fprintf(w, "\n#%d %s %s  performed %s, recorded %s by %s%s%s\n", e.Seq+1, e.Kind, e.ID, performed, e.RecordedAt.Format("2006-01-02 15:04:05Z"), e.RecordedBy, late, status)
-		switch e.Kind {
-		case ledger.KindPatient:
-			p, _ := e.Patient()
-			fmt.Fprintf(w, "   registered %s: %s\n", p.MRN, p.Name)
-		case ledger.KindImplant:
-			p, _ := e.Implant()
-			fmt.Fprintf(w, "   pump %s, model %s, implanted %s\n", p.Serial, p.Model, p.Date)
-		case ledger.KindExplant:
-			p, _ := e.Explant()
-			fmt.Fprintf(w, "   pump %s explanted %s: %s\n", p.Serial, p.Date, p.Reason)
-		case ledger.KindReprogram:
-			p, _ := e.Reprogram()
-			fmt.Fprintf(w, "   pump %s: %s by %s (%s)\n", p.PumpSerial, dose(cat, p.Dose), p.Clinician, p.Procedure)
-			printNote(w, p.Note)
-		case ledger.KindCorrection:
-			c := it.Correction
-			fmt.Fprintf(w, "   voids %s: %s", c.Voids, c.Reason)
-			if c.Replacement != "" {
-				fmt.Fprintf(w, "; replaced by %s", c.Replacement)
-			}
-			fmt.Fprintln(w)
-		case ledger.KindRefill:
-			r, _ := e.Refill()
-			fmt.Fprintf(w, "   pump %s: aspirated %s mL, filled %s mL of %s, dose %s (%s)\n", r.PumpSerial, r.ResidualML, r.FillML, solution(cat, r), dose(cat, r.Dose), r.Procedure)
-			if r.Witness != "" { // who saw the waste discarded, for the JW line's documentation
-				fmt.Fprintf(w, "   nurse %s, witness %s\n", r.Nurse, r.Witness)
-			}
-			printNote(w, r.Note)
-			if rec := it.Record; rec != nil {
-				for _, d := range rec.Drugs {
-					m := ""
-					if len(d.Modifiers) > 0 {
-						m = " (modifier " + strings.Join(d.Modifiers, ", ") + ")"
-					}
-					fmt.Fprintf(w, "   %s: %s, %d JW units%s\n", d.Drug, unitCount(d.Units), d.WasteUnits, m)
-				}
-				if iv := rec.Interval; iv != nil {
-					flag := ""
-					if iv.DiscrepancyFlagged {
-						flag = "  DISCREPANCY FLAGGED"
-					}
-					fmt.Fprintf(w, "   interval %s days: expected residual %s mL, discrepancy %s mL%s\n", iv.Days, iv.ExpectedResidualML, iv.DiscrepancyML, flag)
-				}
-				if rec.NextRefillDue != nil {
-					fmt.Fprintf(w, "   next refill due %s\n", *rec.NextRefillDue)
-				}
-			}
+		if print := printers[e.Kind]; print != nil {
+			print(w, it, cat)
 		}
 		for _, s := range e.Warnings {
 			fmt.Fprintf(w, "   ! warning shown when recorded: %s\n", s)
@@ -253,4 +208,73 @@ func printPlan(w io.Writer, drug vial.Drug, conc, fill, rinse decimal.Decimal, p
 	fmt.Fprintf(w, "Opened %s mcg; rinse %s mcg; into the reservoir %s mcg (%s mL of drug + %s mL diluent); waste %s mcg.\n",
 		p.OpenedMCG, p.RinseMCG, p.FillMCG, p.DrugML, p.DiluentML, p.WasteMCG)
 	fmt.Fprintf(w, "List the vials in this order in the refill: containers are drawn in the order listed.\n")
+}
+
+// printers print each kind's line of a patient's history; a kind missing
+// here shows its envelope alone.
+var printers = map[pumpledger.Kind]func(w io.Writer, it clinic.Item, cat *catalog.Catalog){
+	pumpledger.KindPatient:    printPatientItem,
+	pumpledger.KindImplant:    printImplantItem,
+	pumpledger.KindExplant:    printExplantItem,
+	pumpledger.KindReprogram:  printReprogramItem,
+	pumpledger.KindCorrection: printCorrectionItem,
+	pumpledger.KindRefill:     printRefillItem,
+}
+
+func printPatientItem(w io.Writer, it clinic.Item, _ *catalog.Catalog) {
+	p, _ := it.Entry.Patient()
+	fmt.Fprintf(w, "   registered %s: %s\n", p.MRN, p.Name)
+}
+
+func printImplantItem(w io.Writer, it clinic.Item, _ *catalog.Catalog) {
+	p, _ := it.Entry.Implant()
+	fmt.Fprintf(w, "   pump %s, model %s, implanted %s\n", p.Serial, p.Model, p.Date)
+}
+
+func printExplantItem(w io.Writer, it clinic.Item, _ *catalog.Catalog) {
+	p, _ := it.Entry.Explant()
+	fmt.Fprintf(w, "   pump %s explanted %s: %s\n", p.Serial, p.Date, p.Reason)
+}
+
+func printReprogramItem(w io.Writer, it clinic.Item, cat *catalog.Catalog) {
+	p, _ := it.Entry.Reprogram()
+	fmt.Fprintf(w, "   pump %s: %s by %s (%s)\n", p.PumpSerial, dose(cat, p.Dose), p.Clinician, p.Procedure)
+	printNote(w, p.Note)
+}
+
+func printCorrectionItem(w io.Writer, it clinic.Item, _ *catalog.Catalog) {
+	c := it.Correction
+	fmt.Fprintf(w, "   voids %s: %s", c.Voids, c.Reason)
+	if c.Replacement != "" {
+		fmt.Fprintf(w, "; replaced by %s", c.Replacement)
+	}
+	fmt.Fprintln(w)
+}
+
+func printRefillItem(w io.Writer, it clinic.Item, cat *catalog.Catalog) {
+	r, _ := it.Entry.Refill()
+	fmt.Fprintf(w, "   pump %s: aspirated %s mL, filled %s mL of %s, dose %s (%s)\n", r.PumpSerial, r.ResidualML, r.FillML, solution(cat, r), dose(cat, r.Dose), r.Procedure)
+	if r.Witness != "" { // who saw the waste discarded, for the JW line's documentation
+		fmt.Fprintf(w, "   nurse %s, witness %s\n", r.Nurse, r.Witness)
+	}
+	printNote(w, r.Note)
+	if rec := it.Record; rec != nil {
+		for _, d := range rec.Drugs {
+			m := ""
+			if len(d.Modifiers) > 0 {
+				m = " (modifier " + strings.Join(d.Modifiers, ", ") + ")"
+			}
+			fmt.Fprintf(w, "   %s: %s, %d JW units%s\n", d.Drug, unitCount(d.Units), d.WasteUnits, m)
+		}
+		if iv := rec.Interval; iv != nil {
+			flag := ""
+			if iv.DiscrepancyFlagged {
+				flag = "  DISCREPANCY FLAGGED"
+			}
+			fmt.Fprintf(w, "   interval %s days: expected residual %s mL, discrepancy %s mL%s\n", iv.Days, iv.ExpectedResidualML, iv.DiscrepancyML, flag)
+		}
+		if rec.NextRefillDue != nil {
+			fmt.Fprintf(w, "   next refill due %s\n", *rec.NextRefillDue)
+		}
+	}
 }
