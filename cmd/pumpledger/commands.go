@@ -302,7 +302,7 @@ func (a *app) correct(args []string) error {
 // openFor opens the ledger to record (write) or, for --dry-run, to run the
 // append's whole transaction and roll it back: the ledger must exist, and
 // nothing is written or signed. what names the entry in the refusal.
-func (a *app) openFor(write bool, what string) (*clinic.Service, error) {
+func (a *app) openFor(write bool, what string) (clinic.Ledger, error) {
 	if write {
 		return a.open(true)
 	}
@@ -321,7 +321,7 @@ func (a *app) history(args []string) error {
 	}
 	var items []clinic.Item
 	var cat *catalog.Catalog
-	if err := a.read(func(db *clinic.Service) (err error) {
+	if err := a.read(func(db clinic.Ledger) (err error) {
 		if items, err = db.History(context.Background(), *mrn); err != nil {
 			return err
 		}
@@ -354,7 +354,7 @@ func (a *app) bill(args []string) error {
 	}
 	var lines []billing.Line
 	var cat *catalog.Catalog
-	if err := a.read(func(db *clinic.Service) (err error) {
+	if err := a.read(func(db clinic.Ledger) (err error) {
 		if lines, err = db.Bill(context.Background(), *from, *to); err != nil {
 			return err
 		}
@@ -604,7 +604,7 @@ func (a *app) planCatalog() (*catalog.Catalog, error) {
 		return catalog.Default(), nil
 	}
 	var cat *catalog.Catalog
-	err := a.read(func(db *clinic.Service) (err error) { cat, err = db.Catalog(context.Background()); return err })
+	err := a.read(func(db clinic.Ledger) (err error) { cat, err = db.Catalog(context.Background()); return err })
 	return cat, err
 }
 
@@ -621,7 +621,7 @@ func (a *app) catalogCmd(args []string) error {
 		return err
 	}
 	var p *clinic.Pinned
-	if err := a.read(func(db *clinic.Service) (err error) {
+	if err := a.read(func(db clinic.Ledger) (err error) {
 		date := *on
 		if date == "" {
 			date = db.Today()
@@ -645,7 +645,7 @@ func (a *app) catalogList(args []string) error {
 		return err
 	}
 	var list []*clinic.Pinned
-	if err := a.read(func(db *clinic.Service) (err error) { list, err = db.Catalogs(context.Background()); return err }); err != nil {
+	if err := a.read(func(db clinic.Ledger) (err error) { list, err = db.Catalogs(context.Background()); return err }); err != nil {
 		return err
 	}
 	if *asJSON {

@@ -317,20 +317,23 @@ func (a *app) catalogFile() (*catalog.Catalog, error) {
 // open opens the ledger for writing or reading. A --catalog given to a
 // command that derives from the ledger must be the catalog the ledger has
 // in force: a file is never a silent replacement for what the ledger pins.
-func (a *app) open(write bool) (*clinic.Service, error) {
+func (a *app) open(write bool) (clinic.Ledger, error) {
 	return a.openWith(ledger.Options{ReadOnly: !write})
 }
 
 // openWith is open with the options given (a dry run's, say); the catalog
 // check is the same for every way in.
-func (a *app) openWith(opt ledger.Options) (*clinic.Service, error) {
+func (a *app) openWith(opt ledger.Options) (clinic.Ledger, error) {
 	cat, err := a.catalogFile()
 	if err != nil {
 		return nil, err
 	}
 	db, err := clinic.Open(a.dbPath, opt)
-	if err != nil || cat == nil {
-		return db, err
+	if err != nil {
+		return nil, err // not a Ledger holding a nil *Service
+	}
+	if cat == nil {
+		return db, nil
 	}
 	inForce, err := db.CatalogOn(context.Background(), db.Today())
 	if err == nil && !bytes.Equal(inForce.Content, cat.JSON()) {
@@ -347,7 +350,7 @@ func (a *app) openWith(opt ledger.Options) (*clinic.Service, error) {
 // read runs fn on the ledger opened for reading and closes it before
 // returning: a command holds the file only while it reads, never while it
 // prints (a reader paused on `| less` must not lock out the writers).
-func (a *app) read(fn func(db *clinic.Service) error) error {
+func (a *app) read(fn func(db clinic.Ledger) error) error {
 	db, err := a.open(false)
 	if err != nil {
 		return err

@@ -1,0 +1,58 @@
+package clinic
+
+import (
+	"context"
+
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/billing"
+	"github.com/pumpledger/pumpledger/catalog"
+	"github.com/pumpledger/pumpledger/ledger"
+	"github.com/pumpledger/pumpledger/refill"
+)
+
+// Ledger is everything the command line asks of the clinic's record: the
+// use cases, and the store's proofs. *Service is the one over a ledger
+// file this process opens. It is the seam for the web app's server, which
+// will hold a ledger for days: bbolt lets one process hold the file, so
+// the other commands will then go through the server (a client of this
+// interface over a local socket, mode 0600) instead of failing on its lock.
+//
+// It is declared here, not beside the domain types in package pumpledger,
+// because what it returns (refill.Record, billing.Line) is declared in the
+// rule packages, which import pumpledger.
+type Ledger interface {
+	// Recording: ctx carries the actor (pumpledger.WithActor).
+	AddPatient(ctx context.Context, p pumpledger.Patient) (Result, error)
+	Implant(ctx context.Context, im pumpledger.Implant) (Result, error)
+	Explant(ctx context.Context, ex pumpledger.Explant) (Result, error)
+	RecordRefill(ctx context.Context, r pumpledger.Refill) (Result, error)
+	RecordReprogram(ctx context.Context, r pumpledger.Reprogram) (Result, error)
+	Correct(ctx context.Context, voidID, reason string, repl Replacement) (Result, error)
+	AdoptCatalog(ctx context.Context, content []byte, name, reason, from string) (Result, error)
+	Upgrade(ctx context.Context, content []byte, name string) (Result, error)
+
+	// Reading.
+	History(ctx context.Context, mrn string) ([]Item, error)
+	Bill(ctx context.Context, from, to string) ([]billing.Line, error)
+	Chain(ctx context.Context, serial string) ([]Link, error)
+	RefillRecord(ctx context.Context, id string) (refill.Record, error)
+	Catalogs(ctx context.Context) ([]*Pinned, error)
+	CatalogOn(ctx context.Context, date string) (*Pinned, error)
+	Catalog(ctx context.Context) (*catalog.Catalog, error)
+	Entry(id string) (ledger.Entry, error)
+	Size() (int64, error)
+	Today() string
+
+	// Proofs.
+	Verify() (ledger.VerifyResult, error)
+	Checkpoint() (ledger.Checkpoint, error)
+	Consistent(old []byte) (ledger.Tree, error)
+	Prove(id string) (ledger.Inclusion, error)
+	BackupFile(path string) (int64, error)
+
+	// Import runs fn's records in groups of one commit each (the demo's).
+	Import(group int, fn func() error) error
+	Close() error
+}
+
+var _ Ledger = (*Service)(nil)
