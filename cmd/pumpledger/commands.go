@@ -27,16 +27,12 @@ func (a *app) patientAdd(args []string) error {
 	if err := a.parse(fs, args, "mrn", "name"); err != nil {
 		return err
 	}
-	by, err := a.user()
-	if err != nil {
-		return err
-	}
-	db, err := a.open(true)
+	ctx, db, err := a.record()
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := db.AddPatient(as(by), pumpledger.Patient{MRN: *mrn, Name: *name})
+	res, err := db.AddPatient(ctx, pumpledger.Patient{MRN: *mrn, Name: *name})
 	if err != nil {
 		return err
 	}
@@ -76,16 +72,12 @@ func (a *app) pumpImplant(args []string) error {
 		}
 		im.AlarmML = decimal.NewNullDecimal(v)
 	}
-	by, err := a.user()
-	if err != nil {
-		return err
-	}
-	db, err := a.open(true)
+	ctx, db, err := a.record()
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := db.Implant(as(by), im)
+	res, err := db.Implant(ctx, im)
 	if err != nil {
 		return err
 	}
@@ -102,16 +94,12 @@ func (a *app) pumpExplant(args []string) error {
 	if err := a.parse(fs, args, "mrn", "serial", "date", "reason"); err != nil {
 		return err
 	}
-	by, err := a.user()
-	if err != nil {
-		return err
-	}
-	db, err := a.open(true)
+	ctx, db, err := a.record()
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := db.Explant(as(by), pumpledger.Explant{MRN: *mrn, Serial: *serial, Date: *date, Reason: *reason})
+	res, err := db.Explant(ctx, pumpledger.Explant{MRN: *mrn, Serial: *serial, Date: *date, Reason: *reason})
 	if err != nil {
 		return err
 	}
@@ -136,7 +124,7 @@ func (a *app) refill(args []string) error {
 	if err != nil {
 		return err
 	}
-	by, err := a.user()
+	ctx, err := a.actor()
 	if err != nil {
 		return err
 	}
@@ -145,7 +133,7 @@ func (a *app) refill(args []string) error {
 		return err
 	}
 	defer db.Close()
-	res, err := db.RecordRefill(as(by), r)
+	res, err := db.RecordRefill(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -173,7 +161,7 @@ func (a *app) reprogram(args []string) error {
 	if err != nil {
 		return err
 	}
-	by, err := a.user()
+	ctx, err := a.actor()
 	if err != nil {
 		return err
 	}
@@ -182,7 +170,7 @@ func (a *app) reprogram(args []string) error {
 		return err
 	}
 	defer db.Close()
-	res, err := db.RecordReprogram(as(by), r)
+	res, err := db.RecordReprogram(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -227,7 +215,7 @@ func (a *app) correct(args []string) error {
 	if err := a.parse(fs, args, "entry", "reason"); err != nil {
 		return err
 	}
-	by, err := a.user()
+	ctx, err := a.actor()
 	if err != nil {
 		return err
 	}
@@ -262,7 +250,7 @@ func (a *app) correct(args []string) error {
 		}
 		repl = clinic.ReplacementFrom(v)
 	}
-	res, err := db.Correct(as(by), *id, *reason, repl)
+	res, err := db.Correct(ctx, *id, *reason, repl)
 	if err != nil {
 		return err
 	}
@@ -497,11 +485,11 @@ func (a *app) initCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	by, err := a.user()
+	ctx, err := a.actor()
 	if err != nil {
 		return err
 	}
-	db, err := clinic.Create(as(by), a.dbPath, ledger.Options{}, cat)
+	db, err := clinic.Create(ctx, a.dbPath, ledger.Options{}, cat)
 	if err != nil {
 		return err
 	}
@@ -684,15 +672,11 @@ func (a *app) catalogAdopt(args []string) error {
 	if err != nil {
 		return pumpledger.Invalid("file", "Cannot read the catalog %s (%v); check the path.", file, err)
 	}
-	by, err := a.user()
+	ctx, db, err := a.record()
 	if err != nil {
 		return err
 	}
-	db, err := a.open(true)
-	if err != nil {
-		return err
-	}
-	res, err := db.AdoptCatalog(as(by), content, file, *reason, *from)
+	res, err := db.AdoptCatalog(ctx, content, file, *reason, *from)
 	if err != nil {
 		db.Close()
 		return err
@@ -739,7 +723,7 @@ func (a *app) upgrade(args []string) error {
 	if _, err := os.Stat(a.dbPath); err != nil {
 		return pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s; check --db.", a.dbPath)
 	}
-	by, err := a.user()
+	ctx, err := a.actor()
 	if err != nil {
 		return err
 	}
@@ -748,7 +732,7 @@ func (a *app) upgrade(args []string) error {
 		return err
 	}
 	defer db.Close()
-	res, err := db.Upgrade(as(by), content, name)
+	res, err := db.Upgrade(ctx, content, name)
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,7 @@ func (a *app) demo(args []string) error {
 	}
 	if p := pinned[len(pinned)-1]; !bytes.Equal(p.Content, cat.JSON()) {
 		from := clock.Format(time.DateOnly)
-		if _, err := db.AdoptCatalog(as("demo-clerk"), cat.JSON(), "demo-catalog.json", "the demo's catalog: the embedded one plus synthetic morphine containers", from); err != nil {
+		if _, err := db.AdoptCatalog(demoActor("demo-clerk"), cat.JSON(), "demo-catalog.json", "the demo's catalog: the embedded one plus synthetic morphine containers", from); err != nil {
 			return err
 		}
 	}
@@ -110,11 +110,11 @@ func (a *app) demo(args []string) error {
 			var res clinic.Result
 			switch ev.Kind {
 			case pumpledger.KindPatient:
-				res, err = db.AddPatient(as("demo-clerk"), *ev.Patient)
+				res, err = db.AddPatient(demoActor("demo-clerk"), *ev.Patient)
 			case pumpledger.KindImplant:
-				res, err = db.Implant(as("demo-md1"), *ev.Implant)
+				res, err = db.Implant(demoActor("demo-md1"), *ev.Implant)
 			case pumpledger.KindRefill:
-				res, err = db.RecordRefill(as(ev.Refill.Nurse), *ev.Refill)
+				res, err = db.RecordRefill(demoActor(ev.Refill.Nurse), *ev.Refill)
 				if err == nil && res.Record != nil {
 					tally.add(*ev.Refill, *res.Record)
 					if iv := res.Record.Interval; iv != nil && iv.DiscrepancyFlagged {
@@ -123,10 +123,10 @@ func (a *app) demo(args []string) error {
 					}
 				}
 			case pumpledger.KindReprogram:
-				res, err = db.RecordReprogram(as(ev.Reprogram.Clinician), *ev.Reprogram)
+				res, err = db.RecordReprogram(demoActor(ev.Reprogram.Clinician), *ev.Reprogram)
 			case pumpledger.KindCorrection:
 				c := ev.Correction
-				res, err = db.Correct(as(c.By), c.Voids, c.Reason, clinic.Replacement{Refill: c.Refill})
+				res, err = db.Correct(demoActor(c.By), c.Voids, c.Reason, clinic.Replacement{Refill: c.Refill})
 				if err == nil && res.Record != nil {
 					tally.void(c.Voids)
 					tally.add(*c.Refill, *res.Record)
@@ -343,4 +343,10 @@ func span(events []demo.Event) (first, last string) {
 		}
 	}
 	return first, last
+}
+
+// demoActor is the context of the demo's synthetic staff member name, who
+// records their own entries as a clinic's staff would.
+func demoActor(name string) context.Context {
+	return pumpledger.WithActor(context.Background(), pumpledger.Actor{Name: name, Role: pumpledger.RoleClinic})
 }

@@ -407,8 +407,25 @@ func (a *app) asTyped(err error) string {
 	return msg
 }
 
-// as is the context the use cases get: the actor who runs the command
+// actor is the context the use cases get: the actor who runs the command
 // (user()), who may do everything at the command line.
-func as(by string) context.Context {
-	return pumpledger.WithActor(context.Background(), pumpledger.Actor{Name: by, Role: pumpledger.RoleClinic})
+func (a *app) actor() (context.Context, error) {
+	by, err := a.user()
+	if err != nil {
+		return nil, err
+	}
+	return pumpledger.WithActor(context.Background(), pumpledger.Actor{Name: by, Role: pumpledger.RoleClinic}), nil
+}
+
+// record opens the ledger to record, with the context of who records.
+func (a *app) record() (context.Context, clinic.Ledger, error) {
+	ctx, err := a.actor()
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := a.open(true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ctx, db, nil
 }
