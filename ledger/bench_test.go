@@ -81,7 +81,7 @@ func BenchmarkAppendBatchParallel(b *testing.B) {
 func BenchmarkVerifyPerEntry(b *testing.B) {
 	const entries = 10000
 	db := benchLedger(b, ledger.Options{NoSync: true}) // setup speed only: Verify writes nothing
-	for i := 2; i < entries; i++ { // after the pinned catalog and benchLedger's patient
+	for i := 2; i < entries; i++ {                     // after the pinned catalog and benchLedger's patient
 		if _, err := db.AddPatient(as("bench"), benchPatient(i)); err != nil {
 			b.Fatal(err)
 		}
