@@ -52,8 +52,8 @@ type Pinned struct {
 
 // catalogSet is every catalog a ledger pins, sorted by From then Seq.
 type catalogSet struct {
-	seq  uint64 // by_kind's catalog count it was read at (see catalogsIn)
-	list []*Pinned
+	count uint64 // how many adoptions by_kind listed when it was read (see catalogsIn)
+	list  []*Pinned
 }
 
 // at is the catalog in force on date (YYYY-MM-DD).
@@ -83,13 +83,13 @@ func (db *Service) catalogsIn(tx *ledger.Tx) (*catalogSet, error) {
 	n := uint64(len(pins))
 	db.cats.mu.Lock()
 	defer db.cats.mu.Unlock()
-	if s := db.cats.set; s != nil && s.seq == n {
+	if s := db.cats.set; s != nil && s.count == n {
 		return s, nil
 	}
 	if n == 0 {
 		return nil, &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrNoCatalog, Message: fmt.Sprintf("The ledger %s holds no catalog (%v); it was written by an older pumpledger: run `pumpledger upgrade` to pin the catalog it used.", db.Path(), ErrNoCatalog)}
 	}
-	s := &catalogSet{seq: n}
+	s := &catalogSet{count: n}
 	for i, seq := range pins {
 		e, err := tx.Entry(seq)
 		if err != nil {
@@ -273,7 +273,7 @@ func (db *Service) visitsFrom(tx *ledger.Tx, date string) (pumps []string, visit
 
 // pinFirst builds the entry pinning a new (or upgraded) ledger's catalog,
 // in force since the beginning.
-func (db *Service) pinFirst(_ *ledger.Tx, content []byte, name, reason, by string) (ledger.Entry, error) {
+func (db *Service) pinFirst(content []byte, name, reason, by string) (ledger.Entry, error) {
 	a, _, err := adoption(content, name, reason, "")
 	if err != nil {
 		return ledger.Entry{}, err
@@ -293,7 +293,7 @@ func (db *Service) Upgrade(ctx context.Context, content []byte, name string) (Re
 		return Result{}, err
 	}
 	w, err := db.DB.Upgrade(func(tx *ledger.Tx) ([]ledger.Entry, error) {
-		e, err := db.pinFirst(tx, content, name, "pinned on upgrade: the catalog this ledger's entries were derived with", by)
+		e, err := db.pinFirst(content, name, "pinned on upgrade: the catalog this ledger's entries were derived with", by)
 		return []ledger.Entry{e}, err
 	}, func(tx *ledger.Tx) error {
 		for _, s := range tx.Pumps() {

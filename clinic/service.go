@@ -46,7 +46,7 @@ func Create(ctx context.Context, path string, opt ledger.Options, cat *catalog.C
 	s := &Service{}
 	db, err := ledger.Create(path, opt, func(tx *ledger.Tx) ([]ledger.Entry, error) {
 		s.DB = tx.DB()
-		e, err := s.pinFirst(tx, cat.JSON(), cat.Name(), "the catalog this ledger was created with", by)
+		e, err := s.pinFirst(cat.JSON(), cat.Name(), "the catalog this ledger was created with", by)
 		return []ledger.Entry{e}, err
 	})
 	if err != nil {

@@ -192,6 +192,9 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *Tx) ([]Ent
 		if err != nil {
 			return err
 		}
+		if len(ps) == 0 {
+			return errors.New("ledger: a write appends at least one entry")
+		}
 		for i := range ps {
 			// Who recorded it is stored text too, from wherever it came.
 			if err := pumpledger.CheckText("recorded_by", ps[i].RecordedBy, false); err != nil {
