@@ -2,11 +2,14 @@ package clinic
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/ledger"
 )
 
@@ -43,5 +46,28 @@ func TestRecordingNeedsAnActor(t *testing.T) {
 	res := must(db.AddPatient(as("clerk"), p))
 	if res.Entry.RecordedBy != "clerk" {
 		t.Errorf("recorded_by %q, want the actor's name", res.Entry.RecordedBy)
+	}
+}
+
+// Verify reads back every pinned catalog: one whose content does not hash
+// to the SHA-256 its entry records (written by someone who went round the
+// use cases, with the key) fails it, though the store's verify passes.
+func TestVerifyReadsPinnedCatalogs(t *testing.T) {
+	db := must(Create(as("clerk"), filepath.Join(t.TempDir(), "v.db"), ledger.Options{NoSync: true}, nil))
+	defer db.Close()
+	if _, err := db.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	bad := pumpledger.CatalogAdoption{SHA256: strings.Repeat("0", 64), From: "2026-01-01", Reason: "forged", Name: "x.json", Content: string(catalog.DefaultJSON())}
+	if _, err := db.DB.Write("", pumpledger.KindCatalog, nil, func(tx *ledger.Tx) ([]ledger.Entry, error) {
+		return []ledger.Entry{db.Envelope("", pumpledger.KindCatalog, "insider", pumpledger.NewInstant(db.Now()), ledger.Canonical(bad))}, nil
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DB.Verify(); err != nil {
+		t.Fatalf("the store's verify: %v (it knows no catalog)", err)
+	}
+	if _, err := db.Verify(); !errors.Is(err, ledger.ErrTampered) || !strings.Contains(err.Error(), "SHA-256") {
+		t.Errorf("verify of a pinned catalog that does not hash to its SHA-256: %v, want ErrTampered naming it", err)
 	}
 }
