@@ -16,6 +16,21 @@ import (
 type Patient struct {
 	MRN  string `json:"mrn"`
 	Name string `json:"name"`
+	// What a claim and an EHR need of the patient (837P loop 2010BA DMG,
+	// N3/N4; FHIR Patient). Left out of registrations made before they
+	// were asked for, which stay byte for byte as recorded.
+	BirthDate string   `json:"birth_date,omitempty"` // YYYY-MM-DD
+	Sex       string   `json:"sex,omitempty"`        // F, M or U
+	Address   *Address `json:"address,omitempty"`
+}
+
+// Address is a postal address as a claim carries it (X12 N3/N4).
+type Address struct {
+	Line1      string `json:"line1"`
+	Line2      string `json:"line2,omitempty"`
+	City       string `json:"city"`
+	State      string `json:"state"`       // two-letter USPS code
+	PostalCode string `json:"postal_code"` // ZIP or ZIP+4
 }
 
 // Implant registers a pump in a patient on a date.
@@ -173,8 +188,9 @@ func ParseRefill(r io.Reader) (Refill, error) {
 	return f, nil
 }
 
-// ParsePatient reads a patient registration from JSON, {"mrn": ..., "name": ...}:
-// the replacement a correction of a registration gives.
+// ParsePatient reads a patient registration from JSON, {"mrn": ..., "name":
+// ..., "birth_date": ..., "sex": ..., "address": {...}}: `patient add
+// --file`, and the replacement a correction of a registration gives.
 func ParsePatient(r io.Reader) (Patient, error) {
 	data, err := readAll(r)
 	if err != nil {
@@ -188,6 +204,9 @@ func ParsePatient(r io.Reader) (Patient, error) {
 	for _, step := range []func() error{
 		func() (err error) { p.MRN, err = o.mrn("mrn"); return },
 		func() (err error) { p.Name, err = o.str("name", true); return },
+		func() (err error) { p.BirthDate, err = o.birthDate("birth_date"); return },
+		func() (err error) { p.Sex, err = o.enum("sex", false, Sexes); return },
+		func() (err error) { p.Address, err = o.address("address"); return },
 		o.done,
 	} {
 		if err := step(); err != nil {

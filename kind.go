@@ -15,6 +15,15 @@ const (
 	KindReprogram  Kind = "reprogram"  // a dose change between refills
 	KindCorrection Kind = "correction" // voids an earlier entry, with a reason
 	KindCatalog    Kind = "catalog"    // the catalog in force from a date
+
+	// The clinical record around the refills (SPEC §9).
+	KindDiagnosis     Kind = "diagnosis"     // a diagnosis on file
+	KindCoverage      Kind = "coverage"      // a patient's insurance
+	KindAuthorization Kind = "authorization" // a payer's prior authorization
+	KindTherapy       Kind = "therapy"       // a therapy tried before the pump
+	KindTrial         Kind = "trial"         // the preliminary trial
+	KindConsent       Kind = "consent"       // informed consent
+	KindAssessment    Kind = "assessment"    // a monitoring visit
 )
 
 // KindSpec declares one kind of entry, once, with what the store and the
@@ -39,6 +48,12 @@ type KindSpec struct {
 	// Corrects: the entry voids the one its payload names (Correction), and
 	// is filed where that one and its replacement are.
 	Corrects bool
+	// Attaches: the payload may cite documents (Attaching), whose bytes the
+	// store holds beside the entries and verify checks.
+	Attaches bool
+	// Clinical: one of the clinical record's kinds, recorded with
+	// `pumpledger KIND add` and shown in a patient's chart.
+	Clinical bool
 }
 
 // kinds is every kind this release knows.
@@ -50,6 +65,19 @@ var kinds = []KindSpec{
 	{Kind: KindReprogram, Payload: func() any { return new(Reprogram) }, Parse: parse(ParseReprogram), Patient: true, Pump: true, Dated: true},
 	{Kind: KindCorrection, Payload: func() any { return new(Correction) }, Corrects: true},
 	{Kind: KindCatalog, Payload: func() any { return new(CatalogAdoption) }, ByKind: true},
+	clinical(KindDiagnosis, ParseDiagnosis),
+	clinical(KindCoverage, ParseCoverage),
+	clinical(KindAuthorization, ParseAuthorization),
+	clinical(KindTherapy, ParseTherapy),
+	clinical(KindTrial, ParseTrial),
+	clinical(KindConsent, ParseConsent),
+	clinical(KindAssessment, ParseAssessment),
+}
+
+// clinical is the spec of a clinical record kind: filed under its patient,
+// each citing a document if any.
+func clinical[T any](k Kind, fn func(io.Reader) (T, error)) KindSpec {
+	return KindSpec{Kind: k, Payload: func() any { return new(T) }, Parse: parse(fn), Patient: true, Attaches: true, Clinical: true}
 }
 
 // KindOf is the spec of kind k; false for a kind this release does not
