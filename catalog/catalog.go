@@ -1,7 +1,8 @@
 // Package catalog is the site-editable file of facts the rules run on: drugs
 // with their billing codes and label limits, container products with NDCs,
-// pump models and pump-service codes. A default, with the source of every
-// fact, is embedded in the binary; a site replaces it with --catalog FILE.
+// pump models, pump-service codes, payer profiles and the common diagnoses of
+// intrathecal pump therapy. A default, with the source of every fact, is
+// embedded in the binary; a site replaces it with --catalog FILE.
 package catalog
 
 import (
@@ -36,6 +37,10 @@ type Catalog struct {
 	Pumps    []pump.Model
 	Services []billing.Service
 
+	payers    []billing.Payer
+	diagnoses []Diagnosis
+	diagBy    map[string]int // code without its point, upper-cased
+	diagSrc   string
 	drugByKey map[string]int // name, code and aliases, upper-cased
 	productBy map[vial.NDC]int
 	name      string // the file it was loaded from, for messages
@@ -173,8 +178,9 @@ type fileService struct {
 
 // loader carries the file name and text so every error can name a line.
 type loader struct {
-	name string
-	data []byte
+	name    string
+	data    []byte
+	diagSrc string // the top-level diagnoses_source
 }
 
 func (l *loader) errorf(offset int64, format string, args ...any) error {
@@ -231,7 +237,7 @@ func Load(r io.Reader, name string) (*Catalog, error) {
 	if err := l.texts(); err != nil {
 		return nil, err
 	}
-	c := &Catalog{drugByKey: map[string]int{}, productBy: map[vial.NDC]int{}, name: name, data: data}
+	c := &Catalog{drugByKey: map[string]int{}, productBy: map[vial.NDC]int{}, diagBy: map[string]int{}, name: name, data: data}
 	for _, it := range sections["drugs"] {
 		if err := l.drug(c, it); err != nil {
 			return nil, err
@@ -252,6 +258,18 @@ func Load(r io.Reader, name string) (*Catalog, error) {
 			return nil, err
 		}
 	}
+	// Payers come after drugs: a code override names a drug of the catalog.
+	for i, it := range sections["payers"] {
+		if err := l.payer(c, i, it); err != nil {
+			return nil, err
+		}
+	}
+	for i, it := range sections["diagnoses"] {
+		if err := l.diagnosis(c, i, it); err != nil {
+			return nil, err
+		}
+	}
+	c.diagSrc = l.diagSrc
 	for _, s := range []string{"drugs", "pumps", "services"} {
 		if len(sections[s]) == 0 {
 			return nil, l.errorf(0, "%q is missing or empty; the catalog needs at least one entry there", s)
@@ -325,7 +343,7 @@ func (l *loader) sections() (map[string][]item, error) {
 			return nil, syntax(err)
 		}
 		key, _ := tok.(string)
-		if key == "version" || key == "about" {
+		if key == "version" || key == "about" || key == "diagnoses_source" {
 			if seenKeys[key] {
 				return nil, l.errorf(at, "%q appears twice; keep only the right one", key)
 			}
@@ -343,7 +361,11 @@ func (l *loader) sections() (map[string][]item, error) {
 			if err := dec.Decode(&s); err != nil {
 				return nil, l.errorf(at, "about must be a string")
 			}
-		case "drugs", "products", "pumps", "services":
+		case "diagnoses_source":
+			if err := dec.Decode(&l.diagSrc); err != nil {
+				return nil, l.errorf(at, "diagnoses_source must be a string saying where the diagnoses list comes from")
+			}
+		case "drugs", "products", "pumps", "services", "payers", "diagnoses":
 			if _, dup := out[key]; dup {
 				return nil, l.errorf(at, "%q appears twice; merge the lists", key)
 			}
@@ -372,7 +394,7 @@ func (l *loader) sections() (map[string][]item, error) {
 				return nil, syntax(err)
 			}
 		default:
-			return nil, l.errorf(at, "unknown section %q; the catalog has version, about, drugs, products, pumps and services", key)
+			return nil, l.errorf(at, "unknown section %q; the catalog has version, about, drugs, products, pumps, services, payers, diagnoses and diagnoses_source", key)
 		}
 	}
 	if _, err := dec.Token(); err != nil {

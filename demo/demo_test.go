@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -633,6 +634,11 @@ func TestWithMorphine(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `"about": "DEMO CATALOG`) {
 		t.Error("the demo catalog does not say what it is")
+	}
+	// The demo's coverage and diagnoses need the payer profiles and the list.
+	if !reflect.DeepEqual(cat.Payers(), def.Payers()) || !reflect.DeepEqual(cat.Diagnoses(), def.Diagnoses()) ||
+		cat.DiagnosesSource() != def.DiagnosesSource() || len(def.Payers()) == 0 || len(def.Diagnoses()) == 0 {
+		t.Errorf("demo catalog: payers %v, %d diagnoses; want those of the embedded catalog", cat.PayerIDs(), len(cat.Diagnoses()))
 	}
 	if _, err := WithMorphine([]byte("not json")); err == nil {
 		t.Error("WithMorphine accepted a broken catalog")
