@@ -23,6 +23,9 @@ type Replacement struct {
 	Refill    *pumpledger.Refill
 	Reprogram *pumpledger.Reprogram
 	Patient   *pumpledger.Patient
+	// Clinical is a clinical record (one of the seven kinds' types, or a
+	// pointer to one).
+	Clinical any
 }
 
 // Correct voids an entry with a reason, recording its replacement, if any,
@@ -133,6 +136,8 @@ func (r Replacement) given() (pumpledger.Kind, any) {
 		return pumpledger.KindReprogram, *r.Reprogram
 	case r.Patient != nil:
 		return pumpledger.KindPatient, *r.Patient
+	case r.Clinical != nil:
+		return clinicalKind(r.Clinical), deref(r.Clinical)
 	}
 	return "", nil
 }
@@ -148,6 +153,10 @@ func ReplacementFrom(v any) Replacement {
 		r.Reprogram = p
 	case *pumpledger.Patient:
 		r.Patient = p
+	default:
+		if clinicalKind(v) != "" {
+			r.Clinical = v
+		}
 	}
 	return r
 }

@@ -23,6 +23,11 @@ func init() {
 		pumpledger.KindRefill:    {decode: decodeRefill, into: intoRefill, lines: refillLines, replace: replaceRefill},
 		pumpledger.KindReprogram: {decode: decodeReprogram, into: intoReprogram, lines: reprogramLines, replace: replaceReprogram},
 	}
+	for _, s := range pumpledger.Kinds() {
+		if s.Clinical {
+			rules[s.Kind] = kindRules{replace: replaceClinical}
+		}
+	}
 }
 
 type kindRules struct {

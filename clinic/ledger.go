@@ -27,12 +27,14 @@ type Ledger interface {
 	Explant(ctx context.Context, ex pumpledger.Explant) (Result, error)
 	RecordRefill(ctx context.Context, r pumpledger.Refill) (Result, error)
 	RecordReprogram(ctx context.Context, r pumpledger.Reprogram) (Result, error)
+	RecordClinical(ctx context.Context, payload any) (Result, error)
 	Correct(ctx context.Context, voidID, reason string, repl Replacement) (Result, error)
 	AdoptCatalog(ctx context.Context, content []byte, name, reason, from string) (Result, error)
 	Upgrade(ctx context.Context, content []byte, name string) (Result, error)
 
 	// Reading.
 	History(ctx context.Context, mrn string) ([]Item, error)
+	Chart(ctx context.Context, mrn string) (Chart, error)
 	Bill(ctx context.Context, from, to string) ([]billing.Line, error)
 	Chain(ctx context.Context, serial string) ([]Link, error)
 	RefillRecord(ctx context.Context, id string) (refill.Record, error)

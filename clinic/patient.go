@@ -37,6 +37,9 @@ func (db *Service) AddPatient(ctx context.Context, p pumpledger.Patient) (Result
 	if err := pumpledger.CheckMRN("mrn", p.MRN); err != nil {
 		return Result{}, err
 	}
+	if err := db.checkBirthDate(p); err != nil {
+		return Result{}, err
+	}
 	payload := ledger.Canonical(p)
 	return db.write("", pumpledger.KindPatient, payload, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
 		if seq, ok := db.patientSeq(tx, p.MRN); ok {
@@ -82,7 +85,18 @@ func replacePatient(db *Service, _ *ledger.Tx, old ledger.Entry, by string, payl
 	if p.MRN != op.MRN || strings.TrimSpace(p.Name) == "" {
 		return nil, Result{}, pumpledger.Invalid("mrn", "A patient's replacement keeps the MRN %s and gives a name; to move entries to another MRN, correct each entry.", op.MRN)
 	}
+	if err := db.checkBirthDate(p); err != nil {
+		return nil, Result{}, err
+	}
 	e := db.Envelope(uuid.NewString(), pumpledger.KindPatient, by, pumpledger.NewInstant(db.Now()), ledger.Canonical(p))
 	e.Late = false
 	return &e, Result{}, nil
+}
+
+// checkBirthDate refuses a date of birth after today.
+func (db *Service) checkBirthDate(p pumpledger.Patient) error {
+	if p.BirthDate > db.Today() {
+		return pumpledger.Invalid("birth_date", "birth_date %s is in the future; check the year.", p.BirthDate)
+	}
+	return nil
 }

@@ -31,6 +31,9 @@ type Result struct {
 	// NextRefillDue is, for a dose change, when the fill is now due for
 	// refill (YYYY-MM-DD), and why.
 	NextRefillDue, NextRefillReason string
+	// Authorizations are what a refill drew of the patient's prior
+	// authorizations, with what is left of each after it.
+	Authorizations []RefillAuthorization
 }
 
 // write appends through the store (ledger.DB.Write) the entries fn

@@ -19,25 +19,32 @@ import (
 
 // refillEntry checks and derives a refill against the pump's state.
 // It returns the pump's state before the refill too.
-func (db *Service) refillEntry(tx *ledger.Tx, r pumpledger.Refill, skip int64, by string) (ledger.Entry, *refill.Record, *pumpState, error) {
+func (db *Service) refillEntry(tx *ledger.Tx, r pumpledger.Refill, skip int64, by string) (ledger.Entry, *refill.Record, *pumpState, []RefillAuthorization, error) {
 	st, err := db.livePump(tx, r.MRN, r.PumpSerial, r.PerformedAt.UTC, skip)
 	if err != nil {
-		return ledger.Entry{}, nil, nil, err
+		return ledger.Entry{}, nil, nil, nil, err
 	}
 	for _, f := range st.fills {
 		if f.fill.At.Equal(r.PerformedAt.UTC) {
-			return ledger.Entry{}, nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A refill of pump %s at %s is already recorded (entry %s); if this one replaces it, run `pumpledger correct --entry %s --reason \"what was wrong\" --file FILE` with this input as FILE.",
+			return ledger.Entry{}, nil, nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A refill of pump %s at %s is already recorded (entry %s); if this one replaces it, run `pumpledger correct --entry %s --reason \"what was wrong\" --file FILE` with this input as FILE.",
 				r.PumpSerial, r.PerformedAt, f.entry.ID, f.entry.ID)
 		}
 	}
 	rec, err := refill.Derive(st.cats.at(r.PerformedAt.Date()).Catalog, r, st.history(r.PerformedAt.UTC), db.Now())
 	if err != nil {
-		return ledger.Entry{}, nil, nil, err
+		return ledger.Entry{}, nil, nil, nil, err
 	}
 	rec.Warnings = append(rec.Warnings, db.serviceConflicts(st, r.MRN, r.PerformedAt.Date(), r.Procedure, r.ID)...)
 	e := db.Envelope(r.ID, pumpledger.KindRefill, by, r.PerformedAt, ledger.Canonical(r))
+	// What it draws of the patient's prior authorizations, as recorded
+	// now: a refill beyond one is recorded with a warning.
+	dd, err := db.drawdownOf(tx, r.MRN, &e, skip)
+	if err != nil {
+		return ledger.Entry{}, nil, nil, nil, err
+	}
+	rec.Warnings = append(rec.Warnings, dd.warnings[e.ID]...)
 	e.Warnings = rec.Warnings
-	return e, &rec, st, nil
+	return e, &rec, st, dd.byRefill[e.ID], nil
 }
 
 // RecordRefill appends a refill recorded by by (recorded_by: the actor
@@ -51,12 +58,12 @@ func (db *Service) RecordRefill(ctx context.Context, r pumpledger.Refill) (Resul
 	payload := ledger.Canonical(r)
 	var before *pumpState
 	res, err := db.write(r.ID, pumpledger.KindRefill, payload, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
-		e, rec, st, err := db.refillEntry(tx, r, -1, by)
+		e, rec, st, auths, err := db.refillEntry(tx, r, -1, by)
 		if err != nil {
 			return nil, nil, err
 		}
 		before = st
-		return []ledger.Entry{e}, &Result{Record: rec, Warnings: rec.Warnings}, nil
+		return []ledger.Entry{e}, &Result{Record: rec, Warnings: rec.Warnings, Authorizations: auths}, nil
 	}, db.lateCheck(&before, r.PerformedAt.UTC, "late refill"))
 	if err != nil {
 		return res, err
@@ -110,9 +117,9 @@ func replaceRefill(db *Service, tx *ledger.Tx, old ledger.Entry, by string, payl
 	if r.ID, err = newReplacementID(tx, r.ID); err != nil {
 		return nil, Result{}, err
 	}
-	e, rec, _, err := db.refillEntry(tx, r, old.Seq, by)
+	e, rec, _, auths, err := db.refillEntry(tx, r, old.Seq, by)
 	if err != nil {
 		return nil, Result{}, err
 	}
-	return &e, Result{Record: rec, Warnings: rec.Warnings}, nil
+	return &e, Result{Record: rec, Warnings: rec.Warnings, Authorizations: auths}, nil
 }

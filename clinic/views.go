@@ -141,6 +141,9 @@ type Item struct {
 	Correction *ledger.Correction `json:"correction,omitempty"`
 	// Record is the derived refill, as it stands now, for live refills.
 	Record *refill.Record `json:"record,omitempty"`
+	// Authorizations are what a live refill draws of the patient's prior
+	// authorizations, as the ledger stands now.
+	Authorizations []RefillAuthorization `json:"authorizations,omitempty"`
 }
 
 // History lists every entry of a patient in the order recorded, voided ones
@@ -153,6 +156,10 @@ func (db *Service) History(_ context.Context, mrn string) (_ []Item, err error) 
 			return unknownPatient(mrn)
 		}
 		records := newRecords(db, tx)
+		dd, err := db.drawdownOf(tx, mrn, nil, -1)
+		if err != nil {
+			return err
+		}
 		for _, seq := range seqs {
 			e, err := tx.Entry(seq)
 			if err != nil {
@@ -188,6 +195,7 @@ func (db *Service) History(_ context.Context, mrn string) (_ []Item, err error) 
 				if ok {
 					it.Record = &rec
 				}
+				it.Authorizations = dd.byRefill[e.ID]
 			}
 			items = append(items, it)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/internal/safefile"
 	"github.com/pumpledger/pumpledger/ledger"
+	"github.com/pumpledger/pumpledger/refill"
 	"github.com/pumpledger/pumpledger/vial"
 	"github.com/shopspring/decimal"
 )
@@ -24,20 +26,45 @@ func (a *app) patientAdd(args []string) error {
 	fs := a.flags("patient add")
 	mrn := fs.String("mrn", "", "medical record number")
 	name := fs.String("name", "", "patient name")
-	if err := a.parse(fs, args, "mrn", "name"); err != nil {
+	file := fs.String("file", "", "the registration as JSON (mrn, name, birth_date, sex, address), - for stdin")
+	if err := a.parse(fs, args); err != nil {
 		return err
+	}
+	var p pumpledger.Patient
+	switch {
+	case *file != "" && (*mrn != "" || *name != ""):
+		return usageErr("patient add takes --file, or --mrn and --name, not both")
+	case *file != "":
+		in, err := a.input(*file)
+		if err != nil {
+			return err
+		}
+		p, err = pumpledger.ParsePatient(in)
+		in.Close()
+		if err != nil {
+			return err
+		}
+	default:
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for _, r := range []string{"mrn", "name"} {
+			if !set[r] {
+				return usageErr("%s needs --%s (or --file)", fs.Name(), r)
+			}
+		}
+		p = pumpledger.Patient{MRN: *mrn, Name: *name}
 	}
 	ctx, db, err := a.record()
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := db.AddPatient(ctx, pumpledger.Patient{MRN: *mrn, Name: *name})
+	res, err := db.AddPatient(ctx, p)
 	if err != nil {
 		return err
 	}
 	// The name is PHI: the confirmation names the MRN only.
-	fmt.Fprintf(a.stdout, "%s patient %s (entry %s).\n", verb(res), *mrn, res.Entry.ID)
+	fmt.Fprintf(a.stdout, "%s patient %s (entry %s).\n", verb(res), strings.TrimSpace(p.MRN), res.Entry.ID)
 	return nil
 }
 
@@ -138,6 +165,14 @@ func (a *app) refill(args []string) error {
 		return err
 	}
 	if *asJSON {
+		if res.Authorizations != nil {
+			// §7's object, with what the refill drew of the patient's
+			// prior authorizations.
+			return writeJSON(a.stdout, struct {
+				*refill.Record
+				Authorizations []clinic.RefillAuthorization `json:"authorizations"`
+			}{res.Record, res.Authorizations})
+		}
 		return writeJSON(a.stdout, res.Record)
 	}
 	printRefill(a.stdout, r, res, *dry)
@@ -246,6 +281,9 @@ func (a *app) correct(args []string) error {
 		}
 		v, err := pumpledger.ParseInput(old.Kind, bytes.NewReader(given))
 		if err != nil {
+			return err
+		}
+		if err := readDocuments(v, *file); err != nil {
 			return err
 		}
 		repl = clinic.ReplacementFrom(v)

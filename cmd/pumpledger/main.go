@@ -28,13 +28,21 @@ type command struct{ name, args, summary string }
 
 var commands = []command{
 	{"init", "", "create a new ledger, its signing key and LEDGER.pub, its public key"},
-	{"patient add", "--mrn MRN --name NAME", "register a patient"},
+	{"patient add", "--mrn MRN --name NAME | --file F", "register a patient (with --file: birth date, sex and address too)"},
 	{"pump implant", "--mrn MRN --serial S --model ID --date YYYY-MM-DD [--alarm-ml V] [--held DRUGS]", "register a pump implanted in a patient"},
 	{"pump explant", "--mrn MRN --serial S --date YYYY-MM-DD --reason TEXT", "record a pump removed"},
 	{"refill", "--file F [--json] [--dry-run]", "record a refill (F = - for stdin)"},
 	{"reprogram", "--file F [--json] [--dry-run]", "record a dose change between refills"},
+	{"diagnosis add", "--file F [--json] [--dry-run]", "record a diagnosis (ICD-10-CM)"},
+	{"coverage add", "--file F [--json] [--dry-run]", "record a patient's insurance coverage (a payer profile of the catalog)"},
+	{"authorization add", "--file F [--json] [--dry-run]", "record a payer's prior authorization, drawn down by the refills billed under it"},
+	{"therapy add", "--file F [--json] [--dry-run]", "record a therapy tried before the pump, and how it ended"},
+	{"trial add", "--file F [--json] [--dry-run]", "record the preliminary trial and its result"},
+	{"consent add", "--file F [--json] [--dry-run]", "record informed consent, with the signed form"},
+	{"assessment add", "--file F [--json] [--dry-run]", "record a monitoring assessment (pain, cognition, psychiatric, CK)"},
 	{"correct", "--entry ID --reason TEXT [--file F] [--json] [--dry-run]", "void an entry, optionally with its replacement"},
 	{"history", "--mrn MRN [--json]", "every entry of a patient, corrections linked"},
+	{"chart", "--mrn MRN [--json]", "a patient's chart: pumps, the clinical record, authorizations and what the payer still needs"},
 	{"bill", "--from DATE --to DATE [--format csv|json|x12]", "claim lines by date of service"},
 	{"plan", "--drug D --mcg-per-ml C --fill-ml V [--rinse-ml R] [--json]", "least-waste vials"},
 	{"verify", "", "check every entry against the tree"},
@@ -49,7 +57,8 @@ var commands = []command{
 }
 
 // groups are the commands that take a subcommand.
-var groups = map[string]string{"pump": "implant, explant", "patient": "add"}
+var groups = map[string]string{"pump": "implant, explant", "patient": "add",
+	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add"}
 
 // optionalGroups take a subcommand but also run alone ("catalog").
 var optionalGroups = map[string]string{"catalog": "list, adopt"}
@@ -196,6 +205,8 @@ func handler(name string) func(*app, []string) error {
 		return (*app).correct
 	case "history":
 		return (*app).history
+	case "chart":
+		return (*app).chart
 	case "bill":
 		return (*app).bill
 	case "plan":
@@ -219,7 +230,7 @@ func handler(name string) func(*app, []string) error {
 	case "demo":
 		return (*app).demo
 	}
-	return nil
+	return clinicalHandler(name)
 }
 
 // usage prints the usage of topic to w: the general usage when topic is "",

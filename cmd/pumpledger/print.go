@@ -46,6 +46,16 @@ func printRefill(w io.Writer, r pumpledger.Refill, res clinic.Result, dry bool) 
 	fmt.Fprintln(w)
 	printWarnings(w, rec.Warnings)
 	printRecord(w, rec)
+	printDraws(w, "", res.Authorizations)
+}
+
+// printDraws prints what a refill drew of the patient's prior
+// authorizations.
+func printDraws(w io.Writer, indent string, draws []clinic.RefillAuthorization) {
+	for _, d := range draws {
+		fmt.Fprintf(w, "%sPrior authorization %s (%s): this refill draws %d units of %s = %s %s; authorized %s, used %s, left %s, expires %s.\n",
+			indent, d.Number, d.Payer, d.Units, d.Code, d.Amount, d.Unit, d.Authorized, d.UsedToDate, d.Left, d.To)
+	}
 }
 
 // position is where an entry stands in the ledger, counted from 1 as
@@ -277,4 +287,5 @@ func printRefillItem(w io.Writer, it clinic.Item, cat *catalog.Catalog) {
 			fmt.Fprintf(w, "   next refill due %s\n", *rec.NextRefillDue)
 		}
 	}
+	printDraws(w, "   ", it.Authorizations)
 }
