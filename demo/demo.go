@@ -39,6 +39,9 @@ type Event struct {
 	Refill     *pumpledger.Refill
 	Reprogram  *pumpledger.Reprogram
 	Correction *Correction
+	// Record is a clinical record (a pointer to one of pumpledger's seven
+	// kinds' types), when Options.Records asks for them.
+	Record any
 }
 
 // Correction voids a refill recorded with a mistake and records the right
@@ -80,6 +83,10 @@ type Options struct {
 	// Until, if set, drops every event after it: a ledger refuses entries in
 	// the future, so a caller recording the events passes its clock here.
 	Until time.Time
+	// Records adds each patient's clinical record (records.go): birth date,
+	// sex and address, diagnoses, coverage, prior therapies, trial,
+	// consent, authorizations and assessments.
+	Records bool
 }
 
 // Notes that begin the refills whose residual was made deliberately far from
@@ -332,11 +339,19 @@ func Generate(cat *catalog.Catalog, opt Options) []Event {
 		return a.order - b.order
 	})
 	var out []Event
+	n, records := 0, 0 // ids of the clinical records are counted apart: the others' stay as without them
 	for _, it := range g.items {
 		if !opt.Until.IsZero() && it.at.After(opt.Until) {
 			continue
 		}
-		id := uuid.NewSHA1(idSpace, fmt.Appendf(nil, "%d/%d", opt.Seed, len(out))).String()
+		if it.ev.Record != nil {
+			setRecordID(it.ev.Record, uuid.NewSHA1(idSpace, fmt.Appendf(nil, "%d/r%d", opt.Seed, records)).String())
+			records++
+			out = append(out, it.ev)
+			continue
+		}
+		id := uuid.NewSHA1(idSpace, fmt.Appendf(nil, "%d/%d", opt.Seed, n)).String()
+		n++
 		switch {
 		case it.ev.Refill != nil:
 			it.ev.Refill.ID = id
@@ -442,8 +457,13 @@ func (g *gen) patient(i int, implantDay time.Time) {
 	}
 	plan := g.titration(rng, implantDay, maxTarget)
 	firstAt := clinicTime(implantDay, 10*60+30*rng.IntN(8))
+	reg := &pumpledger.Patient{MRN: mrn, Name: fmt.Sprintf("Demo Patient %02d", i+1)}
+	var visits []time.Time // the refill visits, for the assessments
+	if g.opt.Records {
+		defer func() { g.records(i, reg, implantDay, firstAt, visits) }()
+	}
 	g.items = append(g.items,
-		item{at: firstAt, patient: i, order: 0, ev: Event{Kind: pumpledger.KindPatient, Patient: &pumpledger.Patient{MRN: mrn, Name: fmt.Sprintf("Demo Patient %02d", i+1)}}},
+		item{at: firstAt, patient: i, order: 0, ev: Event{Kind: pumpledger.KindPatient, Patient: reg}},
 		item{at: firstAt, patient: i, order: 1, ev: Event{Kind: pumpledger.KindImplant, Implant: &pumpledger.Implant{MRN: mrn, Serial: serial, Model: m.ID, Date: implantDay.Format(time.DateOnly)}}})
 
 	var last *pump.Fill
@@ -494,6 +514,7 @@ func (g *gen) patient(i int, implantDay time.Time) {
 			g.fills = append(g.fills, &fillInfo{r: r, patient: i, expected: iv.ExpectedResidualML, threshold: m.DiscrepancyML, lastML: last.ML})
 		}
 		g.items = append(g.items, item{at: at, patient: i, order: 2, ev: Event{Kind: pumpledger.KindRefill, Refill: r}})
+		visits = append(visits, at)
 		fill := refill.FillOf(g.cat, *r)
 		last, changes = &fill, nil
 

@@ -67,7 +67,7 @@ func (a *app) demo(args []string) error {
 			return pumpledger.Errorf(pumpledger.EINTERNAL, "demo catalog: %v", err)
 		}
 	}
-	events := demo.Generate(cat, demo.Options{Patients: *patients, Months: *months, Seed: seed, Until: time.Now().Add(-chartingDelay)})
+	events := demo.Generate(cat, demo.Options{Patients: *patients, Months: *months, Seed: seed, Until: time.Now().Add(-chartingDelay), Records: true})
 	// The ledger clock follows the history: each entry is recorded shortly
 	// after its visit, as a clinic would chart it.
 	var clock time.Time
@@ -124,6 +124,10 @@ func (a *app) demo(args []string) error {
 				}
 			case pumpledger.KindReprogram:
 				res, err = db.RecordReprogram(demoActor(ev.Reprogram.Clinician), *ev.Reprogram)
+			default:
+				if ev.Record != nil {
+					res, err = db.RecordClinical(demoActor("demo-clerk"), ev.Record)
+				}
 			case pumpledger.KindCorrection:
 				c := ev.Correction
 				res, err = db.Correct(demoActor(c.By), c.Voids, c.Reason, clinic.Replacement{Refill: c.Refill})
@@ -172,6 +176,12 @@ func (a *app) demo(args []string) error {
 			live = append(live, f)
 		}
 	}
+	if recs := counts[pumpledger.KindDiagnosis] + counts[pumpledger.KindCoverage] + counts[pumpledger.KindAuthorization] + counts[pumpledger.KindTherapy] +
+		counts[pumpledger.KindTrial] + counts[pumpledger.KindConsent] + counts[pumpledger.KindAssessment]; recs > 0 {
+		fmt.Fprintf(w, "The clinical record: %d diagnoses, %d coverages, %d prior authorizations, %d prior therapies, %d trials, %d consents (signed forms attached as PDF), %d assessments; some patients have gaps a biller meets (an expired or overdrawn authorization, no consent, a trial without its result, skipped assessments): see `chart`.\n",
+			counts[pumpledger.KindDiagnosis], counts[pumpledger.KindCoverage], counts[pumpledger.KindAuthorization], counts[pumpledger.KindTherapy],
+			counts[pumpledger.KindTrial], counts[pumpledger.KindConsent], counts[pumpledger.KindAssessment])
+	}
 	printCapped(w, "Flagged for the nurse: %s.\n", live)
 	printCapped(w, "Corrected: %s.\n", corrected)
 	from, to := tally.month(first, last)
@@ -185,6 +195,8 @@ Try next:
   %[1]s bill --from %[2]s --to %[3]s
   %[1]s bill --from %[2]s --to %[3]s --format x12
   %[1]s history --mrn %[4]s
+  %[1]s chart --mrn MRN-1001
+  %[1]s chart --mrn MRN-1002
   %[1]s verify
   %[1]s checkpoint > checkpoint.txt
   pumpledger plan --drug ziconotide --mcg-per-ml 7.5 --fill-ml 20
@@ -327,6 +339,11 @@ func eventTime(events []demo.Event, i int) time.Time {
 			t, _ := pumpledger.ParseDate(ev.Implant.Date)
 			return t
 		}
+		if a, ok := ev.Record.(*pumpledger.Assessment); ok {
+			return a.At.UTC
+		}
+		// Other records are charted at the implant visit: the next event's
+		// time.
 	}
 	return time.Now()
 }
