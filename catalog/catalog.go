@@ -337,7 +337,7 @@ func (l *loader) sections() (map[string][]item, error) {
 	out := map[string][]item{}
 	seenVersion, seenKeys := false, map[string]bool{}
 	for dec.More() {
-		at := dec.InputOffset()
+		at := l.skipSeparators(dec.InputOffset())
 		tok, err := dec.Token()
 		if err != nil {
 			return nil, syntax(err)
@@ -378,15 +378,10 @@ func (l *loader) sections() (map[string][]item, error) {
 			}
 			out[key] = []item{}
 			for dec.More() {
-				start := dec.InputOffset()
+				start := l.skipSeparators(dec.InputOffset())
 				var raw json.RawMessage
 				if err := dec.Decode(&raw); err != nil {
 					return nil, syntax(err)
-				}
-				// InputOffset is where the previous token ended; step past the
-				// comma and blanks to the element's own line.
-				for start < int64(len(l.data)) && strings.ContainsRune(", \t\r\n", rune(l.data[start])) {
-					start++
 				}
 				out[key] = append(out[key], item{offset: start, raw: raw})
 			}
@@ -404,6 +399,15 @@ func (l *loader) sections() (map[string][]item, error) {
 		return nil, l.errorf(0, "version is missing; add \"version\": 1")
 	}
 	return out, nil
+}
+
+// skipSeparators steps from where the decoder's previous token ended (its
+// InputOffset) past the comma and blanks to the next token's own line.
+func (l *loader) skipSeparators(at int64) int64 {
+	for at < int64(len(l.data)) && strings.ContainsRune(", \t\r\n", rune(l.data[at])) {
+		at++
+	}
+	return at
 }
 
 // strict decodes one element, refusing unknown fields (a typo must not drop a fact).

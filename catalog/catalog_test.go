@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -433,9 +434,12 @@ func encode(c *catalog.Catalog) []byte {
 	var f struct {
 		Version  int              `json:"version"`
 		Drugs    []map[string]any `json:"drugs"`
-		Products []map[string]any `json:"products"`
+		Products []map[string]any `json:"products,omitempty"` // a catalog may list none
 		Pumps    []map[string]any `json:"pumps"`
 		Services []map[string]any `json:"services"`
+		Payers   []map[string]any `json:"payers,omitempty"`
+		DxSource string           `json:"diagnoses_source,omitempty"`
+		Dx       []map[string]any `json:"diagnoses,omitempty"`
 	}
 	f.Version = 1
 	for _, d := range c.Drugs {
@@ -459,6 +463,15 @@ func encode(c *catalog.Catalog) []byte {
 	for _, s := range c.Services {
 		f.Services = append(f.Services, map[string]any{"code": s.Code, "description": s.Description, "refill": s.Refill,
 			"reprogram": s.Reprogram, "excludes": s.Excludes})
+	}
+	for _, p := range c.Payers() {
+		f.Payers = append(f.Payers, map[string]any{"id": p.ID, "name": p.Name, "kd_on_pump_drugs": p.KDOnPumpDrugs,
+			"compounded": p.Compounded, "jw_jz": p.JWJZ, "code_overrides": p.CodeOverrides, "prior_auth": p.PriorAuth,
+			"mue": p.MUE, "timely_filing_days": p.TimelyFilingDays, "documentation": p.Documentation, "source": p.Source})
+	}
+	f.DxSource = c.DiagnosesSource()
+	for _, d := range c.Diagnoses() {
+		f.Dx = append(f.Dx, map[string]any{"code": d.Code, "description": d.Description})
 	}
 	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
@@ -497,6 +510,9 @@ func sameCatalog(a, b *catalog.Catalog) bool {
 			return false
 		}
 	}
+	if !reflect.DeepEqual(a.Payers(), b.Payers()) || !reflect.DeepEqual(a.Diagnoses(), b.Diagnoses()) || a.DiagnosesSource() != b.DiagnosesSource() {
+		return false
+	}
 	for i, x := range a.Services {
 		y := b.Services[i]
 		if x.Code != y.Code || x.Description != y.Description || x.Refill != y.Refill || x.Reprogram != y.Reprogram || !slices.Equal(x.Excludes, y.Excludes) {
@@ -532,6 +548,12 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(withLine(19, `      "mcg_per_ml": "0.0000000001",`)))
 	f.Add([]byte(withLine(17, `      "ndc": "1234-5678-90",`)))
 	f.Add([]byte(withLine(7, `      "aliases": ["J2277", "ziconotide", "J2278"],`)))
+	f.Add([]byte(strings.Join(pbase, "\n")))
+	f.Add([]byte(withPLine(37, `      "code_overrides": {"ziconotide": "J2277", "morphine": "J2274"},`)))
+	f.Add([]byte(withPLine(39, `      "mue": {"J2278": 9223372036854775807, "62369": 1},`)))
+	f.Add([]byte(withPLine(41, `      "documentation": [],`)))
+	f.Add([]byte(withPLine(47, `    {"code": "T85.610A", "description": "Breakdown of cranial or spinal infusion catheter, initial encounter"},`)))
+	f.Add([]byte(withPLine(48, `    {"code": "g89.4", "description": "x"}`)))
 	f.Add([]byte(`{"version": 1, "drugs": [], "pumps": [], "services": []}`))
 	f.Add([]byte(`{"version": 1} x`))
 	f.Add([]byte(`{`))

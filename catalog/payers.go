@@ -131,13 +131,14 @@ func (l *loader) payer(c *Catalog, i int, it item) error {
 		return l.errorf(it.at("jw_jz"), "%s.jw_jz %q is not required or not-used; say whether the payer wants JW/JZ on drugs from single-dose containers", at, clip(f.JWJZ))
 	}
 	// Map keys are checked in sorted order, so a file with two faults
-	// always names the same one.
+	// always names the same one; the line is the object's, as a key may
+	// also appear in another.
 	for _, drug := range slices.Sorted(maps.Keys(f.CodeOverrides)) {
 		if d, ok := c.Drug(drug); !ok || d.Name != drug {
-			return l.errorf(it.at(drug), "%s.code_overrides: %q is not a drug name of this catalog; name the drug as under \"drugs\" (ziconotide)", at, clip(drug))
+			return l.errorf(it.at("code_overrides"), "%s.code_overrides: %q is not a drug name of this catalog; name the drug as under \"drugs\" (ziconotide)", at, clip(drug))
 		}
 		if code := f.CodeOverrides[drug]; !hcpcsRE.MatchString(code) {
-			return l.errorf(it.at(drug), "%s.code_overrides.%s %q is not a HCPCS code; write it like \"J2277\"", at, drug, clip(code))
+			return l.errorf(it.at("code_overrides"), "%s.code_overrides.%s %q is not a HCPCS code; write it like \"J2277\"", at, drug, clip(code))
 		}
 	}
 	for j, code := range f.PriorAuth {
@@ -150,10 +151,10 @@ func (l *loader) payer(c *Catalog, i int, it item) error {
 	}
 	for _, code := range slices.Sorted(maps.Keys(f.MUE)) {
 		if !hcpcsRE.MatchString(code) {
-			return l.errorf(it.at(code), "%s.mue: %q is not a HCPCS code; key each limit by a code like \"J2278\"", at, clip(code))
+			return l.errorf(it.at("mue"), "%s.mue: %q is not a HCPCS code; key each limit by a code like \"J2278\"", at, clip(code))
 		}
 		if u := f.MUE[code]; u <= 0 {
-			return l.errorf(it.at(code), "%s.mue.%s must be more than zero units a day, not %d; remove it if the payer sets no limit", at, code, u)
+			return l.errorf(it.at("mue"), "%s.mue.%s must be more than zero units a day, not %d; remove it if the payer sets no limit", at, code, u)
 		}
 	}
 	if f.TimelyFilingDays == nil {
