@@ -30,6 +30,14 @@ var defaultJSON []byte
 // DefaultJSON returns the embedded default catalog file, to print or copy.
 func DefaultJSON() []byte { return bytes.Clone(defaultJSON) }
 
+// MaxAssessmentEveryDays bounds the site's monitoring interval: a year.
+const MaxAssessmentEveryDays = 365
+
+// AssessmentEveryDays is how often the site monitors a ziconotide patient
+// (Prialt's boxed warning: "frequently"), in days; 0, the default, means
+// at every refill visit.
+func (c *Catalog) AssessmentEveryDays() int { return c.assessEvery }
+
 // Catalog is a loaded, checked catalog. It is read-only after Load.
 type Catalog struct {
 	Drugs    []vial.Drug
@@ -41,10 +49,13 @@ type Catalog struct {
 	diagnoses []Diagnosis
 	diagBy    map[string]int // code without its point, upper-cased
 	diagSrc   string
-	drugByKey map[string]int // name, code and aliases, upper-cased
-	productBy map[vial.NDC]int
-	name      string // the file it was loaded from, for messages
-	data      []byte // the file, byte for byte: what a ledger pins
+	// assessEvery is the site's monitoring interval in days; 0: at every
+	// refill visit.
+	assessEvery int
+	drugByKey   map[string]int // name, code and aliases, upper-cased
+	productBy   map[vial.NDC]int
+	name        string // the file it was loaded from, for messages
+	data        []byte // the file, byte for byte: what a ledger pins
 }
 
 // JSON returns the file the catalog was loaded from, byte for byte: what a
@@ -178,9 +189,10 @@ type fileService struct {
 
 // loader carries the file name and text so every error can name a line.
 type loader struct {
-	name    string
-	data    []byte
-	diagSrc string // the top-level diagnoses_source
+	name        string
+	data        []byte
+	diagSrc     string // the top-level diagnoses_source
+	assessEvery int    // the top-level assessment_every_days
 }
 
 func (l *loader) errorf(offset int64, format string, args ...any) error {
@@ -270,6 +282,7 @@ func Load(r io.Reader, name string) (*Catalog, error) {
 		}
 	}
 	c.diagSrc = l.diagSrc
+	c.assessEvery = l.assessEvery
 	for _, s := range []string{"drugs", "pumps", "services"} {
 		if len(sections[s]) == 0 {
 			return nil, l.errorf(0, "%q is missing or empty; the catalog needs at least one entry there", s)
@@ -343,7 +356,7 @@ func (l *loader) sections() (map[string][]item, error) {
 			return nil, syntax(err)
 		}
 		key, _ := tok.(string)
-		if key == "version" || key == "about" || key == "diagnoses_source" {
+		if key == "version" || key == "about" || key == "diagnoses_source" || key == "assessment_every_days" {
 			if seenKeys[key] {
 				return nil, l.errorf(at, "%q appears twice; keep only the right one", key)
 			}
@@ -365,6 +378,17 @@ func (l *loader) sections() (map[string][]item, error) {
 			if err := dec.Decode(&l.diagSrc); err != nil {
 				return nil, l.errorf(at, "diagnoses_source must be a string saying where the diagnoses list comes from")
 			}
+		case "assessment_every_days":
+			// A number, not a string holding one (json.Number takes both).
+			var raw json.RawMessage
+			n, err := int64(0), dec.Decode(&raw)
+			if err == nil {
+				n, err = strconv.ParseInt(string(raw), 10, 64)
+			}
+			if err != nil || n < 0 || n > MaxAssessmentEveryDays {
+				return nil, l.errorf(at, "assessment_every_days must be a whole number of days from 0 (at every refill visit) to %d", MaxAssessmentEveryDays)
+			}
+			l.assessEvery = int(n)
 		case "drugs", "products", "pumps", "services", "payers", "diagnoses":
 			if _, dup := out[key]; dup {
 				return nil, l.errorf(at, "%q appears twice; merge the lists", key)
@@ -389,7 +413,7 @@ func (l *loader) sections() (map[string][]item, error) {
 				return nil, syntax(err)
 			}
 		default:
-			return nil, l.errorf(at, "unknown section %q; the catalog has version, about, drugs, products, pumps, services, payers, diagnoses and diagnoses_source", key)
+			return nil, l.errorf(at, "unknown section %q; the catalog has version, about, drugs, products, pumps, services, payers, diagnoses, diagnoses_source and assessment_every_days", key)
 		}
 	}
 	if _, err := dec.Token(); err != nil {

@@ -193,7 +193,7 @@ func (db *Service) chartIn(tx *ledger.Tx, mrn string) (Chart, error) {
 			}
 		}
 	}
-	c.Assessment.NextDue, c.Assessment.Why = nextAssessment(c, lastVisit, today)
+	c.Assessment.NextDue, c.Assessment.Why = nextAssessment(c, lastVisit, today, cat.AssessmentEveryDays())
 	c.Checklist = checklist(c, payer, cat, today)
 	return c, nil
 }
@@ -229,7 +229,6 @@ func (db *Service) chartPump(tx *ledger.Tx, serial string) (ChartPump, error) {
 	}
 	last := links[len(links)-1]
 	p.LastRefill, p.LastRefillEntry = last.Entry.Performed().Date(), last.Entry.ID
-	p.Solution = last.Refill.Solution
 	dose := last.Refill.Dose
 	if last.Record.NextRefillDue != nil {
 		p.NextRefillDue, p.NextRefillReason = *last.Record.NextRefillDue, last.Record.NextRefillReason
@@ -248,10 +247,15 @@ func (db *Service) chartPump(tx *ledger.Tx, serial string) (ChartPump, error) {
 			p.NextRefillDue, p.NextRefillReason = due.Date, due.Reason
 		}
 	}
-	p.Dose = &dose
+	// Drugs by the catalog's names, however they were typed ("J2277").
 	cat := st.cats.at(p.LastRefill).Catalog
-	for _, s := range last.Refill.Solution {
-		if drugName(cat, s.Drug) == drugName(cat, dose.Drug) && s.MCGPerML.IsPositive() {
+	dose.Drug = drugName(cat, dose.Drug)
+	p.Dose = &dose
+	p.Solution = make([]pumpledger.SolutionDrug, len(last.Refill.Solution))
+	for i, s := range last.Refill.Solution {
+		s.Drug = drugName(cat, s.Drug)
+		p.Solution[i] = s
+		if s.Drug == dose.Drug && s.MCGPerML.IsPositive() {
 			p.MLPerDay = decimal.NewNullDecimal(dose.MCGPerDay.DivRound(s.MCGPerML, 4))
 		}
 	}
@@ -259,11 +263,20 @@ func (db *Service) chartPump(tx *ledger.Tx, serial string) (ChartPump, error) {
 }
 
 // nextAssessment is when the next monitoring assessment is due: at every
-// refill visit (Prialt's boxed warning: "monitor all patients frequently").
-func nextAssessment(c Chart, lastVisit, today string) (string, string) {
+// refill visit (Prialt's boxed warning: "monitor all patients
+// frequently"), or every so many days where the site set an interval
+// (the catalog's assessment_every_days).
+func nextAssessment(c Chart, lastVisit, today string, every int) (string, string) {
 	var last string
 	if c.Assessment.Last != nil {
 		last = c.Assessment.Last.Record.At.Date()
+	}
+	if every > 0 {
+		if last == "" {
+			return today, fmt.Sprintf("no assessment is recorded; the site assesses every %d days", every)
+		}
+		t, _ := time.Parse(time.DateOnly, last)
+		return t.AddDate(0, 0, every).Format(time.DateOnly), fmt.Sprintf("%d days after the last, as the site assesses every %d days", every, every)
 	}
 	switch {
 	case lastVisit != "" && last < lastVisit:
@@ -279,9 +292,6 @@ func nextAssessment(c Chart, lastVisit, today string) (string, string) {
 		}
 	}
 	if due == "" {
-		if last == "" {
-			return today, "no assessment is recorded"
-		}
 		return "", "at the next refill visit"
 	}
 	return due, "at the next refill visit"

@@ -325,7 +325,8 @@ func printChart(w io.Writer, c clinic.Chart, cat *catalog.Catalog) {
 		}
 		var sol []string
 		for _, s := range pm.Solution {
-			sol = append(sol, fmt.Sprintf("%s %s mcg/mL", s.Drug, s.MCGPerML))
+			name, _ := drugName(cat, s.Drug)
+			sol = append(sol, fmt.Sprintf("%s %s mcg/mL", name, s.MCGPerML))
 		}
 		fmt.Fprintf(w, "      last refill %s (entry %s): %s\n", pm.LastRefill, pm.LastRefillEntry, strings.Join(sol, " + "))
 		if pm.Dose != nil {
@@ -333,7 +334,8 @@ func printChart(w io.Writer, c clinic.Chart, cat *catalog.Catalog) {
 			if pm.MLPerDay.Valid {
 				rate = fmt.Sprintf(" = %s mL/day", pm.MLPerDay.Decimal)
 			}
-			fmt.Fprintf(w, "      dose %s %s mcg/day%s\n", pm.Dose.Drug, pm.Dose.MCGPerDay, rate)
+			name, _ := drugName(cat, pm.Dose.Drug)
+			fmt.Fprintf(w, "      dose %s %s mcg/day%s\n", name, pm.Dose.MCGPerDay, rate)
 		}
 		if pm.NextRefillDue != "" {
 			overdue := ""
