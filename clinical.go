@@ -491,7 +491,8 @@ func (o *object) document(f string) (*Attachment, error) {
 		if err := CheckText(o.name(f), path, false); err != nil {
 			return nil, err
 		}
-		return &Attachment{Path: path, Name: filepath.Base(path)}, nil
+		// The name is kept trimmed, as a stored entry's name reads back.
+		return &Attachment{Path: path, Name: strings.TrimSpace(filepath.Base(path))}, nil
 	}
 	d, err := decodeObject(o.name(f), v)
 	if err != nil {
@@ -501,17 +502,23 @@ func (o *object) document(f string) (*Attachment, error) {
 	if a.SHA256, err = d.str("sha256", true); err != nil {
 		return nil, err
 	}
+	// Hex is hex in either case; Windows' tools print it in upper case.
+	a.SHA256 = strings.ToLower(a.SHA256)
 	if err := CheckSHA256(d.name("sha256"), a.SHA256); err != nil {
 		return nil, err
 	}
-	if a.MediaType, err = d.str("media_type", false); err != nil {
+	// Only what SniffDocument gives: a reader that trusts the recorded kind
+	// must not be told a stored PDF is HTML.
+	if a.MediaType, err = d.enum("media_type", false, DocumentTypes); err != nil {
 		return nil, err
 	}
 	if a.Name, err = d.str("name", false); err != nil {
 		return nil, err
 	}
+	// A size of 0 is one not known, as an entry citing a document by its
+	// hash alone records it (no document is empty).
 	if _, ok := d.get("size"); ok {
-		n, err := d.integer("size", true, 1, MaxAttachmentBytes, "bytes")
+		n, err := d.integer("size", true, 0, MaxAttachmentBytes, "bytes")
 		if err != nil {
 			return nil, err
 		}

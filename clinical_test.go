@@ -1,8 +1,10 @@
 package pumpledger_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -211,7 +213,7 @@ func TestParseClinicalRefused(t *testing.T) {
 		{cons, in(cons, "document", `"   "`), "document", `document is empty; give the document's file path, or leave the field out.`},
 		{cons, in(cons, "document", `"consent\u200b.pdf"`), "document", `document has an invisible or control character (U+200B) at character 8; retype it without it.`},
 		{cons, in(cons, "document", `{"sha256":"`+hashA+`","path":"consent.pdf"}`), "document.path", `Unknown field "document.path"; remove it or check its spelling.`},
-		{cons, in(cons, "document", `{"sha256":"`+hashA+`","size":22020096}`), "document.size", `document.size must be between 1 and 20971520 bytes, not 22020096; check the figure.`},
+		{cons, in(cons, "document", `{"sha256":"`+hashA+`","size":22020096}`), "document.size", `document.size must be between 0 and 20971520 bytes, not 22020096; check the figure.`},
 		{cons, in(cons, "document", `{}`), "document.sha256", `document.sha256 is missing; add it.`},
 		// assessment
 		{asm, in(asm, "pain_score", `11`), "pain_score", `pain_score must be between 0 and 10 (the 0–10 numeric rating scale), not 11; check the figure.`},
@@ -240,6 +242,140 @@ func TestParseClinicalRefused(t *testing.T) {
 		}
 		if e.Message != tt.msg || e.Field != tt.field {
 			t.Errorf("%s %s\n got %s: %s\nwant %s: %s", tt.kind, tt.in, e.Field, e.Message, tt.field, tt.msg)
+		}
+	}
+}
+
+// fuzzInput: parse never panics; it refuses with an EINVALID error of one
+// line naming its field, or gives a value whose own JSON (as recorded, its
+// documents settled as the command line settles them) reads back the same.
+func fuzzInput[T any](f *testing.F, parse func(io.Reader) (T, error), seeds ...string) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := parse(bytes.NewReader(data))
+		if err != nil {
+			var e *pumpledger.Error
+			if !errors.As(err, &e) || e.Code != pumpledger.EINVALID || e.Message == "" || strings.ContainsAny(e.Message, "\r\n") {
+				t.Fatalf("err = %#v, want an EINVALID *Error of one line", err)
+			}
+			if quoted := strconv.Quote(e.Field); !strings.Contains(e.Message, e.Field) && !strings.Contains(e.Message, quoted[1:len(quoted)-1]) {
+				t.Fatalf("message %q does not name field %q", e.Message, e.Field)
+			}
+			return
+		}
+		for _, d := range pumpledger.AttachmentsOf(v) {
+			if d.Path == "" {
+				continue
+			}
+			d.Content = []byte("%PDF-1.7\n" + d.Path)
+			if err := d.Settle("document"); err != nil {
+				t.Fatalf("a PDF at %q does not settle: %v", d.Path, err)
+			}
+		}
+		again := stored(t, v)
+		v2, err := parse(strings.NewReader(again))
+		if err != nil {
+			t.Fatalf("its own JSON %s is refused: %v", again, err)
+		}
+		if back := stored(t, v2); back != again {
+			t.Fatalf("its own JSON %s reads back as %s", again, back)
+		}
+	})
+}
+
+func FuzzParseDiagnosis(f *testing.F) {
+	k := pumpledger.KindDiagnosis
+	fuzzInput(f, pumpledger.ParseDiagnosis, clinicalInputs[k],
+		set(clinicalInputs[k], "document", `{"sha256":"`+hashA+`","media_type":"application/pdf","size":1234,"name":"eval.pdf"}`),
+		set(clinicalInputs[k], "code", `"t85.610a"`), `{"code":"G89,4"}`, `{"document":{"sha256":null}}`)
+}
+
+func FuzzParseCoverage(f *testing.F) {
+	k := pumpledger.KindCoverage
+	fuzzInput(f, pumpledger.ParseCoverage, clinicalInputs[k],
+		set(clinicalInputs[k], "to", `"2026-12-31"`), set(clinicalInputs[k], "priority", `"TERTIARY"`), `{"member_id":"A*B"}`)
+}
+
+func FuzzParseAuthorization(f *testing.F) {
+	k := pumpledger.KindAuthorization
+	fuzzInput(f, pumpledger.ParseAuthorization, clinicalInputs[k],
+		set(clinicalInputs[k], "document", `"letters/pa.pdf"`), set(clinicalInputs[k], "amount", `"1e-9"`),
+		set(clinicalInputs[k], "unit", `"units"`), `{"codes":["J2278",5]}`)
+}
+
+func FuzzParseTherapy(f *testing.F) {
+	k := pumpledger.KindTherapy
+	fuzzInput(f, pumpledger.ParseTherapy, clinicalInputs[k],
+		set(clinicalInputs[k], "to", ""), `{"outcome":"Intolerant"}`)
+}
+
+func FuzzParseTrial(f *testing.F) {
+	k := pumpledger.KindTrial
+	fuzzInput(f, pumpledger.ParseTrial, clinicalInputs[k],
+		set(set(clinicalInputs[k], "relief_percent", ""), "successful", "null"), set(clinicalInputs[k], "relief_percent", `"1e2"`),
+		`{"relief_percent":1e999}`)
+}
+
+func FuzzParseConsent(f *testing.F) {
+	k := pumpledger.KindConsent
+	fuzzInput(f, pumpledger.ParseConsent, clinicalInputs[k],
+		set(clinicalInputs[k], "document", `{"sha256":"`+hashA+`"}`), set(clinicalInputs[k], "document", `"a/ b.pdf"`),
+		`{"document":""}`)
+}
+
+func FuzzParseAssessment(f *testing.F) {
+	k := pumpledger.KindAssessment
+	fuzzInput(f, pumpledger.ParseAssessment, clinicalInputs[k],
+		set(clinicalInputs[k], "ck_u_l", `1e6`), set(clinicalInputs[k], "at", `"2026-03-02T09:30:00.5+14:00"`), `{"pain_score":11}`)
+}
+
+func FuzzParsePatient(f *testing.F) {
+	k := pumpledger.KindPatient
+	fuzzInput(f, pumpledger.ParsePatient, clinicalInputs[k], `{"mrn":"MRN-1","name":"Jane Q. Doe"}`,
+		set(clinicalInputs[k], "address.line2", `"Apt 4"`), `{"address":{"state":"Ohio"}}`)
+}
+
+// A document is cited by its path, or by its hash in the form a recorded
+// entry holds it: what is recorded reads back as itself.
+func TestParseDocument(t *testing.T) {
+	consent := func(doc string) string { return set(clinicalInputs[pumpledger.KindConsent], "document", doc) }
+	for _, tt := range []struct {
+		in, want string // document on input; as recorded
+	}{
+		// Cited by hash alone: size, kind and name not known.
+		{`{"sha256":"` + hashA + `"}`, `{"sha256":"` + hashA + `","media_type":"","size":0,"name":""}`},
+		{`{"sha256":"` + hashA + `","media_type":"","size":0,"name":""}`, `{"sha256":"` + hashA + `","media_type":"","size":0,"name":""}`},
+		{`{"sha256":"` + hashA + `","media_type":"application/pdf","size":1234,"name":"consent.pdf"}`, `{"sha256":"` + hashA + `","media_type":"application/pdf","size":1234,"name":"consent.pdf"}`},
+		// certutil and PowerShell's Get-FileHash print upper case.
+		{`{"sha256":"` + strings.ToUpper(hashA) + `","media_type":"IMAGE/JPEG"}`, `{"sha256":"` + hashA + `","media_type":"image/jpeg","size":0,"name":""}`},
+		// A path: its name is the file's, without the blanks around it.
+		{`"scans/ consent 2019.pdf"`, `{"sha256":"","media_type":"","size":0,"name":"consent 2019.pdf"}`},
+	} {
+		v, err := pumpledger.ParseConsent(strings.NewReader(consent(tt.in)))
+		if err != nil {
+			t.Errorf("document %s: %v", tt.in, err)
+			continue
+		}
+		if got := stored(t, v.Document); got != tt.want {
+			t.Errorf("document %s recorded as %s, want %s", tt.in, got, tt.want)
+		}
+		if v.Document.Path != "" {
+			continue
+		}
+		if back, err := pumpledger.ParseConsent(strings.NewReader(stored(t, v))); err != nil || stored(t, back) != stored(t, v) {
+			t.Errorf("document %s: the consent's own JSON reads back as %+v (%v)", tt.in, back.Document, err)
+		}
+	}
+	for _, tt := range []struct{ in, field, msg string }{
+		{`{"sha256":"` + hashA + `","media_type":"text/html"}`, "document.media_type", `document.media_type must be "application/pdf", "image/png" or "image/jpeg", not "text/html".`},
+		{`{"sha256":"` + hashA + `","size":-1}`, "document.size", `document.size must be between 0 and 20971520 bytes, not -1; check the figure.`},
+	} {
+		_, err := pumpledger.ParseConsent(strings.NewReader(consent(tt.in)))
+		var e *pumpledger.Error
+		if !errors.As(err, &e) || e.Field != tt.field || e.Message != tt.msg {
+			t.Errorf("document %s: err = %v, want %s: %s", tt.in, err, tt.field, tt.msg)
 		}
 	}
 }
