@@ -411,6 +411,13 @@ func (o *object) ident(f string, required bool) (string, error) {
 	if i := strings.IndexAny(s, X12Delimiters); i >= 0 {
 		return "", Invalid(o.name(f), "%s %q holds %q, which an X12 claim uses as a delimiter; write it without * : ~ ^.", o.name(f), clip(s), s[i:i+1])
 	}
+	// X12's character sets are ASCII: a dash or space pasted from a PDF
+	// (U+2013, U+00A0) reads the same here and fails at the payer.
+	for _, r := range s {
+		if r < ' ' || r > '~' {
+			return "", Invalid(o.name(f), "%s %q holds %q (U+%04X), which a claim cannot carry; retype it with plain letters, digits and hyphens.", o.name(f), clip(s), string(r), r)
+		}
+	}
 	if n := len([]rune(s)); n > 50 {
 		return "", Invalid(o.name(f), "%s is %d characters long, more than the 50 a claim carries; check it against the card or letter.", o.name(f), n)
 	}

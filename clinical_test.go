@@ -183,6 +183,9 @@ func TestParseClinicalRefused(t *testing.T) {
 		// coverage
 		{cov, in(cov, "member_id", `"1EG4*TE5"`), "member_id", `member_id "1EG4*TE5" holds "*", which an X12 claim uses as a delimiter; write it without * : ~ ^.`},
 		{cov, in(cov, "member_id", `"1EG4~TE5"`), "member_id", `member_id "1EG4~TE5" holds "~", which an X12 claim uses as a delimiter; write it without * : ~ ^.`},
+		{cov, in(cov, "member_id", `"1EG4–TE5-MK73"`), "member_id", `member_id "1EG4–TE5-MK73" holds "–" (U+2013), which a claim cannot carry; retype it with plain letters, digits and hyphens.`},
+		{cov, in(cov, "member_id", `"1EG4\u00a0TE5"`), "member_id", `member_id "1EG4\u00a0TE5" holds "\u00a0" (U+00A0), which a claim cannot carry; retype it with plain letters, digits and hyphens.`},
+		{auth, in(auth, "number", `"PA‑42"`), "number", `number "PA‑42" holds "‑" (U+2011), which a claim cannot carry; retype it with plain letters, digits and hyphens.`},
 		{cov, in(cov, "group", `"G:100"`), "group", `group "G:100" holds ":", which an X12 claim uses as a delimiter; write it without * : ~ ^.`},
 		{cov, in(cov, "member_id", long), "member_id", `member_id is 51 characters long, more than the 50 a claim carries; check it against the card or letter.`},
 		{cov, in(cov, "member_id", ""), "member_id", `member_id is missing; add it.`},
@@ -240,6 +243,7 @@ func TestParseClinicalRefused(t *testing.T) {
 		{pat, in(pat, "address.state", `"ZZ"`), "address.state", `address.state must be the two-letter USPS code, like "OH", not "ZZ".`},
 		{pat, in(pat, "address.postal_code", `"4321"`), "address.postal_code", `address.postal_code must be a ZIP code like "43215" or "43215-1234", not "4321".`},
 		{pat, in(pat, "address.line1", `"12 Elm St*"`), "address.line1", `address.line1 "12 Elm St*" holds "*", which an X12 claim uses as a delimiter; write it without * : ~ ^.`},
+		{pat, in(pat, "address.city", `"Mayagüez"`), "address.city", `address.city "Mayagüez" holds "ü" (U+00FC), which a claim cannot carry; retype it with plain letters, digits and hyphens.`},
 		{pat, in(pat, "address.city", ""), "address.city", `address.city is missing; add it.`},
 		{pat, in(pat, "address.country", `"US"`), "address.country", `Unknown field "address.country"; remove it or check its spelling.`},
 		{pat, in(pat, "address", `"12 Elm St, Columbus OH"`), "address", `address must be a JSON object; write it as {"field": value, ...}.`},
