@@ -24,7 +24,7 @@ const MaxAttachmentBytes = 20 << 20
 type Attachment struct {
 	SHA256    string `json:"sha256"`     // hex SHA-256 of the bytes, as sha256sum prints it
 	MediaType string `json:"media_type"` // application/pdf, image/png or image/jpeg, from the bytes
-	Size      int64  `json:"size"`       // bytes
+	Size      int64  `json:"size"`       // bytes; 0 when cited by hash and not known
 	Name      string `json:"name"`       // the file's base name, as given
 
 	// Path is the file named on input, relative to the input file's
@@ -52,6 +52,10 @@ func AttachmentsOf(payload any) []*Attachment {
 	}
 	return nil
 }
+
+// DocumentTypes are the media types a document may be, as SniffDocument
+// names them.
+var DocumentTypes = []string{"application/pdf", "image/png", "image/jpeg"}
 
 var sha256RE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 

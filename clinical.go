@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -146,10 +147,23 @@ var (
 	Sexes              = []string{"F", "M", "U"} // X12 DMG03 and FHIR's female, male, unknown
 )
 
-// icd10RE is the shape of an ICD-10-CM code as billed: a letter, a digit, a
-// digit or letter, then optionally a point and one to four characters
-// ("G89.4", "M54.16", "T85.610A"). Claims drop the point; people write it.
-var icd10RE = regexp.MustCompile(`^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$`)
+// icd10RE is the shape of an ICD-10-CM code as billed: a letter (U too:
+// U07.1, U09.9), a digit, a digit or letter, then optionally a point and one
+// to four characters ("G89.4", "M54.16", "T85.610A"). Claims drop the point;
+// people write it.
+var icd10RE = regexp.MustCompile(`^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$`)
+
+// undottedRE is a code as a claim or an export carries it, without its point.
+var undottedRE = regexp.MustCompile(`^[A-Z][0-9][0-9A-Z][0-9A-Z]{1,4}$`)
+
+// DotICD10 writes a code given without its point ("G894", copied from a
+// claim) as people and the chart read it ("G89.4"); any other as it is.
+func DotICD10(code string) string {
+	if undottedRE.MatchString(code) {
+		return code[:3] + "." + code[3:]
+	}
+	return code
+}
 
 // CheckICD10 refuses a code that is not shaped like an ICD-10-CM code.
 func CheckICD10(field, code string) error {
@@ -173,7 +187,7 @@ func ParseDiagnosis(r io.Reader) (Diagnosis, error) {
 				if d.Code, err = o.str("code", true); err != nil {
 					return err
 				}
-				d.Code = strings.ToUpper(d.Code)
+				d.Code = DotICD10(strings.ToUpper(d.Code))
 				return CheckICD10("code", d.Code)
 			},
 			func() (err error) { d.Description, err = o.str("description", true); return },
@@ -237,6 +251,7 @@ func ParseAuthorization(r io.Reader) (Authorization, error) {
 			func() (err error) { a.To, err = o.date("to", true); return },
 			func() error { return o.period("from", a.From, "to", a.To) },
 			func() (err error) { a.ReassessBy, err = o.date("reassess_by", false); return },
+			func() error { return o.period("from", a.From, "reassess_by", a.ReassessBy) },
 			func() (err error) { a.Status, err = o.enum("status", true, AuthorizationState); return },
 			func() (err error) { a.Document, err = o.document("document"); return },
 			func() (err error) { a.Note, err = o.str("note", false); return },
@@ -396,6 +411,13 @@ func (o *object) ident(f string, required bool) (string, error) {
 	if i := strings.IndexAny(s, X12Delimiters); i >= 0 {
 		return "", Invalid(o.name(f), "%s %q holds %q, which an X12 claim uses as a delimiter; write it without * : ~ ^.", o.name(f), clip(s), s[i:i+1])
 	}
+	// X12's character sets are ASCII: a dash or space pasted from a PDF
+	// (U+2013, U+00A0) reads the same here and fails at the payer.
+	for _, r := range s {
+		if r < ' ' || r > '~' {
+			return "", Invalid(o.name(f), "%s %q holds %q (U+%04X), which a claim cannot carry; retype it with plain letters, digits and hyphens.", o.name(f), clip(s), string(r), r)
+		}
+	}
 	if n := len([]rune(s)); n > 50 {
 		return "", Invalid(o.name(f), "%s is %d characters long, more than the 50 a claim carries; check it against the card or letter.", o.name(f), n)
 	}
@@ -404,6 +426,9 @@ func (o *object) ident(f string, required bool) (string, error) {
 
 // enum reads one of words (matched in any case, stored as listed).
 func (o *object) enum(f string, required bool, words []string) (string, error) {
+	if _, ok := o.get(f); !ok && required {
+		return "", o.missing(f, "add it: "+oneOf(words))
+	}
 	s, err := o.str(f, required)
 	if err != nil || s == "" {
 		return s, err
@@ -494,7 +519,8 @@ func (o *object) document(f string) (*Attachment, error) {
 		if err := CheckText(o.name(f), path, false); err != nil {
 			return nil, err
 		}
-		return &Attachment{Path: path, Name: filepath.Base(path)}, nil
+		// The name is kept trimmed, as a stored entry's name reads back.
+		return &Attachment{Path: path, Name: strings.TrimSpace(filepath.Base(path))}, nil
 	}
 	d, err := decodeObject(o.name(f), v)
 	if err != nil {
@@ -504,17 +530,23 @@ func (o *object) document(f string) (*Attachment, error) {
 	if a.SHA256, err = d.str("sha256", true); err != nil {
 		return nil, err
 	}
+	// Hex is hex in either case; Windows' tools print it in upper case.
+	a.SHA256 = strings.ToLower(a.SHA256)
 	if err := CheckSHA256(d.name("sha256"), a.SHA256); err != nil {
 		return nil, err
 	}
-	if a.MediaType, err = d.str("media_type", false); err != nil {
+	// Only what SniffDocument gives: a reader that trusts the recorded kind
+	// must not be told a stored PDF is HTML.
+	if a.MediaType, err = d.enum("media_type", false, DocumentTypes); err != nil {
 		return nil, err
 	}
 	if a.Name, err = d.str("name", false); err != nil {
 		return nil, err
 	}
+	// A size of 0 is one not known, as an entry citing a document by its
+	// hash alone records it (no document is empty).
 	if _, ok := d.get("size"); ok {
-		n, err := d.integer("size", true, 1, MaxAttachmentBytes, "bytes")
+		n, err := d.integer("size", true, 0, MaxAttachmentBytes, "bytes")
 		if err != nil {
 			return nil, err
 		}
@@ -536,10 +568,14 @@ func (o *object) birthDate(f string) (string, error) {
 	return s, nil
 }
 
-var (
-	stateRE = regexp.MustCompile(`^[A-Z]{2}$`)
-	zipRE   = regexp.MustCompile(`^[0-9]{5}(-?[0-9]{4})?$`)
-)
+var zipRE = regexp.MustCompile(`^[0-9]{5}(-?[0-9]{4})?$`)
+
+// USPSStates are the two-letter codes USPS delivers to: the states, DC, the
+// territories and freely associated states, and the military's AA, AE, AP
+// (USPS Publication 28, appendix B).
+var USPSStates = strings.Fields(`AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD
+	MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY
+	DC AS GU MP PR VI UM FM MH PW AA AE AP`)
 
 // address reads a postal address.
 func (o *object) address(f string) (*Address, error) {
@@ -553,11 +589,12 @@ func (o *object) address(f string) (*Address, error) {
 		func() (err error) { a.Line2, err = d.ident("line2", false); return },
 		func() (err error) { a.City, err = d.ident("city", true); return },
 		func() (err error) {
-			if a.State, err = d.str("state", true); err != nil {
+			s, err := d.str("state", true)
+			if err != nil {
 				return err
 			}
-			if a.State = strings.ToUpper(a.State); !stateRE.MatchString(a.State) {
-				return Invalid(d.name("state"), "%s must be the two-letter USPS code, like \"OH\", not %q.", d.name("state"), clip(a.State))
+			if a.State = strings.ToUpper(s); !slices.Contains(USPSStates, a.State) {
+				return Invalid(d.name("state"), "%s must be the two-letter USPS code, like \"OH\", not %q.", d.name("state"), clip(s))
 			}
 			return nil
 		},
