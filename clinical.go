@@ -52,13 +52,16 @@ type Coverage struct {
 // billing units of Codes) from From to To, drawn down by the refills billed
 // under it.
 type Authorization struct {
-	ID         string          `json:"id"`
-	MRN        string          `json:"mrn"`
-	Payer      string          `json:"payer"`
-	Number     string          `json:"number"`
-	Codes      []string        `json:"codes"` // HCPCS codes it covers, ["J2278"]
-	Drug       string          `json:"drug"`
-	Amount     decimal.Decimal `json:"amount"`
+	ID     string          `json:"id"`
+	MRN    string          `json:"mrn"`
+	Payer  string          `json:"payer"`
+	Number string          `json:"number"`
+	Codes  []string        `json:"codes"` // HCPCS codes it covers, ["J2278"]
+	Drug   string          `json:"drug"`
+	Amount decimal.Decimal `json:"amount"`
+	// UsedBefore is what was used of it before it was recorded here (an
+	// authorization received part used, from another clinic or system).
+	UsedBefore decimal.Decimal `json:"used_before"`
 	Unit       string          `json:"unit"` // mcg or units
 	From       string          `json:"from"`
 	To         string          `json:"to"`
@@ -79,6 +82,7 @@ type Therapy struct {
 	Outcome  string      `json:"outcome"` // failed, intolerant or contraindicated
 	Details  string      `json:"details"`
 	Document *Attachment `json:"document,omitempty"`
+	Note     string      `json:"note"`
 }
 
 // Trial is the preliminary trial through a temporary catheter or a bolus
@@ -246,6 +250,17 @@ func ParseAuthorization(r io.Reader) (Authorization, error) {
 				a.Amount = d
 				return nil
 			},
+			func() error {
+				d, _, err := o.decimal("used_before", false)
+				if err != nil {
+					return err
+				}
+				if d.IsNegative() || d.GreaterThan(a.Amount) {
+					return Invalid("used_before", "used_before must be from 0 to the amount authorized (%s), not %s; give what was already used of it.", a.Amount, d)
+				}
+				a.UsedBefore = d
+				return nil
+			},
 			func() (err error) { a.Unit, err = o.enum("unit", true, AuthorizationUnits); return },
 			func() (err error) { a.From, err = o.date("from", true); return },
 			func() (err error) { a.To, err = o.date("to", true); return },
@@ -273,6 +288,7 @@ func ParseTherapy(r io.Reader) (Therapy, error) {
 			func() (err error) { t.Outcome, err = o.enum("outcome", true, TherapyOutcomes); return },
 			func() (err error) { t.Details, err = o.text("details", false); return },
 			func() (err error) { t.Document, err = o.document("document"); return },
+			func() (err error) { t.Note, err = o.str("note", false); return },
 		}
 	})
 }

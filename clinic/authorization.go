@@ -37,6 +37,9 @@ type AuthorizationUse struct {
 	To         string          `json:"to"`
 	ReassessBy string          `json:"reassess_by,omitempty"`
 	Authorized decimal.Decimal `json:"authorized"`
+	// UsedBefore is what was used before it was recorded here; Used
+	// includes it.
+	UsedBefore decimal.Decimal `json:"used_before"`
 	Used       decimal.Decimal `json:"used"`
 	Left       decimal.Decimal `json:"left"`
 	// Expired: To is before today. DaysLeft is the days from today to To
@@ -104,7 +107,7 @@ func (db *Service) drawdownOf(tx *ledger.Tx, mrn string, extra *ledger.Entry, sk
 			}
 			a := v.(pumpledger.Authorization)
 			out.auths = append(out.auths, AuthorizationUse{EntryID: e.ID, Number: a.Number, Payer: a.Payer, Drug: a.Drug, Codes: a.Codes,
-				Status: a.Status, Unit: a.Unit, From: a.From, To: a.To, ReassessBy: a.ReassessBy, Authorized: a.Amount, Draws: []Draw{}})
+				Status: a.Status, Unit: a.Unit, From: a.From, To: a.To, ReassessBy: a.ReassessBy, Authorized: a.Amount, UsedBefore: a.UsedBefore, Used: a.UsedBefore, Draws: []Draw{}})
 		case pumpledger.KindRefill:
 			refills = append(refills, e)
 		}

@@ -375,8 +375,12 @@ func printChart(w io.Writer, c clinic.Chart, cat *catalog.Catalog) {
 		if au.Expired {
 			state = fmt.Sprintf("EXPIRED %s", au.To)
 		}
-		fmt.Fprintf(w, "   %s by %s (%s) for %s of %s: authorized %s %s, used %s, left %s; %s to %s, %s%s (entry %s)\n",
-			au.Number, au.Payer, au.Status, strings.Join(au.Codes, ", "), au.Drug, au.Authorized, au.Unit, au.Used, au.Left, au.From, au.To, state, reassess(au.ReassessBy), au.EntryID)
+		before := ""
+		if !au.UsedBefore.IsZero() {
+			before = fmt.Sprintf(" (%s before it was recorded here)", au.UsedBefore)
+		}
+		fmt.Fprintf(w, "   %s by %s (%s) for %s of %s: authorized %s %s, used %s%s, left %s; %s to %s, %s%s (entry %s)\n",
+			au.Number, au.Payer, au.Status, strings.Join(au.Codes, ", "), au.Drug, au.Authorized, au.Unit, au.Used, before, au.Left, au.From, au.To, state, reassess(au.ReassessBy), au.EntryID)
 		for _, d := range au.Draws {
 			fmt.Fprintf(w, "      %s refill %s: %d units of %s = %s %s, left %s\n", d.DateOfService, d.EntryID, d.Units, d.Code, d.Amount, au.Unit, d.Left)
 		}
