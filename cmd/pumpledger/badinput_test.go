@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -51,6 +52,95 @@ const badReprogram = `{
  "procedure":"62368",
  "note":""
 }`
+
+// The clinical record's inputs (SPEC §9), one field a line like badRefill;
+// "note" (or the last field) last. The shared ledger holds badDiagnosisID,
+// a diagnosis M96.1 of MRN-1, so that G89.4 here is new and M96.1 is not.
+const (
+	badDiagnosisID  = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c"
+	storedDiagnosis = `{"id":"` + badDiagnosisID + `","mrn":"MRN-1","code":"M96.1","description":"Postlaminectomy syndrome","onset":"2025-01-10","clinician":"drx"}`
+
+	badDiagnosis = `{
+ "mrn":"MRN-1",
+ "code":"G89.4",
+ "description":"Chronic pain syndrome",
+ "onset":"2025-06-01",
+ "clinician":"drx",
+ "note":""
+}`
+	badCoverage = `{
+ "mrn":"MRN-1",
+ "payer":"commercial",
+ "member_id":"ABC123",
+ "plan":"PPO",
+ "priority":"primary",
+ "from":"2026-01-01",
+ "to":"2026-12-31",
+ "note":""
+}`
+	badAuthorization = `{
+ "mrn":"MRN-1",
+ "payer":"commercial",
+ "number":"PA-1",
+ "codes":["J2278"],
+ "drug":"ziconotide",
+ "amount":"300",
+ "unit":"mcg",
+ "from":"2026-01-01",
+ "to":"2026-12-31",
+ "status":"approved",
+ "note":""
+}`
+	badTherapy = `{
+ "mrn":"MRN-1",
+ "therapy":"oral opioids",
+ "from":"2023-01-01",
+ "to":"2024-06-30",
+ "outcome":"failed",
+ "details":"no lasting relief"
+}`
+	badTrial = `{
+ "mrn":"MRN-1",
+ "date":"2025-12-01",
+ "drug":"ziconotide",
+ "route":"intrathecal bolus",
+ "dose":"2.5 mcg",
+ "relief_percent":60,
+ "function":"walks 30 minutes",
+ "successful":true,
+ "note":""
+}`
+	// The document is read from $DIR, the catalogue's folder of files.
+	badConsent = `{
+ "mrn":"MRN-1",
+ "date":"2025-12-01",
+ "signed_by":"patient",
+ "witness":"asmith",
+ "document":"$DIR/consent.pdf",
+ "note":""
+}`
+	badAssessment = `{
+ "mrn":"MRN-1",
+ "at":"2026-03-31T10:00:00-04:00",
+ "clinician":"drx",
+ "pain_score":4,
+ "cognition":"normal",
+ "psychiatric":"none",
+ "ck_u_l":"120",
+ "note":""
+}`
+	badPatient = `{
+ "mrn":"MRN-3",
+ "name":"Test Patient",
+ "birth_date":"1960-04-02",
+ "sex":"F",
+ "address":{"line1":"1 Main St","city":"Columbus","state":"OH","postal_code":"43215"}
+}`
+)
+
+// inputKinds names each base input in the golden file.
+var inputKinds = map[string]string{badRefill: "refill", badReprogram: "reprogram", badDiagnosis: "diagnosis", badCoverage: "coverage",
+	badAuthorization: "authorization", badTherapy: "therapy", badTrial: "trial", badConsent: "consent", badAssessment: "assessment", badPatient: "patient"}
 
 var (
 	refillArgs    = []string{"refill", "--file", "-"}
@@ -97,10 +187,7 @@ func (b badInput) stdin(t *testing.T) string {
 
 // describe is the input as the golden file shows it.
 func (b badInput) describe() string {
-	kind := "refill"
-	if b.base == badReprogram {
-		kind = "reprogram"
-	}
+	kind := inputKinds[b.base]
 	switch {
 	case b.base != "" && b.drop != "":
 		return fmt.Sprintf("the %s input without %q", kind, b.drop)
@@ -143,6 +230,20 @@ func badInputs() []badInput {
 	}
 	cmd := func(name string, code int, a ...string) badInput {
 		return badInput{name: name, args: a, code: code}
+	}
+	cl := func(kind, name, old, new string) badInput {
+		base := map[string]string{"diagnosis": badDiagnosis, "coverage": badCoverage, "authorization": badAuthorization,
+			"therapy": badTherapy, "trial": badTrial, "consent": badConsent, "assessment": badAssessment}[kind]
+		return badInput{name: name, args: args(kind, "add", "--file", "-"), base: base, old: old, new: new, code: 1}
+	}
+	// accepted (a dry run): with the warning warn, or, when warn is "", none.
+	clOK := func(kind, name, old, new, warn string) badInput {
+		b := cl(kind, name, old, new)
+		b.args, b.code, b.warn = append(b.args, "--dry-run"), 0, warn
+		return b
+	}
+	pt := func(name, old, new string) badInput {
+		return badInput{name: name, args: args("patient", "add", "--file", "-"), base: badPatient, old: old, new: new, code: 1}
 	}
 	fresh := func(b badInput) badInput { b.fresh = true; return b }
 	none := func(b badInput) badInput { b.none = true; return b }
@@ -380,6 +481,122 @@ func badInputs() []badInput {
 		cmd("plan of 1e9 mL", 1, "plan", "--drug", "ziconotide", "--mcg-per-ml", "5", "--fill-ml", "1e9"),
 		cmd("plan stronger than any vial", 1, "plan", "--drug", "ziconotide", "--mcg-per-ml", "500", "--fill-ml", "20"),
 
+		// The clinical record (SPEC §9). Diagnoses.
+		cl("diagnosis", "ICD-10 code without its letter", `"code":"G89.4"`, `"code":"89.4"`),
+		cl("diagnosis", "ICD-10 code with a hyphen for the point", `"code":"G89.4"`, `"code":"G89-4"`),
+		cl("diagnosis", "ICD-10 code with five characters after the point", `"code":"G89.4"`, `"code":"T85.61000"`),
+		cl("diagnosis", "diagnosis with an onset in the future", `"onset":"2025-06-01"`, `"onset":"2100-06-01"`),
+		cl("diagnosis", "diagnosis of an unknown patient", `"mrn":"MRN-1"`, `"mrn":"MRN-9"`),
+		cl("diagnosis", "the same diagnosis twice, without an id", `"code":"G89.4"`, `"code":"M96.1"`),
+		cl("diagnosis", "a replay: the stored diagnosis's id with other content", `"mrn":"MRN-1"`, `"id":"`+badDiagnosisID+`", "mrn":"MRN-1"`),
+		cl("diagnosis", "diagnosis with a misspelt field", `"onset"`, `"onsett"`),
+		cl("diagnosis", "diagnosis without its description", `"description":"Chronic pain syndrome",`, ``),
+		cl("diagnosis", "diagnosis code as a number", `"code":"G89.4"`, `"code":89.4`),
+		clOK("diagnosis", "ICD-10 code not in the common list (a warning)", `"code":"G89.4"`, `"code":"R52"`, "not in the catalog's list"),
+		clOK("diagnosis", "ICD-10 code in lower case (accepted as G89.4)", `"code":"G89.4"`, `"id":"`+unusedID+`","code":"g89.4"`, ""),
+		{name: "diagnosis add --dry-run of an unknown patient", args: args("diagnosis", "add", "--file", "-", "--dry-run"), base: badDiagnosis,
+			old: `"mrn":"MRN-1"`, new: `"mrn":"MRN-9"`, code: 1},
+		fresh(cl("diagnosis", "diagnosis on a new ledger", `"mrn":"MRN-1"`, `"mrn":"MRN-1"`)),
+		none(cl("diagnosis", "a good diagnosis on a --db path with no ledger", `"mrn":"MRN-1"`, `"mrn":"MRN-1"`)),
+
+		// Coverage.
+		cl("coverage", "coverage by an unknown payer", `"payer":"commercial"`, `"payer":"aetna"`),
+		cl("coverage", "member_id holding an X12 segment terminator", `"member_id":"ABC123"`, `"member_id":"ABC~123"`),
+		cl("coverage", "member_id holding an X12 element separator", `"member_id":"ABC123"`, `"member_id":"ABC*123"`),
+		cl("coverage", "member_id of 51 characters", `"member_id":"ABC123"`, `"member_id":"`+strings.Repeat("A", 51)+`"`),
+		cl("coverage", "coverage ending before it starts", `"to":"2026-12-31"`, `"to":"2025-12-31"`),
+		cl("coverage", "coverage priority in words of its own", `"priority":"primary"`, `"priority":"first"`),
+		cl("coverage", "coverage of an unknown patient", `"mrn":"MRN-1"`, `"mrn":"MRN-9"`),
+		cl("coverage", "coverage with a misspelt field", `"member_id"`, `"memberid"`),
+
+		// Prior authorizations.
+		cl("authorization", "authorization ending before it starts", `"to":"2026-12-31"`, `"to":"2025-12-31"`),
+		cl("authorization", "authorization by an unknown payer", `"payer":"commercial"`, `"payer":"aetna"`),
+		cl("authorization", "authorization of an unknown drug", `"drug":"ziconotide"`, `"drug":"aspirin"`),
+		cl("authorization", "authorization of zero mcg", `"amount":"300"`, `"amount":"0"`),
+		cl("authorization", "authorization in mg", `"unit":"mcg"`, `"unit":"mg"`),
+		cl("authorization", "authorization code of four characters", `"codes":["J2278"]`, `"codes":["J227"]`),
+		cl("authorization", "authorization code as a number", `"codes":["J2278"]`, `"codes":[2278]`),
+		cl("authorization", "authorization codes empty", `"codes":["J2278"]`, `"codes":[]`),
+		cl("authorization", "authorization status in words of its own", `"status":"approved"`, `"status":"granted"`),
+		cl("authorization", "authorization number holding an X12 delimiter", `"number":"PA-1"`, `"number":"PA:1"`),
+		cl("authorization", "authorization of an unknown patient", `"mrn":"MRN-1"`, `"mrn":"MRN-9"`),
+		cl("authorization", "authorization without its dates' end", `"to":"2026-12-31",`, ``),
+
+		// Prior therapies.
+		cl("therapy", "therapy outcome in words of its own", `"outcome":"failed"`, `"outcome":"worked"`),
+		cl("therapy", "therapy begun in the future", "\"from\":\"2023-01-01\",\n \"to\":\"2024-06-30\",", `"from":"2100-01-01",`),
+		cl("therapy", "therapy ending before it began", `"to":"2024-06-30"`, `"to":"2022-06-30"`),
+		cl("therapy", "therapy of an unknown patient", `"mrn":"MRN-1"`, `"mrn":"MRN-9"`),
+
+		// Trials.
+		clOK("trial", "trial without its result (a warning)", `"successful":true,`, ``, "result is not recorded"),
+		cl("trial", "trial dated in the future", `"date":"2025-12-01"`, `"date":"2100-12-01"`),
+		cl("trial", "trial with 150 % relief", `"relief_percent":60`, `"relief_percent":150`),
+		cl("trial", "trial relief with its percent sign", `"relief_percent":60`, `"relief_percent":"60%"`),
+		cl("trial", "trial successful in words", `"successful":true`, `"successful":"yes"`),
+		cl("trial", "trial of an unknown patient", `"mrn":"MRN-1"`, `"mrn":"MRN-9"`),
+
+		// Consent and its document.
+		clOK("consent", "consent without its signed form (a warning)", `"document":"$DIR/consent.pdf",`, ``, "No signed consent form is attached"),
+		cl("consent", "consent dated in the future", `"date":"2025-12-01"`, `"date":"2100-12-01"`),
+		cl("consent", "consent of an unknown patient", `"mrn":"MRN-1"`, `"mrn":"MRN-9"`),
+		cl("consent", "consent without signed_by", `"signed_by":"patient",`, ``),
+		cl("consent", "a 21 MB document", `consent.pdf`, `big/consent.pdf`),
+		cl("consent", "an executable named consent.pdf", `consent.pdf`, `exe/consent.pdf`),
+		cl("consent", "a text file named consent.pdf", `consent.pdf`, `text/consent.pdf`),
+		cl("consent", "an empty document", `consent.pdf`, `empty/consent.pdf`),
+		cl("consent", "a document that is not there", `consent.pdf`, `missing/consent.pdf`),
+		cl("consent", "a document that is a folder", `"$DIR/consent.pdf"`, `"$DIR"`),
+		cl("consent", "a document cited by a sha256 not stored", `"document":"$DIR/consent.pdf"`, `"document":{"sha256":"`+strings.Repeat("ab", 32)+`"}`),
+		cl("consent", "a document cited by a sha256 in capitals", `"document":"$DIR/consent.pdf"`, `"document":{"sha256":"`+strings.Repeat("AB", 32)+`"}`),
+		cl("consent", "a document cited by a sha256 with a field of its own", `"document":"$DIR/consent.pdf"`, `"document":{"sha256":"`+strings.Repeat("ab", 32)+`","pages":2}`),
+		cl("consent", "a document as a number", `"document":"$DIR/consent.pdf"`, `"document":42`),
+		cl("consent", "a document path empty", `"document":"$DIR/consent.pdf"`, `"document":""`),
+		{name: "consent add --dry-run of a disguised document", args: args("consent", "add", "--file", "-", "--dry-run"), base: badConsent,
+			old: `consent.pdf`, new: `exe/consent.pdf`, code: 1},
+
+		// Monitoring assessments.
+		cl("assessment", "pain score 11", `"pain_score":4`, `"pain_score":11`),
+		cl("assessment", "pain score -1", `"pain_score":4`, `"pain_score":-1`),
+		cl("assessment", "pain score 4.5", `"pain_score":4`, `"pain_score":4.5`),
+		cl("assessment", "pain score in words", `"pain_score":4`, `"pain_score":"four"`),
+		cl("assessment", "cognition in words of its own", `"cognition":"normal"`, `"cognition":"confused"`),
+		cl("assessment", "assessment without a zone", `"at":"2026-03-31T10:00:00-04:00"`, `"at":"2026-03-31T10:00:00"`),
+		cl("assessment", "assessment in the future", `"at":"2026-03-31T10:00:00-04:00"`, `"at":"2100-03-31T10:00:00-04:00"`),
+		cl("assessment", "CK negative", `"ck_u_l":"120"`, `"ck_u_l":"-120"`),
+		cl("assessment", "assessment of an unknown patient", `"mrn":"MRN-1"`, `"mrn":"MRN-9"`),
+
+		// Patients registered from a file.
+		pt("birth_date in the future", `"birth_date":"1960-04-02"`, `"birth_date":"2100-04-02"`),
+		pt("birth_date before 1900", `"birth_date":"1960-04-02"`, `"birth_date":"1899-12-31"`),
+		pt("birth_date in US order", `"birth_date":"1960-04-02"`, `"birth_date":"04/02/1960"`),
+		pt("sex in words", `"sex":"F"`, `"sex":"female"`),
+		pt("state spelt out", `"state":"OH"`, `"state":"Ohio"`),
+		pt("ZIP code of four digits", `"postal_code":"43215"`, `"postal_code":"4321"`),
+		pt("address line holding an X12 delimiter", `"line1":"1 Main St"`, `"line1":"1 Main St~"`),
+		pt("address without a city", `"city":"Columbus",`, ``),
+		pt("patient with a misspelt field", `"birth_date"`, `"dob"`),
+		{name: "patient add with both --file and --mrn", args: args("patient", "add", "--file", "-", "--mrn", "MRN-3"), in: badPatient, code: 2},
+		{name: "correct a patient with a replacement born in the future", args: args("correct", "--entry", "$patient-MRN-1", "--reason", "typo", "--file", "-"),
+			in: strings.NewReplacer(`"MRN-3"`, `"MRN-1"`, `"1960-04-02"`, `"2100-04-02"`).Replace(badPatient), code: 1},
+
+		// Chart and corrections of the clinical record.
+		cmd("chart of an unknown patient", 1, "chart", "--mrn", "MRN-9"),
+		fresh(cmd("chart on a new ledger", 1, "chart", "--mrn", "MRN-1")),
+		cmd("chart without --mrn", 2, "chart"),
+		{name: "correct a diagnosis with a replacement for another patient", args: args("correct", "--entry", "$diagnosis-MRN-1", "--reason", "wrong patient", "--file", "-"),
+			base: badDiagnosis, old: `"mrn":"MRN-1"`, new: `"mrn":"MRN-2"`, code: 1},
+		{name: "correct a diagnosis with a replacement of the wrong shape", args: args("correct", "--entry", "$diagnosis-MRN-1", "--reason", "typo", "--file", "-"),
+			base: badDiagnosis, old: `"code":"G89.4"`, new: `"code":"G89..4"`, code: 1},
+		{name: "correct a diagnosis with a replacement in the future", args: args("correct", "--entry", "$diagnosis-MRN-1", "--reason", "typo", "--file", "-"),
+			base: badDiagnosis, old: `"onset":"2025-06-01"`, new: `"onset":"2100-06-01"`, code: 1},
+		{name: "correct a diagnosis with a consent", args: args("correct", "--entry", "$diagnosis-MRN-1", "--reason", "typo", "--file", "-"),
+			in: badConsent, code: 1},
+		cmd("diagnosis add without --file", 2, "diagnosis", "add"),
+		cmd("consent add without --file", 2, "consent", "add", "--json"),
+		cmd("assessment without add", 2, "assessment", "--file", "-"),
+
 		// Usage.
 		cmd("unknown command", 2, "refil", "--file", "-"),
 		cmd("refill without --file", 2, "refill"),
@@ -461,7 +678,32 @@ func entryIDs(t *testing.T, c *cli, mrns ...string) map[string]string {
 	return names
 }
 
-var nowRE = regexp.MustCompile(`\(now is [^)]*\)`)
+// documents makes the catalogue's folder of documents: a good consent.pdf,
+// and under big/, exe/, text/ and empty/ a consent.pdf that is not one.
+func documents(t *testing.T) string {
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{
+		"consent.pdf":       []byte("%PDF-1.4\n% a signed consent form\n%%EOF\n"),
+		"big/consent.pdf":   append([]byte("%PDF-1.4\n"), make([]byte, 21<<20)...),
+		"exe/consent.pdf":   []byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x3e\x00"),
+		"text/consent.pdf":  []byte("I consent to intrathecal therapy.\nSigned: the patient\n"),
+		"empty/consent.pdf": {},
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+var (
+	nowRE      = regexp.MustCompile(`\(now is [^)]*\)`)
+	recordedRE = regexp.MustCompile(`recorded on [0-9]{4}-[0-9]{2}-[0-9]{2}`)
+)
 
 // badSentence flags stderr that is not a plain sentence for a person.
 var badSentence = []string{"json: cannot", "json: unknown", "json: invalid", "unmarshal", "Go struct", "Go value", "%!", "<nil>", "panic", "goroutine", "Internal error", "\\u"}
@@ -471,7 +713,9 @@ func TestBadInputCatalogue(t *testing.T) {
 	shared.seed()
 	shared.ok("", "patient", "add", "--mrn", "MRN-2", "--name", "Other Patient")
 	shared.ok("", "pump", "implant", "--mrn", "MRN-2", "--serial", "S2", "--model", "synchromed-ii-20", "--date", "2026-02-20")
+	shared.ok(storedDiagnosis, "diagnosis", "add", "--file", "-")
 	ids := entryIDs(t, shared, "MRN-1", "MRN-2")
+	dir := documents(t)
 	var toID, toName []string
 	for id, name := range ids {
 		toID, toName = append(toID, name, id), append(toName, id, name)
@@ -499,21 +743,25 @@ func TestBadInputCatalogue(t *testing.T) {
 		for i, a := range tc.args {
 			argv[i] = strings.NewReplacer(toID...).Replace(a)
 		}
-		in := tc.stdin(t)
+		in := strings.ReplaceAll(tc.stdin(t), "$DIR", dir)
 		before := readState(t, c)
 		code, out, errs := c.run(in, argv...)
 		after := readState(t, c)
 
 		// The golden block: no temporary path and no generated id in it.
 		norm := func(s string) string {
-			s = strings.NewReplacer(append([]string{c.db, "$DB"}, toName...)...).Replace(s)
+			s = strings.NewReplacer(append([]string{c.db, "$DB", dir, "$DIR"}, toName...)...).Replace(s)
+			s = recordedRE.ReplaceAllString(s, "recorded on $$TODAY")
 			return nowRE.ReplaceAllString(s, "(now is $$NOW)")
 		}
 		fmt.Fprintf(&gold, "== %s\nargs: %s\nstdin: %s\nexit: %d\n", tc.name, strings.Join(tc.args, " "), tc.describe(), code)
 		if tc.code == 0 {
 			for _, l := range strings.Split(out, "\n") {
-				if tc.warn != "" && strings.Contains(l, tc.warn) {
+				switch {
+				case tc.warn != "" && strings.Contains(l, tc.warn):
 					fmt.Fprintf(&gold, "warning: %s\n", strings.TrimSpace(norm(l)))
+				case tc.warn == "" && l != "": // accepted as is: what it would record
+					fmt.Fprintf(&gold, "stdout: %s\n", strings.TrimSpace(norm(l)))
 				}
 			}
 		}
@@ -535,8 +783,13 @@ func TestBadInputCatalogue(t *testing.T) {
 			lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
 			switch tc.code {
 			case 0:
-				if !strings.Contains(out, tc.warn) || !strings.Contains(out, "WARNING") {
+				if tc.warn == "" && strings.Contains(out, "WARNING") {
+					t.Errorf("accepted with a warning:\n%s", out)
+				} else if !strings.Contains(out, tc.warn) || !strings.Contains(out, "WARNING") && tc.warn != "" {
 					t.Errorf("accepted without the warning %q:\n%s", tc.warn, out)
+				}
+				if !strings.HasPrefix(out, "PREVIEW: nothing written.") {
+					t.Errorf("accepted, yet not a preview:\n%s", out)
 				}
 				if errs != "" {
 					t.Errorf("accepted, yet stderr %q", errs)

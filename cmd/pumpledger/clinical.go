@@ -93,10 +93,17 @@ func readDocuments(v any, inputFile string) error {
 			return pumpledger.Invalid("document", "document %s cannot be read (%v); give its path relative to the input file's folder.", d.Path, unwrapPathError(err))
 		}
 		data, err := io.ReadAll(io.LimitReader(f, pumpledger.MaxAttachmentBytes+1))
-		f.Close()
 		if err != nil {
+			f.Close()
 			return pumpledger.Invalid("document", "document %s cannot be read (%v); check the file.", d.Path, unwrapPathError(err))
 		}
+		if fi, err := f.Stat(); err == nil && len(data) > pumpledger.MaxAttachmentBytes {
+			// Only the limit and a byte were read: the refusal states the
+			// file's size, not that.
+			f.Close()
+			return pumpledger.Invalid("document", "document %q is %d bytes, more than the %d MB a document may be; scan it at a lower resolution or split it.", d.Name, fi.Size(), pumpledger.MaxAttachmentBytes>>20)
+		}
+		f.Close()
 		d.Content = data
 		if _, err := pumpledger.SniffDocument("document", d.Name, data); err != nil {
 			return err
