@@ -11,6 +11,7 @@ import (
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/clinic"
 	"github.com/pumpledger/pumpledger/internal/safefile"
+	"github.com/shopspring/decimal"
 )
 
 // The clinical record's commands: `pumpledger KIND add --file F` for each
@@ -144,14 +145,7 @@ func mrnOf(v any) string {
 // describeClinical is one line saying what a clinical record holds; cat,
 // when given, names a payer by its profile's name.
 func describeClinical(v any, cat *catalog.Catalog) string {
-	payer := func(id string) string {
-		if cat != nil {
-			if p, ok := cat.Payer(id); ok && p.Name != "" {
-				return fmt.Sprintf("%s (%s)", p.Name, id)
-			}
-		}
-		return id
-	}
+	payer := func(id string) string { return payerName(cat, id) }
 	until := func(to string) string {
 		if to == "" {
 			return "in force"
@@ -226,6 +220,25 @@ func describeClinical(v any, cat *catalog.Catalog) string {
 		return s
 	}
 	return ""
+}
+
+// payerName is a payer profile's name with its id, as the catalog has it.
+func payerName(cat *catalog.Catalog, id string) string {
+	if cat != nil {
+		if p, ok := cat.Payer(id); ok && p.Name != "" {
+			return fmt.Sprintf("%s (%s)", p.Name, id)
+		}
+	}
+	return id
+}
+
+// left words what is left of an authorization: "100 mcg", or "-100 mcg
+// (100 mcg over)" when refills drew more than it holds.
+func left(d decimal.Decimal, unit string) string {
+	if d.IsNegative() {
+		return fmt.Sprintf("%s %s (%s %s over)", d, unit, d.Neg(), unit)
+	}
+	return fmt.Sprintf("%s %s", d, unit)
 }
 
 func reassess(date string) string {
@@ -386,10 +399,10 @@ func printChart(w io.Writer, c clinic.Chart, cat *catalog.Catalog) {
 		if !au.UsedBefore.IsZero() {
 			before = fmt.Sprintf(" (%s before it was recorded here)", au.UsedBefore)
 		}
-		fmt.Fprintf(w, "   %s by %s (%s) for %s of %s: authorized %s %s, used %s%s, left %s; %s to %s, %s%s (entry %s)\n",
-			au.Number, au.Payer, au.Status, strings.Join(au.Codes, ", "), au.Drug, au.Authorized, au.Unit, au.Used, before, au.Left, au.From, au.To, state, reassess(au.ReassessBy), au.EntryID)
+		fmt.Fprintf(w, "   %s by %s (%s) for %s of %s: authorized %s %s, used %s %s%s, left %s; %s to %s, %s%s (entry %s)\n",
+			au.Number, payerName(cat, au.Payer), au.Status, strings.Join(au.Codes, ", "), au.Drug, au.Authorized, au.Unit, au.Used, au.Unit, before, left(au.Left, au.Unit), au.From, au.To, state, reassess(au.ReassessBy), au.EntryID)
 		for _, d := range au.Draws {
-			fmt.Fprintf(w, "      %s refill %s: %d units of %s = %s %s, left %s\n", d.DateOfService, d.EntryID, d.Units, d.Code, d.Amount, au.Unit, d.Left)
+			fmt.Fprintf(w, "      %s refill %s: %d units of %s = %s %s, left %s\n", d.DateOfService, d.EntryID, d.Units, d.Code, d.Amount, au.Unit, left(d.Left, au.Unit))
 		}
 	}
 	section("Prior therapies", len(c.Therapies))
@@ -404,7 +417,7 @@ func printChart(w io.Writer, c clinic.Chart, cat *catalog.Catalog) {
 	for _, d := range c.Consents {
 		item(d.Record, d.EntryID)
 	}
-	fmt.Fprintf(w, "\nMonitoring (%d assessments on file)\n", c.Assessment.Count)
+	fmt.Fprintf(w, "\nMonitoring (%d %s on file)\n", c.Assessment.Count, plural(c.Assessment.Count, "assessment", "assessments"))
 	if c.Assessment.Last != nil {
 		item(c.Assessment.Last.Record, c.Assessment.Last.EntryID)
 	}

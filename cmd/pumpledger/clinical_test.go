@@ -489,7 +489,7 @@ func TestAuthorizationDrawdown(t *testing.T) {
 	const beyond = "This refill draws 200 mcg of J2278 on authorization PA-2, 100 more than was left; ask the payer for more before billing."
 	preview := c.ok(fill3, "refill", "--file", "-", "--dry-run")
 	for _, want := range []string{"  ! " + beyond + "\n",
-		"Prior authorization PA-2 (commercial): this refill draws 200 units of J2278 = 200 mcg; authorized 300, used 400, left -100, expires 2099-12-31.\n"} {
+		"Prior authorization PA-2 (commercial): this refill draws 200 units of J2278 = 200 mcg; authorized 300, used 400, left -100 mcg (100 mcg over), expires 2099-12-31.\n"} {
 		if !strings.Contains(preview, want) {
 			t.Errorf("fill3 --dry-run printed\n%s\nwant\n%s", preview, want)
 		}
@@ -536,9 +536,9 @@ func TestAuthorizationDrawdown(t *testing.T) {
 	}
 	text := c.ok("", "chart", "--mrn", "MRN-1")
 	for _, line := range []string{
-		"   PA-1 by commercial (approved) for J2278 of ziconotide: authorized 300 mcg, used 0, left 300; 2026-01-01 to 2026-02-28, EXPIRED 2026-02-28 (entry ",
-		"   PA-2 by commercial (approved) for J2278 of ziconotide: authorized 300 mcg, used 400, left -100; 2026-03-05 to 2099-12-31, expires 2099-12-31, in ",
-		"      2026-04-30 refill " + fill3ID + ": 200 units of J2278 = 200 mcg, left -100\n",
+		"   PA-1 by Commercial plan (typical policy) (commercial) (approved) for J2278 of ziconotide: authorized 300 mcg, used 0 mcg, left 300 mcg; 2026-01-01 to 2026-02-28, EXPIRED 2026-02-28 (entry ",
+		"   PA-2 by Commercial plan (typical policy) (commercial) (approved) for J2278 of ziconotide: authorized 300 mcg, used 400 mcg, left -100 mcg (100 mcg over); 2026-03-05 to 2099-12-31, expires 2099-12-31, in ",
+		"      2026-04-30 refill " + fill3ID + ": 200 units of J2278 = 200 mcg, left -100 mcg (100 mcg over)\n",
 	} {
 		if !strings.Contains(text, line) {
 			t.Errorf("chart\n%s\nwant a line\n%s", text, line)

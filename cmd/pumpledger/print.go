@@ -54,7 +54,7 @@ func printRefill(w io.Writer, r pumpledger.Refill, res clinic.Result, dry bool) 
 func printDraws(w io.Writer, indent string, draws []clinic.RefillAuthorization) {
 	for _, d := range draws {
 		fmt.Fprintf(w, "%sPrior authorization %s (%s): this refill draws %d units of %s = %s %s; authorized %s, used %s, left %s, expires %s.\n",
-			indent, d.Number, d.Payer, d.Units, d.Code, d.Amount, d.Unit, d.Authorized, d.UsedToDate, d.Left, d.To)
+			indent, d.Number, d.Payer, d.Units, d.Code, d.Amount, d.Unit, d.Authorized, d.UsedToDate, left(d.Left, d.Unit), d.To)
 	}
 }
 
@@ -148,7 +148,7 @@ func printHistory(w io.Writer, mrn string, items []clinic.Item, cat *catalog.Cat
 			late = " (late entry)"
 		}
 		performed := e.Performed().Local().Format(time.RFC3339)
-		if e.Kind == ledger.KindImplant || e.Kind == ledger.KindExplant {
+		if spec, _ := pumpledger.KindOf(e.Kind); e.Kind == ledger.KindImplant || e.Kind == ledger.KindExplant || (spec.Clinical && e.Kind != pumpledger.KindAssessment) {
 			// Recorded as a date, without a time of day: shown as one.
 			performed = e.Performed().Date()
 		}
