@@ -75,9 +75,11 @@ var kinds = []KindSpec{
 }
 
 // clinical is the spec of a clinical record kind: filed under its patient,
-// each citing a document if any.
+// and by kind (the bill and the pre-billing check read every coverage,
+// authorization and document of a period's patients at once, not each
+// patient's whole history), each citing a document if any.
 func clinical[T any](k Kind, fn func(io.Reader) (T, error)) KindSpec {
-	return KindSpec{Kind: k, Payload: func() any { return new(T) }, Parse: parse(fn), Patient: true, Attaches: true, Clinical: true}
+	return KindSpec{Kind: k, Payload: func() any { return new(T) }, Parse: parse(fn), Patient: true, ByKind: true, Attaches: true, Clinical: true}
 }
 
 // KindOf is the spec of kind k; false for a kind this release does not

@@ -36,6 +36,14 @@ type Line struct {
 	Drug          string          `json:"drug,omitempty"`
 	// Description says what the line is, for a person reading the bill.
 	Description string `json:"description"`
+	// Narrative is what the payer reads of a line whose code does not
+	// say the drug (a compounded fill's J7799): the drugs and amounts
+	// (837P SV101-7).
+	Narrative string `json:"narrative,omitempty"`
+	// MCG is the amount of the drug the line bills (given, or discarded
+	// on a JW line): what a compounded line's narrative states. Not
+	// exported: the units and NDC quantity are the claim's figures.
+	MCG decimal.Decimal `json:"-"`
 }
 
 // AdministeredUnits rounds the administered amount up to whole billing units

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -186,6 +187,11 @@ func WriteX12(w io.Writer, lines []Line) error {
 		seg("CLM", id, "0", "", "", "11"+x12Component+"B"+x12Component+"1", "Y", "A", "Y", "Y")
 		for n, l := range c.Lines {
 			proc := strings.Join(append([]string{"HC", l.Code}, l.Modifiers...), x12Component)
+			if l.Narrative != "" {
+				// SV101-7, the description, after the four modifier places.
+				mods := append(slices.Clone(l.Modifiers), "", "", "", "")[:4]
+				proc = strings.Join(append(append([]string{"HC", l.Code}, mods...), l.Narrative), x12Component)
+			}
 			seg("LX", strconv.Itoa(n+1))
 			seg("SV1", proc, "0", "UN", strconv.FormatInt(l.Units, 10), "", "", "1")
 			seg("DTP", "472", "D8", d8)
@@ -257,6 +263,9 @@ func checkX12(i int, l Line) error {
 	}
 	if l.Units < 1 {
 		return bad("units", "is %d; a claim line bills at least one unit.", l.Units)
+	}
+	if len(l.Narrative) > MaxNarrative || strings.ContainsAny(l.Narrative, pumpledger.X12Delimiters+"\r\n") {
+		return bad("narrative", "%q cannot go in X12 SV101-7: at most %d characters, none of * : ~ ^ or a line break.", l.Narrative, MaxNarrative)
 	}
 	if l.NDC == "" {
 		return nil

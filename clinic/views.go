@@ -206,7 +206,8 @@ func (db *Service) History(_ context.Context, mrn string) (_ []Item, err error) 
 
 // Bill returns the claim lines of every live refill and reprogramming whose
 // date of service is in [from, to] (YYYY-MM-DD, inclusive), corrections
-// applied, ordered by date of service, patient, then entry as recorded.
+// applied, each visit billed with its payer's profile (payers.go), ordered
+// by date of service, patient, then entry as recorded.
 func (db *Service) Bill(_ context.Context, from, to string) (_ []billing.Line, err error) {
 	if err := billing.CheckPeriod(from, to); err != nil {
 		return nil, err
@@ -217,6 +218,20 @@ func (db *Service) Bill(_ context.Context, from, to string) (_ []billing.Line, e
 	}
 	visits, err := db.billVisits(seqs, size0)
 	if err != nil {
+		return nil, err
+	}
+	if err := db.View(func(tx *ledger.Tx) error {
+		cats, err := db.catalogsIn(tx)
+		if err != nil {
+			return err
+		}
+		b, err := db.bookIn(tx, pumpledger.KindCoverage)
+		if err != nil {
+			return err
+		}
+		db.applyProfiles(visits, cats, b)
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	return billOrder(visits, days), nil

@@ -815,7 +815,7 @@ func (d *deriver) lines() {
 		}
 		for _, s := range billing.Split(given, drug.UnitMCG, true) {
 			l := base
-			l.Code, l.Modifiers, l.Units, l.NDC, l.NDCQty, l.NDCUnit, l.Drug = drug.Code, x.Modifiers, s.Units, s.NDC, s.Qty, "ML", drug.Name
+			l.Code, l.Modifiers, l.Units, l.NDC, l.NDCQty, l.NDCUnit, l.Drug, l.MCG = drug.Code, x.Modifiers, s.Units, s.NDC, s.Qty, "ML", drug.Name, s.MCG
 			if multi[s.NDC] {
 				l.Modifiers = []string{}
 			}
@@ -824,7 +824,7 @@ func (d *deriver) lines() {
 		}
 		for _, s := range billing.Split(thrown, drug.UnitMCG, false) {
 			l := base
-			l.Code, l.Modifiers, l.Units, l.NDC, l.NDCQty, l.NDCUnit, l.Drug = drug.Code, []string{billing.JW}, s.Units, s.NDC, s.Qty, "ML", drug.Name
+			l.Code, l.Modifiers, l.Units, l.NDC, l.NDCQty, l.NDCUnit, l.Drug, l.MCG = drug.Code, []string{billing.JW}, s.Units, s.NDC, s.Qty, "ML", drug.Name, s.MCG
 			l.Description = fmt.Sprintf("%s %s mcg discarded from single-dose containers (rinse and remainder)", drug.Name, s.MCG)
 			d.rec.Lines = append(d.rec.Lines, l)
 		}
