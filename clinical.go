@@ -139,6 +139,45 @@ func (t Therapy) Attachments() []*Attachment       { return []*Attachment{t.Docu
 func (t Trial) Attachments() []*Attachment         { return []*Attachment{t.Document} }
 func (c Consent) Attachments() []*Attachment       { return []*Attachment{c.Document} }
 func (a Assessment) Attachments() []*Attachment    { return []*Attachment{a.Document} }
+func (r Review) Attachments() []*Attachment        { return []*Attachment{r.Document} }
+
+// Review is a clinician's review of a refill whose residual was flagged as
+// far from what the pump should have delivered (a pocket fill, a pump or
+// catheter fault, a misread syringe): the discrepancy is not billed past
+// until someone has looked at it and said what they found.
+type Review struct {
+	ID        string      `json:"id"`
+	MRN       string      `json:"mrn"`
+	Refill    string      `json:"refill"` // the refill entry's id
+	At        Instant     `json:"at"`
+	Clinician string      `json:"clinician"`
+	Finding   string      `json:"finding"` // what was found, and done
+	Document  *Attachment `json:"document,omitempty"`
+	Note      string      `json:"note"`
+}
+
+// ParseReview reads a discrepancy review from JSON.
+func ParseReview(r io.Reader) (Review, error) {
+	var v Review
+	return v, parseSteps(r, func(o *object) []func() error {
+		return []func() error{
+			func() (err error) { v.ID, err = o.id("id"); return },
+			func() (err error) { v.MRN, err = o.mrn("mrn"); return },
+			func() (err error) {
+				if _, ok := o.get("refill"); !ok {
+					return o.missing("refill", "give the id of the refill reviewed (see `pumpledger history`)")
+				}
+				v.Refill, err = o.id("refill")
+				return err
+			},
+			func() (err error) { v.At, err = o.instant("at", true); return },
+			func() (err error) { v.Clinician, err = o.str("clinician", true); return },
+			func() (err error) { v.Finding, err = o.text("finding", true); return },
+			func() (err error) { v.Document, err = o.document("document"); return },
+			func() (err error) { v.Note, err = o.str("note", false); return },
+		}
+	})
+}
 
 // The words each enumerated field takes.
 var (

@@ -31,6 +31,8 @@ var clinicalInputs = map[pumpledger.Kind]string{
 		"clinician":"Dr. Ruiz","relief_percent":60,"function":"walked two blocks","successful":true}`,
 	pumpledger.KindConsent: `{"mrn":"MRN-1","date":"2019-10-01","therapy":"intrathecal ziconotide","signed_by":"patient",
 		"witness":"R. Lee, RN","document":" consent.pdf "}`,
+	pumpledger.KindReview: `{"mrn":"MRN-1","refill":"6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b","at":"2026-03-31T11:00:00-04:00",
+		"clinician":"drx","finding":"Pump interrogated; catheter patent.\nNo pocket fill.","document":"reports/interrogation.pdf"}`,
 	pumpledger.KindAssessment: `{"mrn":"MRN-1","at":"2026-03-02T09:30:00-05:00","clinician":"jdoe","pain_score":4,
 		"cognition":"Normal","psychiatric":"none","adverse_events":"","ck_u_l":"180"}`,
 	pumpledger.KindPatient: `{"mrn":"MRN-1","name":"Jane Q. Doe","birth_date":"1961-04-12","sex":"f",
@@ -348,6 +350,12 @@ func FuzzParseAssessment(f *testing.F) {
 	k := pumpledger.KindAssessment
 	fuzzInput(f, pumpledger.ParseAssessment, clinicalInputs[k],
 		set(clinicalInputs[k], "ck_u_l", `1e6`), set(clinicalInputs[k], "at", `"2026-03-02T09:30:00.5+14:00"`), `{"pain_score":11}`)
+}
+
+func FuzzParseReview(f *testing.F) {
+	k := pumpledger.KindReview
+	fuzzInput(f, pumpledger.ParseReview, clinicalInputs[k],
+		set(clinicalInputs[k], "refill", `"6B1F8A2E-3C4D-4E5F-8A9B-0C1D2E3F4A5B"`), `{"refill":"12"}`, `{"finding":""}`)
 }
 
 func FuzzParsePatient(f *testing.F) {

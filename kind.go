@@ -24,6 +24,7 @@ const (
 	KindTrial         Kind = "trial"         // the preliminary trial
 	KindConsent       Kind = "consent"       // informed consent
 	KindAssessment    Kind = "assessment"    // a monitoring visit
+	KindReview        Kind = "review"        // a refill's residual discrepancy reviewed
 )
 
 // KindSpec declares one kind of entry, once, with what the store and the
@@ -72,6 +73,7 @@ var kinds = []KindSpec{
 	clinical(KindTrial, ParseTrial),
 	clinical(KindConsent, ParseConsent),
 	clinical(KindAssessment, ParseAssessment),
+	clinical(KindReview, ParseReview),
 }
 
 // clinical is the spec of a clinical record kind: filed under its patient,

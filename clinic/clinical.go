@@ -35,6 +35,8 @@ func clinicalKind(p any) pumpledger.Kind {
 		return pumpledger.KindConsent
 	case pumpledger.Assessment, *pumpledger.Assessment:
 		return pumpledger.KindAssessment
+	case pumpledger.Review, *pumpledger.Review:
+		return pumpledger.KindReview
 	}
 	return ""
 }
@@ -56,6 +58,8 @@ func deref(p any) any {
 	case *pumpledger.Consent:
 		return *v
 	case *pumpledger.Assessment:
+		return *v
+	case *pumpledger.Review:
 		return *v
 	}
 	return p
@@ -107,6 +111,9 @@ func factsOf(p any) (clinicalFacts, error) {
 	case pumpledger.Assessment:
 		f = clinicalFacts{id: v.ID, mrn: v.MRN, past: true, at: v.At, key: v.At.UTC.Format(time.RFC3339),
 			keyText: fmt.Sprintf("An assessment at %s", v.At)}
+	case pumpledger.Review:
+		f = clinicalFacts{id: v.ID, mrn: v.MRN, past: true, at: v.At, key: v.Refill,
+			keyText: fmt.Sprintf("A review of refill %s", v.Refill)}
 	default:
 		return f, pumpledger.Errorf(pumpledger.EINTERNAL, "%T is not a clinical record", p)
 	}
@@ -188,6 +195,9 @@ func copyDocuments(p any) any {
 	case pumpledger.Assessment:
 		v.Document = cp(v.Document)
 		return v
+	case pumpledger.Review:
+		v.Document = cp(v.Document)
+		return v
 	}
 	return p
 }
@@ -213,6 +223,9 @@ func withID(p any, id string) any {
 		v.ID = id
 		return v
 	case pumpledger.Assessment:
+		v.ID = id
+		return v
+	case pumpledger.Review:
 		v.ID = id
 		return v
 	}
@@ -267,6 +280,13 @@ func (db *Service) clinicalEntry(tx *ledger.Tx, kind pumpledger.Kind, payload an
 	if err != nil {
 		return ledger.Entry{}, nil, err
 	}
+	if r, ok := payload.(pumpledger.Review); ok {
+		w, err := reviewed(tx, r)
+		if err != nil {
+			return ledger.Entry{}, nil, err
+		}
+		warnings = append(warnings, w...)
+	}
 	for _, a := range pumpledger.AttachmentsOf(payload) {
 		if a.Content == nil {
 			if !tx.HasAttachment(a.SHA256) {
@@ -294,7 +314,7 @@ func dateField(k pumpledger.Kind) string {
 		return "onset"
 	case pumpledger.KindTrial, pumpledger.KindConsent:
 		return "date"
-	case pumpledger.KindAssessment:
+	case pumpledger.KindAssessment, pumpledger.KindReview:
 		return "at"
 	}
 	return "from"
@@ -428,3 +448,42 @@ func coversCode(cat *catalog.Catalog, codes []string, code string) bool {
 	}
 	return false
 }
+
+// reviewed checks the refill a review names: a live refill of the
+// patient's. One whose residual was not flagged may still be reviewed
+// (a nurse's doubt), with a warning saying so.
+func reviewed(tx *ledger.Tx, r pumpledger.Review) ([]string, error) {
+	e, err := tx.EntryByID(r.Refill)
+	if err != nil || e.Kind != pumpledger.KindRefill {
+		return nil, pumpledger.Invalid("refill", "refill %s is not a refill of this ledger; give the id of the refill reviewed (see `pumpledger history --mrn %s`).", r.Refill, r.MRN)
+	}
+	if _, void := tx.VoidedBy(e.Seq); void {
+		return nil, pumpledger.Invalid("refill", "refill %s is voided; review its replacement (see `pumpledger history --mrn %s`).", r.Refill, r.MRN)
+	}
+	in, err := e.Refill()
+	if err != nil {
+		return nil, err
+	}
+	if in.MRN != r.MRN {
+		return nil, pumpledger.Invalid("refill", "refill %s is patient %s's, not %s's; check the refill id and the MRN.", r.Refill, in.MRN, r.MRN)
+	}
+	if !Flagged(e.Warnings) {
+		return []string{fmt.Sprintf("Refill %s had no residual discrepancy flagged; the review is recorded all the same.", r.Refill)}, nil
+	}
+	return nil, nil
+}
+
+// Flagged says whether a refill's recorded warnings flag its residual as
+// a discrepancy (refill.Derive's "RESIDUAL DISCREPANCY:").
+func Flagged(warnings []string) bool {
+	for _, w := range warnings {
+		if strings.HasPrefix(w, DiscrepancyWarning) {
+			return true
+		}
+	}
+	return false
+}
+
+// DiscrepancyWarning begins the warning refill.Derive records on a refill
+// whose residual is beyond the pump's threshold (a test holds them to it).
+const DiscrepancyWarning = "RESIDUAL DISCREPANCY:"

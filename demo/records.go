@@ -144,6 +144,8 @@ func recordKind(v any) pumpledger.Kind {
 		return pumpledger.KindConsent
 	case *pumpledger.Assessment:
 		return pumpledger.KindAssessment
+	case *pumpledger.Review:
+		return pumpledger.KindReview
 	}
 	return ""
 }
@@ -164,6 +166,8 @@ func setRecordID(v any, id string) {
 	case *pumpledger.Consent:
 		p.ID = id
 	case *pumpledger.Assessment:
+		p.ID = id
+	case *pumpledger.Review:
 		p.ID = id
 	}
 }

@@ -138,6 +138,8 @@ func mrnOf(v any) string {
 		return p.MRN
 	case pumpledger.Assessment:
 		return p.MRN
+	case pumpledger.Review:
+		return p.MRN
 	}
 	return ""
 }
@@ -209,6 +211,8 @@ func describeClinical(v any, cat *catalog.Catalog) string {
 			s += "; no signed form attached"
 		}
 		return s
+	case pumpledger.Review:
+		return fmt.Sprintf("review by %s at %s of refill %s's residual discrepancy: %s", p.Clinician, p.At, p.Refill, oneLine(p.Finding))
 	case pumpledger.Assessment:
 		s := fmt.Sprintf("assessment by %s at %s: pain %d/10, cognition %s, psychiatric symptoms %s", p.Clinician, p.At, p.PainScore, p.Cognition, p.Psychiatric)
 		if p.CKUL.Valid {

@@ -40,6 +40,7 @@ var commands = []command{
 	{"trial add", "--file F [--json] [--dry-run]", "record the preliminary trial and its result"},
 	{"consent add", "--file F [--json] [--dry-run]", "record informed consent, with the signed form"},
 	{"assessment add", "--file F [--json] [--dry-run]", "record a monitoring assessment (pain, cognition, psychiatric, CK)"},
+	{"review add", "--file F [--json] [--dry-run]", "record the review of a refill's flagged residual discrepancy"},
 	{"correct", "--entry ID --reason TEXT [--file F] [--json] [--dry-run]", "void an entry, optionally with its replacement"},
 	{"history", "--mrn MRN [--json]", "every entry of a patient, corrections linked"},
 	{"chart", "--mrn MRN [--json]", "a patient's chart: pumps, the clinical record, authorizations and what the payer still needs"},
@@ -58,7 +59,7 @@ var commands = []command{
 
 // groups are the commands that take a subcommand.
 var groups = map[string]string{"pump": "implant, explant", "patient": "add",
-	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add"}
+	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add", "review": "add"}
 
 // optionalGroups take a subcommand but also run alone ("catalog").
 var optionalGroups = map[string]string{"catalog": "list, adopt"}
