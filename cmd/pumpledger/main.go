@@ -35,6 +35,7 @@ var commands = []command{
 	{"reprogram", "--file F [--json] [--dry-run]", "record a dose change between refills"},
 	{"correct", "--entry ID --reason TEXT [--file F] [--json] [--dry-run]", "void an entry, optionally with its replacement"},
 	{"history", "--mrn MRN [--json]", "every entry of a patient, corrections linked"},
+	{"attachment get", "--sha256 H --out F", "write out a stored document, checked against its SHA-256 (F = - for stdout)"},
 	{"bill", "--from DATE --to DATE [--format csv|json|x12]", "claim lines by date of service"},
 	{"plan", "--drug D --mcg-per-ml C --fill-ml V [--rinse-ml R] [--json]", "least-waste vials"},
 	{"verify", "", "check every entry against the tree"},
@@ -49,7 +50,7 @@ var commands = []command{
 }
 
 // groups are the commands that take a subcommand.
-var groups = map[string]string{"pump": "implant, explant", "patient": "add"}
+var groups = map[string]string{"pump": "implant, explant", "patient": "add", "attachment": "get"}
 
 // optionalGroups take a subcommand but also run alone ("catalog").
 var optionalGroups = map[string]string{"catalog": "list, adopt"}
@@ -196,6 +197,8 @@ func handler(name string) func(*app, []string) error {
 		return (*app).correct
 	case "history":
 		return (*app).history
+	case "attachment get":
+		return (*app).attachmentGet
 	case "bill":
 		return (*app).bill
 	case "plan":
