@@ -320,7 +320,10 @@ func ParseAssessment(r io.Reader) (Assessment, error) {
 			func() (err error) { a.MRN, err = o.mrn("mrn"); return },
 			func() (err error) { a.At, err = o.instant("at", true); return },
 			func() (err error) { a.Clinician, err = o.str("clinician", true); return },
-			func() (err error) { a.PainScore, err = o.integer("pain_score", true, 0, 10, "(the 0–10 numeric rating scale)"); return },
+			func() (err error) {
+				a.PainScore, err = o.integer("pain_score", true, 0, 10, "(the 0–10 numeric rating scale)")
+				return
+			},
 			func() (err error) { a.Cognition, err = o.enum("cognition", true, CognitionFindings); return },
 			func() (err error) { a.Psychiatric, err = o.enum("psychiatric", true, PsychiatricFinding); return },
 			func() (err error) { a.AdverseEvents, err = o.text("adverse_events", false); return },
