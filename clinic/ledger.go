@@ -42,6 +42,7 @@ type Ledger interface {
 	CatalogOn(ctx context.Context, date string) (*Pinned, error)
 	Catalog(ctx context.Context) (*catalog.Catalog, error)
 	Entry(id string) (ledger.Entry, error)
+	Attachment(ctx context.Context, sha string) ([]byte, error)
 	Size() (int64, error)
 	Today() string
 

@@ -19,10 +19,21 @@
 //	by_date      date of service 0x00 seq → ""     (derived index)
 //	voided       voided seq → seq of the correction (derived index)
 //	by_kind      kind 0x00 seq → ""                (derived index; catalog adoptions)
+//	attachments  hex SHA-256 (64 lower-case ASCII hex digits) → a document's bytes
+//	             (made by the first document stored; absent until then)
 //
-// Only entries, hashes and checkpoints are evidence; every other bucket is
+// Only entries, hashes and checkpoints are evidence; the indexes are
 // derived from the entries (index.go), written in the same transaction, and
-// recomputed by Verify.
+// recomputed by Verify. A document is evidence through the entry citing it:
+// the entry's payload holds {"sha256", "media_type", "size", "name"} (the
+// "document" of a clinical kind's payload, see pumpledger.AttachmentsOf),
+// the tree proves the entry, and the document is stored, in the entry's
+// own write, under that sha256. So an auditor checks the documents without
+// pumpledger's code: for every key of attachments, sha256 of the value is
+// the key, and some entry cites it; for every entry citing one, its key is
+// present with a value of the cited size whose first bytes are "%PDF-",
+// "\x89PNG\r\n\x1a\n" or "\xff\xd8\xff" as its media_type says. Verify
+// checks exactly that (attachment.go).
 package ledger
 
 import (

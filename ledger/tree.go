@@ -462,6 +462,9 @@ type VerifyResult struct {
 	// their size; the one of the current size was also signature-checked,
 	// with LEDGER.pub: without it, Verify fails.
 	Checkpoints int
+	// Documents is how many stored documents were checked: each hashes to
+	// its key and is cited by an entry that describes it.
+	Documents int
 }
 
 // verifyChunk is how many entries (or checkpoints) one read transaction
@@ -498,7 +501,7 @@ func (db *DB) verify() (VerifyResult, error) {
 	// Each chunk: the entries against their hashes, then the index keys they
 	// file, which the views trust; then the indexes must hold exactly those.
 	salt := newIndexSalt()
-	want, err := db.verifyChunks(n, salt)
+	want, cites, err := db.verifyChunks(n, salt)
 	if errors.Is(err, ErrNewerKind) {
 		return res, db.newerKind(n, err)
 	} else if err != nil {
@@ -542,7 +545,9 @@ func (db *DB) verify() (VerifyResult, error) {
 		return res, &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrTampered, Message: fmt.Sprintf(
 			"No signed checkpoint of the ledger's %d entries is kept, yet every append signs one: checkpoints were removed (%v).", n, ErrTampered)}
 	}
-	return res, nil
+	// The entries, now proven, say which documents must be stored.
+	res.Documents, err = db.verifyDocuments(n, cites)
+	return res, err
 }
 
 // verifyChunks checks entries [0, n) in chunks of verifyChunk, each in its
@@ -551,11 +556,13 @@ func (db *DB) verify() (VerifyResult, error) {
 // indexSum) for verifyIndexCounts to compare with what the indexes hold.
 // Chunks are independent, so one worker per CPU takes them in turn; the
 // error returned is the one of the lowest chunk, naming the first bad entry
-// as a sequential walk would. It returns the tallies of all the chunks.
-func (db *DB) verifyChunks(n int64, salt *indexSalt) (indexTallies, error) {
+// as a sequential walk would. It returns the tallies of all the chunks,
+// and the documents their entries cite.
+func (db *DB) verifyChunks(n int64, salt *indexSalt) (indexTallies, []citation, error) {
 	var (
 		mu    sync.Mutex
 		total indexTallies
+		cites []citation
 		bad   = -1 // the lowest failing chunk
 	)
 	chunks := chunksOf(n)
@@ -581,8 +588,13 @@ func (db *DB) verifyChunks(n int64, salt *indexSalt) (indexTallies, error) {
 			if err := tallyIndexes(tx, newIndexHasher(salt), es, &t); err != nil {
 				return err
 			}
+			cs, err := citations(tx, es)
+			if err != nil {
+				return err
+			}
 			mu.Lock()
 			total.merge(&t)
+			cites = append(cites, cs...)
 			mu.Unlock()
 			return nil
 		})
@@ -592,11 +604,11 @@ func (db *DB) verifyChunks(n int64, salt *indexSalt) (indexTallies, error) {
 		// and a sequential walk would meet that first if it is in an
 		// earlier chunk, or earlier in this one: ask the keys one by one.
 		if perr := db.verifyIndexesPrecisely(n, bad+1); perr != nil {
-			return total, perr
+			return total, nil, perr
 		}
-		return total, err
+		return total, nil, err
 	}
-	return total, nil
+	return total, cites, nil
 }
 
 // chunksOf is how many chunks of verifyChunk entries n entries make.

@@ -504,7 +504,11 @@ func (a *app) verify(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "ok: %d entries match the tree (root %x…), %d signed checkpoints checked.\n", res.Entries, res.Tree.Hash[:8], res.Checkpoints)
+	docs := "" // said only where there are some: the line is otherwise as it was
+	if res.Documents > 0 {
+		docs = fmt.Sprintf(", %d stored %s checked against %s SHA-256", res.Documents, plural(int(res.Documents), "document", "documents"), plural(int(res.Documents), "its", "their"))
+	}
+	fmt.Fprintf(a.stdout, "ok: %d entries match the tree (root %x…), %d signed checkpoints checked%s.\n", res.Entries, res.Tree.Hash[:8], res.Checkpoints, docs)
 	return nil
 }
 

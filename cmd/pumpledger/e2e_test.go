@@ -147,7 +147,7 @@ func (p *proc) ok(stdin string, args ...string) string {
 	return o.stdout
 }
 
-var verifyOK = regexp.MustCompile(`^ok: (\d+) entries match the tree \(root [0-9a-f]{16}…\), (\d+) signed checkpoints checked\.\n$`)
+var verifyOK = regexp.MustCompile(`^ok: (\d+) entries match the tree \(root [0-9a-f]{16}…\), (\d+) signed checkpoints checked(?:, \d+ stored documents? checked against (?:its|their) SHA-256)?\.\n$`)
 
 // count is the number of entries `verify` reports for the ledger at args (--db …).
 func (p *proc) count(args ...string) int {

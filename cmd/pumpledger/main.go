@@ -44,6 +44,7 @@ var commands = []command{
 	{"correct", "--entry ID --reason TEXT [--file F] [--json] [--dry-run]", "void an entry, optionally with its replacement"},
 	{"history", "--mrn MRN [--json]", "every entry of a patient, corrections linked"},
 	{"chart", "--mrn MRN [--json]", "a patient's chart: pumps, the clinical record, authorizations and what the payer still needs"},
+	{"attachment get", "--sha256 H --out F", "write out a stored document, checked against its SHA-256 (F = - for stdout)"},
 	{"bill", "--from DATE --to DATE [--format csv|json|x12]", "claim lines by date of service"},
 	{"plan", "--drug D --mcg-per-ml C --fill-ml V [--rinse-ml R] [--json]", "least-waste vials"},
 	{"verify", "", "check every entry against the tree"},
@@ -59,7 +60,7 @@ var commands = []command{
 
 // groups are the commands that take a subcommand.
 var groups = map[string]string{"pump": "implant, explant", "patient": "add",
-	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add", "review": "add"}
+	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add", "review": "add", "attachment": "get"}
 
 // optionalGroups take a subcommand but also run alone ("catalog").
 var optionalGroups = map[string]string{"catalog": "list, adopt"}
@@ -208,6 +209,8 @@ func handler(name string) func(*app, []string) error {
 		return (*app).history
 	case "chart":
 		return (*app).chart
+	case "attachment get":
+		return (*app).attachmentGet
 	case "bill":
 		return (*app).bill
 	case "plan":
