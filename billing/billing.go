@@ -44,6 +44,9 @@ type Line struct {
 	// on a JW line): what a compounded line's narrative states. Not
 	// exported: the units and NDC quantity are the claim's figures.
 	MCG decimal.Decimal `json:"-"`
+	// Findings are the pre-billing check's about this line's visit, when
+	// the bill was checked.
+	Findings []Finding `json:"findings,omitempty"`
 }
 
 // AdministeredUnits rounds the administered amount up to whole billing units

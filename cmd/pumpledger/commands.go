@@ -369,6 +369,8 @@ func (a *app) bill(args []string) error {
 	from := fs.String("from", "", "first date of service YYYY-MM-DD")
 	to := fs.String("to", "", "last date of service YYYY-MM-DD")
 	format := fs.String("format", "csv", "csv, json or x12")
+	allow := fs.Bool("allow-findings", false, "export the lines of visits with error findings too (the findings are still printed)")
+	asOf := fs.String("as-of", "", "check as if filed on DATE (timely filing counts to it; default today)")
 	if err := a.parse(fs, args, "from", "to"); err != nil {
 		return err
 	}
@@ -379,20 +381,92 @@ func (a *app) bill(args []string) error {
 		return usageErr("bill: --format must be csv, json or x12, not %q", *format)
 	}
 	var lines []billing.Line
-	var cat *catalog.Catalog
+	var findings []billing.Finding
 	if err := a.read(func(db clinic.Ledger) (err error) {
 		if lines, err = db.Bill(context.Background(), *from, *to); err != nil {
 			return err
 		}
-		cat, err = db.Catalog(context.Background())
+		findings, err = db.CheckLines(context.Background(), lines, *asOf)
 		return err
 	}); err != nil {
 		return err
 	}
-	for _, w := range billing.Conflicts(lines, cat.Service) {
-		fmt.Fprintf(a.stderr, "warning: %s\n", w)
+	// Every finding on stderr, whatever the format; in JSON also on its
+	// visit's lines. A visit with an error is held back unless allowed.
+	printFindings(a.stderr, findings)
+	byEntry := map[string][]billing.Finding{}
+	held := map[string]bool{}
+	for _, f := range findings {
+		byEntry[f.EntryID] = append(byEntry[f.EntryID], f)
+		held[f.EntryID] = held[f.EntryID] || f.Severity == billing.Error
 	}
-	return write(a.stdout, lines)
+	out := lines[:0:0]
+	nHeld := 0
+	for _, l := range lines {
+		if held[l.EntryID] && !*allow {
+			nHeld++
+			continue
+		}
+		if *format == "json" {
+			l.Findings = byEntry[l.EntryID]
+		}
+		out = append(out, l)
+	}
+	if nHeld > 0 {
+		fmt.Fprintf(a.stderr, "held back: %d lines of visits with error findings; fix them, or export them anyway with --allow-findings.\n", nHeld)
+	}
+	return write(a.stdout, out)
+}
+
+func (a *app) check(args []string) error {
+	fs := a.flags("check")
+	from := fs.String("from", "", "first date of service YYYY-MM-DD")
+	to := fs.String("to", "", "last date of service YYYY-MM-DD")
+	asOf := fs.String("as-of", "", "check as if filed on DATE (timely filing counts to it; default today)")
+	asJSON := fs.Bool("json", false, "print the findings as JSON")
+	if err := a.parse(fs, args, "from", "to"); err != nil {
+		return err
+	}
+	var findings []billing.Finding
+	if err := a.read(func(db clinic.Ledger) (err error) {
+		findings, err = db.Check(context.Background(), *from, *to, *asOf)
+		return err
+	}); err != nil {
+		return err
+	}
+	errs := 0
+	for _, f := range findings {
+		if f.Severity == billing.Error {
+			errs++
+		}
+	}
+	if *asJSON {
+		if findings == nil {
+			findings = []billing.Finding{}
+		}
+		if err := writeJSON(a.stdout, findings); err != nil {
+			return err
+		}
+	} else {
+		printFindings(a.stdout, findings)
+		fmt.Fprintf(a.stdout, "%d %s, %d %s, for dates of service %s to %s.\n", errs, plural(errs, "error", "errors"),
+			len(findings)-errs, plural(len(findings)-errs, "warning", "warnings"), *from, *to)
+	}
+	if errs > 0 {
+		return errFound
+	}
+	return nil
+}
+
+// printFindings prints the check's findings, one line each.
+func printFindings(w io.Writer, findings []billing.Finding) {
+	for _, f := range findings {
+		code := ""
+		if f.Code != "" {
+			code = " " + f.Code
+		}
+		fmt.Fprintf(w, "%s: %s %s%s [%s] %s Fix: %s\n", f.Severity, f.MRN, f.DateOfService, code, f.Rule, f.Message, f.Fix)
+	}
 }
 
 func (a *app) plan(args []string) error {

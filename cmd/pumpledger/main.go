@@ -45,7 +45,8 @@ var commands = []command{
 	{"history", "--mrn MRN [--json]", "every entry of a patient, corrections linked"},
 	{"chart", "--mrn MRN [--json]", "a patient's chart: pumps, the clinical record, authorizations and what the payer still needs"},
 	{"attachment get", "--sha256 H --out F", "write out a stored document, checked against its SHA-256 (F = - for stdout)"},
-	{"bill", "--from DATE --to DATE [--format csv|json|x12]", "claim lines by date of service"},
+	{"bill", "--from DATE --to DATE [--format csv|json|x12] [--allow-findings] [--as-of DATE]", "claim lines by date of service, each visit with its payer's profile; visits with error findings held back"},
+	{"check", "--from DATE --to DATE [--as-of DATE] [--json]", "the pre-billing check: what a payer would deny, before the claim goes out (exit 1 on an error)"},
 	{"plan", "--drug D --mcg-per-ml C --fill-ml V [--rinse-ml R] [--json]", "least-waste vials"},
 	{"verify", "", "check every entry against the tree"},
 	{"checkpoint", "[--since FILE]", "print a signed checkpoint; prove growth since an older one"},
@@ -113,6 +114,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // exit maps an error to its one-sentence message and exit status, once.
+// errFound is a command's exit 1 after it printed what it found (check's
+// error findings): nothing more to say on stderr.
+var errFound = errors.New("found errors")
+
 func (a *app) exit(err error) int {
 	if err == nil {
 		return 0
@@ -126,6 +131,9 @@ func (a *app) exit(err error) int {
 			a.usage(a.stderr, ue.topic)
 		}
 		return 2
+	}
+	if errors.Is(err, errFound) { // the command printed what it found
+		return 1
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -213,6 +221,8 @@ func handler(name string) func(*app, []string) error {
 		return (*app).attachmentGet
 	case "bill":
 		return (*app).bill
+	case "check":
+		return (*app).check
 	case "plan":
 		return (*app).plan
 	case "verify":

@@ -331,8 +331,8 @@ func TestDemoIsDeterministicAndBills(t *testing.T) {
 	// The demo's admixtures need its catalog (the embedded one lists no
 	// morphine containers), which it writes beside the ledger, where every
 	// later command finds it without --catalog.
-	billA := a.ok("", "bill", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "json")
-	billB := b.ok("", "bill", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "json")
+	billA := a.ok("", "bill", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "json", "--allow-findings", "--as-of", "2026-12-01")
+	billB := b.ok("", "bill", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "json", "--allow-findings", "--as-of", "2026-12-01")
 	if billA != billB {
 		t.Error("the same seed gave different bills")
 	}
@@ -383,7 +383,7 @@ func TestDemoMakefileMonth(t *testing.T) {
 			t.Errorf("the demo's summary lacks %q:\n%s", want, out)
 		}
 	}
-	bill := c.ok("", "bill", "--from", from, "--to", to)
+	bill := c.ok("", "bill", "--from", from, "--to", to, "--allow-findings")
 	var refills, jw, admixture int
 	for _, l := range strings.Split(bill, "\n") {
 		f := strings.Split(l, ",")
@@ -520,12 +520,12 @@ func TestSameDayServiceCodesWarned(t *testing.T) {
 		t.Errorf("reprogram on the refill's date: no CPT warning:\n%s", out)
 	}
 	code, _, errs := c.run("", "bill", "--from", "2026-03-31", "--to", "2026-03-31")
-	if code != 0 || !strings.Contains(errs, "warning: MRN-1 on 2026-03-31: 62368") {
+	if code != 0 || !strings.Contains(errs, "[cpt-conflict] MRN-1 on 2026-03-31: 62368") {
 		t.Errorf("bill: exit %d, stderr %q; want the same-day conflict", code, errs)
 	}
-	// Another day: no warning.
-	if _, _, errs := c.run("", "bill", "--from", "2026-03-01", "--to", "2026-03-11"); strings.Contains(errs, "warning") {
-		t.Errorf("bill of other days warns: %q", errs)
+	// Another day: no conflict.
+	if _, _, errs := c.run("", "bill", "--from", "2026-03-01", "--to", "2026-03-11"); strings.Contains(errs, "cpt-conflict") {
+		t.Errorf("bill of other days warns of a conflict: %q", errs)
 	}
 }
 
