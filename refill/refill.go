@@ -691,12 +691,16 @@ func (d *deriver) nextRefill() {
 	}
 }
 
-// doseChecks adds the label's titration warnings for the new dose.
+// doseChecks adds the label's titration warnings for the new dose, and
+// the procedure code's when it does not fit what the dose did (RefillCPT).
 func (d *deriver) doseChecks() {
 	in := d.in
 	drug, _ := d.cat.Drug(in.Dose.Drug)
 	next := pump.DoseChange{At: in.PerformedAt.UTC, Drug: drug.Name, MCGPerDay: in.Dose.MCGPerDay}
 	d.rec.Warnings = append(d.rec.Warnings, labelWarnings(d.cat, d.h, FillOf(d.cat, in).MCGPerML, next)...)
+	if m, ok := RefillCPT(d.cat, in, d.h); ok {
+		d.warn("%s", m.Warning())
+	}
 }
 
 // labelWarnings checks a new dose against the label of every drug of the

@@ -599,6 +599,7 @@ func TestDeriveWarnings(t *testing.T) {
 			in: func() pumpledger.Refill {
 				r := zic("2026-03-31T09:00:00Z", "20", "5", "2.4", vials("70720-720-10", 1))
 				r.ResidualML, r.DiluentML = dec("12.8"), dec("19")
+				r.Procedure = "62369" // the dose changed: a refill with reprogramming
 				return r
 			},
 			hist: []entry{earlier("5", "1.2")},

@@ -42,6 +42,9 @@ func CheckReprogram(cat *catalog.Catalog, in pumpledger.Reprogram, h History, no
 	}
 	next := pump.DoseChange{At: in.PerformedAt.UTC, Drug: drug.Name, MCGPerDay: in.Dose.MCGPerDay}
 	warnings := labelWarnings(cat, h, h.Last.MCGPerML, next)
+	if m, ok := ReprogramCPT(cat, in, h); ok {
+		warnings = append(warnings, m.Warning())
+	}
 	if warnings == nil {
 		warnings = []string{}
 	}
