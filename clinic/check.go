@@ -167,7 +167,7 @@ type checker struct {
 	cats   *catalogSet
 	book   book
 	today  string
-	draws  map[string]*drawdown        // by MRN, read when first needed
+	draws  map[string]*drawdown         // by MRN, read when first needed
 	claims map[[2]string][]billing.Line // a claim's lines, by MRN and date
 }
 
