@@ -39,7 +39,7 @@ func LabelBreaks(drug string, l Label, strengths []decimal.Decimal, mcgPerML dec
 		diluted = diluted || !s.Equal(mcgPerML)
 	}
 	if naive && l.NaiveFillMCGPerML.IsPositive() && (diluted || !mcgPerML.Equal(l.NaiveFillMCGPerML)) {
-		return fmt.Sprintf("a pump new to %s is first filled with %s mcg/mL undiluted, and this fill is %s", drug, l.NaiveFillMCGPerML, describeFill(strengths, mcgPerML))
+		return fmt.Sprintf("a pump new to %s is first filled with %s mcg/mL undiluted, not %s", drug, l.NaiveFillMCGPerML, describeFill(strengths, mcgPerML))
 	}
 	for _, s := range strengths {
 		if HasStrength(l.UndilutedOnly, s) && !s.Equal(mcgPerML) {
