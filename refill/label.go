@@ -16,6 +16,7 @@ import (
 // the label's; a strength used undiluted only once the dose is established,
 // used undiluted before. Warnings, never refusals: the clinician decides.
 func (d *deriver) fillWarnings() {
+	d.diluentWarning()
 	m := d.h.Model
 	for k, drug := range d.drugs {
 		if m.OffLabel(drug.Name) {
@@ -90,6 +91,32 @@ func (d *deriver) notEstablished(k int) (string, bool) {
 		return fmt.Sprintf("it was set to %s mcg/day on %s, less than %d days before", last, on, days), true
 	}
 	return "", false
+}
+
+// diluentWarning: a diluted fill whose diluent is not one the label of a
+// drug of the solution names. An entry naming none used the label's.
+func (d *deriver) diluentWarning() {
+	if !d.in.DiluentML.IsPositive() || d.in.Diluent == "" {
+		return
+	}
+	given := strings.Join(strings.Fields(strings.ToLower(d.in.Diluent)), " ")
+	for _, drug := range d.drugs {
+		l := drug.Label
+		if len(l.Diluents) == 0 {
+			continue
+		}
+		ok := false
+		for _, name := range l.Diluents {
+			ok = ok || strings.Join(strings.Fields(strings.ToLower(name)), " ") == given
+		}
+		if !ok {
+			src := ""
+			if l.FillSource != "" {
+				src = " (" + l.FillSource + ")"
+			}
+			d.warn("The diluent is %q; the %s label dilutes with %s%s.", d.in.Diluent, drug.Name, l.Diluents[0], src)
+		}
+	}
 }
 
 // andList is "a, b and c".

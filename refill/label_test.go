@@ -1,6 +1,8 @@
 package refill_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -14,7 +16,8 @@ import (
 // (SPEC §8), which TestLabelFillRules compares whole.
 func labelRule(w string) bool {
 	return strings.HasPrefix(w, "Off-label:") || strings.Contains(w, "the label's first fill") ||
-		strings.Contains(w, "in this fill; the label uses") || strings.Contains(w, "before the dose is established")
+		strings.Contains(w, "in this fill; the label uses") || strings.Contains(w, "before the dose is established") ||
+		strings.HasPrefix(w, "The diluent is")
 }
 
 const src = " (Prialt US label, DailyMed b025d8ed, 2.1)."
@@ -37,6 +40,13 @@ func TestLabelFillRules(t *testing.T) {
 		}
 	}
 	const when = "2026-03-31T09:00:00Z"
+	withDiluent := func(name string) func() pumpledger.Refill {
+		return func() pumpledger.Refill {
+			r := diluted(when, "20", "5", "2.4", "19", vials("70720-720-10", 1))()
+			r.Diluent = name
+			return r
+		}
+	}
 	tests := []struct {
 		name  string
 		cat   *catalog.Catalog
@@ -80,6 +90,17 @@ func TestLabelFillRules(t *testing.T) {
 		{name: "100 mcg/mL undiluted 14 days after the last change", model: "synchromed-ii-20",
 			in:   diluted(when, "20", "100", "3.6", "0", vials("68118-722-10", 4)),
 			hist: []entry{earlier("5", "2.4"), {Reprogram: reprogram("2026-03-17T09:00:00Z", "3.6")}}},
+		{name: "diluted with sterile water", model: "synchromed-ii-20", in: withDiluent("sterile water"), hist: []entry{earlier("5", "2.4")},
+			want: []string{`The diluent is "sterile water"; the ziconotide label dilutes with preservative-free 0.9% sodium chloride` + src}},
+		{name: "diluted with preservative-free saline, written another way", model: "synchromed-ii-20",
+			in: withDiluent("Preservative-free  0.9% NaCl"), hist: []entry{earlier("5", "2.4")}},
+		{name: "no diluent named: the label's", model: "synchromed-ii-20", in: withDiluent(""), hist: []entry{earlier("5", "2.4")}},
+		{name: "a diluent named but none used", model: "synchromed-ii-20",
+			in: func() pumpledger.Refill {
+				r := diluted(when, "20", "25", "2.4", "0", vials("70720-723-10", 1))()
+				r.Diluent = "sterile water"
+				return r
+			}, hist: []entry{earlier("5", "2.4")}},
 		{name: "100 mcg/mL diluted within 14 days of a dose change", model: "synchromed-ii-20",
 			in:   diluted(when, "20", "50", "3.6", "10", vials("68118-722-10", 2)),
 			hist: []entry{earlier("5", "2.4"), {Reprogram: reprogram("2026-03-25T09:00:00Z", "3.6")}}},
@@ -126,5 +147,24 @@ func TestVialChoiceOnlyLabelPlans(t *testing.T) {
 	}
 	if !hasWarning(rec.Warnings, "The ziconotide containers opened discard 400 mcg; 1 × 70720-0720-10 would discard 0 mcg.") {
 		t.Errorf("a 5 mcg/mL fill from a 25 mcg/mL vial: %q", rec.Warnings)
+	}
+}
+
+// diluent is optional: an entry made before it existed reads, encodes and
+// derives as before (no key, the label's diluent), and one naming it keeps it.
+func TestDiluentField(t *testing.T) {
+	r := zic("2026-03-31T09:00:00Z", "20", "5", "2.4", vials("70720-720-10", 1))
+	r.DiluentML = dec("19")
+	b, err := json.Marshal(r)
+	if err != nil || bytes.Contains(b, []byte(`"diluent"`)) {
+		t.Fatalf("a refill without a diluent encodes as %s (%v)", b, err)
+	}
+	back, err := pumpledger.ParseRefill(bytes.NewReader(b))
+	if err != nil || back.Diluent != "" {
+		t.Fatalf("read back: %q, %v", back.Diluent, err)
+	}
+	named, err := pumpledger.ParseRefill(bytes.NewReader(bytes.Replace(b, []byte(`"diluent_ml"`), []byte(`"diluent":"sterile water","diluent_ml"`), 1)))
+	if err != nil || named.Diluent != "sterile water" {
+		t.Fatalf("a refill naming its diluent: %q, %v", named.Diluent, err)
 	}
 }
