@@ -134,10 +134,17 @@ type Refill struct {
 	Solution    []SolutionDrug  `json:"solution"`
 	Vials       []VialUse       `json:"vials"`
 	DiluentML   decimal.Decimal `json:"diluent_ml"`
-	Dose        Dose            `json:"dose"`
-	Procedure   string          `json:"procedure"`
-	Note        string          `json:"note"`
+	// Diluent names what the drug was diluted with; "" (every entry made
+	// before it existed) means DefaultDiluent.
+	Diluent   string `json:"diluent,omitempty"`
+	Dose      Dose   `json:"dose"`
+	Procedure string `json:"procedure"`
+	Note      string `json:"note"`
 }
+
+// DefaultDiluent is the diluent of a refill that names none: the one the
+// Prialt label dilutes with.
+const DefaultDiluent = "preservative-free 0.9% sodium chloride"
 
 // Reprogram is a dose change between refills.
 type Reprogram struct {
@@ -176,6 +183,7 @@ func ParseRefill(r io.Reader) (Refill, error) {
 		func() (err error) { f.Solution, err = o.solution("solution"); return },
 		func() (err error) { f.Vials, err = o.vials("vials"); return },
 		func() (err error) { f.DiluentML, err = o.volume("diluent_ml", true, true); return },
+		func() (err error) { f.Diluent, err = o.str("diluent", false); return },
 		func() (err error) { f.Dose, err = o.dose("dose"); return },
 		func() (err error) { f.Procedure, err = o.str("procedure", true); return },
 		func() (err error) { f.Note, err = o.str("note", false); return },

@@ -14,6 +14,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -157,6 +158,13 @@ type fileLabel struct {
 	DilutedRefillDays   int             `json:"diluted_refill_days"`
 	UndilutedRefillDays int             `json:"undiluted_refill_days"`
 	Source              string          `json:"source"`
+	// How the label lets the drug be filled (vial.Label).
+	UndilutedOnly            []json.RawMessage `json:"undiluted_only_mcg_per_ml"`
+	NaiveFill                json.RawMessage   `json:"naive_fill_mcg_per_ml"`
+	UndilutedOnceEstablished []json.RawMessage `json:"undiluted_once_established_mcg_per_ml"`
+	EstablishedDays          int               `json:"established_dose_days"`
+	Diluents                 []string          `json:"diluents"`
+	FillSource               string            `json:"fill_source"`
 }
 
 type fileProduct struct {
@@ -177,6 +185,9 @@ type filePump struct {
 	AlarmML       json.RawMessage `json:"alarm_ml"`
 	DiscrepancyML json.RawMessage `json:"discrepancy_ml"`
 	Source        string          `json:"source"`
+	// The device × drug matrix: the drugs the device is labelled for.
+	LabelledDrugs  []string `json:"labelled_drugs"`
+	LabelledSource string   `json:"labelled_source"`
 }
 
 type fileService struct {
@@ -211,6 +222,7 @@ type item struct {
 // the line the field is on, not only the line its entry starts on. It is the
 // item's start when the key is not there (a missing field).
 func (it item) at(field string) int64 {
+	field, _, _ = strings.Cut(field, "[") // "label.diluents[1]": the key is diluents
 	if i := strings.LastIndexAny(field, ". "); i >= 0 {
 		field = field[i+1:]
 	}
@@ -260,8 +272,9 @@ func Load(r io.Reader, name string) (*Catalog, error) {
 			return nil, err
 		}
 	}
-	for _, it := range sections["pumps"] {
-		if err := l.pump(c, it); err != nil {
+	// Pumps come after drugs: labelled_drugs names drugs of the catalog.
+	for i, it := range sections["pumps"] {
+		if err := l.pump(c, i, it); err != nil {
 			return nil, err
 		}
 	}
@@ -533,6 +546,9 @@ func (l *loader) drug(c *Catalog, it item) error {
 		d.Label.MaxIncreasesPerWeek, d.Label.MinHoursBetweenUps = lb.MaxIncreasesPerWeek, lb.MinHoursBetweenUps
 		d.Label.NaiveRefillDays, d.Label.DilutedRefillDays, d.Label.UndilutedRefillDays = lb.NaiveRefillDays, lb.DilutedRefillDays, lb.UndilutedRefillDays
 		d.Label.Source = lb.Source
+		if err := l.fillRules(it, p, lb, &d.Label); err != nil {
+			return err
+		}
 	}
 	i := len(c.Drugs)
 	for _, k := range append([]string{f.Name, f.Code}, f.Aliases...) {
@@ -594,7 +610,47 @@ func (l *loader) product(c *Catalog, it item) error {
 	return nil
 }
 
-func (l *loader) pump(c *Catalog, it item) error {
+// fillRules reads how the label lets the drug be filled. p is the path
+// prefix of its fields ("drug ziconotide: label.").
+func (l *loader) fillRules(it item, p string, lb *fileLabel, out *vial.Label) error {
+	strengths := func(field string, raws []json.RawMessage) ([]decimal.Decimal, error) {
+		var ds []decimal.Decimal
+		for j, raw := range raws {
+			d, err := l.quantity(it, fmt.Sprintf("%s%s[%d]", p, field, j), raw, true)
+			if err != nil {
+				return nil, err
+			}
+			ds = append(ds, d)
+		}
+		return ds, nil
+	}
+	var err error
+	if out.UndilutedOnly, err = strengths("undiluted_only_mcg_per_ml", lb.UndilutedOnly); err != nil {
+		return err
+	}
+	if out.UndilutedOnceEstablished, err = strengths("undiluted_once_established_mcg_per_ml", lb.UndilutedOnceEstablished); err != nil {
+		return err
+	}
+	if out.NaiveFillMCGPerML, err = l.quantity(it, p+"naive_fill_mcg_per_ml", lb.NaiveFill, false); err != nil {
+		return err
+	}
+	if lb.EstablishedDays < 0 || lb.EstablishedDays > 365 || (len(lb.UndilutedOnceEstablished) > 0 && lb.EstablishedDays == 0) {
+		return l.errorf(it.at("established_dose_days"), "%sestablished_dose_days must be a whole number of days from 1 to 365 (no dose change in that many days makes a dose established), not %d", p, lb.EstablishedDays)
+	}
+	for j, name := range lb.Diluents {
+		if strings.TrimSpace(name) == "" {
+			return l.errorf(it.at("diluents"), "%sdiluents[%d] is empty; write the diluent's name, such as \"preservative-free 0.9%% sodium chloride\"", p, j)
+		}
+	}
+	out.EstablishedDays, out.Diluents, out.FillSource = lb.EstablishedDays, lb.Diluents, lb.FillSource
+	return nil
+}
+
+// Saline is the name labelled_drugs gives preservative-free saline, which a
+// pump may be labelled for but which is no catalog drug (nothing is billed).
+const Saline = "saline"
+
+func (l *loader) pump(c *Catalog, i int, it item) error {
 	var f filePump
 	if err := l.strict(it, "pumps", &f); err != nil {
 		return err
@@ -620,7 +676,23 @@ func (l *loader) pump(c *Catalog, it item) error {
 	if alarm.GreaterThanOrEqual(res) {
 		return l.errorf(it.at("alarm_ml"), "pump %s: alarm_ml %s must be less than reservoir_ml %s", f.ID, alarm, res)
 	}
-	c.Pumps = append(c.Pumps, pump.Model{ID: f.ID, Device: f.Device, ReservoirML: res, AlarmML: alarm, DiscrepancyML: disc, Source: f.Source})
+	at := fmt.Sprintf("pumps[%d]", i)
+	if f.LabelledDrugs != nil && len(f.LabelledDrugs) == 0 {
+		return l.errorf(it.at("labelled_drugs"), "%s.labelled_drugs is empty; list the drugs the device is labelled for, or leave the field out", at)
+	}
+	for j, name := range f.LabelledDrugs {
+		if d, ok := c.Drug(name); name != Saline && (!ok || d.Name != name) {
+			return l.errorf(it.at("labelled_drugs"), "%s.labelled_drugs[%d] %q is not a drug name of this catalog; name the drug as under \"drugs\" (ziconotide), or saline", at, j, clip(name))
+		}
+		if slices.Index(f.LabelledDrugs, name) < j {
+			return l.errorf(it.at("labelled_drugs"), "%s.labelled_drugs[%d] %q is listed twice; keep one", at, j, name)
+		}
+	}
+	if f.LabelledDrugs != nil && strings.TrimSpace(f.LabelledSource) == "" {
+		return l.errorf(it.at("labelled_drugs"), "%s.labelled_source is missing; say where the device's drug labelling comes from", at)
+	}
+	c.Pumps = append(c.Pumps, pump.Model{ID: f.ID, Device: f.Device, ReservoirML: res, AlarmML: alarm, DiscrepancyML: disc, Source: f.Source,
+		LabelledDrugs: f.LabelledDrugs, LabelledSource: f.LabelledSource})
 	return nil
 }
 

@@ -33,11 +33,24 @@ func TestDocsCatalog(t *testing.T) {
 		t.Errorf("the example's G89.4: %q, %v", d, ok)
 	}
 	var def struct {
+		Drugs     []map[string]json.RawMessage `json:"drugs"`
+		Pumps     []map[string]json.RawMessage `json:"pumps"`
 		Payers    []map[string]json.RawMessage `json:"payers"`
 		Diagnoses []map[string]json.RawMessage `json:"diagnoses"`
 	}
 	if err := json.Unmarshal(catalog.DefaultJSON(), &def); err != nil || len(def.Payers) == 0 || len(def.Diagnoses) == 0 {
 		t.Fatalf("the embedded catalog: %v", err)
+	}
+	var label map[string]json.RawMessage
+	if err := json.Unmarshal(def.Drugs[0]["label"], &label); err != nil {
+		t.Fatalf("the embedded catalog's first label: %v", err)
+	}
+	for _, obj := range append(def.Pumps, label) {
+		for key := range obj {
+			if !bytes.Contains(doc, []byte("| `"+key+"` |")) {
+				t.Errorf("pump or label field %q has no row in docs/catalog.md", key)
+			}
+		}
 	}
 	for _, obj := range def.Payers {
 		for key := range obj {

@@ -1,6 +1,7 @@
 // Package demo generates a realistic, entirely synthetic history of a
-// ziconotide pump clinic: patients with pumps of every model, a naive first
-// fill with its rinse, titration by reprogramming, refills every few weeks
+// ziconotide pump clinic: patients with pumps of every model labelled for
+// ziconotide, a naive first fill with its rinse (25 mcg/mL undiluted, as the
+// label asks), titration by reprogramming, refills every few weeks
 // diluted from stronger vials, undiluted 25 mcg/mL refills once a patient's
 // dose is stable, admixtures of ziconotide and preservative-free morphine,
 // the waste the least-waste vial plans leave, a few deliberate residual
@@ -117,7 +118,9 @@ var (
 	clinician = "demo-md1"
 )
 
-// models is the clinic's mix of pumps, assigned to patients in turn.
+// models is the clinic's mix of pumps, assigned to patients in turn, less
+// those the catalog does not label for ziconotide (with the embedded
+// catalog, the Prometra: labelled for morphine, baclofen and saline).
 var models = []string{"synchromed-ii-20", "prometra-ii-20", "synchromed-ii-40", "synchromed-ii-20", "prometra-ii-40"}
 
 // concentrations (mcg/mL) a diluted fill is made up to, the weakest that
@@ -225,13 +228,26 @@ func load(cat *catalog.Catalog) (*setup, error) {
 	if m, ok := cat.Drug("morphine"); ok && len(cat.ProductsOf(m.Name)) > 0 && m.Name != drug.Name {
 		s.morphine, s.morphProducts = &m, cat.ProductsOf(m.Name)
 	}
+	// Only models labelled for ziconotide (and the admixtures' morphine):
+	// the clinic keeps to the device × drug matrix (a catalog without one
+	// calls no model off-label).
+	labelled := func(m pump.Model) bool {
+		return !m.OffLabel(drug.Name) && (s.morphine == nil || !m.OffLabel(s.morphine.Name))
+	}
 	for _, id := range models {
-		if m, ok := cat.Pump(id); ok {
+		if m, ok := cat.Pump(id); ok && labelled(m) {
 			s.pumps = append(s.pumps, m)
 		}
 	}
 	if len(s.pumps) == 0 {
-		s.pumps = cat.Pumps
+		for _, m := range cat.Pumps {
+			if labelled(m) {
+				s.pumps = append(s.pumps, m)
+			}
+		}
+	}
+	if len(s.pumps) == 0 {
+		return nil, fmt.Errorf("the catalog labels no pump model for ziconotide")
 	}
 	for _, m := range s.pumps {
 		if m.ReservoirML.Sub(m.AlarmML).LessThan(dec("5")) {
@@ -248,8 +264,8 @@ func load(cat *catalog.Catalog) (*setup, error) {
 
 // Generate returns the synthetic history in chronological order: for each
 // patient the registration, the implant, and the pump's first fill (naive:
-// 3 × 2 mL rinse of undiluted 25 mcg/mL, then a diluted fill, first refill
-// within 14 days), then reprogrammings and refills as they fall, and the
+// 3 × 2 mL rinse of undiluted 25 mcg/mL, then a fill of undiluted 25 mcg/mL,
+// ziconotide alone, first refill within 14 days), then reprogrammings and refills as they fall, and the
 // correction of a refill recorded with a misread residual. It returns nil
 // when Check(cat) fails.
 //
@@ -269,7 +285,8 @@ func load(cat *catalog.Catalog) (*setup, error) {
 // due date the refill's record shows, and with at least 1 mL above the
 // pump's refill threshold at the doses planned; each diluted fill's
 // concentration is the weakest that lasts, its vials the least-waste
-// combination of the single-dose containers (vial.PlanVials), which leaves
+// combination of the single-dose containers the label lets be diluted (not
+// the 25 mcg/mL, which is used undiluted; vial.PlanVials), which leaves
 // drug to discard (JW) when no combination matches the fill. A patient whose
 // dose is stable (no change planned for the label's 84 days) and at whose
 // dose an undiluted 25 mcg/mL fill lasts at least 45 days gets undiluted
@@ -423,7 +440,9 @@ func (g *gen) plan(set int, conc, fill, rinse decimal.Decimal) (vial.Plan, error
 	if r, ok := g.plans[k]; ok {
 		return r.plan, r.err
 	}
-	products := g.s.single
+	// A diluted fill never dilutes a strength the label uses undiluted
+	// (ziconotide 25 mcg/mL).
+	products := vial.LabelProducts(g.s.drug.Label, g.s.single, conc, false)
 	switch set {
 	case setRinse:
 		products = g.s.rinse
@@ -493,11 +512,14 @@ func (g *gen) patient(i int, implantDay time.Time) {
 				undiluted, horizon, set = true, n, setRinse
 			}
 		}
+		// A naive pump's first fill is the label's: the rinse strength
+		// undiluted, ziconotide alone (an admixture's morphine comes at the
+		// next refill).
 		conc := s.drug.Label.NaiveRinseMCGPerML
-		if !undiluted {
+		if !undiluted && !naive {
 			conc = g.concentration(plan, day, horizon, m, most)
 		}
-		if !g.makeUp(r, set, conc, admix, morphDay, day) {
+		if !g.makeUp(r, set, conc, admix && !naive, morphDay, day) {
 			return // cannot happen with the checked catalog and the admixture limits (tested)
 		}
 		if undiluted {

@@ -384,9 +384,11 @@ func TestGenerateReplaysThroughDerive(t *testing.T) {
 	if counts[pumpledger.KindPatient] != DefaultPatients || counts[pumpledger.KindImplant] != DefaultPatients || counts[pumpledger.KindRefill] < 3*DefaultPatients || counts[pumpledger.KindReprogram] < DefaultPatients {
 		t.Errorf("counts %v", counts)
 	}
-	for _, m := range []string{"synchromed-ii-20", "synchromed-ii-40", "prometra-ii-20", "prometra-ii-40"} {
-		if !models[m] {
-			t.Errorf("models %v, want all four", models)
+	// Every model labelled for ziconotide, and none that is not (Prometra:
+	// morphine, baclofen and saline).
+	for _, m := range cat.Pumps {
+		if models[m.ID] == m.OffLabel("ziconotide") {
+			t.Errorf("models %v, want the two SynchroMed II, not %s", models, m.ID)
 		}
 	}
 	// Undiluted refills, an admixture patient, and JW lines beyond the

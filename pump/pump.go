@@ -35,6 +35,25 @@ type Model struct {
 	// evaluating; above it the discrepancy is flagged.
 	DiscrepancyML decimal.Decimal
 	Source        string
+	// LabelledDrugs are the drugs the device is labelled for (catalog drug
+	// names, or "saline"), and LabelledSource where that comes from. Nil: the
+	// catalog says nothing (a catalog pinned before the matrix), so no drug
+	// is called off-label.
+	LabelledDrugs  []string
+	LabelledSource string
+}
+
+// OffLabel reports whether the model's labelling is known and leaves drug out.
+func (m Model) OffLabel(drug string) bool {
+	if m.LabelledDrugs == nil {
+		return false
+	}
+	for _, d := range m.LabelledDrugs {
+		if d == drug {
+			return false
+		}
+	}
+	return true
 }
 
 // MLPerDay is the volume a dose of mcgPerDay delivers at mcgPerML.

@@ -102,6 +102,7 @@ func Derive(cat *catalog.Catalog, in pumpledger.Refill, h History, now time.Time
 	if err := d.reconcile(); err != nil {
 		return Record{}, err
 	}
+	d.fillWarnings()
 	d.nextRefill()
 	d.doseChecks()
 	d.lines()
@@ -447,6 +448,9 @@ func (d *deriver) vialChoice(k int, discarded decimal.Decimal) {
 		}
 	}
 	naive := d.rec.Drugs[k].Naive
+	// Only plans the label allows are better choices: none dilutes a
+	// strength used undiluted, and a naive pump's is the label's first fill.
+	single = vial.LabelProducts(drug.Label, single, d.conc[k], naive)
 	sameStrength := !d.rec.Drugs[k].Diluted && drug.Label.StabilityDays(naive, true) != drug.Label.StabilityDays(naive, false)
 	if sameStrength {
 		// An undiluted fill is compared with undiluted plans only: a plan

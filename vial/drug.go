@@ -43,6 +43,35 @@ type Label struct {
 	DilutedRefillDays   int
 	UndilutedRefillDays int
 	Source              string
+
+	// How the label lets the drug be filled, each a warning when broken.
+	// UndilutedOnly are strengths used only undiluted (ziconotide 25 mcg/mL).
+	UndilutedOnly []decimal.Decimal
+	// NaiveFillMCGPerML is the strength, undiluted, of the first fill of a
+	// pump new to the drug (ziconotide 25 mcg/mL).
+	NaiveFillMCGPerML decimal.Decimal
+	// UndilutedOnceEstablished are strengths used undiluted only once a dose
+	// is established (ziconotide 100 mcg/mL; diluted until then), and
+	// EstablishedDays what established means here: no dose change in that
+	// many days, the refill's own included. The label gives no number; the
+	// catalog's is the site's reading.
+	UndilutedOnceEstablished []decimal.Decimal
+	EstablishedDays          int
+	// Diluents are the names the diluent may be written as (the first is
+	// the one the label names); empty: the label names none.
+	Diluents []string
+	// FillSource is the short citation of these fill rules, for warnings.
+	FillSource string
+}
+
+// HasStrength reports whether strengths holds mcgPerML.
+func HasStrength(strengths []decimal.Decimal, mcgPerML decimal.Decimal) bool {
+	for _, s := range strengths {
+		if s.Equal(mcgPerML) {
+			return true
+		}
+	}
+	return false
 }
 
 // StabilityDays is how long a fill of this drug may stay in the reservoir.
