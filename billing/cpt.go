@@ -1,6 +1,9 @@
 package billing
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // CPT by what happened (SPEC §8). The pump-service codes say what the visit
 // did: 62367 analysis without reprogramming or refill; 62368 with
@@ -87,4 +90,10 @@ func CodeMismatch(code string, step DoseStep, dose string) (CPTMismatch, bool) {
 		m.Fix = fmt.Sprintf("Bill %s (%s), unless the pump was reprogrammed otherwise: say how in the note.", f.fits, f.what)
 	}
 	return m, true
+}
+
+// IsCPTMismatch says whether a recorded warning is a CodeMismatch's (its
+// Warning), for the pre-billing check that reads recorded warnings.
+func IsCPTMismatch(w string) bool {
+	return strings.HasPrefix(w, "Procedure ") && (strings.Contains(w, ", but this visit changed the dose") || strings.Contains(w, ", but this refill kept the dose"))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/ledger"
+	"github.com/pumpledger/pumpledger/refill"
 )
 
 // The pre-billing check (SPEC §10): every visit billed in a period, its
@@ -48,7 +49,6 @@ const (
 	basisJWPlan     = "Noridian; CGS: payers deny a JW line when a vial combination discarding less was available"
 	basisService    = "FCSO L31254; CMS A55239: the refill service and its drugs are billed on the same claim"
 	basisCPT        = "CPT: 62367–62370 are not reported with 95990/95991 (FCSO L31254; A55239)"
-	basisMismatch   = "CPT descriptors: 62367 analysis only, 62368 with reprogramming, 62369/62370 with reprogramming and refill, 95990/95991 refill"
 	basisLabel      = "Prialt US label (DailyMed b025d8ed) and the pump's labelling (SPEC §8)"
 	basisReview     = "a residual far from what the pump should have delivered (a pocket fill, a pump fault) is reviewed before the visit is billed"
 	basisNoCoverage = "a claim needs a payer; with none the bill uses the catalog's per-drug lines"
@@ -277,10 +277,10 @@ func (c *checker) visit(v visitLines) ([]billing.Finding, error) {
 	}
 	for _, w := range e.Warnings {
 		switch {
-		case strings.Contains(w, OffLabelWarning):
+		case refill.IsLabelWarning(w):
 			add(RuleOffLabel, billing.Warning, "", w, "Check the fill against the label; document why if it was meant.", basisLabel)
-		case strings.Contains(w, CPTMismatchWarning):
-			add(RuleCPTMismatch, billing.Warning, "", w, "Correct the entry's procedure code if the warning is right.", basisMismatch)
+		case billing.IsCPTMismatch(w):
+			add(RuleCPTMismatch, billing.Warning, "", w, "Correct the entry's procedure code if the warning is right.", billing.CPTBasis)
 		}
 	}
 
@@ -449,9 +449,4 @@ const (
 	// BetterPlanWarning is in refill.Derive's warning of containers that
 	// discard more than the best plan.
 	BetterPlanWarning = "Payers may deny the JW line when a better vial combination existed"
-	// OffLabelWarning begins the label's device and dilution warnings.
-	OffLabelWarning = "off-label"
-	// CPTMismatchWarning is in the warning of a code that does not fit
-	// what was recorded.
-	CPTMismatchWarning = "the code that fits"
 )

@@ -10,6 +10,18 @@ import (
 	"github.com/pumpledger/pumpledger/vial"
 )
 
+// The label's warnings begin with one of these, so that whoever reads them
+// (the pre-billing check's off-label rule) knows them.
+const (
+	OffLabelPrefix = "Off-label: " // a drug the pump model is not labelled for
+	LabelPrefix    = "Label: "     // a fill the drug's label does not use
+)
+
+// IsLabelWarning says whether a recorded warning is one of the label's.
+func IsLabelWarning(w string) bool {
+	return strings.HasPrefix(w, OffLabelPrefix) || strings.HasPrefix(w, LabelPrefix)
+}
+
 // fillWarnings are the label's device and dilution rules (SPEC §8), read
 // from the catalog: a drug the pump model is not labelled for; a strength
 // used only undiluted that is diluted; a naive pump's first fill that is not
@@ -24,7 +36,7 @@ func (d *deriver) fillWarnings() {
 			if device == "" {
 				device = m.ID
 			}
-			d.warn("Off-label: %s is labelled for %s, not %s (%s).", device, andList(m.LabelledDrugs), drug.Name, m.LabelledSource)
+			d.warn(OffLabelPrefix+"%s is labelled for %s, not %s (%s).", device, andList(m.LabelledDrugs), drug.Name, m.LabelledSource)
 		}
 		l, x, conc := drug.Label, d.rec.Drugs[k], d.conc[k]
 		src := ""
@@ -33,14 +45,14 @@ func (d *deriver) fillWarnings() {
 		}
 		if x.Naive && l.NaiveFillMCGPerML.IsPositive() {
 			if x.Diluted || !conc.Equal(l.NaiveFillMCGPerML) {
-				d.warn("This pump has not held %s before: the label's first fill is %s mcg/mL undiluted, and this one is %s%s.",
+				d.warn(LabelPrefix+"this pump has not held %s before: the label's first fill is %s mcg/mL undiluted, and this one is %s%s.",
 					drug.Name, l.NaiveFillMCGPerML, vial.DescribeFill(d.cont[k], conc), src)
 			}
 			continue // the first fill's rule says it all
 		}
 		for _, s := range vial.Strengths(d.cont[k]) {
 			if vial.HasStrength(l.UndilutedOnly, s) && !s.Equal(conc) {
-				d.warn("The %s mcg/mL %s is diluted to %s mcg/mL in this fill; the label uses %s mcg/mL undiluted%s.", s, drug.Name, conc, s, src)
+				d.warn(LabelPrefix+"the %s mcg/mL %s is diluted to %s mcg/mL in this fill; the label uses %s mcg/mL undiluted%s.", s, drug.Name, conc, s, src)
 			}
 		}
 		if !x.Diluted && vial.HasStrength(l.UndilutedOnceEstablished, conc) && l.EstablishedDays > 0 {
@@ -49,7 +61,7 @@ func (d *deriver) fillWarnings() {
 				if len(l.Diluents) > 0 {
 					diluent = l.Diluents[0]
 				}
-				d.warn("The %s mcg/mL %s is used undiluted before the dose is established (%s); the label dilutes it with %s until then%s.",
+				d.warn(LabelPrefix+"the %s mcg/mL %s is used undiluted before the dose is established (%s); the label dilutes it with %s until then%s.",
 					conc, drug.Name, why, diluent, src)
 			}
 		}
@@ -114,7 +126,7 @@ func (d *deriver) diluentWarning() {
 			if l.FillSource != "" {
 				src = " (" + l.FillSource + ")"
 			}
-			d.warn("The diluent is %q; the %s label dilutes with %s%s.", d.in.Diluent, drug.Name, l.Diluents[0], src)
+			d.warn(LabelPrefix+"the diluent is %q; the %s label dilutes with %s%s.", d.in.Diluent, drug.Name, l.Diluents[0], src)
 		}
 	}
 }

@@ -17,7 +17,7 @@ import (
 func labelRule(w string) bool {
 	return strings.HasPrefix(w, "Off-label:") || strings.Contains(w, "the label's first fill") ||
 		strings.Contains(w, "in this fill; the label uses") || strings.Contains(w, "before the dose is established") ||
-		strings.HasPrefix(w, "The diluent is")
+		strings.HasPrefix(w, "Label: the diluent is")
 }
 
 const src = " (Prialt US label, DailyMed b025d8ed, 2.1)."
@@ -65,7 +65,7 @@ func TestLabelFillRules(t *testing.T) {
 
 		{name: "25 mcg/mL diluted", model: "synchromed-ii-20",
 			in: diluted(when, "20", "12.5", "2.4", "10", vials("70720-723-10", 1)), hist: []entry{earlier("5", "2.4")},
-			want: []string{"The 25 mcg/mL ziconotide is diluted to 12.5 mcg/mL in this fill; the label uses 25 mcg/mL undiluted" + src}},
+			want: []string{"Label: the 25 mcg/mL ziconotide is diluted to 12.5 mcg/mL in this fill; the label uses 25 mcg/mL undiluted" + src}},
 		{name: "25 mcg/mL undiluted", model: "synchromed-ii-20",
 			in: diluted(when, "20", "25", "2.4", "0", vials("70720-723-10", 1)), hist: []entry{earlier("5", "2.4")}},
 		{name: "100 mcg/mL diluted to 25", model: "synchromed-ii-20",
@@ -73,25 +73,25 @@ func TestLabelFillRules(t *testing.T) {
 
 		{name: "naive pump filled with 5 mcg/mL diluted from 25", model: "synchromed-ii-20",
 			in:   naive("14", "5", "11.2", vials("70720-723-10", 1)),
-			want: []string{"This pump has not held ziconotide before: the label's first fill is 25 mcg/mL undiluted, and this one is 5 mcg/mL diluted from 25 mcg/mL containers" + src}},
+			want: []string{"Label: this pump has not held ziconotide before: the label's first fill is 25 mcg/mL undiluted, and this one is 5 mcg/mL diluted from 25 mcg/mL containers" + src}},
 		{name: "naive pump filled with 25 mcg/mL, part diluted from 100", model: "synchromed-ii-20",
 			in:   naive("20", "25", "4.5", vials("70720-723-10", 1), vials("70720-720-10", 2)),
-			want: []string{"This pump has not held ziconotide before: the label's first fill is 25 mcg/mL undiluted, and this one is 25 mcg/mL diluted from 100 mcg/mL containers" + src}},
+			want: []string{"Label: this pump has not held ziconotide before: the label's first fill is 25 mcg/mL undiluted, and this one is 25 mcg/mL diluted from 100 mcg/mL containers" + src}},
 		{name: "naive pump filled with 25 mcg/mL undiluted", model: "synchromed-ii-20",
 			in: naive("14", "25", "0", vials("70720-723-10", 1))},
 
 		{name: "100 mcg/mL undiluted within 14 days of a dose change", model: "synchromed-ii-20",
 			in:   diluted(when, "20", "100", "3.6", "0", vials("68118-722-10", 4)),
 			hist: []entry{earlier("5", "2.4"), {Reprogram: reprogram("2026-03-17T09:00:01Z", "3.6")}},
-			want: []string{"The 100 mcg/mL ziconotide is used undiluted before the dose is established (it was set to 3.6 mcg/day on 2026-03-17, less than 14 days before); the label dilutes it with preservative-free 0.9% sodium chloride until then" + src}},
+			want: []string{"Label: the 100 mcg/mL ziconotide is used undiluted before the dose is established (it was set to 3.6 mcg/day on 2026-03-17, less than 14 days before); the label dilutes it with preservative-free 0.9% sodium chloride until then" + src}},
 		{name: "100 mcg/mL undiluted at a refill that changes the dose", model: "synchromed-ii-20",
 			in: diluted(when, "20", "100", "3.6", "0", vials("68118-722-10", 4)), hist: []entry{earlier("5", "2.4")},
-			want: []string{"The 100 mcg/mL ziconotide is used undiluted before the dose is established (this refill changes it from 2.4 to 3.6 mcg/day); the label dilutes it with preservative-free 0.9% sodium chloride until then" + src}},
+			want: []string{"Label: the 100 mcg/mL ziconotide is used undiluted before the dose is established (this refill changes it from 2.4 to 3.6 mcg/day); the label dilutes it with preservative-free 0.9% sodium chloride until then" + src}},
 		{name: "100 mcg/mL undiluted 14 days after the last change", model: "synchromed-ii-20",
 			in:   diluted(when, "20", "100", "3.6", "0", vials("68118-722-10", 4)),
 			hist: []entry{earlier("5", "2.4"), {Reprogram: reprogram("2026-03-17T09:00:00Z", "3.6")}}},
 		{name: "diluted with sterile water", model: "synchromed-ii-20", in: withDiluent("sterile water"), hist: []entry{earlier("5", "2.4")},
-			want: []string{`The diluent is "sterile water"; the ziconotide label dilutes with preservative-free 0.9% sodium chloride` + src}},
+			want: []string{`Label: the diluent is "sterile water"; the ziconotide label dilutes with preservative-free 0.9% sodium chloride` + src}},
 		{name: "diluted with preservative-free saline, written another way", model: "synchromed-ii-20",
 			in: withDiluent("Preservative-free  0.9% NaCl"), hist: []entry{earlier("5", "2.4")}},
 		{name: "no diluent named: the label's", model: "synchromed-ii-20", in: withDiluent(""), hist: []entry{earlier("5", "2.4")}},

@@ -530,7 +530,7 @@ func TestDeriveWarnings(t *testing.T) {
 				r.DiluentML = dec("19")
 				return r
 			},
-			want: []string{"This pump has not held ziconotide before", "rinse_ml is 0"},
+			want: []string{"Label: this pump has not held ziconotide before", "rinse_ml is 0"},
 		},
 		{
 			name: "a rinse drawn from 100 mcg/mL vials",
