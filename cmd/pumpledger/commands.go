@@ -164,19 +164,46 @@ func (a *app) refill(args []string) error {
 	if err != nil {
 		return err
 	}
+	// What the payer will still need before the visit can be billed, for
+	// the nurse at the bedside: the pre-billing check of this visit as
+	// recorded (a preview has nothing recorded to check).
+	var ready []billing.Finding
+	if !*dry {
+		if ready, err = db.CheckEntry(context.Background(), res.Entry.ID); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
-		if res.Authorizations != nil {
+		if res.Authorizations != nil || ready != nil {
 			// §7's object, with what the refill drew of the patient's
-			// prior authorizations.
+			// prior authorizations and what the claim still needs.
 			return writeJSON(a.stdout, struct {
 				*refill.Record
-				Authorizations []clinic.RefillAuthorization `json:"authorizations"`
-			}{res.Record, res.Authorizations})
+				Authorizations []clinic.RefillAuthorization `json:"authorizations,omitempty"`
+				Readiness      []billing.Finding            `json:"readiness,omitempty"`
+			}{res.Record, res.Authorizations, ready})
 		}
 		return writeJSON(a.stdout, res.Record)
 	}
 	printRefill(a.stdout, r, res, *dry)
+	printReadiness(a.stdout, ready)
 	return nil
+}
+
+// printReadiness says what the payer will still need before a visit can
+// be billed, errors (which hold the claim back) first.
+func printReadiness(w io.Writer, ready []billing.Finding) {
+	if len(ready) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nBefore this visit can be billed (`pumpledger check`):\n")
+	for _, sev := range []string{billing.Error, billing.Warning} {
+		for _, f := range ready {
+			if f.Severity == sev {
+				fmt.Fprintf(w, "  %s: %s %s\n", f.Severity, f.Message, f.Fix)
+			}
+		}
+	}
 }
 
 func (a *app) reprogram(args []string) error {
