@@ -50,11 +50,17 @@ bench-clean:
 # TestDemoMakefileMonth keeps them equal); the demo's own catalog (the
 # embedded one plus synthetic morphine) is adopted in its ledger like any
 # other. The .catalog.json removed is an older release's, kept beside it.
+# The demo ledger, one patient's chart, the pre-billing check and the bill
+# of a month. The check exits 1 when it finds errors, as the demo's gaps make
+# it: shown, not a failure of the target. Both are dated as if filed on 15
+# March (--as-of), so the demo reads the same whatever today is.
 demo: build
 	rm -f $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json
 	./$(BIN) --db $(DEMO_DB) init
 	./$(BIN) --db $(DEMO_DB) demo
-	./$(BIN) --db $(DEMO_DB) bill --from 2026-02-01 --to 2026-02-28
+	./$(BIN) --db $(DEMO_DB) chart --mrn MRN-1002
+	./$(BIN) --db $(DEMO_DB) check --from 2026-02-01 --to 2026-02-28 --as-of 2026-03-15 || [ $$? -eq 1 ]
+	./$(BIN) --db $(DEMO_DB) bill --from 2026-02-01 --to 2026-02-28 --as-of 2026-03-15
 
 clean:
 	rm -rf bin $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json

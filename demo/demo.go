@@ -40,9 +40,11 @@ type Event struct {
 	Refill     *pumpledger.Refill
 	Reprogram  *pumpledger.Reprogram
 	Correction *Correction
-	// Record is a clinical record (a pointer to one of pumpledger's seven
-	// kinds' types), when Options.Records asks for them.
+	// Record is a clinical record (a pointer to one of pumpledger's
+	// clinical kinds' types), when Options.Records asks for them.
 	Record any
+
+	reviews *pumpledger.Refill // the refill a Review reviews, whose id it takes
 }
 
 // Correction voids a refill recorded with a mistake and records the right
@@ -345,6 +347,9 @@ func Generate(cat *catalog.Catalog, opt Options) []Event {
 		g.patient(i, startDay.AddDate(0, 0, offset))
 	}
 	g.mistakes(rand.New(rand.NewPCG(opt.Seed, streamMistakes)))
+	if opt.Records {
+		g.billingGaps()
+	}
 
 	slices.SortStableFunc(g.items, func(a, b item) int {
 		if c := a.at.Compare(b.at); c != 0 {
@@ -362,6 +367,9 @@ func Generate(cat *catalog.Catalog, opt Options) []Event {
 			continue
 		}
 		if it.ev.Record != nil {
+			if rv, ok := it.ev.Record.(*pumpledger.Review); ok && it.ev.reviews != nil {
+				rv.Refill = it.ev.reviews.ID // the refill came before it and has its id
+			}
 			setRecordID(it.ev.Record, uuid.NewSHA1(idSpace, fmt.Appendf(nil, "%d/r%d", opt.Seed, records)).String())
 			records++
 			out = append(out, it.ev)

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"fmt"
+	"strings"
 	"math/rand/v2"
 	"time"
 
@@ -21,6 +22,20 @@ import (
 //	i % 6 == 3                 an authorization too small, overdrawn by the later refills
 //	i % 6 == 4                 a trial without its result
 //	i % 6 == 5                 assessments skipped at some refill visits
+//
+// and, so that the pre-billing check finds each rule it can on some
+// patient (billingGaps), while patient 0 (MRN-1001) stays clean:
+//
+//	i % 6 == 1   a refill without a witness to the discarded drug (jw-undocumented)
+//	i % 6 == 2   a dose check the same day as a refill, coded apart (cpt-conflict)
+//	i % 6 == 3   a refill that changed the dose, coded 95990 (cpt-mismatch)
+//	i % 6 == 4   no diagnosis; Medicare ends after the second month, a month
+//	             without coverage, then a commercial plan without an
+//	             authorization (no-coverage, missing-diagnosis, auth-missing);
+//	             one fill diluted with bacteriostatic saline (off-label)
+//	every patient   a refill whose residual was flagged far above the
+//	             expected one (under-delivery) is reviewed; one far below
+//	             (a pocket fill) is not (discrepancy-unreviewed)
 //
 // Odd patients are covered by the commercial profile (which needs prior
 // authorization for J2278), even ones by Medicare Part B.
@@ -68,16 +83,27 @@ func (g *gen) records(i int, p *pumpledger.Patient, implantDay time.Time, first 
 		g.items = append(g.items, item{at: at, patient: i, order: 1, ev: Event{Kind: recordKind(v), Record: v}})
 	}
 	dx := demoDiagnoses[i%len(demoDiagnoses)]
-	add(first, &pumpledger.Diagnosis{MRN: mrn, Code: dx.code, Description: dx.description,
-		Onset: date(implantDay.AddDate(-3-rng.IntN(5), -rng.IntN(12), 0)), Clinician: clinician})
+	onset := date(implantDay.AddDate(-3-rng.IntN(5), -rng.IntN(12), 0))
+	if i%6 != 4 {
+		add(first, &pumpledger.Diagnosis{MRN: mrn, Code: dx.code, Description: dx.description, Onset: onset, Clinician: clinician})
+	}
 
 	commercial := i%2 == 1
 	payer, plan := "medicare-part-b", "Original Medicare"
 	if commercial {
 		payer, plan = "commercial", "PPO"
 	}
-	add(first, &pumpledger.Coverage{MRN: mrn, Payer: payer, MemberID: fmt.Sprintf("DEMO%07d", 1000000+rng.IntN(9000000)), Plan: plan,
-		Priority: "primary", From: fmt.Sprintf("%d-01-01", implantDay.Year()-1)})
+	cov := &pumpledger.Coverage{MRN: mrn, Payer: payer, MemberID: fmt.Sprintf("DEMO%07d", 1000000+rng.IntN(9000000)), Plan: plan,
+		Priority: "primary", From: fmt.Sprintf("%d-01-01", implantDay.Year()-1)}
+	add(first, cov)
+	if i%6 == 4 {
+		// Medicare to the end of the implant's second month, a month
+		// without, then a commercial plan (and no authorization asked).
+		end := time.Date(implantDay.Year(), implantDay.Month()+2, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
+		cov.To = date(end)
+		add(first, &pumpledger.Coverage{MRN: mrn, Payer: "commercial", MemberID: fmt.Sprintf("DEMO%07d", 1000000+rng.IntN(9000000)), Plan: "HMO",
+			Priority: "primary", From: date(end.AddDate(0, 1, 1))})
+	}
 
 	opioidsFrom := implantDay.AddDate(-2, -rng.IntN(6), 0)
 	add(first, &pumpledger.Therapy{MRN: mrn, Therapy: "oral opioids", From: date(opioidsFrom), To: date(opioidsFrom.AddDate(1, 0, 0)), Outcome: "failed",
@@ -108,7 +134,7 @@ func (g *gen) records(i int, p *pumpledger.Patient, implantDay time.Time, first 
 		case 1:
 			to = implantDay.AddDate(0, 0, 90)
 		case 3:
-			amount = decimal.NewFromInt(900)
+			amount = decimal.NewFromInt(1500)
 		}
 		add(first, &pumpledger.Authorization{MRN: mrn, Payer: payer, Number: fmt.Sprintf("PA-%06d", 100000+rng.IntN(900000)), Codes: []string{"J2278"},
 			Drug: "ziconotide", Amount: amount, Unit: "mcg", From: date(from), To: date(to), ReassessBy: date(to.AddDate(0, -1, 0)), Status: "approved"})
@@ -124,6 +150,50 @@ func (g *gen) records(i int, p *pumpledger.Patient, implantDay time.Time, first 
 			a.CKUL = decimal.NewNullDecimal(decimal.NewFromInt(int64(90 + rng.IntN(150))))
 		}
 		g.items = append(g.items, item{at: a.At.UTC, patient: i, order: 5, ev: Event{Kind: pumpledger.KindAssessment, Record: a}})
+	}
+}
+
+// billingGaps puts in the demo the gaps a pre-billing check finds (see
+// above); each on its patient's events, after the mistakes.
+func (g *gen) billingGaps() {
+	var fills = map[int][]*pumpledger.Refill{}
+	for _, it := range g.items {
+		if r := it.ev.Refill; r != nil {
+			fills[it.patient] = append(fills[it.patient], r)
+		}
+	}
+	for i, rs := range fills {
+		switch {
+		case i%6 == 1 && len(rs) > 0:
+			// The first fill: its rinse is always discarded (a JW line).
+			rs[0].Witness = ""
+			rs[0].Note = joinNote(rs[0].Note, "DEMO: the rinse was discarded unwitnessed.")
+		case i%6 == 2 && len(rs) > 2:
+			r := rs[2]
+			at := r.PerformedAt.UTC.Add(2 * time.Hour)
+			g.items = append(g.items, item{at: at, patient: i, order: 2, ev: Event{Kind: pumpledger.KindReprogram, Reprogram: &pumpledger.Reprogram{
+				MRN: r.MRN, PumpSerial: r.PumpSerial, PerformedAt: pumpledger.Instant{UTC: at, Offset: r.PerformedAt.Offset}, Clinician: "demo-md1",
+				Dose: r.Dose, Procedure: procReprogram, Note: "DEMO: the pump checked again after the refill and billed apart."}}})
+		case i%6 == 3:
+			for _, r := range rs {
+				if r.Procedure == procRefillReprogram {
+					r.Procedure = procRefill
+					r.Note = joinNote(r.Note, "DEMO: coded as a refill only, though the dose changed.")
+					break
+				}
+			}
+		case i%6 == 4 && len(rs) > 3:
+			rs[3].Diluent = "bacteriostatic 0.9% sodium chloride"
+		}
+	}
+	// Reviews: each under-delivery reviewed an hour after its refill.
+	for _, f := range g.fills {
+		if f.r != nil && strings.HasPrefix(f.r.Note, NoteUnderDelivery) {
+			at := f.r.PerformedAt.UTC.Add(time.Hour)
+			g.items = append(g.items, item{at: at, patient: f.patient, order: 5, ev: Event{Kind: pumpledger.KindReview, Record: &pumpledger.Review{
+				MRN: f.r.MRN, Refill: "", At: pumpledger.Instant{UTC: at, Offset: f.r.PerformedAt.Offset}, Clinician: "demo-md1",
+				Finding: "Pump interrogated: no alarm, catheter patent; the reservoir reading is right. Dose kept; residual recorded as aspirated."}, reviews: f.r}})
+		}
 	}
 }
 

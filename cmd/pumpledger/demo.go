@@ -177,10 +177,10 @@ func (a *app) demo(args []string) error {
 		}
 	}
 	if recs := counts[pumpledger.KindDiagnosis] + counts[pumpledger.KindCoverage] + counts[pumpledger.KindAuthorization] + counts[pumpledger.KindTherapy] +
-		counts[pumpledger.KindTrial] + counts[pumpledger.KindConsent] + counts[pumpledger.KindAssessment]; recs > 0 {
-		fmt.Fprintf(w, "The clinical record: %d diagnoses, %d coverages, %d prior authorizations, %d prior therapies, %d trials, %d consents (signed forms attached as PDF), %d assessments; some patients have gaps a biller meets (an expired or overdrawn authorization, no consent, a trial without its result, skipped assessments): see `chart`.\n",
+		counts[pumpledger.KindTrial] + counts[pumpledger.KindConsent] + counts[pumpledger.KindAssessment] + counts[pumpledger.KindReview]; recs > 0 {
+		fmt.Fprintf(w, "The clinical record: %d diagnoses, %d coverages, %d prior authorizations, %d prior therapies, %d trials, %d consents (signed forms attached as PDF), %d assessments, %d discrepancy reviews. MRN-1001's record is complete; the others have the gaps a biller meets (an expired or overdrawn authorization, no consent, no diagnosis, a trial without its result, a month without coverage, an unwitnessed waste, a miscoded visit): see `chart` and `check`.\n",
 			counts[pumpledger.KindDiagnosis], counts[pumpledger.KindCoverage], counts[pumpledger.KindAuthorization], counts[pumpledger.KindTherapy],
-			counts[pumpledger.KindTrial], counts[pumpledger.KindConsent], counts[pumpledger.KindAssessment])
+			counts[pumpledger.KindTrial], counts[pumpledger.KindConsent], counts[pumpledger.KindAssessment], counts[pumpledger.KindReview])
 	}
 	printCapped(w, "Flagged for the nurse: %s.\n", live)
 	printCapped(w, "Corrected: %s.\n", corrected)
@@ -197,6 +197,7 @@ Try next:
   %[1]s history --mrn %[4]s
   %[1]s chart --mrn MRN-1001
   %[1]s chart --mrn MRN-1002
+  %[1]s check --from %[2]s --to %[3]s
   %[1]s verify
   %[1]s checkpoint > checkpoint.txt
   pumpledger plan --drug ziconotide --mcg-per-ml 7.5 --fill-ml 20
@@ -339,8 +340,11 @@ func eventTime(events []demo.Event, i int) time.Time {
 			t, _ := pumpledger.ParseDate(ev.Implant.Date)
 			return t
 		}
-		if a, ok := ev.Record.(*pumpledger.Assessment); ok {
-			return a.At.UTC
+		switch r := ev.Record.(type) {
+		case *pumpledger.Assessment:
+			return r.At.UTC
+		case *pumpledger.Review:
+			return r.At.UTC
 		}
 		// Other records are charted at the implant visit: the next event's
 		// time.

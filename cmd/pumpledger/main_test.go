@@ -367,7 +367,7 @@ func TestDemoMakefileMonth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`(?m)^demo:[^\n]*\n(?:\t[^\n]*\n)*?\t[^\n]*--db \$\(DEMO_DB\) bill --from (\S+) --to (\S+)\n`).FindSubmatch(mk)
+	m := regexp.MustCompile(`(?m)^demo:[^\n]*\n(?:\t[^\n]*\n)*?\t[^\n]*--db \$\(DEMO_DB\) bill --from (\S+) --to (\S+)(?: --as-of \S+)?\n`).FindSubmatch(mk)
 	if m == nil {
 		t.Fatal("the Makefile's demo target prints no bill of a month")
 	}
