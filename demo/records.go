@@ -2,8 +2,8 @@ package demo
 
 import (
 	"fmt"
-	"strings"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/pumpledger/pumpledger"
