@@ -90,8 +90,16 @@ type drawdown struct {
 // extra, without entry skip (a refill a correction replaces; -1 for none).
 func (db *Service) drawdownOf(tx *ledger.Tx, mrn string, extra *ledger.Entry, skip int64) (*drawdown, error) {
 	out := &drawdown{byRefill: map[string][]RefillAuthorization{}, warnings: map[string][]string{}}
+	// Most patients have no authorization: found from the indexes alone
+	// (the patient's seqs and every authorization's, both in seq order),
+	// without reading the patient's history, which every refill recorded
+	// would otherwise pay for.
+	seqs := tx.Filed(ledger.ByPatient, mrn)
+	if !intersects(seqs, tx.Filed(ledger.ByKind, string(pumpledger.KindAuthorization))) {
+		return out, nil
+	}
 	var refills []ledger.Entry
-	for _, seq := range tx.Filed(ledger.ByPatient, mrn) {
+	for _, seq := range seqs {
 		if _, void := tx.VoidedBy(seq); void || seq == skip {
 			continue
 		}
@@ -197,4 +205,19 @@ func (db *Service) drawdownOf(tx *ledger.Tx, mrn string, extra *ledger.Entry, sk
 		}
 	}
 	return out, nil
+}
+
+// intersects says whether two ascending lists share a value.
+func intersects(a, b []int64) bool {
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] == b[j]:
+			return true
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return false
 }
