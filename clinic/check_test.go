@@ -129,6 +129,8 @@ func complete(payer string) *scene {
 		s.set(pumpledger.KindAuthorization, authorization("1000", "2026-01-01", "2026-12-31", "approved"))
 	case "site":
 		s.set(pumpledger.KindAssessment, assessment("2026-03-02T10:00:00Z"))
+	case "j2277":
+		s.set(pumpledger.KindAuthorization, authorizationOf("j2277", "J2277", "1000", "2026-01-01", "2026-12-31", "approved"))
 	}
 	return s
 }
@@ -147,9 +149,10 @@ func (s *scene) set(k pumpledger.Kind, in string) *scene {
 	return s
 }
 
-// siteCatalog is the embedded catalog with one more payer, "site": KD,
+// siteCatalog is the embedded catalog with two more payers: "site" (KD,
 // J7799, JW/JZ, an MUE of 100 units of J2278 a day, a monitoring
-// assessment at every visit, one year to file.
+// assessment at every visit, one year to file) and "j2277" (commercial's
+// rules, but ziconotide billed and authorized as J2277).
 func siteCatalog(t testing.TB) *catalog.Catalog {
 	t.Helper()
 	var m map[string]any
@@ -160,6 +163,10 @@ func siteCatalog(t testing.TB) *catalog.Catalog {
 		"id": "site", "name": "Site plan", "kd_on_pump_drugs": true, "compounded": "J7799", "jw_jz": "required",
 		"code_overrides": map[string]any{}, "prior_auth": []any{}, "mue": map[string]any{"J2278": 100},
 		"timely_filing_days": 365, "documentation": []any{"diagnosis", "assessment"}, "source": "a site's contract",
+	}, map[string]any{
+		"id": "j2277", "name": "J2277 plan", "kd_on_pump_drugs": false, "compounded": "per-drug", "jw_jz": "required",
+		"code_overrides": map[string]any{"ziconotide": "J2277"}, "prior_auth": []any{"J2277"}, "mue": map[string]any{},
+		"timely_filing_days": 180, "documentation": []any{"diagnosis", "authorization"}, "source": "a payer that bills ziconotide as J2277",
 	})
 	data, err := json.Marshal(m)
 	if err != nil {
@@ -289,6 +296,7 @@ func checkCases() []checkCase {
 		{name: "a complete record under medicare-part-b finds nothing", scene: med()},
 		{name: "a complete record under commercial finds nothing", scene: com()},
 		{name: "a complete record under a site's payer finds nothing", scene: site()},
+		{name: "a complete record under a payer of J2277 finds nothing", scene: complete("j2277")},
 
 		{name: "no coverage on the date of service", fires: clinic.RuleNoCoverage,
 			scene: med().set(pumpledger.KindCoverage, coverage("medicare-part-b", "2026-03-03", "")),
@@ -353,6 +361,15 @@ func checkCases() []checkCase {
 			scene: com().set(pumpledger.KindAuthorization, authorization("1000", "2026-01-01", "2026-12-31", "pending")),
 			want:  []found{{clinic.RuleAuthMissing, billing.Error, idR1, "J2278", msgAuthMissing}}},
 		{name: "an approved authorization", misses: clinic.RuleAuthMissing, scene: com()},
+		{name: "no authorization of the code the payer bills instead (J2277)", fires: clinic.RuleAuthMissing,
+			scene: complete("j2277").set(pumpledger.KindAuthorization, ""),
+			want: []found{{clinic.RuleAuthMissing, billing.Error, idR1, "J2277",
+				"J2277 plan needs a prior authorization for J2277, and none approved is on file for MRN-1."}}},
+		{name: "an authorization of the code the payer bills instead (J2277)", misses: clinic.RuleAuthMissing, scene: complete("j2277")},
+		{name: "an authorization of J2277 used up", fires: clinic.RuleAuthExceeded,
+			scene: complete("j2277").set(pumpledger.KindAuthorization, authorizationOf("j2277", "J2277", "99", "2026-01-01", "2026-12-31", "approved")),
+			want: []found{{clinic.RuleAuthExceeded, billing.Error, idR1, "J2277",
+				"This refill bills 100 mcg of J2277 under authorization PA-1, 1 mcg more than was left."}}},
 		{name: "no authorization where the payer asks none", misses: clinic.RuleAuthMissing,
 			scene: med().set(pumpledger.KindAuthorization, "")},
 
