@@ -12,6 +12,7 @@ import (
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/ledger"
 	"github.com/pumpledger/pumpledger/refill"
+	"github.com/pumpledger/pumpledger/vial"
 )
 
 // The pre-billing check (SPEC §10): every visit billed in a period, its
@@ -364,27 +365,30 @@ func (c *checker) authorizations(v visitLines, e ledger.Entry, p billing.Payer, 
 		out = append(out, billing.Finding{Rule: rule, Severity: billing.Error, EntryID: v.id, MRN: v.mrn, DateOfService: v.date,
 			Code: code, Message: message, Fix: fix, Basis: p.Source})
 	}
-	var codes []string // the catalog's code of each drug billed
+	var drugs []vial.Drug // each drug billed
 	for _, l := range v.lines {
 		if l.Drug != "" {
-			if d, ok := cat.Drug(l.Drug); ok && !slices.Contains(codes, d.Code) {
-				codes = append(codes, d.Code)
+			if d, ok := cat.Drug(l.Drug); ok && !slices.ContainsFunc(drugs, func(x vial.Drug) bool { return x.Name == d.Name }) {
+				drugs = append(drugs, d)
 			}
 		}
 	}
-	if len(codes) == 0 {
+	if len(drugs) == 0 {
 		r, err := e.Refill()
 		if err != nil {
 			return nil, err
 		}
 		for _, s := range r.Solution { // an admixture billed as one NOC line
-			if d, ok := cat.Drug(s.Drug); ok && !slices.Contains(codes, d.Code) {
-				codes = append(codes, d.Code)
+			if d, ok := cat.Drug(s.Drug); ok && !slices.ContainsFunc(drugs, func(x vial.Drug) bool { return x.Name == d.Name }) {
+				drugs = append(drugs, d)
 			}
 		}
 	}
-	for _, code := range codes {
-		if !p.NeedsPriorAuth(code) {
+	for _, d := range drugs {
+		// The drawdown is by the catalog's code; the payer lists, and the
+		// finding names, the code it bills (J2277 by override).
+		code, billed := d.Code, p.Code(d.Name, d.Code)
+		if !p.NeedsPriorAuth(code) && !p.NeedsPriorAuth(billed) {
 			continue
 		}
 		dd := c.draws[v.mrn]
@@ -404,16 +408,16 @@ func (c *checker) authorizations(v visitLines, e ledger.Entry, p billing.Payer, 
 		drew := slices.IndexFunc(dd.byRefill[v.id], func(r RefillAuthorization) bool { return r.Code == code })
 		switch {
 		case len(covering) == 0:
-			add(RuleAuthMissing, code, fmt.Sprintf("%s needs a prior authorization for %s, and none approved is on file for %s.", p.Name, code, v.mrn),
+			add(RuleAuthMissing, billed, fmt.Sprintf("%s needs a prior authorization for %s, and none approved is on file for %s.", p.Name, billed, v.mrn),
 				"Record the payer's authorization with `pumpledger authorization add`, or get one before billing.")
 		case drew < 0:
 			last := covering[len(covering)-1]
-			add(RuleAuthExpired, code, fmt.Sprintf("No authorization for %s covers %s: the last, %s, runs %s to %s.", code, v.date, last.Number, last.From, last.To),
+			add(RuleAuthExpired, billed, fmt.Sprintf("No authorization for %s covers %s: the last, %s, runs %s to %s.", billed, v.date, last.Number, last.From, last.To),
 				"Ask the payer for an authorization that covers the date (a retroactive one), or hold the claim.")
 		default:
 			r := dd.byRefill[v.id][drew]
 			if r.Left.IsNegative() {
-				add(RuleAuthExceeded, code, fmt.Sprintf("This refill bills %s %s of %s under authorization %s, %s %s more than was left.", r.Amount, r.Unit, code, r.Number, r.Left.Neg(), r.Unit),
+				add(RuleAuthExceeded, billed, fmt.Sprintf("This refill bills %s %s of %s under authorization %s, %s %s more than was left.", r.Amount, r.Unit, billed, r.Number, r.Left.Neg(), r.Unit),
 					"Ask the payer to raise the authorization before billing.")
 			}
 		}
