@@ -261,8 +261,15 @@ func (c *checker) visit(v visitLines) ([]billing.Finding, error) {
 			return nil, err
 		}
 		for _, l := range v.lines {
-			if slices.Contains(l.Modifiers, billing.JW) && strings.TrimSpace(r.Witness) == "" {
-				add(RuleJWUndocumented, billing.Error, l.Code, fmt.Sprintf("The JW line of %d units of %s has no witness recorded for the discarded drug.", l.Units, l.Code),
+			// A JW line, or a compounded line whose constituents were
+			// partly discarded (its description says how much).
+			wasted := slices.Contains(l.Modifiers, billing.JW) || (l.Narrative != "" && strings.Contains(l.Description, "discarded"))
+			if wasted && strings.TrimSpace(r.Witness) == "" {
+				msg := fmt.Sprintf("The JW line of %d units of %s has no witness recorded for the discarded drug.", l.Units, l.Code)
+				if !slices.Contains(l.Modifiers, billing.JW) {
+					msg = fmt.Sprintf("The compounded %s line's drug discarded from single-dose containers has no witness recorded.", l.Code)
+				}
+				add(RuleJWUndocumented, billing.Error, l.Code, msg,
 					"Record who witnessed the waste: correct the refill with its witness.", basisJWDoc)
 				break
 			}
@@ -337,15 +344,18 @@ func (c *checker) documentation(v visitLines, p billing.Payer) []billing.Finding
 	for _, k := range p.Documentation {
 		switch k {
 		case pumpledger.KindTherapy:
-			if !c.has(k, v.mrn, func(any) bool { return true }) {
+			if !c.has(k, v.mrn, func(x any) bool { return x.(pumpledger.Therapy).From <= v.date }) {
 				need("a failed less invasive therapy", "Record what was tried and how it ended with `pumpledger therapy add`.")
 			}
 		case pumpledger.KindTrial:
-			if !c.has(k, v.mrn, func(x any) bool { s := x.(pumpledger.Trial).Successful; return s != nil && *s }) {
+			if !c.has(k, v.mrn, func(x any) bool {
+				t := x.(pumpledger.Trial)
+				return t.Successful != nil && *t.Successful && t.Date <= v.date
+			}) {
 				need("a successful preliminary trial", "Record the trial and its result with `pumpledger trial add` (or correct it with its result).")
 			}
 		case pumpledger.KindConsent:
-			if !c.has(k, v.mrn, func(x any) bool { return x.(pumpledger.Consent).Document != nil }) {
+			if !c.has(k, v.mrn, func(x any) bool { cs := x.(pumpledger.Consent); return cs.Document != nil && cs.Date <= v.date }) {
 				need("the signed consent form", "Record the consent with its signed form with `pumpledger consent add` (or attach the form by correcting it).")
 			}
 		case pumpledger.KindAssessment:

@@ -435,14 +435,16 @@ func knownPayer(cat *catalog.Catalog, id, date string) error {
 	return pumpledger.Invalid("payer", "Unknown payer %q; give a payer profile of the catalog in force on %s: %s.", id, date, strings.Join(ids, ", "))
 }
 
-// coversCode says whether codes include code or one of its drug's
-// aliases.
+// coversCode says whether codes include code, or a code of the same drug
+// (an authorization for J2278 covers ziconotide billed as J2277, and the
+// other way round).
 func coversCode(cat *catalog.Catalog, codes []string, code string) bool {
+	want, known := cat.Drug(code)
 	for _, c := range codes {
 		if c == code {
 			return true
 		}
-		if d, ok := cat.Drug(c); ok && d.Code == code {
+		if d, ok := cat.Drug(c); ok && known && d.Name == want.Name {
 			return true
 		}
 	}
