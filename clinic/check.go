@@ -1,6 +1,7 @@
 package clinic
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -62,11 +63,25 @@ const soonDays = 30
 // service in [from, to], in the bill's order, as if filed on asOf
 // (YYYY-MM-DD; "" is today): the day timely filing counts to.
 func (db *Service) Check(ctx context.Context, from, to, asOf string) ([]billing.Finding, error) {
-	lines, err := db.Bill(ctx, from, to)
-	if err != nil {
-		return nil, err
+	_, fs, err := db.BillChecked(ctx, from, to, asOf)
+	return fs, err
+}
+
+// BillChecked is the bill of [from, to] with the pre-billing check of its
+// lines as of asOf ("" is today), read in one pass: the check reads what
+// it needs of each entry as the bill reads it.
+func (db *Service) BillChecked(_ context.Context, from, to, asOf string) ([]billing.Line, []billing.Finding, error) {
+	if asOf == "" {
+		asOf = db.Today()
+	} else if _, err := pumpledger.ParseDate(asOf); err != nil {
+		return nil, nil, pumpledger.Invalid("as_of", "as_of must be a date like 2026-03-31, not %q.", asOf)
 	}
-	return db.CheckLines(ctx, lines, asOf)
+	lines, facts, err := db.bill(from, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	fs, err := db.checkLines(lines, asOf, facts)
+	return lines, fs, err
 }
 
 // CheckLines is the check of a bill's lines (Bill's), for a caller that
@@ -77,7 +92,7 @@ func (db *Service) CheckLines(_ context.Context, lines []billing.Line, asOf stri
 	} else if _, err := pumpledger.ParseDate(asOf); err != nil {
 		return nil, pumpledger.Invalid("as_of", "as_of must be a date like 2026-03-31, not %q.", asOf)
 	}
-	return db.checkLines(lines, asOf)
+	return db.checkLines(lines, asOf, nil)
 }
 
 // CheckEntry is the check of one recorded visit (a refill or dose change)
@@ -107,7 +122,7 @@ func (db *Service) CheckEntry(ctx context.Context, id string) ([]billing.Finding
 			own = append(own, l)
 		}
 	}
-	fs, err := db.checkLines(own, db.Today())
+	fs, err := db.checkLines(own, db.Today(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -120,8 +135,9 @@ type visitLines struct {
 	lines         []billing.Line
 }
 
-// checkLines checks a bill's lines, visit by visit, as of a date.
-func (db *Service) checkLines(lines []billing.Line, asOf string) ([]billing.Finding, error) {
+// checkLines checks a bill's lines, visit by visit, as of a date; facts
+// are what the bill read of each visit's entry (nil: read here).
+func (db *Service) checkLines(lines []billing.Line, asOf string, facts map[string]visitFacts) ([]billing.Finding, error) {
 	var visits []visitLines
 	at := map[string]int{}
 	for _, l := range lines {
@@ -144,7 +160,7 @@ func (db *Service) checkLines(lines []billing.Line, asOf string) ([]billing.Find
 		if err != nil {
 			return err
 		}
-		c := &checker{db: db, tx: tx, cats: cats, book: b, today: asOf, draws: map[string]*drawdown{}, claims: map[[2]string][]billing.Line{}}
+		c := &checker{db: db, tx: tx, cats: cats, book: b, today: asOf, facts: facts, draws: map[string]*drawdown{}, claims: map[[2]string][]billing.Line{}}
 		for _, v := range visits {
 			k := [2]string{v.mrn, v.date}
 			c.claims[k] = append(c.claims[k], v.lines...)
@@ -170,13 +186,50 @@ type checker struct {
 	today  string
 	draws  map[string]*drawdown         // by MRN, read when first needed
 	claims map[[2]string][]billing.Line // a claim's lines, by MRN and date
+	facts  map[string]visitFacts        // by entry id, as the bill read them; nil: read each
+}
+
+// visitFacts is what the check reads of a visit's entry: whether its
+// refill's witness is empty, and the warnings recorded with it when one
+// may be one the check reads (else none: most entries are not decoded).
+type visitFacts struct {
+	unwitnessed bool
+	decoded     *ledger.Entry
+}
+
+// factsOfStored reads a visit's facts from its entry's stored bytes.
+func factsOfStored(raw []byte) (visitFacts, error) {
+	// The refill's witness is empty iff its canonical payload says
+	// "witness":"" (inside a string the quotes would be escaped).
+	f := visitFacts{unwitnessed: bytes.Contains(raw, []byte(`"witness":""`))}
+	if mayHaveCheckedWarning(raw) {
+		e, err := ledger.DecodeEntry(raw)
+		if err != nil {
+			return f, err
+		}
+		f.decoded = &e
+	}
+	return f, nil
 }
 
 // visit is the findings of one visit.
 func (c *checker) visit(v visitLines) ([]billing.Finding, error) {
-	e, err := c.tx.EntryByID(v.id)
-	if err != nil {
-		return nil, err
+	// Most visits need only a few of their entry's facts, found in its
+	// stored bytes (as the bill read them): it is decoded only when a
+	// warning the check reads was recorded with it.
+	f, ok := c.facts[v.id]
+	if !ok {
+		raw, err := c.tx.StoredByID(v.id)
+		if err != nil {
+			return nil, err
+		}
+		if f, err = factsOfStored(raw); err != nil {
+			return nil, err
+		}
+	}
+	e := ledger.Entry{ID: v.id}
+	if f.decoded != nil {
+		e = *f.decoded
 	}
 	cat := c.cats.at(v.date).Catalog
 	var out []billing.Finding
@@ -199,7 +252,12 @@ func (c *checker) visit(v visitLines) ([]billing.Finding, error) {
 		}
 	}
 	drugLines := slices.ContainsFunc(v.lines, func(l billing.Line) bool { return l.Drug != "" || l.Narrative != "" })
-	refillVisit := e.Kind == pumpledger.KindRefill
+	// A refill bills a refill service code (recording refuses another); a
+	// dose change bills a reprogramming one.
+	refillVisit := slices.ContainsFunc(v.lines, func(l billing.Line) bool {
+		s, ok := cat.Service(l.Code)
+		return ok && s.Refill && l.EntryID == v.id
+	})
 
 	// The clinical record a payer reads.
 	if drugLines || refillVisit {
@@ -256,15 +314,12 @@ func (c *checker) visit(v visitLines) ([]billing.Finding, error) {
 
 	// The waste's documentation, and the visit's own warnings.
 	if refillVisit {
-		r, err := e.Refill()
-		if err != nil {
-			return nil, err
-		}
+		unwitnessed := f.unwitnessed
 		for _, l := range v.lines {
 			// A JW line, or a compounded line whose constituents were
 			// partly discarded (its description says how much).
 			wasted := slices.Contains(l.Modifiers, billing.JW) || (l.Narrative != "" && strings.Contains(l.Description, "discarded"))
-			if wasted && strings.TrimSpace(r.Witness) == "" {
+			if wasted && unwitnessed {
 				msg := fmt.Sprintf("The JW line of %d units of %s has no witness recorded for the discarded drug.", l.Units, l.Code)
 				if !slices.Contains(l.Modifiers, billing.JW) {
 					msg = fmt.Sprintf("The compounded %s line's drug discarded from single-dose containers has no witness recorded.", l.Code)
@@ -384,6 +439,13 @@ func (c *checker) authorizations(v visitLines, e ledger.Entry, p billing.Payer, 
 		}
 	}
 	if len(drugs) == 0 {
+		if e.Payload == nil { // not decoded by visit
+			full, err := c.tx.EntryByID(v.id)
+			if err != nil {
+				return nil, err
+			}
+			e = full
+		}
 		r, err := e.Refill()
 		if err != nil {
 			return nil, err
@@ -452,6 +514,18 @@ func singleDose(cat *catalog.Catalog, ndc11 string) bool {
 	for _, p := range cat.Products {
 		if p.NDC.Digits() == ndc11 {
 			return p.SingleDose
+		}
+	}
+	return false
+}
+
+// mayHaveCheckedWarning says whether an entry's stored bytes may hold a
+// warning the check reads (a discrepancy, a better vial plan, the label's,
+// a code mismatch): only those entries are decoded.
+func mayHaveCheckedWarning(raw []byte) bool {
+	for _, m := range []string{DiscrepancyWarning, BetterPlanWarning, refill.OffLabelPrefix, refill.LabelPrefix, "Procedure "} {
+		if bytes.Contains(raw, []byte(m)) {
+			return true
 		}
 	}
 	return false

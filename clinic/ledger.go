@@ -37,6 +37,7 @@ type Ledger interface {
 	Chart(ctx context.Context, mrn string) (Chart, error)
 	Bill(ctx context.Context, from, to string) ([]billing.Line, error)
 	Check(ctx context.Context, from, to, asOf string) ([]billing.Finding, error)
+	BillChecked(ctx context.Context, from, to, asOf string) ([]billing.Line, []billing.Finding, error)
 	CheckLines(ctx context.Context, lines []billing.Line, asOf string) ([]billing.Finding, error)
 	CheckEntry(ctx context.Context, id string) ([]billing.Finding, error)
 	Chain(ctx context.Context, serial string) ([]Link, error)

@@ -209,16 +209,23 @@ func (db *Service) History(_ context.Context, mrn string) (_ []Item, err error) 
 // applied, each visit billed with its payer's profile (payers.go), ordered
 // by date of service, patient, then entry as recorded.
 func (db *Service) Bill(_ context.Context, from, to string) (_ []billing.Line, err error) {
+	lines, _, err := db.bill(from, to)
+	return lines, err
+}
+
+// bill is Bill, with what the pre-billing check reads of each visit's
+// entry, read from its stored bytes as the bill reads them (by entry id).
+func (db *Service) bill(from, to string) ([]billing.Line, map[string]visitFacts, error) {
 	if err := billing.CheckPeriod(from, to); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	seqs, days, size0, err := db.BillIndex(from, to)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	visits, err := db.billVisits(seqs, size0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := db.View(func(tx *ledger.Tx) error {
 		cats, err := db.catalogsIn(tx)
@@ -232,9 +239,17 @@ func (db *Service) Bill(_ context.Context, from, to string) (_ []billing.Line, e
 		db.applyProfiles(visits, cats, b)
 		return nil
 	}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return billOrder(visits, days), nil
+	facts := make(map[string]visitFacts, len(visits))
+	for _, v := range visits {
+		if v.id != "" {
+			facts[v.id] = v.facts
+		} else if len(v.lines) > 0 {
+			facts[v.lines[0].EntryID] = v.facts
+		}
+	}
+	return billOrder(visits, days), facts, nil
 }
 
 // billVisits reads entries seqs (none voided by a correction below size0
@@ -301,6 +316,7 @@ type visit struct {
 	date, mrn, id string
 	lines         []billing.Line
 	shaped        bool
+	facts         visitFacts // what the pre-billing check reads of the entry
 }
 
 // appendTo appends the visit's lines to dst, each with modifiers of its
@@ -364,7 +380,12 @@ func (memo *lineMemo) of(p *Pinned, key []byte) *shape {
 // (claimLines), derived once per billable shape: a visit of a shape
 // already derived takes its shape's lines. data may be a bbolt page:
 // nothing of it is kept.
-func (db *Service) billVisit(memo *lineMemo, scr *billScratch, data []byte) (visit, error) {
+func (db *Service) billVisit(memo *lineMemo, scr *billScratch, data []byte) (v visit, err error) {
+	defer func() {
+		if err == nil {
+			v.facts, err = factsOfStored(data)
+		}
+	}()
 	full := func() (visit, error) {
 		ls, err := claimLines(memo.cats, data)
 		if err != nil || len(ls) == 0 {

@@ -50,6 +50,8 @@ import (
 //	verify                       vs reading the file and SHA-256 hashing it
 //	one patient's history        (goal: under 50 ms)
 //	a month's bill               (goal: under 50 ms)
+//	a month's pre-billing check  vs the bill of the same month, alternated in
+//	                             rounds (goal: at most 2x the bill)
 //
 // Each reports its baseline and the ratio as metrics on its own line, and
 // the peak heap during the operation (memory must stay flat as the ledger
@@ -385,6 +387,7 @@ func BenchmarkScale(b *testing.B) {
 			b.Run("Verify", func(b *testing.B) { benchScaleVerify(b, n) })
 			b.Run("HistoryOnePatient", func(b *testing.B) { benchScaleHistory(b, n) })
 			b.Run("BillOneMonth", func(b *testing.B) { benchScaleBill(b, n) })
+			b.Run("CheckOneMonth", func(b *testing.B) { benchScaleCheck(b, n) })
 		})
 	}
 }
@@ -857,4 +860,35 @@ func benchScaleBill(b *testing.B, n int) {
 	b.StopTimer()
 	reportMB(b, peakHeap(bill)) // apart from time: the sampler's work is not the bill's
 	b.ReportMetric(float64(lines), "lines")
+}
+
+// benchScaleCheck: the pre-billing check of a month (which bills it, then
+// reads each visit beside the clinical record), beside the bill of the
+// same month, alternated in rounds so that both see the same machine.
+func benchScaleCheck(b *testing.B, n int) {
+	l := scaleFixture(b, n)
+	db := openScale(b, l.path, ledger.Options{ReadOnly: true})
+	defer db.Close()
+	var billT, checkT time.Duration
+	rounds, findings := 0, 0
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := db.Bill(bg, l.month[0], l.month[1]); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		fs, err := db.Check(bg, l.month[0], l.month[1], l.month[1])
+		if err != nil {
+			b.Fatal(err)
+		}
+		checkT += time.Since(t1)
+		billT += t1.Sub(t0)
+		rounds++
+		findings = len(fs)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(checkT.Nanoseconds())/float64(rounds), "check-ns/op")
+	b.ReportMetric(float64(billT.Nanoseconds())/float64(rounds), "bill-ns/op")
+	b.ReportMetric(float64(checkT)/float64(billT), "x-bill")
+	b.ReportMetric(float64(findings), "findings")
 }

@@ -66,6 +66,17 @@ func (t *Tx) Stored(seq int64) ([]byte, error) {
 	return v, nil
 }
 
+// StoredByID is the stored bytes of the entry with that id, valid until
+// the transaction ends: for a reader that needs a field or two of many
+// entries, not each one decoded (the pre-billing check).
+func (t *Tx) StoredByID(id string) ([]byte, error) {
+	v := t.b.Bucket(bucketIDs).Get([]byte(id))
+	if v == nil {
+		return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "No entry has id %s; check the id in `pumpledger history`.", id)
+	}
+	return t.Stored(int64(binary.BigEndian.Uint64(v)))
+}
+
 // VoidedBy is the seq of the correction that voided seq, if one did.
 func (t *Tx) VoidedBy(seq int64) (int64, bool) { return voidedBy(t.b, seq) }
 

@@ -410,10 +410,7 @@ func (a *app) bill(args []string) error {
 	var lines []billing.Line
 	var findings []billing.Finding
 	if err := a.read(func(db clinic.Ledger) (err error) {
-		if lines, err = db.Bill(context.Background(), *from, *to); err != nil {
-			return err
-		}
-		findings, err = db.CheckLines(context.Background(), lines, *asOf)
+		lines, findings, err = db.BillChecked(context.Background(), *from, *to, *asOf)
 		return err
 	}); err != nil {
 		return err
