@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/ledger"
 	"github.com/shopspring/decimal"
 )
@@ -86,8 +87,7 @@ type drawdown struct {
 // drawdownOf computes a patient's drawdown as tx sees the ledger, plus
 // extra, without entry skip (a refill a correction replaces; -1 for none).
 func (db *Service) drawdownOf(tx *ledger.Tx, mrn string, extra *ledger.Entry, skip int64) (*drawdown, error) {
-	out := &drawdown{byRefill: map[string][]RefillAuthorization{}, warnings: map[string][]string{}}
-	var refills []ledger.Entry
+	var live []ledger.Entry
 	for _, seq := range tx.Filed(ledger.ByPatient, mrn) {
 		if _, void := tx.VoidedBy(seq); void || seq == skip {
 			continue
@@ -96,6 +96,17 @@ func (db *Service) drawdownOf(tx *ledger.Tx, mrn string, extra *ledger.Entry, sk
 		if err != nil {
 			return nil, err
 		}
+		live = append(live, e)
+	}
+	return db.drawdownFrom(tx, live, extra)
+}
+
+// drawdownFrom computes a patient's drawdown from its live entries, as
+// stored in tx, plus extra (not in tx, or nil).
+func (db *Service) drawdownFrom(tx *ledger.Tx, live []ledger.Entry, extra *ledger.Entry) (*drawdown, error) {
+	out := &drawdown{byRefill: map[string][]RefillAuthorization{}, warnings: map[string][]string{}}
+	var refills []ledger.Entry
+	for _, e := range live {
 		switch e.Kind {
 		case pumpledger.KindAuthorization:
 			v, err := DecodeClinical(e)
@@ -124,7 +135,12 @@ func (db *Service) drawdownOf(tx *ledger.Tx, mrn string, extra *ledger.Entry, sk
 	}
 	for _, e := range refills {
 		dos := e.Performed().Date()
-		lines, err := refillLines(cats, e)
+		var lines []billing.Line
+		if extra != nil && e.ID == extra.ID {
+			lines, err = refillLines(cats, e) // not stored yet
+		} else {
+			lines, err = db.storedRefillLines(tx, cats, e)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -194,4 +210,15 @@ func (db *Service) drawdownOf(tx *ledger.Tx, mrn string, extra *ledger.Entry, sk
 		}
 	}
 	return out, nil
+}
+
+// storedRefillLines are a stored refill's claim lines, from its refill as
+// decoded once (db.items: its pump's chain decodes the same), not decoded
+// again from its entry.
+func (db *Service) storedRefillLines(tx *ledger.Tx, cats *catalogSet, e ledger.Entry) ([]billing.Line, error) {
+	it, err := db.items.get(db, tx, cats, e.Seq)
+	if err != nil {
+		return nil, err
+	}
+	return refillLinesOf(cats, e, it.refill)
 }
