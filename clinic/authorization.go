@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/ledger"
 	"github.com/shopspring/decimal"
 )
@@ -89,16 +90,15 @@ type drawdown struct {
 // drawdownOf computes a patient's drawdown as tx sees the ledger, plus
 // extra, without entry skip (a refill a correction replaces; -1 for none).
 func (db *Service) drawdownOf(tx *ledger.Tx, mrn string, extra *ledger.Entry, skip int64) (*drawdown, error) {
-	out := &drawdown{byRefill: map[string][]RefillAuthorization{}, warnings: map[string][]string{}}
 	// Most patients have no authorization: found from the indexes alone
 	// (the patient's seqs and every authorization's, both in seq order),
 	// without reading the patient's history, which every refill recorded
 	// would otherwise pay for.
 	seqs := tx.Filed(ledger.ByPatient, mrn)
 	if !intersects(seqs, tx.Filed(ledger.ByKind, string(pumpledger.KindAuthorization))) {
-		return out, nil
+		return &drawdown{byRefill: map[string][]RefillAuthorization{}, warnings: map[string][]string{}}, nil
 	}
-	var refills []ledger.Entry
+	var live []ledger.Entry
 	for _, seq := range seqs {
 		if _, void := tx.VoidedBy(seq); void || seq == skip {
 			continue
@@ -107,6 +107,17 @@ func (db *Service) drawdownOf(tx *ledger.Tx, mrn string, extra *ledger.Entry, sk
 		if err != nil {
 			return nil, err
 		}
+		live = append(live, e)
+	}
+	return db.drawdownFrom(tx, live, extra)
+}
+
+// drawdownFrom computes a patient's drawdown from its live entries, as
+// stored in tx, plus extra (not in tx, or nil).
+func (db *Service) drawdownFrom(tx *ledger.Tx, live []ledger.Entry, extra *ledger.Entry) (*drawdown, error) {
+	out := &drawdown{byRefill: map[string][]RefillAuthorization{}, warnings: map[string][]string{}}
+	var refills []ledger.Entry
+	for _, e := range live {
 		switch e.Kind {
 		case pumpledger.KindAuthorization:
 			v, err := DecodeClinical(e)
@@ -135,7 +146,12 @@ func (db *Service) drawdownOf(tx *ledger.Tx, mrn string, extra *ledger.Entry, sk
 	}
 	for _, e := range refills {
 		dos := e.Performed().Date()
-		lines, err := refillLines(cats, e)
+		var lines []billing.Line
+		if extra != nil && e.ID == extra.ID {
+			lines, err = refillLines(cats, e) // not stored yet
+		} else {
+			lines, err = db.storedRefillLines(tx, cats, e)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -220,4 +236,15 @@ func intersects(a, b []int64) bool {
 		}
 	}
 	return false
+}
+
+// storedRefillLines are a stored refill's claim lines, from its refill as
+// decoded once (db.items: its pump's chain decodes the same), not decoded
+// again from its entry.
+func (db *Service) storedRefillLines(tx *ledger.Tx, cats *catalogSet, e ledger.Entry) ([]billing.Line, error) {
+	it, err := db.items.get(db, tx, cats, e.Seq)
+	if err != nil {
+		return nil, err
+	}
+	return refillLinesOf(cats, e, it.refill)
 }

@@ -114,16 +114,30 @@ func (db *Service) chartIn(tx *ledger.Tx, mrn string) (Chart, error) {
 	if len(seqs) == 0 {
 		return c, unknownPatient(mrn)
 	}
+	cats, err := db.catalogsIn(tx)
+	if err != nil {
+		return c, err
+	}
 	var serials []string
-	var lastVisit string // the latest refill visit's date of service
+	var lastVisit string    // the latest refill visit's date of service
+	var live []ledger.Entry // for the drawdown
+	voided := tx.Voided()   // seqs ascend: one cursor, not a Get each
 	for _, seq := range seqs {
-		if _, void := tx.VoidedBy(seq); void {
-			continue
-		}
-		e, err := tx.Entry(seq)
+		_, void, err := voided.By(seq)
 		if err != nil {
 			return c, err
 		}
+		if void {
+			continue
+		}
+		// Decoded once (db.items): the drawdown and the pumps' loads read
+		// the same entries.
+		it, err := db.items.get(db, tx, cats, seq)
+		if err != nil {
+			return c, err
+		}
+		e := it.entry
+		live = append(live, e)
 		switch e.Kind {
 		case pumpledger.KindPatient:
 			if c.Patient, err = e.Patient(); err != nil {
@@ -171,7 +185,7 @@ func (db *Service) chartIn(tx *ledger.Tx, mrn string) (Chart, error) {
 		p.Overdue = p.NextRefillDue != "" && p.NextRefillDue < today
 		c.Pumps = append(c.Pumps, p)
 	}
-	dd, err := db.drawdownOf(tx, mrn, nil, -1)
+	dd, err := db.drawdownFrom(tx, live, nil)
 	if err != nil {
 		return c, err
 	}
@@ -223,11 +237,16 @@ func (db *Service) chartPump(tx *ledger.Tx, serial string) (ChartPump, error) {
 	if len(st.fills) == 0 || st.explant != nil {
 		return p, nil
 	}
-	links, err := db.chain(st)
+	if st.implant == nil {
+		return p, pumpledger.Errorf(pumpledger.EINVALID, "pump %s has refills or dose changes but no implant recorded", st.serial)
+	}
+	// Only the last fill is shown, and a refill derives from the fills
+	// before it, not their records: the rest of the chain is not derived
+	// (it was two thirds of a ten-year chart).
+	last, err := link(st, st.fills[len(st.fills)-1])
 	if err != nil {
 		return p, err
 	}
-	last := links[len(links)-1]
 	p.LastRefill, p.LastRefillEntry = last.Entry.Performed().Date(), last.Entry.ID
 	dose := last.Refill.Dose
 	if last.Record.NextRefillDue != nil {

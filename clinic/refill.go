@@ -102,6 +102,11 @@ func refillLines(cats *catalogSet, e ledger.Entry) ([]billing.Line, error) {
 	if err != nil {
 		return nil, err
 	}
+	return refillLinesOf(cats, e, r)
+}
+
+// refillLinesOf are the claim lines of refill entry e, its payload r.
+func refillLinesOf(cats *catalogSet, e ledger.Entry, r pumpledger.Refill) ([]billing.Line, error) {
 	ls, err := refill.Lines(cats.at(r.PerformedAt.Date()).Catalog, r)
 	if err != nil {
 		return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "re-derive the claim lines of refill %s (entry %d): %s", e.ID, e.Seq, pumpledger.ErrorMessage(err))

@@ -120,7 +120,8 @@ type pumpItem struct {
 // itemCache keeps decoded pump entries by seq. Every refill or dose change
 // reads its pump's whole history, and decoding it was most of an append's
 // cost, growing with the pump's age; committed entries never change, so each
-// is decoded once. An entry not yet committed when it was read (a write's
+// is decoded once (a chart and a drawdown read their patient's entries
+// through it too). An entry not yet committed when it was read (a write's
 // own, an Import group's) is used only while its stored bytes still hash the
 // same: a seq freed by a rolled-back transaction and reused is decoded
 // afresh. (Bytes edited outside pumpledger while a process runs are verify's

@@ -37,17 +37,27 @@ func (db *Service) chain(st *pumpState) ([]Link, error) {
 	}
 	out := make([]Link, 0, len(st.fills))
 	for _, f := range st.fills {
-		rec, err := refill.Derive(st.cats.at(f.date).Catalog, f.refill, st.history(f.fill.At), farFuture)
+		l, err := link(st, f)
 		if err != nil {
-			return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "re-derive refill %s (entry %d): %s", f.entry.ID, f.entry.Seq, pumpledger.ErrorMessage(err))
+			return nil, err
 		}
-		rec.ID = f.entry.ID
-		for i := range rec.Lines {
-			rec.Lines[i].EntryID = f.entry.ID
-		}
-		out = append(out, Link{Entry: f.entry, Refill: f.refill, Record: rec})
+		out = append(out, l)
 	}
 	return out, nil
+}
+
+// link derives one live refill of a loaded pump: from the pump's fills and
+// dose changes before it, not from their derived records.
+func link(st *pumpState, f fillEntry) (Link, error) {
+	rec, err := refill.Derive(st.cats.at(f.date).Catalog, f.refill, st.history(f.fill.At), farFuture)
+	if err != nil {
+		return Link{}, pumpledger.Errorf(pumpledger.EINTERNAL, "re-derive refill %s (entry %d): %s", f.entry.ID, f.entry.Seq, pumpledger.ErrorMessage(err))
+	}
+	rec.ID = f.entry.ID
+	for i := range rec.Lines {
+		rec.Lines[i].EntryID = f.entry.ID
+	}
+	return Link{Entry: f.entry, Refill: f.refill, Record: rec}, nil
 }
 
 // Chain is a pump's live refills with each interval reconciled, corrections applied.

@@ -52,6 +52,10 @@ import (
 //	a month's bill               (goal: under 50 ms)
 //	a month's pre-billing check  vs the bill of the same month, alternated in
 //	                             rounds (goal: at most 2x the bill)
+//	chart, ten years of records  vs a raw read of the same entries: their
+//	                             index keys and stored bytes, decoded not at
+//	                             all (x-baseline) or only their JSON
+//	                             envelopes (x-envelopes); goal: under 50 ms
 //
 // Each reports its baseline and the ratio as metrics on its own line, and
 // the peak heap during the operation (memory must stay flat as the ledger
@@ -66,7 +70,8 @@ var (
 
 // scaleFixtureVersion names the generator's output: bump it when the demo
 // generator or the ledger format changes, so stale ledgers are rebuilt.
-const scaleFixtureVersion = 2
+// 3: the chart patient (scale_chart_bench_test.go) recorded among the others.
+const scaleFixtureVersion = 3
 
 // scaleCatalog is the demo's: the embedded catalog with its synthetic
 // morphine, which the admixture patients' refills need.
@@ -202,7 +207,28 @@ func buildScaleLedger(path string, n int) error {
 		return err
 	}
 	defer db.Close()
+	chart, err := chartSteps(cat)
+	if err != nil {
+		return err
+	}
 	var count int64
+	// The chart patient's k-th entry is recorded once the ledger holds k
+	// shares of nine tenths of n: spread over the file, all of it in.
+	next := 0
+	nextChart := func() error {
+		for next < len(chart) && count >= int64(n)*9/10*int64(next)/int64(len(chart)) {
+			step := chart[next]
+			next++
+			res, err := step.rec(db, &clock)
+			if err != nil {
+				return fmt.Errorf("the chart patient, at %s: %w", step.at.Format(time.RFC3339), err)
+			}
+			if !res.Existing {
+				count++
+			}
+		}
+		return nil
+	}
 	err = db.Import(5000, func() error {
 		for chunk := 0; count < int64(n); chunk++ {
 			events := demo.Generate(cat, demo.Options{Patients: scalePatientsChunk, Months: scaleMonths, Seed: uint64(chunk + 1), Start: scaleStart})
@@ -215,27 +241,10 @@ func buildScaleLedger(path string, n int) error {
 				if count >= int64(n) {
 					return nil
 				}
-				var res clinic.Result
-				switch ev.Kind {
-				case pumpledger.KindPatient:
-					clock = time.Now()
-					res, err = db.AddPatient(as("scale-clerk"), *ev.Patient)
-				case pumpledger.KindImplant:
-					clock = time.Now()
-					res, err = db.Implant(as("scale-md"), *ev.Implant)
-				case pumpledger.KindRefill:
-					clock = ev.Refill.PerformedAt.UTC.Add(20 * time.Minute)
-					res, err = db.RecordRefill(as("tester"), *ev.Refill)
-				case pumpledger.KindReprogram:
-					clock = ev.Reprogram.PerformedAt.UTC.Add(20 * time.Minute)
-					res, err = db.RecordReprogram(as("tester"), *ev.Reprogram)
-				case pumpledger.KindCorrection:
-					c := ev.Correction
-					clock = c.Refill.PerformedAt.UTC.Add(time.Hour)
-					res, err = db.Correct(as(c.By), c.Voids, c.Reason, clinic.Replacement{Refill: c.Refill})
-				default:
-					continue
+				if err := nextChart(); err != nil {
+					return err
 				}
+				res, err := recordDemo(db, &clock, ev)
 				if err != nil {
 					return fmt.Errorf("chunk %d, %s: %w", chunk, ev.Kind, err)
 				}
@@ -247,6 +256,30 @@ func buildScaleLedger(path string, n int) error {
 		return nil
 	})
 	return err
+}
+
+// recordDemo records one demo event as a clinic would, the build's clock
+// set to when it was recorded.
+func recordDemo(db *clinic.Service, clock *time.Time, ev demo.Event) (clinic.Result, error) {
+	switch ev.Kind {
+	case pumpledger.KindPatient:
+		*clock = time.Now()
+		return db.AddPatient(as("scale-clerk"), *ev.Patient)
+	case pumpledger.KindImplant:
+		*clock = time.Now()
+		return db.Implant(as("scale-md"), *ev.Implant)
+	case pumpledger.KindRefill:
+		*clock = ev.Refill.PerformedAt.UTC.Add(20 * time.Minute)
+		return db.RecordRefill(as("tester"), *ev.Refill)
+	case pumpledger.KindReprogram:
+		*clock = ev.Reprogram.PerformedAt.UTC.Add(20 * time.Minute)
+		return db.RecordReprogram(as("tester"), *ev.Reprogram)
+	case pumpledger.KindCorrection:
+		c := ev.Correction
+		*clock = c.Refill.PerformedAt.UTC.Add(time.Hour)
+		return db.Correct(as(c.By), c.Voids, c.Reason, clinic.Replacement{Refill: c.Refill})
+	}
+	return clinic.Result{Existing: true}, nil // not an entry the demo records: counted as none
 }
 
 // renameChunk gives a chunk's patients and pumps names of their own: every
@@ -388,6 +421,7 @@ func BenchmarkScale(b *testing.B) {
 			b.Run("HistoryOnePatient", func(b *testing.B) { benchScaleHistory(b, n) })
 			b.Run("BillOneMonth", func(b *testing.B) { benchScaleBill(b, n) })
 			b.Run("CheckOneMonth", func(b *testing.B) { benchScaleCheck(b, n) })
+			b.Run("chart", func(b *testing.B) { benchScaleChart(b, n) })
 		})
 	}
 }
