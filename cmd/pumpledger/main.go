@@ -48,6 +48,7 @@ var commands = []command{
 	{"bill", "--from DATE --to DATE [--format csv|json|x12] [--allow-findings] [--as-of DATE]", "claim lines by date of service, each visit with its payer's profile; visits with error findings held back"},
 	{"check", "--from DATE --to DATE [--as-of DATE] [--json]", "the pre-billing check: what a payer would deny, before the claim goes out (exit 1 on an error)"},
 	{"plan", "--drug D --mcg-per-ml C --fill-ml V [--rinse-ml R] [--json]", "least-waste vials"},
+	{"scan", "--text S [--json]", "a vial's scanned GS1 DataMatrix: its product in the catalog, lot, expiry and the refill's vials line"},
 	{"verify", "", "check every entry against the tree"},
 	{"checkpoint", "[--since FILE]", "print a signed checkpoint; prove growth since an older one"},
 	{"prove", "--entry ID", "inclusion proof of one entry"},
@@ -225,6 +226,8 @@ func handler(name string) func(*app, []string) error {
 		return (*app).check
 	case "plan":
 		return (*app).plan
+	case "scan":
+		return (*app).scan
 	case "verify":
 		return (*app).verify
 	case "checkpoint":
