@@ -178,9 +178,10 @@ func (a *app) demo(args []string) error {
 	}
 	if recs := counts[pumpledger.KindDiagnosis] + counts[pumpledger.KindCoverage] + counts[pumpledger.KindAuthorization] + counts[pumpledger.KindTherapy] +
 		counts[pumpledger.KindTrial] + counts[pumpledger.KindConsent] + counts[pumpledger.KindAssessment] + counts[pumpledger.KindReview]; recs > 0 {
-		fmt.Fprintf(w, "The clinical record: %d diagnoses, %d coverages, %d prior authorizations, %d prior therapies, %d trials, %d consents (signed forms attached as PDF), %d assessments, %d discrepancy reviews. MRN-1001's record is complete; the others have the gaps a biller meets (an expired or overdrawn authorization, no consent, no diagnosis, a trial without its result, a month without coverage, an unwitnessed waste, a miscoded visit): see `chart` and `check`.\n",
+		fmt.Fprintf(w, "The clinical record: %d diagnoses, %d coverages, %d prior authorizations, %d prior therapies, %d trials, %d consents (signed forms attached as PDF), %d assessments, %d discrepancy %s. MRN-1001's record is complete; the others have the gaps a biller meets (an expired or overdrawn authorization, no consent, no diagnosis, a trial without its result, a month without coverage, an unwitnessed waste, a miscoded visit): see `chart` and `check`.\n",
 			counts[pumpledger.KindDiagnosis], counts[pumpledger.KindCoverage], counts[pumpledger.KindAuthorization], counts[pumpledger.KindTherapy],
-			counts[pumpledger.KindTrial], counts[pumpledger.KindConsent], counts[pumpledger.KindAssessment], counts[pumpledger.KindReview])
+			counts[pumpledger.KindTrial], counts[pumpledger.KindConsent], counts[pumpledger.KindAssessment], counts[pumpledger.KindReview],
+			plural(counts[pumpledger.KindReview], "review", "reviews"))
 	}
 	printCapped(w, "Flagged for the nurse: %s.\n", live)
 	printCapped(w, "Corrected: %s.\n", corrected)
