@@ -105,6 +105,9 @@ func (a *Attachment) Settle(field string) error {
 	}
 	sum := SumSHA256(a.Content)
 	if a.SHA256 != "" && a.SHA256 != sum {
+		if err := CheckSHA256(field+".sha256", a.SHA256); err != nil {
+			return err // not a hash at all: said as such, quoted on one line
+		}
 		return Invalid(field, "%s %q has SHA-256 %s, not the %s given; attach the right file.", field, clip(a.Name), sum, a.SHA256)
 	}
 	a.SHA256, a.MediaType, a.Size = sum, mt, int64(len(a.Content))
