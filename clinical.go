@@ -670,3 +670,39 @@ func (o *object) address(f string) (*Address, error) {
 	}
 	return &a, nil
 }
+
+// Record is a payload of one of the clinical record's kinds: what the use
+// cases, the printers and the demo ask of any of them.
+type Record interface {
+	Attaching
+	RecordKind() Kind   // its kind
+	PatientMRN() string // whose record it is
+}
+
+func (Diagnosis) RecordKind() Kind     { return KindDiagnosis }
+func (Coverage) RecordKind() Kind      { return KindCoverage }
+func (Authorization) RecordKind() Kind { return KindAuthorization }
+func (Therapy) RecordKind() Kind       { return KindTherapy }
+func (Trial) RecordKind() Kind         { return KindTrial }
+func (Consent) RecordKind() Kind       { return KindConsent }
+func (Assessment) RecordKind() Kind    { return KindAssessment }
+func (Review) RecordKind() Kind        { return KindReview }
+
+func (d Diagnosis) PatientMRN() string     { return d.MRN }
+func (c Coverage) PatientMRN() string      { return c.MRN }
+func (a Authorization) PatientMRN() string { return a.MRN }
+func (t Therapy) PatientMRN() string       { return t.MRN }
+func (t Trial) PatientMRN() string         { return t.MRN }
+func (c Consent) PatientMRN() string       { return c.MRN }
+func (a Assessment) PatientMRN() string    { return a.MRN }
+func (r Review) PatientMRN() string        { return r.MRN }
+
+// SetID gives a record its id (the demo's, made from its seed).
+func (d *Diagnosis) SetID(id string)     { d.ID = id }
+func (c *Coverage) SetID(id string)      { c.ID = id }
+func (a *Authorization) SetID(id string) { a.ID = id }
+func (t *Therapy) SetID(id string)       { t.ID = id }
+func (t *Trial) SetID(id string)         { t.ID = id }
+func (c *Consent) SetID(id string)       { c.ID = id }
+func (a *Assessment) SetID(id string)    { a.ID = id }
+func (r *Review) SetID(id string)        { r.ID = id }

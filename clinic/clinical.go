@@ -18,25 +18,10 @@ import (
 // them (chart.go), never stored.
 
 // clinicalKind is the kind of a clinical record payload (a value or a
-// pointer to one of the seven types); "" for anything else.
+// pointer to one); "" for anything else.
 func clinicalKind(p any) pumpledger.Kind {
-	switch p.(type) {
-	case pumpledger.Diagnosis, *pumpledger.Diagnosis:
-		return pumpledger.KindDiagnosis
-	case pumpledger.Coverage, *pumpledger.Coverage:
-		return pumpledger.KindCoverage
-	case pumpledger.Authorization, *pumpledger.Authorization:
-		return pumpledger.KindAuthorization
-	case pumpledger.Therapy, *pumpledger.Therapy:
-		return pumpledger.KindTherapy
-	case pumpledger.Trial, *pumpledger.Trial:
-		return pumpledger.KindTrial
-	case pumpledger.Consent, *pumpledger.Consent:
-		return pumpledger.KindConsent
-	case pumpledger.Assessment, *pumpledger.Assessment:
-		return pumpledger.KindAssessment
-	case pumpledger.Review, *pumpledger.Review:
-		return pumpledger.KindReview
+	if r, ok := p.(pumpledger.Record); ok {
+		return r.RecordKind()
 	}
 	return ""
 }

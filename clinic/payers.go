@@ -35,17 +35,11 @@ func (db *Service) bookIn(tx *ledger.Tx, kinds ...pumpledger.Kind) (book, error)
 			if err != nil {
 				return nil, err
 			}
-			mrn := mrnOf(v)
+			mrn := v.(pumpledger.Record).PatientMRN()
 			b[k][mrn] = append(b[k][mrn], e)
 		}
 	}
 	return b, nil
-}
-
-// mrnOf is a clinical record's patient.
-func mrnOf(v any) string {
-	f, _ := factsOf(v)
-	return f.mrn
 }
 
 // coverageOn is a patient's primary coverage in force on date: the one

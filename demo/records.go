@@ -198,49 +198,10 @@ func (g *gen) billingGaps() {
 }
 
 // recordKind is the kind of a clinical record payload.
-func recordKind(v any) pumpledger.Kind {
-	switch v.(type) {
-	case *pumpledger.Diagnosis:
-		return pumpledger.KindDiagnosis
-	case *pumpledger.Coverage:
-		return pumpledger.KindCoverage
-	case *pumpledger.Authorization:
-		return pumpledger.KindAuthorization
-	case *pumpledger.Therapy:
-		return pumpledger.KindTherapy
-	case *pumpledger.Trial:
-		return pumpledger.KindTrial
-	case *pumpledger.Consent:
-		return pumpledger.KindConsent
-	case *pumpledger.Assessment:
-		return pumpledger.KindAssessment
-	case *pumpledger.Review:
-		return pumpledger.KindReview
-	}
-	return ""
-}
+func recordKind(v any) pumpledger.Kind { return v.(pumpledger.Record).RecordKind() }
 
 // setRecordID gives a clinical record its id.
-func setRecordID(v any, id string) {
-	switch p := v.(type) {
-	case *pumpledger.Diagnosis:
-		p.ID = id
-	case *pumpledger.Coverage:
-		p.ID = id
-	case *pumpledger.Authorization:
-		p.ID = id
-	case *pumpledger.Therapy:
-		p.ID = id
-	case *pumpledger.Trial:
-		p.ID = id
-	case *pumpledger.Consent:
-		p.ID = id
-	case *pumpledger.Assessment:
-		p.ID = id
-	case *pumpledger.Review:
-		p.ID = id
-	}
-}
+func setRecordID(v any, id string) { v.(interface{ SetID(string) }).SetID(id) }
 
 // consentPDF is a small, valid one-page PDF standing in for a scanned
 // consent form: synthetic, marked DEMO, the same bytes for the same

@@ -123,23 +123,8 @@ func unwrapPathError(err error) error {
 }
 
 func mrnOf(v any) string {
-	switch p := v.(type) {
-	case pumpledger.Diagnosis:
-		return p.MRN
-	case pumpledger.Coverage:
-		return p.MRN
-	case pumpledger.Authorization:
-		return p.MRN
-	case pumpledger.Therapy:
-		return p.MRN
-	case pumpledger.Trial:
-		return p.MRN
-	case pumpledger.Consent:
-		return p.MRN
-	case pumpledger.Assessment:
-		return p.MRN
-	case pumpledger.Review:
-		return p.MRN
+	if r, ok := v.(pumpledger.Record); ok {
+		return r.PatientMRN()
 	}
 	return ""
 }
