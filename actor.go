@@ -18,7 +18,17 @@ type Role string
 
 const (
 	RoleClinic Role = "clinic" // the command line: every use case
+
+	// The web app's: each signs in and may do only what the role does.
+	RoleNurse     Role = "nurse"     // records refills, and reads the patients' charts
+	RoleClinician Role = "clinician" // records as a nurse does (dose changes, the clinical record)
+	RoleBiller    Role = "biller"    // bills and checks
+	RoleAuditor   Role = "auditor"   // reads everything, records nothing
+	RoleAdmin     Role = "admin"     // manages the users, reads no patient's data
 )
+
+// WebRoles are the roles a user of the web app may have.
+var WebRoles = []Role{RoleNurse, RoleClinician, RoleBiller, RoleAuditor, RoleAdmin}
 
 type actorKey struct{}
 

@@ -223,7 +223,7 @@ func (db *Service) AdoptCatalog(ctx context.Context, content []byte, name, reaso
 	payload := ledger.Canonical(a)
 	var affected []string
 	var repriced int
-	return db.write("", pumpledger.KindCatalog, payload, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
+	return db.write(ctx, "", pumpledger.KindCatalog, payload, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
 		s, err := db.catalogsIn(tx)
 		if err != nil {
 			return nil, nil, err

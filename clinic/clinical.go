@@ -128,7 +128,7 @@ func (db *Service) RecordClinical(ctx context.Context, payload any) (Result, err
 	}
 	id := newID(f.id)
 	payload = withID(payload, id)
-	return db.write(id, kind, ledger.Canonical(payload), func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
+	return db.write(ctx, id, kind, ledger.Canonical(payload), func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
 		e, warnings, err := db.clinicalEntry(tx, kind, payload, -1, by)
 		if err != nil {
 			return nil, nil, err

@@ -48,7 +48,7 @@ func (db *Service) Correct(ctx context.Context, voidID, reason string, repl Repl
 		return Result{}, err
 	}
 	var affected []string // pumps whose chains the correction changes
-	return db.write("", pumpledger.KindCorrection, nil, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
+	return db.write(ctx, "", pumpledger.KindCorrection, nil, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
 		old, err := tx.EntryByID(voidID)
 		if err != nil {
 			return nil, nil, err

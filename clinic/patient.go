@@ -41,7 +41,7 @@ func (db *Service) AddPatient(ctx context.Context, p pumpledger.Patient) (Result
 		return Result{}, err
 	}
 	payload := ledger.Canonical(p)
-	return db.write("", pumpledger.KindPatient, payload, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
+	return db.write(ctx, "", pumpledger.KindPatient, payload, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
 		if seq, ok := db.patientSeq(tx, p.MRN); ok {
 			e, err := tx.Entry(seq)
 			if err != nil {

@@ -39,7 +39,7 @@ func (db *Service) Implant(ctx context.Context, im pumpledger.Implant) (Result, 
 	if when.UTC.After(db.Now()) {
 		return Result{}, pumpledger.Invalid("date", "date %s is in the future; record the implant after it is done.", im.Date)
 	}
-	return db.write("", pumpledger.KindImplant, nil, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
+	return db.write(ctx, "", pumpledger.KindImplant, nil, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
 		cat, err := db.catalogAt(tx, im.Date)
 		if err != nil {
 			return nil, nil, err
@@ -124,7 +124,7 @@ func (db *Service) Explant(ctx context.Context, ex pumpledger.Explant) (Result, 
 	if err != nil {
 		return Result{}, err
 	}
-	return db.write("", pumpledger.KindExplant, ledger.Canonical(ex), func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
+	return db.write(ctx, "", pumpledger.KindExplant, ledger.Canonical(ex), func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
 		if _, err := db.livePump(tx, ex.MRN, ex.Serial, when.UTC, -1); err != nil {
 			return nil, nil, err
 		}

@@ -1,6 +1,7 @@
 package clinic
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -38,10 +39,16 @@ type Result struct {
 
 // write appends through the store (ledger.DB.Write) the entries fn
 // derives, with what fn derived of them (r); fn may run more than once, so
-// only its last run's result is kept.
-func (db *Service) write(id string, kind pumpledger.Kind, payload []byte, fn func(tx *ledger.Tx) ([]ledger.Entry, *Result, error), check func(tx *ledger.Tx) error) (Result, error) {
+// only its last run's result is kept. For a ctx of Preview it runs the
+// same transaction and rolls it back (ledger.DB.Preview).
+func (db *Service) write(ctx context.Context, id string, kind pumpledger.Kind, payload []byte, fn func(tx *ledger.Tx) ([]ledger.Entry, *Result, error), check func(tx *ledger.Tx) error) (Result, error) {
 	var res Result
-	w, err := db.DB.Write(id, kind, payload, func(tx *ledger.Tx) ([]ledger.Entry, error) {
+	write := db.DB.Write
+	preview := IsPreview(ctx)
+	if preview {
+		write = db.DB.Preview
+	}
+	w, err := write(id, kind, payload, func(tx *ledger.Tx) ([]ledger.Entry, error) {
 		ps, r, err := fn(tx)
 		res = Result{}
 		if r != nil {
@@ -49,8 +56,10 @@ func (db *Service) write(id string, kind pumpledger.Kind, payload []byte, fn fun
 		}
 		return ps, err
 	}, check)
-	if err != nil {
+	if err != nil || preview && kind == pumpledger.KindCatalog {
 		db.forgetCatalogs() // they may have been read from the rolled-back transaction
+	}
+	if err != nil {
 		return Result{}, err
 	}
 	if w.Existing {
@@ -64,6 +73,21 @@ func (db *Service) write(id string, kind pumpledger.Kind, payload []byte, fn fun
 		res.Replacement = &w.Entries[0]
 	}
 	return res, nil
+}
+
+type previewKey struct{}
+
+// Preview returns ctx asking every recording use case to check and derive
+// as it would record, and write nothing (a dry run on a ledger held open
+// for writing: the server's preview of a form).
+func Preview(ctx context.Context) context.Context {
+	return context.WithValue(ctx, previewKey{}, true)
+}
+
+// IsPreview reports whether ctx asks for a preview (Preview).
+func IsPreview(ctx context.Context) bool {
+	v, _ := ctx.Value(previewKey{}).(bool)
+	return v
 }
 
 func newID(id string) string {

@@ -57,7 +57,7 @@ func (db *Service) RecordRefill(ctx context.Context, r pumpledger.Refill) (Resul
 	r.ID = newID(r.ID)
 	payload := ledger.Canonical(r)
 	var before *pumpState
-	res, err := db.write(r.ID, pumpledger.KindRefill, payload, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
+	res, err := db.write(ctx, r.ID, pumpledger.KindRefill, payload, func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
 		e, rec, st, auths, err := db.refillEntry(tx, r, -1, by)
 		if err != nil {
 			return nil, nil, err

@@ -69,7 +69,7 @@ func (db *Service) RecordReprogram(ctx context.Context, r pumpledger.Reprogram) 
 	}
 	r.ID = newID(r.ID)
 	var before *pumpState
-	return db.write(r.ID, pumpledger.KindReprogram, ledger.Canonical(r), func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
+	return db.write(ctx, r.ID, pumpledger.KindReprogram, ledger.Canonical(r), func(tx *ledger.Tx) ([]ledger.Entry, *Result, error) {
 		e, res, st, err := db.reprogramState(tx, r, -1, by)
 		if err != nil {
 			return nil, nil, err

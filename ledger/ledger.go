@@ -436,6 +436,13 @@ func (db *DB) update(fn func(*bolt.Tx) error) (err error) {
 	return db.bolt.Update(fn)
 }
 
+// updateAlone is update in a transaction of its own, never a batch's.
+func (db *DB) updateAlone(fn func(*bolt.Tx) error) (err error) {
+	defer guard(db.path, &err)()
+	defer func() { err = diskFull(db.path, err) }()
+	return db.bolt.Update(fn)
+}
+
 func u64(n uint64) []byte {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], n)

@@ -162,23 +162,40 @@ func (db *DB) Write(id string, kind Kind, payload []byte, fn func(tx *Tx) ([]Ent
 	if db.schema == schemaV1 {
 		return Written{}, &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrSchemaOld, Message: fmt.Sprintf("The ledger %s holds no catalog (%v); it was written by an older pumpledger: run `pumpledger upgrade` to pin the catalog it used.", db.path, ErrSchemaOld)}
 	}
-	return db.write(id, kind, payload, fn, check, nil)
+	return db.write(id, kind, payload, fn, check, nil, db.dryRun)
+}
+
+// Preview is Write rolled back, on any ledger: every check and derivation
+// of recording, nothing written and nothing signed. A server holding one
+// ledger open for writing previews with it what a form would record.
+func (db *DB) Preview(id string, kind Kind, payload []byte, fn func(tx *Tx) ([]Entry, error), check func(tx *Tx) error) (Written, error) {
+	if db.schema == schemaV1 {
+		return db.Write(id, kind, payload, fn, check) // its refusal
+	}
+	return db.write(id, kind, payload, fn, check, nil, true)
 }
 
 // ErrSchemaOld: a schema 1 ledger, read only to be upgraded.
 var ErrSchemaOld = errors.New("no catalog is pinned in the ledger")
 
-// write is Write; before, if not nil, runs first in the transaction.
-func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *Tx) ([]Entry, error), check func(tx *Tx) error, before func(tx *bolt.Tx) error) (Written, error) {
+// write is Write; before, if not nil, runs first in the transaction; dry
+// rolls it back.
+func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *Tx) ([]Entry, error), check func(tx *Tx) error, before func(tx *bolt.Tx) error, dry bool) (Written, error) {
 	var k *keys
-	if !db.dryRun { // a dry run signs nothing
+	if !dry { // a dry run signs nothing
 		var err error
 		if k, err = db.signingKey(); err != nil {
 			return Written{}, err
 		}
 	}
 	var w Written
-	err := db.update(func(b *bolt.Tx) error {
+	update := db.update
+	if dry && db.batch && db.imp == nil {
+		// Not in a batch: a rolled-back function fails its whole batch,
+		// and every other append in it would run again.
+		update = db.updateAlone
+	}
+	err := update(func(b *bolt.Tx) error {
 		w = Written{}
 		tx := &Tx{b: b, db: db}
 		if before != nil {
@@ -224,7 +241,7 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *Tx) ([]Ent
 			}
 		}
 		w.Entries = ps
-		if db.dryRun { // everything checked and derived: roll it all back
+		if dry { // everything checked and derived: roll it all back
 			return errDryRun
 		}
 		if db.imp == nil { // an Import signs once per group, at its commit
@@ -277,7 +294,7 @@ func (db *DB) Upgrade(fn func(tx *Tx) ([]Entry, error), check func(tx *Tx) error
 			return err
 		}
 		return b.Bucket(bucketMeta).Put(keySchema, u64(SchemaVersion))
-	})
+	}, db.dryRun)
 	if err == nil && !db.dryRun {
 		db.schema = SchemaVersion
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/internal/safefile"
 	"github.com/pumpledger/pumpledger/ledger"
-	"github.com/pumpledger/pumpledger/refill"
 	"github.com/pumpledger/pumpledger/vial"
 	"github.com/shopspring/decimal"
 )
@@ -174,16 +173,7 @@ func (a *app) refill(args []string) error {
 		}
 	}
 	if *asJSON {
-		if res.Authorizations != nil || ready != nil {
-			// §7's object, with what the refill drew of the patient's
-			// prior authorizations and what the claim still needs.
-			return writeJSON(a.stdout, struct {
-				*refill.Record
-				Authorizations []clinic.RefillAuthorization `json:"authorizations,omitempty"`
-				Readiness      []billing.Finding            `json:"readiness,omitempty"`
-			}{res.Record, res.Authorizations, ready})
-		}
-		return writeJSON(a.stdout, res.Record)
+		return writeJSON(a.stdout, clinic.RefillAnswer(res, ready))
 	}
 	printRefill(a.stdout, r, res, *dry)
 	printReadiness(a.stdout, ready)
@@ -418,24 +408,7 @@ func (a *app) bill(args []string) error {
 	// Every finding on stderr, whatever the format; in JSON also on its
 	// visit's lines. A visit with an error is held back unless allowed.
 	printFindings(a.stderr, findings)
-	byEntry := map[string][]billing.Finding{}
-	held := map[string]bool{}
-	for _, f := range findings {
-		byEntry[f.EntryID] = append(byEntry[f.EntryID], f)
-		held[f.EntryID] = held[f.EntryID] || f.Severity == billing.Error
-	}
-	out := lines[:0:0]
-	nHeld := 0
-	for _, l := range lines {
-		if held[l.EntryID] && !*allow {
-			nHeld++
-			continue
-		}
-		if *format == "json" {
-			l.Findings = byEntry[l.EntryID]
-		}
-		out = append(out, l)
-	}
+	out, nHeld := clinic.HoldBack(lines, findings, *allow, *format == "json")
 	if nHeld > 0 {
 		fmt.Fprintf(a.stderr, "held back: %d lines of visits with error findings; fix them, or export them anyway with --allow-findings.\n", nHeld)
 	}

@@ -59,11 +59,13 @@ var commands = []command{
 	{"catalog adopt", "FILE --reason TEXT [--from DATE]", "record FILE as the catalog in force from DATE (default today)"},
 	{"upgrade", "[--catalog FILE]", "pin the catalog of a ledger written before catalogs were pinned (schema 1)"},
 	{"demo", "[--patients N] [--months M] [--seed S]", "fill the ledger with a synthetic history"},
+	{"serve", "[--addr 127.0.0.1:8080] [--tls-cert F --tls-key F] [--idle 15m]", "serve the ledger to the clinic's browsers and programs (the JSON API)"},
+	{"user add", "--name N --role nurse|clinician|biller|auditor|admin [--password-file F]", "add a user of the web app (password from the terminal, unechoed, or F)"},
 }
 
 // groups are the commands that take a subcommand.
 var groups = map[string]string{"pump": "implant, explant", "patient": "add",
-	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add", "review": "add", "attachment": "get"}
+	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add", "review": "add", "attachment": "get", "user": "add"}
 
 // optionalGroups take a subcommand but also run alone ("catalog").
 var optionalGroups = map[string]string{"catalog": "list, adopt"}
@@ -249,6 +251,10 @@ func handler(name string) func(*app, []string) error {
 		return (*app).upgrade
 	case "demo":
 		return (*app).demo
+	case "serve":
+		return (*app).serve
+	case "user add":
+		return (*app).userAdd
 	}
 	return clinicalHandler(name)
 }

@@ -115,6 +115,42 @@ func WriteNew(path string, perm os.FileMode, fn func(*os.File) error) (err error
 	return SyncDir(dir)
 }
 
+// Replace writes the file path with mode perm, its content written by fn,
+// whole or not at all, as WriteNew does, but over an existing file: the
+// synced temporary file is renamed onto path, so a reader sees the old
+// content or the new, never a part.
+func Replace(path string, perm os.FileMode, fn func(*os.File) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, base+tempSuffix+"*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(perm); err == nil {
+		if err = fn(f); err == nil {
+			err = f.Sync()
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return SyncDir(dir)
+}
+
 // Stale lists the temporary files a killed WriteNew of path left.
 func Stale(path string) []string {
 	m, _ := filepath.Glob(globEscape(path) + tempSuffix + "*")

@@ -73,3 +73,32 @@ func TestWriteNew(t *testing.T) {
 		t.Errorf("temporary files left: %v", left)
 	}
 }
+
+// Replace puts the new content in place whole, with its mode; a failed
+// write leaves the old file as it was and no temporary file behind.
+func TestReplace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users")
+	write := func(s string, fail error) error {
+		return Replace(path, 0o600, func(f *os.File) error {
+			f.WriteString(s)
+			return fail
+		})
+	}
+	if err := write("one", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := write("two", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := write("three", errors.New("disk full")); err == nil {
+		t.Fatal("a failed write reported success")
+	}
+	b, _ := os.ReadFile(path)
+	fi, _ := os.Stat(path)
+	if string(b) != "two" || fi.Mode().Perm() != 0o600 {
+		t.Errorf("after replace and a failed one: %q %v, want \"two\" 0600", b, fi.Mode())
+	}
+	if s := Stale(path); len(s) != 0 {
+		t.Errorf("temporary files left: %v", s)
+	}
+}

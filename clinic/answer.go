@@ -1,0 +1,49 @@
+package clinic
+
+import (
+	"github.com/pumpledger/pumpledger/billing"
+	"github.com/pumpledger/pumpledger/refill"
+)
+
+// What a use case answers a program: one object for `refill --json` and
+// the server's POST /api/refill, one way to hold back a bill's lines for
+// `bill` and GET /api/bill, so the two never drift apart.
+
+// RefillAnswer is the refill --json object: SPEC §7's record, with what
+// the refill drew of the patient's prior authorizations and what the claim
+// still needs (ready: the check of the entry as recorded; nil for a
+// preview, which has nothing recorded to check).
+func RefillAnswer(res Result, ready []billing.Finding) any {
+	if res.Authorizations == nil && ready == nil {
+		return res.Record
+	}
+	return struct {
+		*refill.Record
+		Authorizations []RefillAuthorization `json:"authorizations,omitempty"`
+		Readiness      []billing.Finding     `json:"readiness,omitempty"`
+	}{res.Record, res.Authorizations, ready}
+}
+
+// HoldBack is the bill's lines to export: those of visits with an error
+// finding are held back unless allow (held counts them); with attach,
+// each line carries its visit's findings (the JSON export's).
+func HoldBack(lines []billing.Line, findings []billing.Finding, allow, attach bool) (out []billing.Line, held int) {
+	byEntry := map[string][]billing.Finding{}
+	isHeld := map[string]bool{}
+	for _, f := range findings {
+		byEntry[f.EntryID] = append(byEntry[f.EntryID], f)
+		isHeld[f.EntryID] = isHeld[f.EntryID] || f.Severity == billing.Error
+	}
+	out = lines[:0:0]
+	for _, l := range lines {
+		if isHeld[l.EntryID] && !allow {
+			held++
+			continue
+		}
+		if attach {
+			l.Findings = byEntry[l.EntryID]
+		}
+		out = append(out, l)
+	}
+	return out, held
+}

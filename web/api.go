@@ -1,0 +1,188 @@
+package web
+
+import (
+	"bytes"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/billing"
+	"github.com/pumpledger/pumpledger/clinic"
+)
+
+// The JSON API of SPEC §11: each route is a command of the command line,
+// the same use case, the same answer as its --json.
+
+// apiRefill is `refill --json`, and with ?dry_run=1 `refill --dry-run
+// --json`: everything recording does, rolled back.
+func (s *Server) apiRefill(w http.ResponseWriter, r *http.Request) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	in, err := pumpledger.ParseRefill(bytes.NewReader(data))
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	ctx, dry := r.Context(), flag(r, "dry_run")
+	if dry {
+		ctx = clinic.Preview(ctx)
+	}
+	res, err := s.db.RecordRefill(ctx, in)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	var ready []billing.Finding // a preview has nothing recorded to check
+	if !dry {
+		if ready, err = s.db.CheckEntry(r.Context(), res.Entry.ID); err != nil {
+			writeErr(w, r, s.log, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, clinic.RefillAnswer(res, ready))
+}
+
+// flag reads a boolean query parameter: 1 or true.
+func flag(r *http.Request, name string) bool {
+	v, err := strconv.ParseBool(r.URL.Query().Get(name))
+	return err == nil && v
+}
+
+// need is the query parameter name, refused when missing.
+func need(r *http.Request, name, example string) (string, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return "", pumpledger.Invalid(name, "%s is missing; add ?%s=%s.", name, name, example)
+	}
+	return v, nil
+}
+
+func dates(r *http.Request) (from, to string, err error) {
+	if from, err = need(r, "from", "YYYY-MM-DD"); err != nil {
+		return
+	}
+	to, err = need(r, "to", "YYYY-MM-DD")
+	return
+}
+
+var exports = map[string]struct {
+	write       func(io.Writer, []billing.Line) error
+	contentType string
+}{
+	"csv":  {billing.WriteCSV, "text/csv; charset=utf-8"},
+	"json": {billing.WriteJSON, "application/json; charset=utf-8"},
+	"x12":  {billing.WriteX12, "application/edi-x12"},
+}
+
+// apiBill is `bill`: the claim lines of [from, to] in the format asked,
+// the lines of visits with error findings held back unless
+// allow_findings. In JSON each line carries its visit's findings; in
+// every format the headers count them (the findings themselves:
+// /api/check).
+func (s *Server) apiBill(w http.ResponseWriter, r *http.Request) {
+	from, to, err := dates(r)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "csv"
+	}
+	ex, ok := exports[format]
+	if !ok {
+		writeErr(w, r, s.log, pumpledger.Invalid("format", "format must be csv, json or x12, not %q.", format))
+		return
+	}
+	lines, err := s.db.Bill(r.Context(), from, to)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	findings, err := s.db.CheckLines(r.Context(), lines, r.URL.Query().Get("as_of"))
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	out, held := clinic.HoldBack(lines, findings, flag(r, "allow_findings"), format == "json")
+	var buf bytes.Buffer
+	if err := ex.write(&buf, out); err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", ex.contentType)
+	h.Set("Content-Disposition", `attachment; filename="bill-`+from+`-`+to+`.`+format+`"`)
+	h.Set("X-Pumpledger-Findings", strconv.Itoa(len(findings)))
+	h.Set("X-Pumpledger-Held-Lines", strconv.Itoa(held))
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf.Bytes())
+}
+
+// apiCheck is `check --json`: the pre-billing check's findings, [] when
+// there are none. Unlike the command, an error finding is not a failed
+// request: the check ran.
+func (s *Server) apiCheck(w http.ResponseWriter, r *http.Request) {
+	from, to, err := dates(r)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	findings, err := s.db.Check(r.Context(), from, to, r.URL.Query().Get("as_of"))
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	if findings == nil {
+		findings = []billing.Finding{}
+	}
+	writeJSON(w, http.StatusOK, findings)
+}
+
+// apiChart is `chart --json`.
+func (s *Server) apiChart(w http.ResponseWriter, r *http.Request) {
+	mrn, err := need(r, "mrn", "MRN")
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	c, err := s.db.Chart(r.Context(), mrn)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// apiHistory is `history --json`.
+func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
+	mrn, err := need(r, "mrn", "MRN")
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	items, err := s.db.History(r.Context(), mrn)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, items)
+}
+
+// apiVerify is `verify`: every entry against the tree.
+func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) {
+	res, err := s.db.Verify()
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "entries": res.Entries, "checkpoints": res.Checkpoints,
+		"documents": res.Documents, "root": hex.EncodeToString(res.Tree.Hash[:])})
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,535 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/clinic"
+	"github.com/pumpledger/pumpledger/ledger"
+)
+
+// The hash's own parameters are the production ones (TestPasswordHash);
+// the server's tests hash with light ones, or each sign-in would cost a
+// tenth of a second under the race detector.
+var prodParams = params
+
+func TestMain(m *testing.M) {
+	params = argonParams{memoryKiB: 64, time: 1, threads: 1}
+	os.Exit(m.Run())
+}
+
+// clock is the tests' time: the ledger's and the server's.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+const password = "correct horse battery"
+
+// fixture is a server over a ledger with patient MRN-1 and pump S1, and a
+// user of each role, named after it.
+type fixture struct {
+	t     *testing.T
+	path  string
+	db    *clinic.Service
+	clock *clock
+	srv   *Server
+}
+
+func newFixture(t *testing.T, tls bool) *fixture {
+	t.Helper()
+	c := &clock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	path := filepath.Join(t.TempDir(), "l.db")
+	setup := pumpledger.WithActor(context.Background(), pumpledger.Actor{Name: "setup", Role: pumpledger.RoleClinic})
+	db, err := clinic.Create(setup, path, ledger.Options{NoSync: true, Now: c.now, Batch: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.AddPatient(setup, pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Implant(setup, pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range pumpledger.WebRoles {
+		if err := AddUser(UsersPath(path), string(r)+"1", r, []byte(password)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := New(Config{Ledger: db, UsersPath: UsersPath(path), TLS: tls, Now: c.now})
+	return &fixture{t: t, path: path, db: db, clock: c, srv: srv}
+}
+
+// do serves one request; cookie is a session id ("" for none).
+func (f *fixture) do(method, target, cookie string, body []byte, header ...string) *httptest.ResponseRecorder {
+	f.t.Helper()
+	r := httptest.NewRequest(method, target, bytes.NewReader(body))
+	if body != nil {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if cookie != "" {
+		r.AddCookie(&http.Cookie{Name: f.srv.cookieName(), Value: cookie})
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	f.srv.ServeHTTP(w, r)
+	return w
+}
+
+// login signs name in and returns the session id.
+func (f *fixture) login(name string) string {
+	f.t.Helper()
+	w := f.do("POST", "/api/login", "", loginBody(name, password))
+	if w.Code != http.StatusOK {
+		f.t.Fatalf("sign-in of %s: %d %s", name, w.Code, w.Body)
+	}
+	for _, c := range w.Result().Cookies() {
+		if c.Name == f.srv.cookieName() && c.Value != "" {
+			return c.Value
+		}
+	}
+	f.t.Fatalf("sign-in of %s set no session cookie", name)
+	return ""
+}
+
+func loginBody(name, pw string) []byte {
+	b, _ := json.Marshal(credentials{Name: name, Password: pw})
+	return b
+}
+
+// refillJSON is pump S1's first fill, on the fixture's day.
+const refillJSON = `{
+  "id": "00000000-0000-4000-8000-000000000001",
+  "mrn": "MRN-1", "pump_serial": "S1", "performed_at": "2026-03-01T09:00:00Z",
+  "nurse": "jdoe", "witness": "asmith",
+  "residual_ml": "0", "rinse_ml": "0", "fill_ml": "20",
+  "solution": [{"drug": "ziconotide", "mcg_per_ml": "5"}],
+  "vials": [{"ndc": "70720-720-10", "count": 1, "lot": "L1", "expires": "2027-06-30"}],
+  "diluent_ml": "19",
+  "dose": {"drug": "ziconotide", "mcg_per_day": "1.2"},
+  "procedure": "95990", "note": ""
+}`
+
+// Every route, every role and no session: 200 where the role may, 403
+// where it may not, 401 without a session. The server checks the role,
+// not the page.
+func TestRoleRouteTable(t *testing.T) {
+	f := newFixture(t, false)
+	sessions := map[string]string{"none": ""}
+	for _, r := range pumpledger.WebRoles {
+		sessions[string(r)] = f.login(string(r) + "1")
+	}
+	all := func(code int) map[string]int {
+		m := map[string]int{"none": http.StatusUnauthorized}
+		for _, r := range pumpledger.WebRoles {
+			m[string(r)] = code
+		}
+		return m
+	}
+	only := func(roles ...pumpledger.Role) map[string]int {
+		m := all(http.StatusForbidden)
+		for _, r := range roles {
+			m[string(r)] = http.StatusOK
+		}
+		return m
+	}
+	N, C, B, A, Ad := pumpledger.RoleNurse, pumpledger.RoleClinician, pumpledger.RoleBiller, pumpledger.RoleAuditor, pumpledger.RoleAdmin
+	routes := []struct {
+		method, target string
+		body           []byte
+		want           map[string]int
+	}{
+		{"GET", "/api/me", nil, all(http.StatusOK)},
+		{"POST", "/api/refill?dry_run=1", []byte(refillJSON), only(N, C)},
+		// The same id and content a second time is the same entry: 200.
+		{"POST", "/api/refill", []byte(refillJSON), only(N, C)},
+		{"GET", "/api/bill?from=2026-03-01&to=2026-03-31", nil, only(B, A)},
+		{"GET", "/api/bill?from=2026-03-01&to=2026-03-31&format=json", nil, only(B, A)},
+		{"GET", "/api/bill?from=2026-03-01&to=2026-03-31&format=x12&allow_findings=1", nil, only(B, A)},
+		{"GET", "/api/check?from=2026-03-01&to=2026-03-31", nil, only(B, A)},
+		{"GET", "/api/chart?mrn=MRN-1", nil, only(N, C, B, A)},
+		{"GET", "/api/history?mrn=MRN-1", nil, only(N, C, A)},
+		{"GET", "/api/verify", nil, only(A)},
+		{"GET", "/api/users", nil, only(Ad)},
+	}
+	roles := append([]string{"none"}, func() (s []string) {
+		for _, r := range pumpledger.WebRoles {
+			s = append(s, string(r))
+		}
+		return s
+	}()...)
+	for _, rt := range routes {
+		for _, role := range roles {
+			w := f.do(rt.method, rt.target, sessions[role], rt.body)
+			if w.Code != rt.want[role] {
+				t.Errorf("%s %s as %s: %d, want %d (%s)", rt.method, rt.target, role, w.Code, rt.want[role], strings.TrimSpace(w.Body.String()))
+			}
+		}
+	}
+	// Signing out ends the session on the server, not only the cookie.
+	if w := f.do("POST", "/api/logout", sessions["nurse"], nil); w.Code != http.StatusNoContent {
+		t.Errorf("sign-out: %d", w.Code)
+	}
+	if w := f.do("GET", "/api/me", sessions["nurse"], nil); w.Code != http.StatusUnauthorized {
+		t.Errorf("after sign-out the old session id: %d, want 401", w.Code)
+	}
+}
+
+// A dry run writes nothing: the ledger file's bytes are the same after
+// it. The refill recorded after it has the signed-in nurse as recorded_by,
+// and the API answers the object `refill --json` prints.
+func TestRefillDryRunAndRecordedBy(t *testing.T) {
+	f := newFixture(t, false)
+	nurse := f.login("nurse1")
+	before := fileSum(t, f.path)
+	size, _ := f.db.Size()
+	w := f.do("POST", "/api/refill?dry_run=1", nurse, []byte(refillJSON))
+	if w.Code != http.StatusOK {
+		t.Fatalf("dry run: %d %s", w.Code, w.Body)
+	}
+	var preview map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &preview); err != nil {
+		t.Fatal(err)
+	}
+	if preview["drugs"] == nil || preview["next_refill_due"] != "2026-03-15" || preview["id"] != "00000000-0000-4000-8000-000000000001" {
+		t.Errorf("the preview is not the refill's record: %s", w.Body)
+	}
+	if got := fileSum(t, f.path); got != before {
+		t.Errorf("a dry run changed the ledger file")
+	}
+	if n, _ := f.db.Size(); n != size {
+		t.Errorf("a dry run appended: size %d → %d", size, n)
+	}
+	if _, err := f.db.Entry("00000000-0000-4000-8000-000000000001"); err == nil {
+		t.Errorf("the dry run's entry is in the ledger")
+	}
+
+	w = f.do("POST", "/api/refill", nurse, []byte(refillJSON))
+	if w.Code != http.StatusOK {
+		t.Fatalf("refill: %d %s", w.Code, w.Body)
+	}
+	e, err := f.db.Entry("00000000-0000-4000-8000-000000000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.RecordedBy != "nurse1" {
+		t.Errorf("recorded_by %q, want the signed-in nurse1", e.RecordedBy)
+	}
+	// The same object as `refill --json`: clinic.RefillAnswer, written
+	// as the command writes JSON.
+	res, err := f.db.RecordRefill(pumpledger.WithActor(context.Background(), pumpledger.Actor{Name: "nurse1", Role: pumpledger.RoleNurse}), mustRefill(t))
+	if err != nil || !res.Existing {
+		t.Fatalf("replay: %v existing=%v", err, res.Existing)
+	}
+	ready, err := f.db.CheckEntry(context.Background(), e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetIndent("", "  ")
+	enc.Encode(clinic.RefillAnswer(res, ready))
+	if w.Body.String() != want.String() {
+		t.Errorf("the API's refill answer differs from refill --json's:\n%s\nwant\n%s", w.Body, want.String())
+	}
+	// A refused refill names its field, 400, and writes nothing.
+	bad := strings.Replace(refillJSON, `"fill_ml": "20"`, `"fill_ml": "-1"`, 1)
+	bad = strings.Replace(bad, "000000000001", "000000000009", 1)
+	w = f.do("POST", "/api/refill", nurse, []byte(bad))
+	var eb errorBody
+	json.Unmarshal(w.Body.Bytes(), &eb)
+	if w.Code != http.StatusBadRequest || eb.Error.Code != pumpledger.EINVALID || eb.Error.Field == "" || !strings.Contains(eb.Error.Message, "fill_ml") {
+		t.Errorf("a negative fill: %d %s, want 400 naming fill_ml", w.Code, w.Body)
+	}
+}
+
+func mustRefill(t *testing.T) pumpledger.Refill {
+	r, err := pumpledger.ParseRefill(strings.NewReader(refillJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func fileSum(t *testing.T, path string) [32]byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b)
+}
+
+// A browser's request from another site is refused on every route that
+// changes something, the sign-in too; the same request from this site,
+// or from a program (no such header), is served.
+func TestCrossOriginRefused(t *testing.T) {
+	f := newFixture(t, false)
+	nurse := f.login("nurse1")
+	for _, h := range [][]string{
+		{"Sec-Fetch-Site", "cross-site"},
+		{"Sec-Fetch-Site", "same-site"},
+		{"Origin", "https://evil.example"},
+	} {
+		if w := f.do("POST", "/api/refill?dry_run=1", nurse, []byte(refillJSON), h...); w.Code != http.StatusForbidden {
+			t.Errorf("refill with %s: %d, want 403", h, w.Code)
+		}
+		if w := f.do("POST", "/api/login", "", loginBody("nurse1", password), h...); w.Code != http.StatusForbidden {
+			t.Errorf("sign-in with %s: %d, want 403", h, w.Code)
+		}
+		if w := f.do("POST", "/login", "", []byte("name=nurse1&password=x"), append(h, "Content-Type", "application/x-www-form-urlencoded")...); w.Code != http.StatusForbidden {
+			t.Errorf("form sign-in with %s: %d, want 403", h, w.Code)
+		}
+	}
+	if w := f.do("POST", "/api/refill?dry_run=1", nurse, []byte(refillJSON), "Sec-Fetch-Site", "same-origin"); w.Code != http.StatusOK {
+		t.Errorf("refill from this site: %d, want 200", w.Code)
+	}
+	if w := f.do("POST", "/api/refill?dry_run=1", nurse, []byte(refillJSON), "Origin", "http://example.com"); w.Code != http.StatusOK {
+		t.Errorf("refill with this server's own origin: %d, want 200 (%s)", w.Code, w.Body)
+	}
+}
+
+// A session unused for longer than the idle timeout is over; each use
+// restarts the count.
+func TestSessionIdleTimeout(t *testing.T) {
+	f := newFixture(t, false)
+	nurse := f.login("nurse1")
+	for i := 0; i < 3; i++ {
+		f.clock.add(14 * time.Minute)
+		if w := f.do("GET", "/api/me", nurse, nil); w.Code != http.StatusOK {
+			t.Fatalf("after 14 minutes unused: %d, want 200", w.Code)
+		}
+	}
+	f.clock.add(DefaultIdle + time.Second)
+	if w := f.do("GET", "/api/me", nurse, nil); w.Code != http.StatusUnauthorized {
+		t.Errorf("after %s unused: %d, want 401", DefaultIdle+time.Second, w.Code)
+	}
+	// Going back in time does not revive it: it was ended.
+	f.clock.add(-DefaultIdle)
+	if w := f.do("GET", "/api/me", nurse, nil); w.Code != http.StatusUnauthorized {
+		t.Errorf("an expired session served again: %d", w.Code)
+	}
+	// No session lives past a shift, however busy.
+	s := f.login("nurse1")
+	for d := time.Duration(0); d <= maxSession; d += 10 * time.Minute {
+		f.clock.add(10 * time.Minute)
+		f.do("GET", "/api/me", s, nil)
+	}
+	if w := f.do("GET", "/api/me", s, nil); w.Code != http.StatusUnauthorized {
+		t.Errorf("a session past %s: %d, want 401", maxSession, w.Code)
+	}
+}
+
+// After ten wrong passwords the next try, even with the right one, is
+// refused for a while that grows with every wrong one; once it has
+// passed, the right password signs in.
+func TestLoginThrottled(t *testing.T) {
+	f := newFixture(t, false)
+	var waits []int
+	for i := 0; i < 10; i++ {
+		w := f.do("POST", "/api/login", "", loginBody("nurse1", "wrong password"))
+		if w.Code != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %d, want 401", i+1, w.Code)
+		}
+		// The next try right away is refused from the sixth on.
+		next := f.do("POST", "/api/login", "", loginBody("nurse1", password))
+		if i+1 <= freeTries {
+			if next.Code != http.StatusOK {
+				t.Fatalf("after %d wrong passwords the right one: %d, want 200", i+1, next.Code)
+			}
+			f.srv.throttle.m["name:nurse1"] = &strikes{n: i + 1, last: f.clock.now()} // keep counting
+			continue
+		}
+		if next.Code != http.StatusTooManyRequests {
+			t.Fatalf("after %d wrong passwords the next try: %d, want 429", i+1, next.Code)
+		}
+		s, _ := strconv.Atoi(next.Header().Get("Retry-After"))
+		waits = append(waits, s)
+		f.clock.add(time.Duration(s) * time.Second)
+	}
+	for i := 1; i < len(waits); i++ {
+		if waits[i] <= waits[i-1] {
+			t.Errorf("the refusals do not grow: %v", waits)
+		}
+	}
+	w := f.do("POST", "/api/login", "", loginBody("nurse1", "wrong password"))
+	if w.Code != http.StatusUnauthorized {
+		t.Fatalf("eleventh wrong password: %d", w.Code)
+	}
+	w = f.do("POST", "/api/login", "", loginBody("nurse1", password))
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
+		t.Errorf("the right password after eleven wrong: %d, want 429 with Retry-After", w.Code)
+	}
+	// Another name from the same address is slowed too.
+	if w := f.do("POST", "/api/login", "", loginBody("biller1", password)); w.Code != http.StatusTooManyRequests {
+		t.Errorf("another name from the guessing address: %d, want 429", w.Code)
+	}
+	f.clock.add(maxLockout)
+	if w := f.do("POST", "/api/login", "", loginBody("nurse1", password)); w.Code != http.StatusOK {
+		t.Errorf("the right password after the wait: %d, want 200", w.Code)
+	}
+}
+
+// A body over the route's limit is refused before it is read whole.
+func TestOversizedBodyRefused(t *testing.T) {
+	f := newFixture(t, false)
+	nurse := f.login("nurse1")
+	size, _ := f.db.Size()
+	big := append([]byte(refillJSON[:len(refillJSON)-1]), []byte(`, "note": "`+strings.Repeat("x", maxEntryBody)+`"}`)...)
+	if w := f.do("POST", "/api/refill", nurse, big); w.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("a refill of %d bytes: %d, want 413", len(big), w.Code)
+	}
+	// Without a length given, the reader stops at the limit.
+	r := httptest.NewRequest("POST", "/api/refill", struct{ *bytes.Reader }{bytes.NewReader(big)})
+	r.ContentLength = -1
+	r.AddCookie(&http.Cookie{Name: f.srv.cookieName(), Value: nurse})
+	w := httptest.NewRecorder()
+	f.srv.ServeHTTP(w, r)
+	if w.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("a streamed refill of %d bytes: %d, want 413", len(big), w.Code)
+	}
+	if w := f.do("POST", "/api/login", "", loginBody("nurse1", strings.Repeat("p", maxLoginBody))); w.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("a sign-in of %d bytes: %d, want 413", maxLoginBody, w.Code)
+	}
+	if n, _ := f.db.Size(); n != size {
+		t.Errorf("a refused body wrote: size %d → %d", size, n)
+	}
+}
+
+// Every answer carries the security headers; the session cookie is
+// HttpOnly and SameSite=Strict, and Secure over TLS.
+func TestSecurityHeadersAndCookie(t *testing.T) {
+	for _, tls := range []bool{false, true} {
+		f := newFixture(t, tls)
+		w := f.do("GET", "/login", "", nil)
+		h := w.Header()
+		csp := h.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") {
+			t.Errorf("CSP %q", csp)
+		}
+		for k, v := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"} {
+			if h.Get(k) != v {
+				t.Errorf("%s: %q, want %q", k, h.Get(k), v)
+			}
+		}
+		if tls != (h.Get("Strict-Transport-Security") != "") {
+			t.Errorf("TLS %v: HSTS %q", tls, h.Get("Strict-Transport-Security"))
+		}
+		if strings.Contains(w.Body.String(), "<script") || strings.Contains(w.Body.String(), "style=") {
+			t.Errorf("the sign-in page has inline script or style")
+		}
+		w = f.do("POST", "/api/login", "", loginBody("nurse1", password))
+		var c *http.Cookie
+		for _, k := range w.Result().Cookies() {
+			c = k
+		}
+		if c == nil || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Secure != tls || len(c.Value) < 43 {
+			t.Errorf("TLS %v: session cookie %+v", tls, c)
+		}
+	}
+}
+
+// The sign-in page signs in with a form, without script; a user's name is
+// shown as text.
+func TestLoginForm(t *testing.T) {
+	f := newFixture(t, false)
+	if err := AddUser(UsersPath(f.path), "<script>x</script>", pumpledger.RoleNurse, []byte(password)); err != nil {
+		t.Fatal(err)
+	}
+	form := func(name, pw string) *httptest.ResponseRecorder {
+		return f.do("POST", "/login", "", []byte("name="+urlEscape(name)+"&password="+urlEscape(pw)), "Content-Type", "application/x-www-form-urlencoded")
+	}
+	if w := form("<script>x</script>", "wrong"); w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "wrong") {
+		t.Errorf("wrong password: %d", w.Code)
+	}
+	w := form("<script>x</script>", password)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/" {
+		t.Fatalf("sign-in: %d → %q", w.Code, w.Header().Get("Location"))
+	}
+	id := w.Result().Cookies()[0].Value
+	home := f.do("GET", "/", id, nil)
+	if home.Code != http.StatusOK || strings.Contains(home.Body.String(), "<script>x") || !strings.Contains(home.Body.String(), "&lt;script&gt;x") {
+		t.Errorf("home: %d, the name not escaped:\n%s", home.Code, home.Body)
+	}
+	if w := f.do("GET", "/", "", nil); w.Code != http.StatusSeeOther {
+		t.Errorf("home without a session: %d, want a redirect to sign in", w.Code)
+	}
+	if w := f.do("GET", "/static/app.css", "", nil); w.Code != http.StatusOK {
+		t.Errorf("stylesheet: %d", w.Code)
+	}
+}
+
+func urlEscape(s string) string {
+	r := strings.NewReplacer("%", "%25", "&", "%26", "+", "%2B", "=", "%3D", " ", "+", "<", "%3C", ">", "%3E", "/", "%2F")
+	return r.Replace(s)
+}
+
+// Passwords are kept as argon2id hashes, salted each, in a file only its
+// owner reads; a name is added once.
+func TestPasswordHash(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l.db.users")
+	saved := params
+	params = prodParams
+	defer func() { params = saved }()
+	if err := AddUser(path, "ann", pumpledger.RoleNurse, []byte(password)); err != nil {
+		t.Fatal(err)
+	}
+	if err := AddUser(path, "bob", pumpledger.RoleBiller, []byte(password)); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("users file: %v %v, want 0600", fi.Mode(), err)
+	}
+	data, _ := os.ReadFile(path)
+	if bytes.Contains(data, []byte(password)) {
+		t.Fatalf("the users file holds the password")
+	}
+	users, _ := readUsers(path)
+	if len(users) != 2 || !strings.HasPrefix(users[0].Hash, "$argon2id$v=19$m=19456,t=2,p=1$") || users[0].Hash == users[1].Hash {
+		t.Errorf("hashes %q %q: want argon2id with OWASP's parameters, salted apart", users[0].Hash, users[1].Hash)
+	}
+	if _, ok, _ := authenticate(path, "ann", []byte(password)); !ok {
+		t.Errorf("the right password is refused")
+	}
+	for _, pw := range []string{"", "correct horse batterY", password + " "} {
+		if _, ok, _ := authenticate(path, "ann", []byte(pw)); ok {
+			t.Errorf("password %q accepted", pw)
+		}
+	}
+	if _, ok, _ := authenticate(path, "nobody", []byte(password)); ok {
+		t.Errorf("an unknown name signed in")
+	}
+	for _, c := range []struct{ name, role, pw string }{
+		{"ANN", "nurse", password},      // the same name, another case
+		{"cy", "doctor", password},      // no such role
+		{"cy", "nurse", "short"},        // too short
+		{"", "nurse", password},         // no name
+		{"c\u200by", "nurse", password}, // an invisible character
+	} {
+		if err := AddUser(path, c.name, pumpledger.Role(c.role), []byte(c.pw)); err == nil {
+			t.Errorf("AddUser(%q, %q, %q) accepted", c.name, c.role, c.pw)
+		}
+	}
+}
