@@ -133,21 +133,37 @@ func (db *Service) CheckEntry(ctx context.Context, id string) ([]billing.Finding
 type visitLines struct {
 	id, mrn, date string
 	lines         []billing.Line
+	start, end    int // its window of the bill's lines, while it is one
 }
 
 // checkLines checks a bill's lines, visit by visit, as of a date; facts
 // are what the bill read of each visit's entry (nil: read here).
 func (db *Service) checkLines(lines []billing.Line, asOf string, facts map[string]visitFacts) ([]billing.Finding, error) {
+	// A bill's lines come an entry's together, and a claim's (patient and
+	// date) together: each visit and claim is a window of lines, not a
+	// copy (a month's check copied every line twice). Lines in another
+	// order are copied.
 	var visits []visitLines
 	at := map[string]int{}
-	for _, l := range lines {
-		i, ok := at[l.EntryID]
-		if !ok {
-			i = len(visits)
-			at[l.EntryID] = i
-			visits = append(visits, visitLines{id: l.EntryID, mrn: l.MRN, date: l.DateOfService})
+	claims := map[[2]string][]billing.Line{}
+	for i, l := range lines {
+		if n := len(visits); n > 0 && visits[n-1].id == l.EntryID && visits[n-1].end == i {
+			visits[n-1].lines, visits[n-1].end = lines[visits[n-1].start:i+1], i+1
+		} else if j, seen := at[l.EntryID]; seen {
+			visits[j].lines = append(slices.Clip(visits[j].lines), l)
+		} else {
+			at[l.EntryID] = len(visits)
+			visits = append(visits, visitLines{id: l.EntryID, mrn: l.MRN, date: l.DateOfService, lines: lines[i : i+1], start: i, end: i + 1})
 		}
-		visits[i].lines = append(visits[i].lines, l)
+		k := [2]string{l.MRN, l.DateOfService}
+		switch c, ok := claims[k]; {
+		case !ok:
+			claims[k] = lines[i : i+1]
+		case i > 0 && len(c) > 0 && &c[len(c)-1] == &lines[i-1]: // a window ending here
+			claims[k] = lines[i-len(c) : i+1]
+		default:
+			claims[k] = append(slices.Clip(c), l)
+		}
 	}
 	var out []billing.Finding
 	err := db.View(func(tx *ledger.Tx) error {
@@ -160,11 +176,7 @@ func (db *Service) checkLines(lines []billing.Line, asOf string, facts map[strin
 		if err != nil {
 			return err
 		}
-		c := &checker{db: db, tx: tx, cats: cats, book: b, today: asOf, facts: facts, draws: map[string]*drawdown{}, claims: map[[2]string][]billing.Line{}}
-		for _, v := range visits {
-			k := [2]string{v.mrn, v.date}
-			c.claims[k] = append(c.claims[k], v.lines...)
-		}
+		c := &checker{db: db, tx: tx, cats: cats, book: b, today: asOf, facts: facts, draws: map[string]*drawdown{}, claims: claims}
 		for _, v := range visits {
 			fs, err := c.visit(v)
 			if err != nil {
@@ -241,7 +253,9 @@ func (c *checker) visit(v visitLines) ([]billing.Finding, error) {
 	var payer *billing.Payer
 	switch {
 	case !covered:
-		add(RuleNoCoverage, billing.Warning, "", fmt.Sprintf("No coverage is recorded for %s on %s; the visit is billed with the catalog's per-drug lines.", v.mrn, v.date),
+		// Concatenated, not formatted: a ledger without coverage has this
+		// finding on every visit of a month.
+		add(RuleNoCoverage, billing.Warning, "", "No coverage is recorded for "+v.mrn+" on "+v.date+"; the visit is billed with the catalog's per-drug lines.",
 			"Record the patient's insurance with `pumpledger coverage add`.", basisNoCoverage)
 	default:
 		if p, ok := cat.Payer(cov.Payer); ok {
@@ -265,7 +279,7 @@ func (c *checker) visit(v visitLines) ([]billing.Finding, error) {
 			d := x.(pumpledger.Diagnosis)
 			return d.Onset == "" || d.Onset <= v.date
 		}) {
-			add(RuleNoDiagnosis, billing.Error, "", fmt.Sprintf("No diagnosis is on file for %s by %s; the claim carries none.", v.mrn, v.date),
+			add(RuleNoDiagnosis, billing.Error, "", "No diagnosis is on file for "+v.mrn+" by "+v.date+"; the claim carries none.",
 				"Record the diagnosis with `pumpledger diagnosis add`.", "a claim carries the ICD-10-CM diagnosis that makes the drug medically necessary (837P HI)")
 		}
 	}
