@@ -30,13 +30,20 @@ func RefillAnswer(res Result, ready []billing.Finding) any {
 func HoldBack(lines []billing.Line, findings []billing.Finding, allow, attach bool) (out []billing.Line, held int) {
 	byEntry := map[string][]billing.Finding{}
 	isHeld := map[string]bool{}
+	// A conflict of codes is the claim's (a dose change and a refill of
+	// one patient's day): told on one visit, it holds back the whole
+	// claim, or half of a conflicting claim would go out.
+	heldClaim := map[[2]string]bool{}
 	for _, f := range findings {
 		byEntry[f.EntryID] = append(byEntry[f.EntryID], f)
 		isHeld[f.EntryID] = isHeld[f.EntryID] || f.Severity == billing.Error
+		if f.Severity == billing.Error && f.Rule == RuleCPTConflict {
+			heldClaim[[2]string{f.MRN, f.DateOfService}] = true
+		}
 	}
 	out = lines[:0:0]
 	for _, l := range lines {
-		if isHeld[l.EntryID] && !allow {
+		if (isHeld[l.EntryID] || heldClaim[[2]string{l.MRN, l.DateOfService}]) && !allow {
 			held++
 			continue
 		}

@@ -60,6 +60,19 @@ func (t *throttle) fail(keys ...string) {
 	for _, k := range keys {
 		s := t.m[k]
 		if s == nil {
+			// Still full of recent counts (fresh names or addresses at
+			// every try): the quietest goes, so memory stays bounded.
+			// A scan of the map is little beside the password hash each
+			// sign-in costs.
+			if len(t.m) >= maxKeys {
+				oldest := ""
+				for ok, os := range t.m {
+					if oldest == "" || os.last.Before(t.m[oldest].last) {
+						oldest = ok
+					}
+				}
+				delete(t.m, oldest)
+			}
 			s = &strikes{}
 			t.m[k] = s
 		}
