@@ -21,6 +21,17 @@ import (
 // Each writes lines in the order given (X12 groups them into claims first);
 // quantities are printed from their decimals, never through float64.
 
+// Formats are the bill's export formats, by the name --format and the
+// API take, each with its writer and its media type.
+var Formats = map[string]struct {
+	Write       func(io.Writer, []Line) error
+	ContentType string
+}{
+	"csv":  {WriteCSV, "text/csv; charset=utf-8"},
+	"json": {WriteJSON, "application/json; charset=utf-8"},
+	"x12":  {WriteX12, "application/edi-x12"},
+}
+
 // CSVHeader is the header row WriteCSV writes.
 var CSVHeader = []string{"date_of_service", "mrn", "entry_id", "code", "modifiers", "units",
 	"ndc", "ndc_qty", "ndc_unit", "drug", "description"}

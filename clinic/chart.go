@@ -227,6 +227,12 @@ func (db *Service) chartPump(tx *ledger.Tx, serial string) (ChartPump, error) {
 	if err != nil {
 		return ChartPump{}, err
 	}
+	return db.chartPumpOf(st)
+}
+
+// chartPumpOf is chartPump of a pump already loaded.
+func (db *Service) chartPumpOf(st *pumpState) (ChartPump, error) {
+	serial := st.serial
 	p := ChartPump{Serial: serial, Solution: []pumpledger.SolutionDrug{}}
 	if st.implant != nil {
 		p.Model, p.Implanted = st.implant.Model, st.implant.Date

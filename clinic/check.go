@@ -71,10 +71,9 @@ func (db *Service) Check(ctx context.Context, from, to, asOf string) ([]billing.
 // lines as of asOf ("" is today), read in one pass: the check reads what
 // it needs of each entry as the bill reads it.
 func (db *Service) BillChecked(_ context.Context, from, to, asOf string) ([]billing.Line, []billing.Finding, error) {
-	if asOf == "" {
-		asOf = db.Today()
-	} else if _, err := pumpledger.ParseDate(asOf); err != nil {
-		return nil, nil, pumpledger.Invalid("as_of", "as_of must be a date like 2026-03-31, not %q.", asOf)
+	asOf, err := db.asOfDate(asOf)
+	if err != nil {
+		return nil, nil, err
 	}
 	lines, facts, err := db.bill(from, to)
 	if err != nil {
@@ -87,10 +86,9 @@ func (db *Service) BillChecked(_ context.Context, from, to, asOf string) ([]bill
 // CheckLines is the check of a bill's lines (Bill's), for a caller that
 // has them, as if filed on asOf ("" is today).
 func (db *Service) CheckLines(_ context.Context, lines []billing.Line, asOf string) ([]billing.Finding, error) {
-	if asOf == "" {
-		asOf = db.Today()
-	} else if _, err := pumpledger.ParseDate(asOf); err != nil {
-		return nil, pumpledger.Invalid("as_of", "as_of must be a date like 2026-03-31, not %q.", asOf)
+	asOf, err := db.asOfDate(asOf)
+	if err != nil {
+		return nil, err
 	}
 	return db.checkLines(lines, asOf, nil)
 }
@@ -134,6 +132,17 @@ type visitLines struct {
 	id, mrn, date string
 	lines         []billing.Line
 	start, end    int // its window of the bill's lines, while it is one
+}
+
+// asOfDate is the day a check is as of: asOf, checked, or today.
+func (db *Service) asOfDate(asOf string) (string, error) {
+	if asOf == "" {
+		return db.Today(), nil
+	}
+	if _, err := pumpledger.ParseDate(asOf); err != nil {
+		return "", pumpledger.Invalid("as_of", "as_of must be a date like 2026-03-31, not %q.", asOf)
+	}
+	return asOf, nil
 }
 
 // checkLines checks a bill's lines, visit by visit, as of a date; facts

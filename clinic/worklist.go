@@ -93,7 +93,7 @@ func (db *Service) Worklist(_ context.Context, asOf string, within int) ([]WorkI
 			if st.explant != nil || len(st.fills) == 0 {
 				continue
 			}
-			p, err := db.chartPump(tx, serial)
+			p, err := db.chartPumpOf(st)
 			if err != nil {
 				return err
 			}

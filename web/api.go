@@ -70,15 +70,6 @@ func dates(r *http.Request) (from, to string, err error) {
 	return
 }
 
-var exports = map[string]struct {
-	write       func(io.Writer, []billing.Line) error
-	contentType string
-}{
-	"csv":  {billing.WriteCSV, "text/csv; charset=utf-8"},
-	"json": {billing.WriteJSON, "application/json; charset=utf-8"},
-	"x12":  {billing.WriteX12, "application/edi-x12"},
-}
-
 // apiBill is `bill`: the claim lines of [from, to] in the format asked,
 // the lines of visits with error findings held back unless
 // allow_findings. In JSON each line carries its visit's findings; in
@@ -94,7 +85,7 @@ func (s *Server) apiBill(w http.ResponseWriter, r *http.Request) {
 	if format == "" {
 		format = "csv"
 	}
-	ex, ok := exports[format]
+	ex, ok := billing.Formats[format]
 	if !ok {
 		writeErr(w, r, s.log, pumpledger.Invalid("format", "format must be csv, json or x12, not %q.", format))
 		return
@@ -108,12 +99,12 @@ func (s *Server) apiBill(w http.ResponseWriter, r *http.Request) {
 	}
 	out, held := clinic.HoldBack(lines, findings, flag(r, "allow_findings"), format == "json")
 	var buf bytes.Buffer
-	if err := ex.write(&buf, out); err != nil {
+	if err := ex.Write(&buf, out); err != nil {
 		writeErr(w, r, s.log, err)
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", ex.contentType)
+	h.Set("Content-Type", ex.ContentType)
 	h.Set("Content-Disposition", `attachment; filename="bill-`+from+`-`+to+`.`+format+`"`)
 	h.Set("X-Pumpledger-Findings", strconv.Itoa(len(findings)))
 	h.Set("X-Pumpledger-Held-Lines", strconv.Itoa(held))

@@ -391,9 +391,7 @@ func (a *app) bill(args []string) error {
 	if err := a.parse(fs, args, "from", "to"); err != nil {
 		return err
 	}
-	write := map[string]func(io.Writer, []billing.Line) error{
-		"csv": billing.WriteCSV, "json": billing.WriteJSON, "x12": billing.WriteX12,
-	}[*format]
+	write := billing.Formats[*format].Write
 	if write == nil {
 		return usageErr("bill: --format must be csv, json or x12, not %q", *format)
 	}
