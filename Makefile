@@ -4,12 +4,21 @@ BIN := bin/pumpledger
 DEMO_DB ?= demo.db
 FUZZTIME ?= 10s
 
-.PHONY: all build test vet fuzz bench bench-clean demo clean
+.PHONY: all build deps test vet fuzz bench bench-clean demo clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/pumpledger
+
+# What the tests need beyond Go modules, installed by the project's own
+# files: a headless Chromium for the pages' tests (Debian's chromium; as
+# root through apt-get, else the one on PATH or $CHROMIUM).
+deps:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$CHROMIUM" ] || \
+	  { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  { echo "make deps: install Chromium (Debian: apt-get install chromium) or set CHROMIUM"; exit 1; }
 
 vet:
 	$(GO) vet ./...
@@ -18,7 +27,7 @@ vet:
 # Every test with the race detector; fuzz targets run their seed corpora
 # (testdata/fuzz/) here, and `make fuzz` runs each for FUZZTIME beyond them
 # (CI: `make fuzz FUZZTIME=20000x`, a count: see .ci/run).
-test: vet
+test: deps vet
 	$(GO) test -race -count=1 ./...
 
 fuzz:

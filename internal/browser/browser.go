@@ -1,0 +1,76 @@
+// Package browser starts a headless Chromium for the tests that drive the
+// pages (chromedp). The browser is the system's (Debian's chromium, which
+// `make deps` installs); a test that needs it fails when it is missing, so
+// CI cannot go green without having run the pages.
+package browser
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Path is the browser's executable: $CHROMIUM, else the first of the usual
+// names on PATH.
+func Path() string {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// New is a browser tab for t, closed at the test's end, at the given
+// window size. Without a browser the test fails with how to get one.
+func New(t testing.TB, width, height int) context.Context {
+	t.Helper()
+	path := Path()
+	if path == "" {
+		t.Fatal("no Chromium: run `make deps` (it installs Debian's chromium) or set CHROMIUM to a Chrome-compatible browser")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.WindowSize(width, height),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("no-sandbox", os.Getuid() == 0), // root in a container has no user namespaces
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancelCtx := chromedp.NewContext(actx)
+	// Start it now, on the browser's own context (a timeout on the first
+	// run would bound the browser's life): a failure here is the browser's.
+	if err := chromedp.Do(bctx); err != nil {
+		cancelCtx()
+		cancelAlloc()
+		t.Fatalf("start %s: %v", path, err)
+	}
+	ctx, cancelTime := context.WithTimeout(bctx, 2*time.Minute)
+	t.Cleanup(func() { cancelTime(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// Screenshot saves the page as PNG under dir (created), named name.png,
+// for a person to look at; it returns the file's path.
+func Screenshot(t testing.TB, ctx context.Context, dir, name string) string {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
