@@ -555,6 +555,40 @@ func (o *object) codes(f string) ([]string, error) {
 	return out, nil
 }
 
+// maxListText bounds one text of a list (a warning is a sentence or two).
+const maxListText = 2000
+
+// texts reads an optional list of at most max one-line texts.
+func (o *object) texts(f string, max int) ([]string, error) {
+	items, err := o.array(f, false)
+	if err != nil || len(items) == 0 {
+		return nil, err
+	}
+	if len(items) > max {
+		return nil, Invalid(o.name(f), "%s lists %d texts; at most %d.", o.name(f), len(items), max)
+	}
+	out := make([]string, 0, len(items))
+	for i, raw := range items {
+		name := fmt.Sprintf("%s[%d]", o.name(f), i)
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, Invalid(name, "%s must be a text in double quotes.", name)
+		}
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return nil, Invalid(name, "%s is empty; leave it out.", name)
+		}
+		if len(s) > maxListText {
+			return nil, Invalid(name, "%s is longer than %d bytes; shorten it.", name, maxListText)
+		}
+		if err := CheckText(name, s, false); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
 // document reads a document: a file's path (a string), or a stored
 // document cited by its hash ({"sha256": ...}, as a stored entry holds it).
 func (o *object) document(f string) (*Attachment, error) {

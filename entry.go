@@ -140,7 +140,18 @@ type Refill struct {
 	Dose      Dose   `json:"dose"`
 	Procedure string `json:"procedure"`
 	Note      string `json:"note"`
+	// WitnessSigned: the witness signed in with their own account, on the
+	// nurse's screen, to witness the waste (the web app's refill form).
+	// Only the server sets it; an input that does is refused.
+	WitnessSigned bool `json:"witness_signed,omitempty"`
+	// Acknowledged are the warnings the nurse acknowledged, one by one,
+	// before saving (the web app requires each; a program may send them).
+	Acknowledged []string `json:"acknowledged,omitempty"`
 }
+
+// MaxAcknowledged bounds the warnings one refill acknowledges: a visit
+// shows a handful.
+const MaxAcknowledged = 50
 
 // DefaultDiluent is the diluent of a refill that names none: the one the
 // Prialt label dilutes with.
@@ -187,6 +198,13 @@ func ParseRefill(r io.Reader) (Refill, error) {
 		func() (err error) { f.Dose, err = o.dose("dose"); return },
 		func() (err error) { f.Procedure, err = o.str("procedure", true); return },
 		func() (err error) { f.Note, err = o.str("note", false); return },
+		func() error {
+			if _, ok := o.get("witness_signed"); ok {
+				return Invalid("witness_signed", "witness_signed is set by the server when the witness signs in with their own account; leave it out.")
+			}
+			return nil
+		},
+		func() (err error) { f.Acknowledged, err = o.texts("acknowledged", MaxAcknowledged); return },
 		o.done,
 	} {
 		if err := step(); err != nil {

@@ -55,13 +55,16 @@ type ChartPump struct {
 	Explanted string `json:"explanted,omitempty"`
 	// The last fill: its date and solution; the dose programmed now (the
 	// fill's, or a later change's) and the rate it runs at.
-	LastRefill       string                    `json:"last_refill,omitempty"`
-	LastRefillEntry  string                    `json:"last_refill_entry,omitempty"`
-	Solution         []pumpledger.SolutionDrug `json:"solution"`
-	Dose             *pumpledger.Dose          `json:"dose"`
-	MLPerDay         decimal.NullDecimal       `json:"ml_per_day"`
-	NextRefillDue    string                    `json:"next_refill_due,omitempty"`
-	NextRefillReason string                    `json:"next_refill_reason,omitempty"`
+	LastRefill      string                    `json:"last_refill,omitempty"`
+	LastRefillEntry string                    `json:"last_refill_entry,omitempty"`
+	Solution        []pumpledger.SolutionDrug `json:"solution"`
+	Dose            *pumpledger.Dose          `json:"dose"`
+	MLPerDay        decimal.NullDecimal       `json:"ml_per_day"`
+	// ExpectedML is the volume the reservoir should hold at noon today at
+	// the programmed rates: what the nurse should aspirate.
+	ExpectedML       decimal.NullDecimal `json:"expected_ml"`
+	NextRefillDue    string              `json:"next_refill_due,omitempty"`
+	NextRefillReason string              `json:"next_refill_reason,omitempty"`
 	// Overdue: the refill was due before today.
 	Overdue bool `json:"overdue"`
 }
@@ -284,6 +287,7 @@ func (db *Service) chartPumpOf(st *pumpState) (ChartPump, error) {
 			p.MLPerDay = decimal.NewNullDecimal(dose.MCGPerDay.DivRound(s.MCGPerML, 4))
 		}
 	}
+	p.ExpectedML = expectedML(st, db.Today())
 	return p, nil
 }
 
