@@ -11,13 +11,13 @@ import (
 	"strings"
 
 	"github.com/pumpledger/pumpledger/clinic"
+	"github.com/pumpledger/pumpledger/refill"
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/internal/safefile"
 	"github.com/pumpledger/pumpledger/ledger"
-	"github.com/pumpledger/pumpledger/vial"
 	"github.com/shopspring/decimal"
 )
 
@@ -478,10 +478,6 @@ func (a *app) plan(args []string) error {
 	if err != nil {
 		return err
 	}
-	drug, ok := cat.Drug(*drugName)
-	if !ok {
-		return pumpledger.Invalid("drug", "--drug %q is not in the catalog; see `pumpledger catalog`.", *drugName)
-	}
 	conc, err := positive("mcg-per-ml", *concS, false)
 	if err != nil {
 		return err
@@ -494,133 +490,27 @@ func (a *app) plan(args []string) error {
 	if err != nil {
 		return err
 	}
-	products := cat.ProductsOf(drug.Name)
-	if len(products) == 0 {
-		return pumpledger.Invalid("drug", "The catalog lists no products of %s; add them to a site catalog (--catalog).", drug.Name)
-	}
-	// The plan recommended is the least-waste plan the label allows (SPEC
-	// §8): a rinse means a pump new to the drug, whose first fill is the
-	// label's strength undiluted, and no plan dilutes a strength used only
-	// undiluted. A cheaper plan the label rules out is named, not shown.
-	naive := rinse.IsPositive()
-	cheapest, cheapErr := vial.PlanVials(products, conc, fill, rinse)
-	allowed := vial.LabelProducts(drug.Label, products, conc, naive)
-	p, err := vial.PlanVials(allowed, conc, fill, rinse)
-	src := ""
-	if drug.Label.FillSource != "" {
-		src = " (" + drug.Label.FillSource + ")"
-	}
+	adv, err := refill.Advise(cat, *drugName, conc, fill, rinse)
 	if err != nil {
-		if cheapErr == nil {
-			if why := vial.LabelBreaks(drug.Name, drug.Label, planStrengths(cheapest), conc, naive); why != "" {
-				fix := "plan another concentration"
-				if naive && drug.Label.NaiveFillMCGPerML.IsPositive() {
-					fix = "plan --mcg-per-ml " + drug.Label.NaiveFillMCGPerML.String()
-				}
-				return pumpledger.Invalid("mcg-per-ml", "No plan the %s label allows gives %s mL at %s mcg/mL%s: %s%s; %s.", drug.Name, fill, conc, afterRinse(rinse), why, src, fix)
-			}
-		}
-		return pumpledger.Invalid("fill-ml", "No combination of the catalog's %s containers gives %s mL at %s mcg/mL (with a %s mL rinse); check the concentration and volume.", drug.Name, fill, conc, rinse)
+		return err
 	}
-	var ruledOut *ruledOutPlan
-	if cheapErr == nil && cheapest.WasteMCG.Add(cheapest.RinseMCG).LessThan(p.WasteMCG.Add(p.RinseMCG)) {
-		if why := vial.LabelBreaks(drug.Name, drug.Label, planStrengths(cheapest), conc, naive); why != "" {
-			ruledOut = &ruledOutPlan{planOut: planJSON(cheapest, conc), Breaks: why + src}
-		}
-	}
-	established := ""
-	if !p.Diluted(conc) && vial.HasStrength(drug.Label.UndilutedOnceEstablished, conc) && drug.Label.EstablishedDays > 0 {
-		diluent := "preservative-free 0.9% sodium chloride"
-		if len(drug.Label.Diluents) > 0 {
-			diluent = drug.Label.Diluents[0]
-		}
-		established = fmt.Sprintf("Undiluted %s mcg/mL is for a dose already established (no change in %d days); until then the label dilutes it with %s%s.",
-			conc, drug.Label.EstablishedDays, diluent, src)
-	}
-	alt, hasAlt := vial.UndilutedAlternative(drug, allowed, p, conc, fill, rinse)
 	if *asJSON {
-		out := planJSON(p, conc)
-		if hasAlt {
-			a := planJSON(alt.Plan, conc)
-			out.UndilutedAlternative = &a
-		}
-		out.RuledOutByLabel, out.LabelNote = ruledOut, established
-		return writeJSON(a.stdout, out)
+		return writeJSON(a.stdout, adv.JSON)
 	}
-	printPlan(a.stdout, drug, conc, fill, rinse, p)
-	if established != "" {
-		fmt.Fprintln(a.stdout, established)
+	printPlan(a.stdout, adv.Drug, conc, fill, rinse, adv.Plan)
+	if adv.Established != "" {
+		fmt.Fprintln(a.stdout, adv.Established)
 	}
-	if hasAlt {
+	if adv.HasAlternative {
 		fmt.Fprintf(a.stdout, "\nThis plan dilutes stronger vials, so the fill counts as diluted: the next refill is due within %d days instead of %d.\nUndiluted instead:\n",
-			alt.DilutedDays, alt.UndilutedDays)
-		printPlan(a.stdout, drug, conc, fill, rinse, alt.Plan)
+			adv.Alternative.DilutedDays, adv.Alternative.UndilutedDays)
+		printPlan(a.stdout, adv.Drug, conc, fill, rinse, adv.Alternative.Plan)
 	}
-	if ruledOut != nil {
+	if adv.RuledOut != "" {
 		fmt.Fprintf(a.stdout, "\nNot recommended: %s would discard %s mcg instead of %s, but %s.\n",
-			planItems(cheapest), cheapest.WasteMCG.Add(cheapest.RinseMCG), p.WasteMCG.Add(p.RinseMCG), ruledOut.Breaks)
+			refill.PlanItems(adv.Cheapest), adv.Cheapest.WasteMCG.Add(adv.Cheapest.RinseMCG), adv.Plan.WasteMCG.Add(adv.Plan.RinseMCG), adv.RuledOut)
 	}
 	return nil
-}
-
-// ruledOutPlan is a plan that discards less than the one recommended but
-// that the drug's label rules out, and what it breaks.
-type ruledOutPlan struct {
-	planOut
-	Breaks string `json:"breaks"`
-}
-
-func planStrengths(p vial.Plan) []decimal.Decimal {
-	var out []decimal.Decimal
-	for _, it := range p.Items {
-		out = append(out, it.Product.MCGPerML)
-	}
-	return out
-}
-
-func afterRinse(rinse decimal.Decimal) string {
-	if rinse.IsPositive() {
-		return fmt.Sprintf(" after a %s mL rinse", rinse)
-	}
-	return ""
-}
-
-// planItems is "1 × NDC 70720-723-10 + 2 × NDC 70720-720-10".
-func planItems(p vial.Plan) string {
-	var items []string
-	for _, it := range p.Items {
-		items = append(items, fmt.Sprintf("%d × NDC %s", it.Count, it.Product.Printed))
-	}
-	return strings.Join(items, " + ")
-}
-
-// planOut is `plan --json` (SPEC §7: vials, opened_mcg, waste_mcg).
-type planOut struct {
-	Vials                []planItem      `json:"vials"`
-	OpenedMCG            decimal.Decimal `json:"opened_mcg"`
-	WasteMCG             decimal.Decimal `json:"waste_mcg"`
-	RinseMCG             decimal.Decimal `json:"rinse_mcg"`
-	DrugML               decimal.Decimal `json:"drug_ml"`
-	DiluentML            decimal.Decimal `json:"diluent_ml"`
-	Diluted              bool            `json:"diluted"`
-	UndilutedAlternative *planOut        `json:"undiluted_alternative,omitempty"`
-	// RuledOutByLabel is a plan discarding less that the label rules out;
-	// LabelNote what the label asks of the fill planned.
-	RuledOutByLabel *ruledOutPlan `json:"ruled_out_by_label,omitempty"`
-	LabelNote       string        `json:"label_note,omitempty"`
-}
-
-type planItem struct {
-	NDC   string `json:"ndc"`
-	Count int    `json:"count"`
-}
-
-func planJSON(p vial.Plan, conc decimal.Decimal) planOut {
-	out := planOut{OpenedMCG: p.OpenedMCG, WasteMCG: p.WasteMCG, RinseMCG: p.RinseMCG, DrugML: p.DrugML, DiluentML: p.DiluentML, Diluted: p.Diluted(conc)}
-	for _, it := range p.Items {
-		out.Vials = append(out.Vials, planItem{NDC: it.Product.NDC.String(), Count: it.Count})
-	}
-	return out
 }
 
 func positive(name, s string, zeroOK bool) (decimal.Decimal, error) {
