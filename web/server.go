@@ -15,12 +15,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/clinic"
+	"github.com/shopspring/decimal"
 )
 
 // DefaultIdle is how long a session may stay unused before it is over:
@@ -109,6 +111,18 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/history", s.as(histories, s.apiHistory))
 	mux.Handle("GET /api/verify", s.as(auditors, s.apiVerify))
 	mux.Handle("GET /api/users", s.as(admins, s.apiUsers))
+	mux.Handle("GET /api/plan", s.as(recorders, s.apiPlan))
+	mux.Handle("POST /api/scan", limit(maxLoginBody, s.as(recorders, s.apiScan)))
+	mux.Handle("POST /api/reprogram", limit(maxEntryBody, s.as(recorders, s.apiReprogram)))
+
+	// The nurse's pages (nurse.go).
+	mux.Handle("GET /worklist", s.page(recorders, s.worklistPage))
+	mux.Handle("GET /patient", s.page(charts, s.patientPage))
+	mux.Handle("GET /refill/new", s.page(recorders, s.refillFormPage))
+	mux.Handle("POST /refill", limit(maxEntryBody, s.as(recorders, s.refillSave)))
+	mux.Handle("GET /refill/correct", s.page(recorders, s.correctFormPage))
+	mux.Handle("GET /reprogram/new", s.page(recorders, s.reprogramFormPage))
+	mux.Handle("GET /record", s.page(charts, s.recordPage))
 
 	// Every state-changing request from a browser must come from this
 	// origin (Sec-Fetch-Site, else Origin against Host): a page elsewhere
@@ -341,18 +355,49 @@ func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request) {
 //go:embed templates static
 var assets embed.FS
 
-var pages = template.Must(template.ParseFS(assets, "templates/*.html"))
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	// nd prints a decimal that may be null (NullDecimal) as "–".
+	"nd": func(d decimal.NullDecimal) string {
+		if !d.Valid {
+			return "–"
+		}
+		return d.Decimal.String()
+	},
+	"join": strings.Join,
+	"abs": func(n int) int {
+		if n < 0 {
+			return -n
+		}
+		return n
+	},
+}).ParseFS(assets, "templates/*.html"))
 
 type page struct {
 	Title, Error string
 	User         pumpledger.Actor
 	IdleMinutes  int
+	Nav          []navLink // the signed-in user's pages
+	Data         any       // the page's own
+}
+
+type navLink struct{ Href, Label string }
+
+// navOf is the pages a role may open, in the order of its day.
+func navOf(role pumpledger.Role) []navLink {
+	var out []navLink
+	if slices.Contains(recorders, role) {
+		out = append(out, navLink{"/worklist", "Worklist"})
+	}
+	return out
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, p page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	p.IdleMinutes = int(s.sessions.idle / time.Minute)
+	if p.Nav == nil && p.User.Name != "" {
+		p.Nav = navOf(p.User.Role)
+	}
 	if err := pages.ExecuteTemplate(w, name, p); err != nil {
 		s.log.Error("render", "page", name, "err", err)
 	}
@@ -364,11 +409,52 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
+	if slices.Contains(recorders, a.Role) { // a nurse's day starts at the worklist
+		http.Redirect(w, r, "/worklist", http.StatusSeeOther)
+		return
+	}
 	s.render(w, http.StatusOK, "home.html", page{Title: "pumpledger", User: a})
 }
 
+// page serves a page to a signed-in user of one of roles: without a
+// session, the sign-in page (then back here); another role, 403 in words.
+func (s *Server) page(roles []pumpledger.Role, h func(http.ResponseWriter, *http.Request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, ok := s.actor(r)
+		if !ok {
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if !slices.Contains(roles, a.Role) {
+			s.render(w, http.StatusForbidden, "error.html", page{Title: "Not for your role", User: a,
+				Error: "A user with the role " + string(a.Role) + " may not open this page."})
+			return
+		}
+		h(w, r.WithContext(pumpledger.WithActor(r.Context(), a)))
+	})
+}
+
+// renderErr shows err on the error page, with the status its code maps to.
+func (s *Server) renderErr(w http.ResponseWriter, r *http.Request, err error) {
+	status := httpStatus(err)
+	if status == http.StatusInternalServerError {
+		s.log.Error("internal error", "path", r.URL.Path, "code", pumpledger.ErrorCode(err))
+	}
+	s.render(w, status, "error.html", page{Title: "Cannot show this", User: actorOf(r), Error: pumpledger.ErrorMessage(errShown(err))})
+}
+
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, http.StatusOK, "login.html", page{Title: "Sign in"})
+	s.render(w, http.StatusOK, "login.html", page{Title: "Sign in", Data: localNext(r.URL.Query().Get("next"))})
+}
+
+// localNext is where a sign-in goes on: a path of this server only (never
+// //host or a scheme: no open redirect), else home.
+func localNext(next string) string {
+	u, err := url.Parse(next)
+	if next == "" || err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/"
+	}
+	return next
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -384,14 +470,14 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case wait > 0:
 		w.Header().Set("Retry-After", itoa(int64((wait+time.Second-1)/time.Second)))
-		s.render(w, http.StatusTooManyRequests, "login.html", page{Title: "Sign in", Error: "Too many wrong passwords; wait " + itoa(int64((wait+time.Second-1)/time.Second)) + " seconds and try again."})
+		s.render(w, http.StatusTooManyRequests, "login.html", page{Title: "Sign in", Data: localNext(r.PostForm.Get("next")), Error: "Too many wrong passwords; wait " + itoa(int64((wait+time.Second-1)/time.Second)) + " seconds and try again."})
 		return
 	case err != nil:
 		status := httpStatus(err)
 		if status == http.StatusForbidden {
 			status = http.StatusUnauthorized
 		}
-		s.render(w, status, "login.html", page{Title: "Sign in", Error: pumpledger.ErrorMessage(errShown(err))})
+		s.render(w, status, "login.html", page{Title: "Sign in", Data: localNext(r.PostForm.Get("next")), Error: pumpledger.ErrorMessage(errShown(err))})
 		return
 	}
 	// A sign-in ends the session the request came with: a session id
@@ -405,7 +491,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSession(w, id)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, localNext(r.PostForm.Get("next")), http.StatusSeeOther)
 }
 
 func (s *Server) logoutForm(w http.ResponseWriter, r *http.Request) {

@@ -52,16 +52,28 @@ func New(t testing.TB, width, height int) context.Context {
 		cancelAlloc()
 		t.Fatalf("start %s: %v", path, err)
 	}
+	// The window cannot be narrower than about 500 px; the viewport can,
+	// and below 480 px it is a phone's (mobile: the page's viewport meta
+	// applies, touch is on).
+	vp := []chromedp.EmulateViewportOption{}
+	if width <= 480 {
+		vp = append(vp, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)
+	}
+	if err := chromedp.Do(bctx, chromedp.EmulateViewport(int64(width), int64(height), vp...)); err != nil {
+		cancelCtx()
+		cancelAlloc()
+		t.Fatalf("viewport %dx%d: %v", width, height, err)
+	}
 	ctx, cancelTime := context.WithTimeout(bctx, 2*time.Minute)
 	t.Cleanup(func() { cancelTime(); cancelCtx(); cancelAlloc() })
 	return ctx
 }
 
-// Screenshot saves the page as PNG under dir (created), named name.png,
+// Screenshot saves the whole page as PNG (quality 100 is PNG; less is JPEG) under dir (created), named name.png,
 // for a person to look at; it returns the file's path.
 func Screenshot(t testing.TB, ctx context.Context, dir, name string) string {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}

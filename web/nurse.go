@@ -1,0 +1,562 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/billing"
+	"github.com/pumpledger/pumpledger/clinic"
+	"github.com/pumpledger/pumpledger/gs1"
+	"github.com/pumpledger/pumpledger/refill"
+	"github.com/pumpledger/pumpledger/vial"
+	"github.com/shopspring/decimal"
+)
+
+// The nurse's pages: the worklist, a patient's page, the refill and
+// dose-change forms with their live preview, and the printable record of
+// a saved refill. The forms post JSON built by static/refill.js; each
+// figure the preview shows comes from the server (POST
+// /api/refill?dry_run=1), never from script arithmetic.
+
+// worklistPage is `worklist`: pumps due within a week or overdue, and
+// residual discrepancies awaiting review, most urgent first.
+func (s *Server) worklistPage(w http.ResponseWriter, r *http.Request) {
+	within := clinic.WorklistDays
+	if v := r.URL.Query().Get("within"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 366 {
+			s.renderErr(w, r, pumpledger.Invalid("within", "within must be a number of days from 0 to 366, not %q.", clip(v)))
+			return
+		}
+		within = n
+	}
+	asOf := r.URL.Query().Get("as_of")
+	items, err := s.db.Worklist(r.Context(), asOf, within)
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	if asOf == "" {
+		asOf = s.db.Today()
+	}
+	s.render(w, http.StatusOK, "worklist.html", page{Title: "Worklist", User: actorOf(r), Data: map[string]any{
+		"Items": items, "AsOf": asOf, "Within": within, "Records": canRecord(r)}})
+}
+
+// patientView is what the patient page shows of one pump.
+type patientView struct {
+	Pump      clinic.ChartPump
+	Residuals []residual
+	Chart     *residualChart
+}
+
+// residual is one refill's expected and aspirated residual.
+type residual struct {
+	Date, EntryID                  string
+	Expected, Aspirated, Deviation decimal.Decimal
+	Threshold                      decimal.Decimal
+	Flagged                        bool
+}
+
+// patientPage is the chart with, for each pump, the expected and
+// aspirated residual of every refill: the discrepancy history no
+// programmer keeps.
+func (s *Server) patientPage(w http.ResponseWriter, r *http.Request) {
+	mrn, err := need(r, "mrn", "MRN")
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	c, err := s.db.Chart(r.Context(), mrn)
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	s.viewed(r, mrn, "patient page")
+	var pumps []patientView
+	for _, p := range c.Pumps {
+		v := patientView{Pump: p}
+		if p.Implanted != "" {
+			links, err := s.db.Chain(r.Context(), p.Serial)
+			if err != nil {
+				s.renderErr(w, r, err)
+				return
+			}
+			for _, l := range links {
+				iv := l.Record.Interval
+				if iv == nil { // the pump's first fill: nothing expected
+					continue
+				}
+				v.Residuals = append(v.Residuals, residual{Date: l.Entry.Performed().Date(), EntryID: l.Entry.ID,
+					Expected: iv.ExpectedResidualML, Aspirated: iv.ResidualML, Deviation: iv.DiscrepancyML,
+					Threshold: iv.ThresholdML, Flagged: iv.DiscrepancyFlagged})
+			}
+			v.Chart = chartOf(v.Residuals)
+		}
+		pumps = append(pumps, v)
+	}
+	s.render(w, http.StatusOK, "patient.html", page{Title: "Patient " + mrn, User: actorOf(r), Data: map[string]any{
+		"Chart": c, "Pumps": pumps, "Records": canRecord(r)}})
+}
+
+// refillFormPage is the refill form of one pump, prefilled from its last
+// fill: solution, dose, volumes, procedure and containers.
+func (s *Server) refillFormPage(w http.ResponseWriter, r *http.Request) {
+	mrn, err := need(r, "mrn", "MRN")
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	serial, err := need(r, "serial", "SERIAL")
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	f, err := s.formOf(r, mrn, serial)
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	s.viewed(r, mrn, "refill form")
+	s.render(w, http.StatusOK, "refill.html", page{Title: "Refill " + serial, User: actorOf(r), Data: f})
+}
+
+// refillForm is what the refill form starts from.
+type refillForm struct {
+	MRN, Name, Serial, Model string
+	Pump                     clinic.ChartPump
+	Nurse                    string
+	Last                     *pumpledger.Refill // the pump's last fill, nil before the first
+	Drugs                    []formDrug
+	Procedures               []billing.Service
+	// Prefill is the form's starting refill as JSON, for the script.
+	Prefill string
+	// Correcting is the refill entry a correction replaces ("" for a new refill).
+	Correcting string
+}
+
+type formDrug struct {
+	Name     string
+	Products []formProduct
+}
+
+type formProduct struct{ NDC, Label string }
+
+func (s *Server) formOf(r *http.Request, mrn, serial string) (refillForm, error) {
+	c, err := s.db.Chart(r.Context(), mrn)
+	if err != nil {
+		return refillForm{}, err
+	}
+	i := slices.IndexFunc(c.Pumps, func(p clinic.ChartPump) bool { return p.Serial == serial })
+	if i < 0 {
+		return refillForm{}, pumpledger.Errorf(pumpledger.ENOTFOUND, "Patient %s has no pump %s; open the patient's page and choose one.", mrn, serial)
+	}
+	cat, err := s.db.Catalog(r.Context())
+	if err != nil {
+		return refillForm{}, err
+	}
+	f := refillForm{MRN: mrn, Name: c.Patient.Name, Serial: serial, Model: c.Pumps[i].Model, Pump: c.Pumps[i], Nurse: actorOf(r).Name}
+	for _, d := range cat.Drugs {
+		fd := formDrug{Name: d.Name}
+		for _, p := range cat.ProductsOf(d.Name) {
+			fd.Products = append(fd.Products, formProduct{NDC: p.Printed, Label: p.Printed + " · " + p.MCGPerML.String() + " mcg/mL × " + p.ML.String() + " mL (" + p.Labeler + ")"})
+		}
+		f.Drugs = append(f.Drugs, fd)
+	}
+	for _, sv := range cat.Services {
+		if sv.Refill {
+			f.Procedures = append(f.Procedures, sv)
+		}
+	}
+	// now: the form's time starts at the server's clock (the ledger's),
+	// not the device's, which may be off.
+	pre := map[string]any{"mrn": mrn, "pump_serial": serial, "nurse": f.Nurse, "now": s.now().UTC().Format(time.RFC3339)}
+	if c.Pumps[i].LastRefillEntry != "" {
+		e, err := s.db.Entry(c.Pumps[i].LastRefillEntry)
+		if err != nil {
+			return f, err
+		}
+		last, err := e.Refill()
+		if err != nil {
+			return f, err
+		}
+		f.Last = &last
+		pre["fill_ml"], pre["diluent_ml"], pre["procedure"] = last.FillML, last.DiluentML, last.Procedure
+		pre["solution"], pre["dose"] = c.Pumps[i].Solution, c.Pumps[i].Dose
+		if last.Diluent != "" {
+			pre["diluent"] = last.Diluent
+		}
+		var vials []map[string]any // the same products, lot and expiry to scan
+		for _, v := range last.Vials {
+			vials = append(vials, map[string]any{"ndc": v.NDC, "count": v.Count})
+		}
+		pre["vials"] = vials
+	}
+	b, err := json.Marshal(pre)
+	if err != nil {
+		return f, err
+	}
+	f.Prefill = string(b)
+	return f, nil
+}
+
+// signedRefill is what the refill form posts: the refill as SPEC §7, and
+// the witness's own sign-in.
+type signedRefill struct {
+	Refill  json.RawMessage `json:"refill"`
+	Witness credentials     `json:"witness"`
+	// Correct, with Reason, makes the refill the replacement of that entry.
+	Correct string `json:"correct,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// refillSave records the refill form: the nurse is the signed-in user,
+// the witness signs with their own name and password, and every warning
+// the preview showed must be acknowledged. 409 with the warnings still to
+// acknowledge; the acknowledgements are recorded in the entry.
+func (s *Server) refillSave(w http.ResponseWriter, r *http.Request) {
+	var in signedRefill
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	if err := json.Unmarshal(data, &in); err != nil || len(in.Refill) == 0 {
+		writeErr(w, r, s.log, pumpledger.Invalid("refill", `The form must send {"refill": {...}, "witness": {"name", "password"}}; reload the page.`))
+		return
+	}
+	ref, err := pumpledger.ParseRefill(bytes.NewReader(in.Refill))
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	nurse := actorOf(r)
+	ref.Nurse = nurse.Name
+	if strings.TrimSpace(in.Witness.Name) != "" || in.Witness.Password != "" {
+		wit, wait, err := s.login(r, in.Witness)
+		if wait > 0 {
+			refuseFor(w, r, wait)
+			return
+		}
+		if err != nil {
+			if pumpledger.ErrorCode(err) == pumpledger.EUNAUTHORIZED {
+				err = pumpledger.Invalid("witness", "The witness's name or password is wrong; the witness types their own.")
+			}
+			writeErr(w, r, s.log, err)
+			return
+		}
+		if strings.EqualFold(wit.Name, nurse.Name) {
+			writeErr(w, r, s.log, pumpledger.Invalid("witness", "The witness must be another person than the nurse; ask a colleague to sign in here."))
+			return
+		}
+		if !slices.Contains(recorders, wit.Role) {
+			writeErr(w, r, s.log, pumpledger.Invalid("witness", "%s is a %s; a witness of waste is a nurse or a clinician.", wit.Name, wit.Role))
+			return
+		}
+		ref.Witness, ref.WitnessSigned = wit.Name, true
+	} else if ref.Witness != "" {
+		writeErr(w, r, s.log, pumpledger.Invalid("witness", "The witness signs in with their own name and password; a typed name is not a signature."))
+		return
+	}
+	// What the nurse must have seen: the warnings of this very refill.
+	preview, err := s.recordRefill(clinic.Preview(r.Context()), ref, in)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	if missing := unacknowledged(preview.Warnings, ref.Acknowledged); len(missing) > 0 {
+		var b errorBody
+		b.Error.Code, b.Error.Field = "unacknowledged", "acknowledged"
+		b.Error.Message = "Acknowledge each warning before saving: " + strconv.Itoa(len(missing)) + " not yet acknowledged."
+		writeJSON(w, http.StatusConflict, struct {
+			errorBody
+			Warnings []string `json:"warnings"`
+		}{b, missing})
+		return
+	}
+	res, err := s.recordRefill(r.Context(), ref, in)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	id := res.Entry.ID
+	if res.Replacement != nil {
+		id = res.Replacement.ID
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "existing": res.Existing, "record": "/record?id=" + id})
+}
+
+func (s *Server) recordRefill(ctx context.Context, ref pumpledger.Refill, in signedRefill) (clinic.Result, error) {
+	if in.Correct == "" {
+		return s.db.RecordRefill(ctx, ref)
+	}
+	return s.db.Correct(ctx, in.Correct, in.Reason, clinic.Replacement{Refill: &ref})
+}
+
+// unacknowledged are the warnings not among acks.
+func unacknowledged(warnings, acks []string) []string {
+	var out []string
+	for _, w := range warnings {
+		if !slices.Contains(acks, w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// recordPage is a saved refill as it was recorded, to print and keep:
+// who, when, the figures with how each was computed, the warnings and
+// their acknowledgement, the claim lines.
+func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
+	id, err := need(r, "id", "ENTRY")
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	e, err := s.db.Entry(id)
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	if e.Kind != pumpledger.KindRefill {
+		s.renderErr(w, r, pumpledger.Invalid("id", "Entry %s is a %s, not a refill; see the patient's history.", id, e.Kind))
+		return
+	}
+	in, err := e.Refill()
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	rec, err := s.db.RefillRecord(r.Context(), id)
+	voided := pumpledger.ErrorCode(err) == pumpledger.ENOTFOUND
+	if err != nil && !voided {
+		s.renderErr(w, r, err)
+		return
+	}
+	c, err := s.db.Chart(r.Context(), in.MRN)
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	s.viewed(r, in.MRN, "refill record")
+	s.render(w, http.StatusOK, "record.html", page{Title: "Refill record", User: actorOf(r), Data: map[string]any{
+		"Entry": e, "Refill": in, "Record": rec, "Voided": voided, "Patient": c.Patient, "Records": canRecord(r)}})
+}
+
+// apiPlan is `plan --json`: the least-waste containers the label allows
+// for a fill.
+func (s *Server) apiPlan(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	num := func(name string, zeroOK bool) (decimal.Decimal, error) {
+		v := strings.TrimSpace(q.Get(name))
+		if v == "" && zeroOK {
+			return decimal.Zero, nil
+		}
+		d, err := pumpledger.ParseQuantity(v)
+		if err != nil || d.IsNegative() || (d.IsZero() && !zeroOK) {
+			return d, pumpledger.Invalid(name, "%s must be a number more than zero, like 20.", name)
+		}
+		return d, nil
+	}
+	conc, err := num("mcg_per_ml", false)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	fill, err := num("fill_ml", false)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	rinse, err := num("rinse_ml", true)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	cat, err := s.db.Catalog(r.Context())
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	adv, err := refill.Advise(cat, q.Get("drug"), conc, fill, rinse)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	// The containers as their labels print the NDC, as a scan gives it,
+	// so a scanned vial fills the planned line.
+	for i, v := range adv.JSON.Vials {
+		if n, err := vial.ParseNDC(v.NDC); err == nil {
+			if p, ok := cat.Product(n); ok {
+				adv.JSON.Vials[i].NDC = p.Printed
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, adv.JSON)
+}
+
+// apiScan is `scan --json`: what a keyboard-wedge scanner typed for a
+// vial's GS1 DataMatrix, its product in the catalog in force today, and
+// the refill's vials line.
+func (s *Server) apiScan(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Text string `json:"text"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		writeErr(w, r, s.log, pumpledger.Invalid("text", `The scan must be JSON: {"text": "what the scanner typed"}.`))
+		return
+	}
+	sc, err := gs1.Parse(in.Text)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	cat, err := s.db.Catalog(r.Context())
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	p, err := gs1.Product(cat, sc.NDC10)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"scan": sc,
+		"product": map[string]any{"ndc": p.Printed, "drug": p.Drug, "mcg_per_ml": p.MCGPerML, "ml": p.ML, "labeler": p.Labeler, "verify": p.Verify},
+		"vial":    pumpledger.VialUse{NDC: p.Printed, Count: 1, Lot: sc.Lot, Expires: sc.Expires}})
+}
+
+// apiReprogram is `reprogram --json`, and with ?dry_run=1 `reprogram
+// --dry-run --json`.
+func (s *Server) apiReprogram(w http.ResponseWriter, r *http.Request) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	in, err := pumpledger.ParseReprogram(bytes.NewReader(data))
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	ctx, dry := r.Context(), flag(r, "dry_run")
+	if dry {
+		ctx = clinic.Preview(ctx)
+	}
+	res, err := s.db.RecordReprogram(ctx, in)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	out := map[string]any{"id": res.Entry.ID, "existing": res.Existing, "warnings": nonNil(res.Warnings), "next_refill_due": nil}
+	if res.NextRefillDue != "" {
+		out["next_refill_due"], out["next_refill_reason"] = res.NextRefillDue, res.NextRefillReason
+	}
+	if dry {
+		out["dry_run"] = true
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// reprogramFormPage is the dose-change form of one pump.
+func (s *Server) reprogramFormPage(w http.ResponseWriter, r *http.Request) {
+	mrn, err := need(r, "mrn", "MRN")
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	serial, err := need(r, "serial", "SERIAL")
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	f, err := s.formOf(r, mrn, serial)
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	cat, err := s.db.Catalog(r.Context())
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	f.Procedures = nil
+	for _, sv := range cat.Services {
+		if sv.Reprogram {
+			f.Procedures = append(f.Procedures, sv)
+		}
+	}
+	s.viewed(r, mrn, "dose change form")
+	s.render(w, http.StatusOK, "reprogram.html", page{Title: "Dose change " + serial, User: actorOf(r), Data: f})
+}
+
+// correctFormPage is the refill form prefilled with a recorded refill, to
+// record its replacement with a reason.
+func (s *Server) correctFormPage(w http.ResponseWriter, r *http.Request) {
+	id, err := need(r, "entry", "ENTRY")
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	e, err := s.db.Entry(id)
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	if e.Kind != pumpledger.KindRefill {
+		s.renderErr(w, r, pumpledger.Invalid("entry", "Entry %s is a %s; the web form corrects refills (others: `pumpledger correct`).", id, e.Kind))
+		return
+	}
+	old, err := e.Refill()
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	f, err := s.formOf(r, old.MRN, old.PumpSerial)
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	// The form starts from the entry as recorded, less what the server
+	// sets again (the witness signs again; acknowledgements are redone).
+	old.ID, old.WitnessSigned, old.Acknowledged, old.Witness = "", false, nil, ""
+	b, err := json.Marshal(old)
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	f.Prefill, f.Correcting = string(b), id
+	s.viewed(r, old.MRN, "correction form")
+	s.render(w, http.StatusOK, "refill.html", page{Title: "Correct refill " + id, User: actorOf(r), Data: f})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// actorOf is the signed-in user of a request served by as().
+func actorOf(r *http.Request) pumpledger.Actor {
+	a, _ := pumpledger.ActorFrom(r.Context())
+	return a
+}
+
+func canRecord(r *http.Request) bool { return slices.Contains(recorders, actorOf(r).Role) }
+
+// clip shortens a text echoed in a message.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
