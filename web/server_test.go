@@ -119,6 +119,10 @@ func loginBody(name, pw string) []byte {
 	return b
 }
 
+// reprogramJSON is a dose change of pump S1 after its first fill.
+const reprogramJSON = `{"mrn": "MRN-1", "pump_serial": "S1", "performed_at": "2026-03-01T09:30:00Z",
+  "clinician": "dr1", "dose": {"drug": "ziconotide", "mcg_per_day": "1.5"}, "procedure": "62368"}`
+
 // refillJSON is pump S1's first fill, on the fixture's day.
 const refillJSON = `{
   "id": "00000000-0000-4000-8000-000000000001",
@@ -155,6 +159,10 @@ func TestRoleRouteTable(t *testing.T) {
 		}
 		return m
 	}
+	page := func(m map[string]int) map[string]int {
+		m["none"] = http.StatusSeeOther
+		return m
+	}
 	N, C, B, A, Ad := pumpledger.RoleNurse, pumpledger.RoleClinician, pumpledger.RoleBiller, pumpledger.RoleAuditor, pumpledger.RoleAdmin
 	routes := []struct {
 		method, target string
@@ -173,6 +181,19 @@ func TestRoleRouteTable(t *testing.T) {
 		{"GET", "/api/history?mrn=MRN-1", nil, only(N, C, A)},
 		{"GET", "/api/verify", nil, only(A)},
 		{"GET", "/api/users", nil, only(Ad)},
+		{"GET", "/api/plan?drug=ziconotide&mcg_per_ml=5&fill_ml=20", nil, only(N, C)},
+		{"POST", "/api/scan", []byte(`{"text": "(01)00370720720107(17)271231(10)L9"}`), only(N, C)},
+		{"POST", "/api/reprogram?dry_run=1", []byte(reprogramJSON), only(N, C)},
+		// Pages: without a session, to the sign-in page (303).
+		{"GET", "/worklist", nil, page(only(N, C))},
+		{"GET", "/patient?mrn=MRN-1", nil, page(only(N, C, B, A))},
+		{"GET", "/refill/new?mrn=MRN-1&serial=S1", nil, page(only(N, C))},
+		{"GET", "/refill/correct?entry=00000000-0000-4000-8000-000000000001", nil, page(only(N, C))},
+		{"GET", "/reprogram/new?mrn=MRN-1&serial=S1", nil, page(only(N, C))},
+		{"GET", "/record?id=00000000-0000-4000-8000-000000000001", nil, page(only(N, C, B, A))},
+		// Saving the refill form: 400 for the nurse (the refill has no
+		// acknowledgement-free path with a typed witness), 403 for others.
+		{"POST", "/refill", []byte(`{"refill": ` + refillJSON + `}`), map[string]int{"none": 401, "nurse": 400, "clinician": 400, "biller": 403, "auditor": 403, "admin": 403}},
 	}
 	roles := append([]string{"none"}, func() (s []string) {
 		for _, r := range pumpledger.WebRoles {

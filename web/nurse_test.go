@@ -1,0 +1,121 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pumpledger/pumpledger"
+)
+
+// The refill form's save: the nurse is the signed-in user whatever the
+// form says; a witness signs with their own password, is another person
+// and a recorder; every warning the refill raises is acknowledged, or 409
+// lists those missing and nothing is written.
+func TestRefillSaveRules(t *testing.T) {
+	f := newFixture(t, false)
+	setup := pumpledger.WithActor(context.Background(), pumpledger.Actor{Name: "nurse1", Role: pumpledger.RoleNurse})
+	first := mustRefill(t)
+	if _, err := f.db.RecordRefill(setup, first); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.add(10 * 24 * time.Hour)
+	nurse := f.login("nurse1")
+	// 15 mL aspirated where 17.6 are expected: a discrepancy warning.
+	second := strings.NewReplacer(`"00000000-0000-4000-8000-000000000001"`, `"00000000-0000-4000-8000-000000000002"`,
+		`"2026-03-01T09:00:00Z"`, `"2026-03-11T09:00:00Z"`, `"residual_ml": "0"`, `"residual_ml": "15"`,
+		`"nurse": "jdoe", "witness": "asmith",`, `"nurse": "someone else",`).Replace(refillJSON)
+	body := func(refill, witness, pw string, acks []string) []byte {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(refill), &m); err != nil {
+			t.Fatal(err)
+		}
+		if acks != nil {
+			m["acknowledged"] = acks
+		}
+		b, _ := json.Marshal(map[string]any{"refill": m, "witness": map[string]string{"name": witness, "password": pw}})
+		return b
+	}
+	size := func() int64 { n, _ := f.db.Size(); return n }
+	n0 := size()
+	type errAnswer struct {
+		Error struct{ Code, Field, Message string }
+		Warnings []string
+	}
+	read := func(w interface{ Result() *http.Response }, v any) {
+		json.NewDecoder(w.Result().Body).Decode(v)
+	}
+	tests := []struct {
+		name, witness, pw string
+		acks              []string
+		status            int
+		field             string
+	}{
+		{"witness is the nurse", "nurse1", password, nil, 400, "witness"},
+		{"witness with a wrong password", "clinician1", "wrong", nil, 400, "witness"},
+		{"witness of another role", "biller1", password, nil, 400, "witness"},
+		{"warnings not acknowledged", "clinician1", password, nil, 409, "acknowledged"},
+		{"one warning acknowledged of several", "clinician1", password, []string{"something else"}, 409, "acknowledged"},
+	}
+	for _, tt := range tests {
+		w := f.do("POST", "/refill", nurse, body(second, tt.witness, tt.pw, tt.acks))
+		var a errAnswer
+		read(w, &a)
+		if w.Code != tt.status || a.Error.Field != tt.field {
+			t.Errorf("%s: %d field %q (%s), want %d field %q", tt.name, w.Code, a.Error.Field, a.Error.Message, tt.status, tt.field)
+		}
+		if tt.status == 409 && len(a.Warnings) == 0 {
+			t.Errorf("%s: 409 without the warnings to acknowledge", tt.name)
+		}
+		if size() != n0 {
+			t.Fatalf("%s: wrote an entry", tt.name)
+		}
+	}
+	// Acknowledge what the server asked for: saved.
+	w := f.do("POST", "/refill", nurse, body(second, "clinician1", password, nil))
+	var a errAnswer
+	read(w, &a)
+	w = f.do("POST", "/refill", nurse, body(second, "clinician1", password, a.Warnings))
+	if w.Code != http.StatusOK {
+		t.Fatalf("with every warning acknowledged: %d %s", w.Code, w.Body)
+	}
+	var ok struct{ ID, Record string }
+	read(w, &ok)
+	e, err := f.db.Entry(ok.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := e.Refill()
+	if e.RecordedBy != "nurse1" || r.Nurse != "nurse1" || r.Witness != "clinician1" || !r.WitnessSigned || len(r.Acknowledged) != len(e.Warnings) {
+		t.Errorf("recorded by %s, nurse %s, witness %s signed %v, %d acks of %d warnings", e.RecordedBy, r.Nurse, r.Witness, r.WitnessSigned, len(r.Acknowledged), len(e.Warnings))
+	}
+	if ok.Record != "/record?id="+ok.ID {
+		t.Errorf("record page %q", ok.Record)
+	}
+	if w := f.do("GET", ok.Record, nurse, nil); w.Code != 200 || !strings.Contains(w.Body.String(), "signed in with their own account") {
+		t.Errorf("the record page: %d", w.Code)
+	}
+}
+
+// After sign-in the browser goes back where it was sent from, on this
+// server only: never to another host (an open redirect would lend the
+// clinic's address to a phishing page).
+func TestLocalNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                      "/",
+		"/worklist":             "/worklist",
+		"/patient?mrn=MRN-1":    "/patient?mrn=MRN-1",
+		"//evil.example/x":      "/",
+		"https://evil.example/": "/",
+		"/\\evil.example":       "/",
+		"javascript:alert(1)":   "/",
+		"worklist":              "/",
+	} {
+		if got := localNext(in); got != want {
+			t.Errorf("localNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
