@@ -42,7 +42,7 @@ func TestRefillSaveRules(t *testing.T) {
 	size := func() int64 { n, _ := f.db.Size(); return n }
 	n0 := size()
 	type errAnswer struct {
-		Error struct{ Code, Field, Message string }
+		Error    struct{ Code, Field, Message string }
 		Warnings []string
 	}
 	read := func(w interface{ Result() *http.Response }, v any) {
