@@ -2,6 +2,9 @@ package web
 
 import (
 	"context"
+	"fmt"
+	"html"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -242,4 +245,43 @@ func screenshotDir(t *testing.T) string {
 	d := filepath.Join(t.TempDir(), "screenshots")
 	t.Logf("screenshots in %s (set PUMPLEDGER_SCREENSHOTS to keep them)", d)
 	return d
+}
+
+// A page on another site cannot make the nurse's browser record: its
+// form posting to this server is refused (403, cross-origin protection)
+// even with her signed in, and nothing is written. And when her session
+// has expired, the form says so instead of saving.
+func TestBrowserCrossSiteAndExpiredSession(t *testing.T) {
+	f := newFixture(t, false)
+	srv := httptest.NewServer(f.srv)
+	defer srv.Close()
+	// 127.0.0.1 and localhost are different sites to the browser.
+	target := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<!doctype html><form id="f" method="post" action="%s/api/refill" enctype="text/plain"><input name='%s' value='"}'></form><script>document.getElementById("f").submit()</script>`,
+			target, html.EscapeString(strings.TrimSuffix(refillJSON, "}")+`, "x": "`))
+	}))
+	defer evil.Close()
+	n0, _ := f.db.Size()
+
+	ctx := browser.New(t, 1024, 768)
+	signIn(t, ctx, target, "nurse1")
+	run(t, ctx, chromedp.Navigate(evil.URL))
+	waitFor(t, ctx, `location.host === "`+strings.TrimPrefix(target, "http://")+`"`)
+	if got := evalString(t, ctx, `document.body.innerText`); !strings.Contains(got, "another site is refused") {
+		t.Errorf("the cross-site post's answer: %q", got)
+	}
+	if n, _ := f.db.Size(); n != n0 {
+		t.Fatalf("a cross-site post wrote %d entries", n-n0)
+	}
+
+	// Sixteen minutes without a request: the session is over.
+	run(t, ctx, chromedp.Navigate(target+"/refill/new?mrn=MRN-1&serial=S1"))
+	waitFor(t, ctx, `document.getElementById("preview-status").textContent !== "Fill in the form; the preview follows each change."`)
+	f.clock.add(16 * time.Minute)
+	run(t, ctx, chromedp.SendKeys(`#fill_ml`, "20"))
+	waitFor(t, ctx, `document.getElementById("preview-status").textContent.includes("session ended")`)
+	run(t, ctx, chromedp.Navigate(target+"/worklist"))
+	waitFor(t, ctx, `location.pathname === "/login"`)
 }
