@@ -15,6 +15,7 @@ import (
 	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/clinic"
 	"github.com/pumpledger/pumpledger/gs1"
+	"github.com/pumpledger/pumpledger/ledger"
 	"github.com/pumpledger/pumpledger/refill"
 	"github.com/pumpledger/pumpledger/vial"
 	"github.com/shopspring/decimal"
@@ -316,25 +317,12 @@ func unacknowledged(warnings, acks []string) []string {
 // who, when, the figures with how each was computed, the warnings and
 // their acknowledgement, the claim lines.
 func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
-	id, err := need(r, "id", "ENTRY")
+	e, in, err := s.refillOf(r, "id")
 	if err != nil {
 		s.renderErr(w, r, err)
 		return
 	}
-	e, err := s.db.Entry(id)
-	if err != nil {
-		s.renderErr(w, r, err)
-		return
-	}
-	if e.Kind != pumpledger.KindRefill {
-		s.renderErr(w, r, pumpledger.Invalid("id", "Entry %s is a %s, not a refill; see the patient's history.", id, e.Kind))
-		return
-	}
-	in, err := e.Refill()
-	if err != nil {
-		s.renderErr(w, r, err)
-		return
-	}
+	id := e.ID
 	rec, err := s.db.RefillRecord(r.Context(), id)
 	voided := pumpledger.ErrorCode(err) == pumpledger.ENOTFOUND
 	if err != nil && !voided {
@@ -349,6 +337,24 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 	s.viewed(r, in.MRN, "refill record")
 	s.render(w, http.StatusOK, "record.html", page{Title: "Refill record", User: actorOf(r), Data: map[string]any{
 		"Entry": e, "Refill": in, "Record": rec, "Voided": voided, "Patient": c.Patient, "Records": canRecord(r)}})
+}
+
+// refillOf is the refill entry the query parameter param names, and its
+// payload as recorded.
+func (s *Server) refillOf(r *http.Request, param string) (ledger.Entry, pumpledger.Refill, error) {
+	id, err := need(r, param, "ENTRY")
+	if err != nil {
+		return ledger.Entry{}, pumpledger.Refill{}, err
+	}
+	e, err := s.db.Entry(id)
+	if err != nil {
+		return e, pumpledger.Refill{}, err
+	}
+	if e.Kind != pumpledger.KindRefill {
+		return e, pumpledger.Refill{}, pumpledger.Invalid(param, "Entry %s is a %s, not a refill; the pages show and correct refills (others: `pumpledger history`, `pumpledger correct`).", id, e.Kind)
+	}
+	in, err := e.Refill()
+	return e, in, err
 }
 
 // apiPlan is `plan --json`: the least-waste containers the label allows
@@ -501,25 +507,12 @@ func (s *Server) reprogramFormPage(w http.ResponseWriter, r *http.Request) {
 // correctFormPage is the refill form prefilled with a recorded refill, to
 // record its replacement with a reason.
 func (s *Server) correctFormPage(w http.ResponseWriter, r *http.Request) {
-	id, err := need(r, "entry", "ENTRY")
+	e, old, err := s.refillOf(r, "entry")
 	if err != nil {
 		s.renderErr(w, r, err)
 		return
 	}
-	e, err := s.db.Entry(id)
-	if err != nil {
-		s.renderErr(w, r, err)
-		return
-	}
-	if e.Kind != pumpledger.KindRefill {
-		s.renderErr(w, r, pumpledger.Invalid("entry", "Entry %s is a %s; the web form corrects refills (others: `pumpledger correct`).", id, e.Kind))
-		return
-	}
-	old, err := e.Refill()
-	if err != nil {
-		s.renderErr(w, r, err)
-		return
-	}
+	id := e.ID
 	f, err := s.formOf(r, old.MRN, old.PumpSerial)
 	if err != nil {
 		s.renderErr(w, r, err)

@@ -489,7 +489,10 @@ func TestLoginForm(t *testing.T) {
 		t.Fatalf("sign-in: %d → %q", w.Code, w.Header().Get("Location"))
 	}
 	id := w.Result().Cookies()[0].Value
-	home := f.do("GET", "/", id, nil)
+	if w := f.do("GET", "/", id, nil); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/worklist" {
+		t.Errorf("a nurse's home: %d → %q, want the worklist", w.Code, w.Header().Get("Location"))
+	}
+	home := f.do("GET", "/worklist", id, nil)
 	if home.Code != http.StatusOK || strings.Contains(home.Body.String(), "<script>x") || !strings.Contains(home.Body.String(), "&lt;script&gt;x") {
 		t.Errorf("home: %d, the name not escaped:\n%s", home.Code, home.Body)
 	}
