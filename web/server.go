@@ -21,6 +21,7 @@ import (
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/clinic"
+	"github.com/pumpledger/pumpledger/ledger"
 )
 
 // DefaultIdle is how long a session may stay unused before it is over:
@@ -47,6 +48,8 @@ type Server struct {
 	sessions *sessions
 	throttle *throttle
 	handler  http.Handler
+	access   *ledger.AccessLog // who viewed which patient (access.go)
+	patterns []string          // every route, for the role x route test
 }
 
 // New makes the server of cfg.
@@ -62,6 +65,9 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{db: cfg.Ledger, users: cfg.UsersPath, tls: cfg.TLS, now: cfg.Now, log: cfg.Log,
 		sessions: &sessions{idle: cfg.Idle, now: cfg.Now}, throttle: &throttle{now: cfg.Now}}
+	if l, ok := cfg.Ledger.(interface{ AccessLog() *ledger.AccessLog }); ok {
+		s.access = l.AccessLog()
+	}
 	s.handler = s.routes()
 	return s
 }
@@ -92,7 +98,8 @@ const (
 )
 
 func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
+	mux := &routeMux{ServeMux: http.NewServeMux()}
+	defer func() { s.patterns = mux.patterns }()
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.Handle("POST /login", limit(maxLoginBody, http.HandlerFunc(s.loginForm)))
@@ -109,6 +116,19 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/history", s.as(histories, s.apiHistory))
 	mux.Handle("GET /api/verify", s.as(auditors, s.apiVerify))
 	mux.Handle("GET /api/users", s.as(admins, s.apiUsers))
+
+	// The biller's, the auditor's and the admin's pages, the clinical
+	// record's forms and the access log (billing_pages.go, audit_pages.go,
+	// admin_pages.go, record_pages.go, access.go).
+	mux.Handle("GET /bill", s.as(billers, s.billPage))
+	mux.Handle("GET /audit", s.as(auditors, s.auditPage))
+	mux.Handle("GET /audit/checkpoint", s.as(auditors, s.checkpointDownload))
+	mux.Handle("GET /history", s.as(histories, s.historyPage))
+	mux.Handle("GET /access", s.as(accessReaders, s.accessPage))
+	mux.Handle("GET /admin/users", s.as(admins, s.usersPage))
+	mux.Handle("POST /admin/users", limit(maxLoginBody, s.as(admins, s.usersForm)))
+	mux.Handle("GET /record/{kind}", s.as(recorders, s.recordPage))
+	mux.Handle("POST /record/{kind}", limit(maxRecordBody, s.as(recorders, s.recordForm)))
 
 	// Every state-changing request from a browser must come from this
 	// origin (Sec-Fetch-Site, else Origin against Host): a page elsewhere
