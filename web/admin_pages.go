@@ -11,8 +11,8 @@ import (
 
 type usersData struct {
 	base
-	Users  []User // without their hashes
-	Roles  []pumpledger.Role
+	Users []User // without their hashes
+	Roles []pumpledger.Role
 	formError
 	Name   string // as typed, when refused
 	Role   string

@@ -18,12 +18,12 @@ type billData struct {
 	base
 	From, To, AsOf string
 	formError
-	Shown          bool   // a range was billed
-	Lines          []billLine
-	Visits         []billing.Finding // findings about no line of the bill
-	Errors         int
-	Warnings       int
-	Downloads      []link
+	Shown     bool // a range was billed
+	Lines     []billLine
+	Visits    []billing.Finding // findings about no line of the bill
+	Errors    int
+	Warnings  int
+	Downloads []link
 }
 
 type billLine struct {
