@@ -82,7 +82,7 @@ func TestViewsLogged(t *testing.T) {
 	// The auditor and the admin read the log on a page.
 	for _, who := range []string{"auditor1", "admin1"} {
 		w := f.do("GET", "/access?mrn=MRN-1", f.login(who), nil)
-		if w.Code != http.StatusOK || strings.Count(w.Body.String(), "<td>nurse1</td>") != 3 || !strings.Contains(w.Body.String(), "Verified: ") {
+		if w.Code != http.StatusOK || strings.Count(w.Body.String(), ">nurse1</td>") != 3 || !strings.Contains(w.Body.String(), "Verified: ") {
 			t.Errorf("%s's access page: %d\n%s", who, w.Code, w.Body)
 		}
 	}
@@ -100,7 +100,9 @@ func TestViewNotLoggedNotShown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("access_checkpoints")).Delete([]byte{0, 0, 0, 0, 0, 0, 0, 1}) })
+	b.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("access_checkpoints")).Delete([]byte{0, 0, 0, 0, 0, 0, 0, 1})
+	})
 	b.Close()
 	for _, target := range []string{"/history?mrn=MRN-1", "/api/history?mrn=MRN-1", "/api/chart?mrn=MRN-1"} {
 		w := f.do("GET", target, nurse, nil)

@@ -135,6 +135,7 @@ type recordData struct {
 	MRN      string
 	Warnings []string
 	Existing bool
+	Reattach bool // a document was sent with a refused form: a browser does not keep it
 }
 
 func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
@@ -193,6 +194,9 @@ func (s *Server) recordForm(w http.ResponseWriter, r *http.Request) {
 		}
 		if !shown {
 			d.Error = msg
+		}
+		if r.MultipartForm != nil && len(r.MultipartForm.File["document"]) > 0 && field != "document" {
+			d.Reattach = true
 		}
 		s.show(w, httpStatus(err), "document.html", d)
 	}
