@@ -335,3 +335,43 @@ func (a *AccessLog) Verify() (res AccessVerified, err error) {
 	})
 	return res, err
 }
+
+// Consistent proves that the log now extends the tree of an older signed
+// checkpoint of it (a tlog consistency proof over the recomputed hashes):
+// no record before it was changed or removed, the newest ones included.
+func (a *AccessLog) Consistent(old []byte) (err error) {
+	defer guard(a.path, &err)()
+	pub, err := a.db.publicKey()
+	if err != nil {
+		return err
+	}
+	ot, err := a.openNote(old, pub.verifier)
+	if err != nil {
+		return pumpledger.Errorf(pumpledger.EINVALID, "The checkpoint is not one of this access log signed with %s (%v).", a.db.pubPath, err)
+	}
+	res, err := a.Verify()
+	if err != nil {
+		return err
+	}
+	if ot.N > res.Records {
+		return &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrTampered, Message: fmt.Sprintf(
+			"The access log %s holds %d records but the checkpoint is of %d: records were removed (%v).", a.path, res.Records, ot.N, ErrTampered)}
+	}
+	b, err := a.open(false)
+	if err != nil || b == nil {
+		return err
+	}
+	defer b.Close()
+	return b.View(func(tx *bolt.Tx) error {
+		hr := hashReader{tx.Bucket(bucketAccessHash)}
+		proof, err := tlog.ProveTree(res.Records, ot.N, hr)
+		if err != nil {
+			return err
+		}
+		if tlog.CheckTree(proof, res.Records, res.Tree.Hash, ot.N, ot.Hash) != nil {
+			return &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrTampered, Message: fmt.Sprintf(
+				"The access log %s is NOT consistent with the checkpoint of %d records: a record before it was changed (%v).", a.path, ot.N, ErrTampered)}
+		}
+		return nil
+	})
+}

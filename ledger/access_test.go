@@ -103,3 +103,44 @@ func TestAccessLogTampered(t *testing.T) {
 		t.Errorf("append over a deleted checkpoint: %v, want refused as tampered", err)
 	}
 }
+
+// The newest views removed with their hashes and checkpoints leave a
+// smaller log that verifies alone; against a checkpoint kept elsewhere it
+// fails.
+func TestAccessLogTruncatedCaughtBySince(t *testing.T) {
+	log, path := accessLogOf(t)
+	res, err := log.Verify()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := res.Note
+	if err := log.Consistent(kept); err != nil {
+		t.Fatalf("against its own checkpoint: %v", err)
+	}
+	if _, err := log.Append(ledger.Access{User: "x", MRN: "MRN-3", What: "chart"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := log.Consistent(kept); err != nil {
+		t.Fatalf("after one more view: %v", err)
+	}
+	boltUpdate(t, path, func(tx *bolt.Tx) error {
+		recs, hashes, checks := tx.Bucket(bucketAccess), tx.Bucket(bucketAccessHash), tx.Bucket(bucketAccessChk)
+		for seq := uint64(2); seq <= 3; seq++ {
+			recs.Delete(u64(seq))
+			checks.Delete(u64(seq + 1))
+		}
+		recs.SetSequence(2)
+		// The hashes of two records: 3 stored hashes.
+		c := hashes.Cursor()
+		for k, _ := c.Seek(u64(3)); k != nil; k, _ = c.Seek(u64(3)) {
+			hashes.Delete(k)
+		}
+		return nil
+	})
+	if _, err := log.Verify(); err != nil {
+		t.Fatalf("the cut log should verify alone: %v", err)
+	}
+	if err := log.Consistent(kept); !errors.Is(err, ledger.ErrTampered) {
+		t.Errorf("against the kept checkpoint: %v, want tampered", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/clinic"
+	"github.com/pumpledger/pumpledger/internal/safefile"
 	"github.com/pumpledger/pumpledger/ledger"
 )
 
@@ -60,8 +61,16 @@ func (a *app) accessLog(args []string) error {
 // accessVerify checks the access log against its signed tree.
 func (a *app) accessVerify(args []string) error {
 	fs := a.flags("access verify")
+	since := fs.String("since", "", "an access log checkpoint kept elsewhere (from the audit page): prove the log only grew since")
 	if err := a.parse(fs, args); err != nil {
 		return err
+	}
+	var old []byte
+	if *since != "" {
+		var err error
+		if old, err = safefile.ReadFile(*since, maxCheckpointBytes); err != nil {
+			return pumpledger.Invalid("since", "Cannot read --since %s (%v).", *since, err)
+		}
 	}
 	var res ledger.AccessVerified
 	if err := a.read(func(db clinic.Ledger) error {
@@ -69,11 +78,16 @@ func (a *app) accessVerify(args []string) error {
 		if err != nil {
 			return err
 		}
-		res, err = l.Verify()
-		return err
+		if res, err = l.Verify(); err != nil || old == nil {
+			return err
+		}
+		return l.Consistent(old)
 	}); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "ok: %d access records match their tree (root %x…), %d signed checkpoints checked.\n", res.Records, res.Tree.Hash[:8], res.Checkpoints)
+	if old != nil {
+		fmt.Fprintf(a.stdout, "consistent: the access log extends the checkpoint in %s.\n", *since)
+	}
 	return nil
 }

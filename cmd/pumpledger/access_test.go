@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -32,6 +34,21 @@ func TestAccessLogAndVerify(t *testing.T) {
 	}
 	if out := c.ok("", "access", "verify"); !strings.HasPrefix(out, "ok: 2 access records match their tree") {
 		t.Errorf("access verify: %q", out)
+	}
+	// The checkpoint the auditor downloads proves the log only grew.
+	kept := filepath.Join(t.TempDir(), "access-checkpoint.txt")
+	db, err = clinic.Open(c.db, ledger.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.AccessLog().Verify()
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(kept, res.Note, 0o600)
+	if out := c.ok("", "access", "verify", "--since", kept); !strings.Contains(out, "consistent: the access log extends the checkpoint") {
+		t.Errorf("access verify --since: %q", out)
 	}
 	b, err := bolt.Open(ledger.AccessPath(c.db), 0o600, nil)
 	if err != nil {

@@ -61,7 +61,7 @@ var commands = []command{
 	{"demo", "[--patients N] [--months M] [--seed S]", "fill the ledger with a synthetic history"},
 	{"serve", "[--addr 127.0.0.1:8080] [--tls-cert F --tls-key F] [--idle 15m]", "serve the ledger to the clinic's browsers and programs (the JSON API)"},
 	{"access log", "[--mrn MRN] [--json]", "who viewed which patient's data through the web app, when, from where"},
-	{"access verify", "", "check the access log against its signed tree"},
+	{"access verify", "[--since FILE]", "check the access log against its signed tree; prove it only grew since a checkpoint kept elsewhere"},
 	{"user add", "--name N --role nurse|clinician|biller|auditor|admin [--password-file F]", "add a user of the web app (password from the terminal, unechoed, or F)"},
 }
 
