@@ -17,6 +17,7 @@ type usersData struct {
 	Name   string // as typed, when refused
 	Role   string
 	Added  string
+	Changed, Removed string
 	Status int
 }
 
@@ -34,7 +35,8 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		d.Error = pumpledger.ErrorMessage(errShown(err))
 	}
-	d.Added = r.URL.Query().Get("added")
+	q := r.URL.Query()
+	d.Added, d.Changed, d.Removed = q.Get("added"), q.Get("changed"), q.Get("removed")
 	s.show(w, http.StatusOK, "users.html", d)
 }
 
@@ -57,6 +59,8 @@ func (s *Server) usersForm(w http.ResponseWriter, r *http.Request) {
 		if pw != f.Get("password2") {
 			return pumpledger.Invalid("password2", "The two passwords differ; type the same password twice.")
 		}
+		usersMu.Lock()
+		defer usersMu.Unlock()
 		return AddUser(s.users, name, pumpledger.Role(role), []byte(pw))
 	}()
 	if err != nil {
@@ -77,4 +81,36 @@ func (s *Server) usersForm(w http.ResponseWriter, r *http.Request) {
 	a, _ := pumpledger.ActorFrom(r.Context())
 	s.log.Info("user added", "by", a.Name, "role", role)
 	http.Redirect(w, r, "/admin/users?added="+urlQuery(name), http.StatusSeeOther)
+}
+
+// userChange changes a user's role (role given) or removes the user
+// (remove=1), and ends their sessions.
+func (s *Server) userChange(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		writeErr(w, r, s.log, pumpledger.Invalid("form", "The form could not be read; try again."))
+		return
+	}
+	name := r.PostForm.Get("name")
+	var err error
+	done := "changed"
+	if r.PostForm.Get("remove") != "" {
+		err, done = RemoveUser(s.users, name), "removed"
+	} else {
+		err = SetRole(s.users, name, pumpledger.Role(r.PostForm.Get("role")))
+	}
+	if err != nil {
+		d, rerr := s.usersData(r)
+		if rerr != nil {
+			err = rerr
+		}
+		refusal(&d.base, &d.formError, err)
+		d.Error = pumpledger.ErrorMessage(errShown(err)) // about a row, not the add form
+		d.formError = formError{}
+		s.show(w, httpStatus(err), "users.html", d)
+		return
+	}
+	s.sessions.endUser(name)
+	a, _ := pumpledger.ActorFrom(r.Context())
+	s.log.Info("user "+done, "by", a.Name)
+	http.Redirect(w, r, "/admin/users?"+done+"="+urlQuery(name), http.StatusSeeOther)
 }

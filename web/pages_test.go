@@ -292,7 +292,35 @@ func TestUsersPage(t *testing.T) {
 	if b := page.Body.String(); !strings.Contains(b, "<td>ann</td><td>biller</td>") || strings.Contains(b, "argon2") || !strings.Contains(b, "Added ann") {
 		t.Errorf("users page:\n%s", b)
 	}
-	f.login("ann")
+	ann := f.login("ann")
+
+	// A role changed ends the user's sessions: the old role is not kept
+	// until the session's end. The new one is theirs at the next sign-in.
+	change := func(body string) *httptest.ResponseRecorder {
+		return f.do("POST", "/admin/users/change", admin, []byte(body), "Content-Type", "application/x-www-form-urlencoded")
+	}
+	if w := change("name=ann&role=auditor"); w.Code != http.StatusSeeOther {
+		t.Fatalf("change: %d %s", w.Code, w.Body)
+	}
+	if w := f.do("GET", "/bill", ann, nil); w.Code != http.StatusUnauthorized {
+		t.Errorf("ann's biller session after her role changed: %d, want 401", w.Code)
+	}
+	if w := f.do("GET", "/audit", f.login("ann"), nil); w.Code != http.StatusOK {
+		t.Errorf("ann as auditor: %d", w.Code)
+	}
+	// The only admin stays one; an unknown name is refused; a removed
+	// user cannot sign in.
+	for body, says := range map[string]string{"name=admin1&role=nurse": "only admin", "name=admin1&remove=1": "only admin", "name=zed&role=nurse": "No user is named"} {
+		if w := change(body); w.Code < 400 || !strings.Contains(w.Body.String(), says) {
+			t.Errorf("%s: %d, want a refusal saying %q", body, w.Code, says)
+		}
+	}
+	if w := change("name=ann&remove=1"); w.Code != http.StatusSeeOther {
+		t.Fatalf("remove: %d", w.Code)
+	}
+	if w := f.do("POST", "/api/login", "", loginBody("ann", password)); w.Code != http.StatusUnauthorized {
+		t.Errorf("a removed user signs in: %d", w.Code)
+	}
 }
 
 // The biller bills a range: each line with its visit's findings beside it

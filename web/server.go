@@ -127,6 +127,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /access", s.as(accessReaders, s.accessPage))
 	mux.Handle("GET /admin/users", s.as(admins, s.usersPage))
 	mux.Handle("POST /admin/users", limit(maxLoginBody, s.as(admins, s.usersForm)))
+	mux.Handle("POST /admin/users/change", limit(maxLoginBody, s.as(admins, s.userChange)))
 	mux.Handle("GET /record/{kind}", s.as(recorders, s.recordPage))
 	mux.Handle("POST /record/{kind}", limit(maxRecordBody, s.as(recorders, s.recordForm)))
 

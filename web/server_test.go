@@ -200,6 +200,7 @@ func TestRoleRouteTable(t *testing.T) {
 		{"GET", "/access", nil, only(A, Ad), nil},
 		{"GET", "/admin/users", nil, only(Ad), nil},
 		{"POST", "/admin/users", []byte("name=newuser&role=nurse&password=" + urlEscape(password) + "&password2=" + urlEscape(password)), with(only(), http.StatusSeeOther, Ad), form},
+		{"POST", "/admin/users/change", []byte("name=newuser&role=clinician"), with(only(), http.StatusSeeOther, Ad), form},
 		{"GET", "/record/diagnosis", nil, only(N, C), nil},
 		// The second time the same id: the same entry, already recorded.
 		{"POST", "/record/diagnosis", doc, with(only(), http.StatusSeeOther, N, C), []string{"Content-Type", docType}},
