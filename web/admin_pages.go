@@ -14,11 +14,11 @@ type usersData struct {
 	Users []User // without their hashes
 	Roles []pumpledger.Role
 	formError
-	Name   string // as typed, when refused
-	Role   string
-	Added  string
+	Name             string // as typed, when refused
+	Role             string
+	Added            string
 	Changed, Removed string
-	Status int
+	Status           int
 }
 
 func (s *Server) usersData(r *http.Request) (usersData, error) {
