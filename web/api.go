@@ -97,6 +97,10 @@ func (s *Server) apiBill(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, r, s.log, err)
 		return
 	}
+	if err := s.viewed(r, "", "bill "+from+".."+to+" "+format); err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
 	out, held := clinic.HoldBack(lines, findings, flag(r, "allow_findings"), format == "json")
 	var buf bytes.Buffer
 	if err := ex.Write(&buf, out); err != nil {
@@ -126,6 +130,10 @@ func (s *Server) apiCheck(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, r, s.log, err)
 		return
 	}
+	if err := s.viewed(r, "", "check "+from+".."+to); err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
 	if findings == nil {
 		findings = []billing.Finding{}
 	}
@@ -144,6 +152,10 @@ func (s *Server) apiChart(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, r, s.log, err)
 		return
 	}
+	if err := s.viewed(r, mrn, "api chart"); err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, c)
 }
 
@@ -156,6 +168,10 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	items, err := s.db.History(r.Context(), mrn)
 	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	if err := s.viewed(r, mrn, "api history"); err != nil {
 		writeErr(w, r, s.log, err)
 		return
 	}

@@ -98,7 +98,7 @@ func TestBrowserNurseRecordsRefill(t *testing.T) {
 	run(t, ctx, chromedp.SendKeys(`#witness_password`, password))
 	waitFor(t, ctx, `!document.getElementById("save").disabled`)
 	run(t, ctx, chromedp.Click(`#save`))
-	waitFor(t, ctx, `location.pathname === "/record" && document.querySelector("h1") !== null`)
+	waitFor(t, ctx, `location.pathname === "/refill/record" && document.querySelector("h1") !== null`)
 	browser.Screenshot(t, ctx, shots, "record-1024")
 
 	hist, err := f.db.History(setup, "MRN-1")

@@ -81,7 +81,10 @@ func (s *Server) patientPage(w http.ResponseWriter, r *http.Request) {
 		s.renderErr(w, r, err)
 		return
 	}
-	s.viewed(r, mrn, "patient page")
+	if err := s.viewed(r, mrn, "patient page"); err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
 	var pumps []patientView
 	for _, p := range c.Pumps {
 		v := patientView{Pump: p}
@@ -126,7 +129,10 @@ func (s *Server) refillFormPage(w http.ResponseWriter, r *http.Request) {
 		s.renderErr(w, r, err)
 		return
 	}
-	s.viewed(r, mrn, "refill form")
+	if err := s.viewed(r, mrn, "refill form"); err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
 	s.render(w, http.StatusOK, "refill.html", page{Title: "Refill " + serial, User: actorOf(r), Data: f})
 }
 
@@ -292,7 +298,7 @@ func (s *Server) refillSave(w http.ResponseWriter, r *http.Request) {
 	if res.Replacement != nil {
 		id = res.Replacement.ID
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "existing": res.Existing, "record": "/record?id=" + id})
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "existing": res.Existing, "record": "/refill/record?id=" + id})
 }
 
 func (s *Server) recordRefill(ctx context.Context, ref pumpledger.Refill, in signedRefill) (clinic.Result, error) {
@@ -313,10 +319,10 @@ func unacknowledged(warnings, acks []string) []string {
 	return out
 }
 
-// recordPage is a saved refill as it was recorded, to print and keep:
+// refillRecordPage is a saved refill as it was recorded, to print and keep:
 // who, when, the figures with how each was computed, the warnings and
 // their acknowledgement, the claim lines.
-func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
+func (s *Server) refillRecordPage(w http.ResponseWriter, r *http.Request) {
 	e, in, err := s.refillOf(r, "id")
 	if err != nil {
 		s.renderErr(w, r, err)
@@ -334,7 +340,10 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 		s.renderErr(w, r, err)
 		return
 	}
-	s.viewed(r, in.MRN, "refill record")
+	if err := s.viewed(r, in.MRN, "refill record"); err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
 	s.render(w, http.StatusOK, "record.html", page{Title: "Refill record", User: actorOf(r), Data: map[string]any{
 		"Entry": e, "Refill": in, "Record": rec, "Voided": voided, "Patient": c.Patient, "Records": canRecord(r)}})
 }
@@ -500,7 +509,10 @@ func (s *Server) reprogramFormPage(w http.ResponseWriter, r *http.Request) {
 			f.Procedures = append(f.Procedures, sv)
 		}
 	}
-	s.viewed(r, mrn, "dose change form")
+	if err := s.viewed(r, mrn, "dose change form"); err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
 	s.render(w, http.StatusOK, "reprogram.html", page{Title: "Dose change " + serial, User: actorOf(r), Data: f})
 }
 
@@ -527,7 +539,10 @@ func (s *Server) correctFormPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Prefill, f.Correcting = string(b), id
-	s.viewed(r, old.MRN, "correction form")
+	if err := s.viewed(r, old.MRN, "correction form"); err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
 	s.render(w, http.StatusOK, "refill.html", page{Title: "Correct refill " + id, User: actorOf(r), Data: f})
 }
 

@@ -92,7 +92,7 @@ func TestRefillSaveRules(t *testing.T) {
 	if e.RecordedBy != "nurse1" || r.Nurse != "nurse1" || r.Witness != "clinician1" || !r.WitnessSigned || len(r.Acknowledged) != len(e.Warnings) {
 		t.Errorf("recorded by %s, nurse %s, witness %s signed %v, %d acks of %d warnings", e.RecordedBy, r.Nurse, r.Witness, r.WitnessSigned, len(r.Acknowledged), len(e.Warnings))
 	}
-	if ok.Record != "/record?id="+ok.ID {
+	if ok.Record != "/refill/record?id="+ok.ID {
 		t.Errorf("record page %q", ok.Record)
 	}
 	if w := f.do("GET", ok.Record, nurse, nil); w.Code != 200 || !strings.Contains(w.Body.String(), "signed in with their own account") {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/clinic"
+	"github.com/pumpledger/pumpledger/ledger"
 	"github.com/shopspring/decimal"
 )
 
@@ -49,6 +50,8 @@ type Server struct {
 	sessions *sessions
 	throttle *throttle
 	handler  http.Handler
+	access   *ledger.AccessLog // who viewed which patient (access.go)
+	patterns []string          // every route, for the role x route test
 }
 
 // New makes the server of cfg.
@@ -64,6 +67,9 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{db: cfg.Ledger, users: cfg.UsersPath, tls: cfg.TLS, now: cfg.Now, log: cfg.Log,
 		sessions: &sessions{idle: cfg.Idle, now: cfg.Now}, throttle: &throttle{now: cfg.Now}}
+	if l, ok := cfg.Ledger.(interface{ AccessLog() *ledger.AccessLog }); ok {
+		s.access = l.AccessLog()
+	}
 	s.handler = s.routes()
 	return s
 }
@@ -94,7 +100,8 @@ const (
 )
 
 func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
+	mux := &routeMux{ServeMux: http.NewServeMux()}
+	defer func() { s.patterns = mux.patterns }()
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.Handle("POST /login", limit(maxLoginBody, http.HandlerFunc(s.loginForm)))
@@ -122,7 +129,21 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /refill", limit(maxEntryBody, s.as(recorders, s.refillSave)))
 	mux.Handle("GET /refill/correct", s.page(recorders, s.correctFormPage))
 	mux.Handle("GET /reprogram/new", s.page(recorders, s.reprogramFormPage))
-	mux.Handle("GET /record", s.page(charts, s.recordPage))
+	mux.Handle("GET /refill/record", s.page(charts, s.refillRecordPage))
+
+	// The biller's, the auditor's and the admin's pages, the clinical
+	// record's forms and the access log (billing_pages.go, audit_pages.go,
+	// admin_pages.go, record_pages.go, access.go).
+	mux.Handle("GET /bill", s.page(billers, s.billPage))
+	mux.Handle("GET /audit", s.page(auditors, s.auditPage))
+	mux.Handle("GET /audit/checkpoint", s.as(auditors, s.checkpointDownload))
+	mux.Handle("GET /history", s.page(histories, s.historyPage))
+	mux.Handle("GET /access", s.page(accessReaders, s.accessPage))
+	mux.Handle("GET /admin/users", s.page(admins, s.usersPage))
+	mux.Handle("POST /admin/users", limit(maxLoginBody, s.as(admins, s.usersForm)))
+	mux.Handle("POST /admin/users/change", limit(maxLoginBody, s.as(admins, s.userChange)))
+	mux.Handle("GET /record/{kind}", s.page(recorders, s.recordPage))
+	mux.Handle("POST /record/{kind}", limit(maxRecordBody, s.as(recorders, s.recordForm)))
 
 	// Every state-changing request from a browser must come from this
 	// origin (Sec-Fetch-Site, else Origin against Host): a page elsewhere
@@ -376,28 +397,16 @@ type page struct {
 	Title, Error string
 	User         pumpledger.Actor
 	IdleMinutes  int
-	Nav          []navLink // the signed-in user's pages
-	Data         any       // the page's own
+	Data         any // the page's own
 }
 
-type navLink struct{ Href, Label string }
-
-// navOf is the pages a role may open, in the order of its day.
-func navOf(role pumpledger.Role) []navLink {
-	var out []navLink
-	if slices.Contains(recorders, role) {
-		out = append(out, navLink{"/worklist", "Worklist"})
-	}
-	return out
-}
+// Links is what the signed-in user's role may open, for the nav.
+func (p page) Links() []link { return linksFor(p.User.Role) }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, p page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	p.IdleMinutes = int(s.sessions.idle / time.Minute)
-	if p.Nav == nil && p.User.Name != "" {
-		p.Nav = navOf(p.User.Role)
-	}
 	if err := pages.ExecuteTemplate(w, name, p); err != nil {
 		s.log.Error("render", "page", name, "err", err)
 	}

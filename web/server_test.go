@@ -163,37 +163,73 @@ func TestRoleRouteTable(t *testing.T) {
 		m["none"] = http.StatusSeeOther
 		return m
 	}
+	with := func(m map[string]int, code int, roles ...pumpledger.Role) map[string]int {
+		for _, r := range roles {
+			m[string(r)] = code
+		}
+		return m
+	}
+	public := func(none, role int) map[string]int {
+		m := all(role)
+		m["none"] = none
+		return m
+	}
 	N, C, B, A, Ad := pumpledger.RoleNurse, pumpledger.RoleClinician, pumpledger.RoleBiller, pumpledger.RoleAuditor, pumpledger.RoleAdmin
+	form := []string{"Content-Type", "application/x-www-form-urlencoded"}
+	doc, docType := multipartBody(t, map[string]string{"id": "00000000-0000-4000-8000-0000000000d1", "mrn": "MRN-1", "code": "G89.4", "description": "chronic pain", "clinician": "Dr A"}, nil)
 	routes := []struct {
 		method, target string
 		body           []byte
 		want           map[string]int
+		header         []string
 	}{
-		{"GET", "/api/me", nil, all(http.StatusOK)},
-		{"POST", "/api/refill?dry_run=1", []byte(refillJSON), only(N, C)},
+		{"GET", "/", nil, with(public(http.StatusSeeOther, http.StatusOK), http.StatusSeeOther, N, C), nil}, // a nurse's home: the worklist
+		{"GET", "/login", nil, public(http.StatusOK, http.StatusOK), nil},
+		{"GET", "/static/app.css", nil, public(http.StatusOK, http.StatusOK), nil},
+		{"GET", "/api/me", nil, all(http.StatusOK), nil},
+		{"POST", "/api/refill?dry_run=1", []byte(refillJSON), only(N, C), nil},
 		// The same id and content a second time is the same entry: 200.
-		{"POST", "/api/refill", []byte(refillJSON), only(N, C)},
-		{"GET", "/api/bill?from=2026-03-01&to=2026-03-31", nil, only(B, A)},
-		{"GET", "/api/bill?from=2026-03-01&to=2026-03-31&format=json", nil, only(B, A)},
-		{"GET", "/api/bill?from=2026-03-01&to=2026-03-31&format=x12&allow_findings=1", nil, only(B, A)},
-		{"GET", "/api/check?from=2026-03-01&to=2026-03-31", nil, only(B, A)},
-		{"GET", "/api/chart?mrn=MRN-1", nil, only(N, C, B, A)},
-		{"GET", "/api/history?mrn=MRN-1", nil, only(N, C, A)},
-		{"GET", "/api/verify", nil, only(A)},
-		{"GET", "/api/users", nil, only(Ad)},
-		{"GET", "/api/plan?drug=ziconotide&mcg_per_ml=5&fill_ml=20", nil, only(N, C)},
-		{"POST", "/api/scan", []byte(`{"text": "(01)00370720720107(17)271231(10)L9"}`), only(N, C)},
-		{"POST", "/api/reprogram?dry_run=1", []byte(reprogramJSON), only(N, C)},
+		{"POST", "/api/refill", []byte(refillJSON), only(N, C), nil},
+		{"GET", "/api/bill?from=2026-03-01&to=2026-03-31", nil, only(B, A), nil},
+		{"GET", "/api/bill?from=2026-03-01&to=2026-03-31&format=json", nil, only(B, A), nil},
+		{"GET", "/api/bill?from=2026-03-01&to=2026-03-31&format=x12&allow_findings=1", nil, only(B, A), nil},
+		{"GET", "/api/check?from=2026-03-01&to=2026-03-31", nil, only(B, A), nil},
+		{"GET", "/api/chart?mrn=MRN-1", nil, only(N, C, B, A), nil},
+		{"GET", "/api/history?mrn=MRN-1", nil, only(N, C, A), nil},
+		{"GET", "/api/verify", nil, only(A), nil},
+		{"GET", "/api/users", nil, only(Ad), nil},
+		{"GET", "/api/plan?drug=ziconotide&mcg_per_ml=5&fill_ml=20", nil, only(N, C), nil},
+		{"POST", "/api/scan", []byte(`{"text": "(01)00370720720107(17)271231(10)L9"}`), only(N, C), nil},
+		{"POST", "/api/reprogram?dry_run=1", []byte(reprogramJSON), only(N, C), nil},
 		// Pages: without a session, to the sign-in page (303).
-		{"GET", "/worklist", nil, page(only(N, C))},
-		{"GET", "/patient?mrn=MRN-1", nil, page(only(N, C, B, A))},
-		{"GET", "/refill/new?mrn=MRN-1&serial=S1", nil, page(only(N, C))},
-		{"GET", "/refill/correct?entry=00000000-0000-4000-8000-000000000001", nil, page(only(N, C))},
-		{"GET", "/reprogram/new?mrn=MRN-1&serial=S1", nil, page(only(N, C))},
-		{"GET", "/record?id=00000000-0000-4000-8000-000000000001", nil, page(only(N, C, B, A))},
+		{"GET", "/worklist", nil, page(only(N, C)), nil},
+		{"GET", "/patient?mrn=MRN-1", nil, page(only(N, C, B, A)), nil},
+		{"GET", "/refill/new?mrn=MRN-1&serial=S1", nil, page(only(N, C)), nil},
+		{"GET", "/refill/correct?entry=00000000-0000-4000-8000-000000000001", nil, page(only(N, C)), nil},
+		{"GET", "/reprogram/new?mrn=MRN-1&serial=S1", nil, page(only(N, C)), nil},
+		{"GET", "/refill/record?id=00000000-0000-4000-8000-000000000001", nil, page(only(N, C, B, A)), nil},
 		// Saving the refill form: 400 for the nurse (the refill has no
 		// acknowledgement-free path with a typed witness), 403 for others.
-		{"POST", "/refill", []byte(`{"refill": ` + refillJSON + `}`), map[string]int{"none": 401, "nurse": 400, "clinician": 400, "biller": 403, "auditor": 403, "admin": 403}},
+		{"POST", "/refill", []byte(`{"refill": ` + refillJSON + `}`), map[string]int{"none": 401, "nurse": 400, "clinician": 400, "biller": 403, "auditor": 403, "admin": 403}, nil},
+		{"GET", "/bill", nil, page(only(B, A)), nil},
+		{"GET", "/bill?from=2026-03-01&to=2026-03-31", nil, page(only(B, A)), nil},
+		{"GET", "/audit", nil, page(only(A)), nil},
+		{"GET", "/audit/checkpoint", nil, only(A), nil},
+		{"GET", "/audit/checkpoint?log=access", nil, only(A), nil},
+		{"GET", "/history", nil, page(only(N, C, A)), nil},
+		{"GET", "/history?mrn=MRN-1", nil, page(only(N, C, A)), nil},
+		{"GET", "/access", nil, page(only(A, Ad)), nil},
+		{"GET", "/admin/users", nil, page(only(Ad)), nil},
+		{"POST", "/admin/users", []byte("name=newuser&role=nurse&password=" + urlEscape(password) + "&password2=" + urlEscape(password)), with(only(), http.StatusSeeOther, Ad), form},
+		{"POST", "/admin/users/change", []byte("name=newuser&role=clinician"), with(only(), http.StatusSeeOther, Ad), form},
+		{"GET", "/record/diagnosis", nil, page(only(N, C)), nil},
+		// The second time the same id: the same entry, already recorded.
+		{"POST", "/record/diagnosis", doc, with(only(), http.StatusSeeOther, N, C), []string{"Content-Type", docType}},
+		// Last: a sign-in or sign-out ends the session the request came with.
+		{"POST", "/api/login", loginBody("nurse1", password), public(http.StatusOK, http.StatusOK), nil},
+		{"POST", "/login", []byte("name=nurse1&password=" + urlEscape(password)), public(http.StatusSeeOther, http.StatusSeeOther), form},
+		{"POST", "/api/logout", nil, public(http.StatusNoContent, http.StatusNoContent), nil},
+		{"POST", "/logout", nil, public(http.StatusSeeOther, http.StatusSeeOther), nil},
 	}
 	roles := append([]string{"none"}, func() (s []string) {
 		for _, r := range pumpledger.WebRoles {
@@ -201,12 +237,26 @@ func TestRoleRouteTable(t *testing.T) {
 		}
 		return s
 	}()...)
+	// Every route the server registers has a row: the rows' requests are
+	// matched against a mux of the same patterns.
+	match := http.NewServeMux()
+	for _, p := range f.srv.patterns {
+		match.Handle(p, http.NotFoundHandler())
+	}
+	covered := map[string]bool{}
 	for _, rt := range routes {
+		_, p := match.Handler(httptest.NewRequest(rt.method, rt.target, nil))
+		covered[p] = true
 		for _, role := range roles {
-			w := f.do(rt.method, rt.target, sessions[role], rt.body)
+			w := f.do(rt.method, rt.target, sessions[role], rt.body, rt.header...)
 			if w.Code != rt.want[role] {
 				t.Errorf("%s %s as %s: %d, want %d (%s)", rt.method, rt.target, role, w.Code, rt.want[role], strings.TrimSpace(w.Body.String()))
 			}
+		}
+	}
+	for _, p := range f.srv.patterns {
+		if !covered[p] {
+			t.Errorf("route %q has no row in the role x route table", p)
 		}
 	}
 	// Signing out ends the session on the server, not only the cookie.

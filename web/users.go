@@ -178,7 +178,11 @@ func AddUser(path, name string, role pumpledger.Role, password []byte) error {
 	if err != nil {
 		return err
 	}
-	users = append(users, User{Name: name, Role: role, Hash: hash})
+	return writeUsers(path, append(users, User{Name: name, Role: role, Hash: hash}))
+}
+
+// writeUsers replaces the users file at path whole, 0600.
+func writeUsers(path string, users []User) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")

@@ -60,12 +60,14 @@ var commands = []command{
 	{"upgrade", "[--catalog FILE]", "pin the catalog of a ledger written before catalogs were pinned (schema 1)"},
 	{"demo", "[--patients N] [--months M] [--seed S]", "fill the ledger with a synthetic history"},
 	{"serve", "[--addr 127.0.0.1:8080] [--tls-cert F --tls-key F] [--idle 15m]", "serve the ledger to the clinic's browsers and programs (the JSON API)"},
+	{"access log", "[--mrn MRN] [--json]", "who viewed which patient's data through the web app, when, from where"},
+	{"access verify", "[--since FILE]", "check the access log against its signed tree; prove it only grew since a checkpoint kept elsewhere"},
 	{"user add", "--name N --role nurse|clinician|biller|auditor|admin [--password-file F]", "add a user of the web app (password from the terminal, unechoed, or F)"},
 }
 
 // groups are the commands that take a subcommand.
 var groups = map[string]string{"pump": "implant, explant", "patient": "add",
-	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add", "review": "add", "attachment": "get", "user": "add"}
+	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add", "review": "add", "attachment": "get", "user": "add", "access": "log, verify"}
 
 // optionalGroups take a subcommand but also run alone ("catalog").
 var optionalGroups = map[string]string{"catalog": "list, adopt"}
@@ -255,6 +257,10 @@ func handler(name string) func(*app, []string) error {
 		return (*app).serve
 	case "user add":
 		return (*app).userAdd
+	case "access log":
+		return (*app).accessLog
+	case "access verify":
+		return (*app).accessVerify
 	}
 	return clinicalHandler(name)
 }

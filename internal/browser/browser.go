@@ -73,6 +73,7 @@ func New(t testing.TB, width, height int) context.Context {
 // for a person to look at; it returns the file's path.
 func Screenshot(t testing.TB, ctx context.Context, dir, name string) string {
 	t.Helper()
+	// Quality 100 is what makes chromedp capture PNG; below it, JPEG.
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
