@@ -74,6 +74,9 @@ func (a *app) demo(args []string) error {
 	if len(events) > 0 {
 		clock = eventTime(events, 0)
 	}
+	if err := a.notServed("fill it with the demo"); err != nil {
+		return err
+	}
 	db, err := clinic.Open(a.dbPath, ledger.Options{Now: func() time.Time { return clock }})
 	if err != nil {
 		return err
