@@ -7,9 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -241,5 +243,51 @@ func TestE2EThroughServer(t *testing.T) {
 	h := p.ok("", "history", "--mrn", "MRN-1", "--json")
 	if !strings.Contains(h, fill2ID) || strings.Contains(h, `"recorded_by": "server"`) {
 		t.Errorf("the refill through the server is not recorded by the caller, clerk:\n%s", h)
+	}
+}
+
+// demo --users adds an account for each role, with one random password
+// printed once and kept only as a hash (0600); a witness signs in to the
+// server with it. Beside a users file already there it refuses, before
+// filling the ledger.
+func TestE2EDemoUsers(t *testing.T) {
+	p := newProc(t)
+	out := p.ok("", "demo", "--patients", "1", "--months", "1", "--users")
+	m := regexp.MustCompile(`(?m)^  nurse, witness \(nurse\), clinician, biller, auditor, admin\nall with the password (\S+) \(shown only now`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("demo --users names no accounts and password:\n%s", out)
+	}
+	users, err := os.ReadFile(p.db() + ".users")
+	if err != nil || bytes.Contains(users, []byte(m[1])) || bytes.Count(users, []byte(`"name"`)) != 6 {
+		t.Fatalf("the users file: %v, password kept: %v\n%s", err, bytes.Contains(users, []byte(m[1])), users)
+	}
+	if fi, _ := os.Stat(p.db() + ".users"); fi.Mode().Perm() != 0o600 {
+		t.Errorf("the users file is %v", fi.Mode())
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := p.command(ctx, "serve", "--addr", "127.0.0.1:0")
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	first, _ := bufio.NewReader(stdout).ReadString('\n')
+	base := regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(first)
+	resp, err := http.Post(base+"/api/login", "application/json", strings.NewReader(`{"name":"witness","password":"`+m[1]+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"role": "nurse"`) {
+		t.Errorf("the witness signs in with the demo's password: %d %s", resp.StatusCode, body)
+	}
+
+	p.ok("", "--db", "second.db", "init")
+	os.WriteFile(filepath.Join(p.dir, "second.db.users"), users, 0o600)
+	if o := p.run("", "--db", "second.db", "demo", "--users"); o.code != 1 || !strings.Contains(o.stderr, "The users file second.db.users exists;") || p.count("--db", "second.db") != 1 {
+		t.Errorf("demo --users beside a users file: exit %d %q; want a refusal writing nothing", o.code, o.stderr)
 	}
 }

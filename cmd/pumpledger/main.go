@@ -59,7 +59,7 @@ var commands = []command{
 	{"catalog list", "[--json]", "every catalog the ledger pins: version, in force from, SHA-256, reason"},
 	{"catalog adopt", "FILE --reason TEXT [--from DATE]", "record FILE as the catalog in force from DATE (default today)"},
 	{"upgrade", "[--catalog FILE]", "pin the catalog of a ledger written before catalogs were pinned (schema 1)"},
-	{"demo", "[--patients N] [--months M] [--seed S]", "fill the ledger with a synthetic history"},
+	{"demo", "[--patients N] [--months M] [--seed S] [--users]", "fill the ledger with a synthetic history (--users: and a web app account for each role)"},
 	{"serve", "[--addr 127.0.0.1:8080] [--tls-cert F --tls-key F] [--idle 15m]", "serve the ledger to the clinic's browsers and programs (the JSON API)"},
 	{"user add", "--name N --role nurse|clinician|biller|auditor|admin [--password-file F]", "add a user of the web app (password from the terminal, unechoed, or F)"},
 }
