@@ -82,13 +82,16 @@ func (a *app) server() *net.UnixConn {
 }
 
 // notServed refuses a command that must have the ledger file to itself
-// (upgrade, demo, serve) while a server holds it.
+// (upgrade, demo, serve) while a server holds it, and in the server, sent
+// by a caller that did not find it so.
 func (a *app) notServed(what string) error {
-	c := a.server()
-	if c == nil {
-		return nil
+	if a.held == nil {
+		c := a.server()
+		if c == nil {
+			return nil
+		}
+		c.Close()
 	}
-	c.Close()
 	return pumpledger.Errorf(pumpledger.ECONFLICT, "The ledger %s is held by `pumpledger serve`; stop the server to %s.", a.dbPath, what)
 }
 

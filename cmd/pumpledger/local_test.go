@@ -291,3 +291,44 @@ func TestE2EDemoUsers(t *testing.T) {
 		t.Errorf("demo --users beside a users file: exit %d %q; want a refusal writing nothing", o.code, o.stderr)
 	}
 }
+
+// A command sent straight to the socket that needs the ledger file to
+// itself is refused by the server, not run there.
+func TestServerRefusesFileCommands(t *testing.T) {
+	c := newCLI(t)
+	serveLocal(t, c.db)
+	for _, args := range []string{`["serve","--addr","127.0.0.1:0"]`, `["upgrade"]`, `["demo"]`} {
+		conn, err := net.Dial("unix", c.db+".sock")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Write([]byte(`{"args":` + args + `,"db":"` + c.db + `"}` + "\n"))
+		conn.(*net.UnixConn).CloseWrite()
+		var stderr bytes.Buffer
+		start := time.Now()
+		if code := readAnswer(t, conn, &stderr); code != 1 || !strings.Contains(stderr.String(), "is held by `pumpledger serve`") || time.Since(start) > time.Second {
+			t.Errorf("%s sent to the server: exit %d after %v, %q", args, code, time.Since(start), stderr.String())
+		}
+	}
+}
+
+// The client's reading of the server's answer: whatever the bytes, it
+// ends, and copies out no more than it was given, besides one sentence
+// of its own.
+func FuzzReadFrames(f *testing.F) {
+	var ok bytes.Buffer
+	writeFrame(&ok, frameStdout, []byte("ok: 3 entries\n"))
+	writeFrame(&ok, frameStderr, []byte("warning\n"))
+	writeFrame(&ok, frameExit, []byte("0"))
+	f.Add(ok.Bytes())
+	f.Add([]byte{frameExit, 0, 0, 0, 2, '1', '7'})
+	f.Add([]byte{9, 0, 0, 0, 0})
+	f.Add([]byte{frameStdout, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var out, errs bytes.Buffer
+		readFrames(bufio.NewReader(bytes.NewReader(data)), &out, &errs)
+		if out.Len()+errs.Len() > len(data)+200 {
+			t.Fatalf("%d bytes out of %d in", out.Len()+errs.Len(), len(data))
+		}
+	})
+}
