@@ -63,13 +63,23 @@ bench-clean:
 # of a month. The check exits 1 when it finds errors, as the demo's gaps make
 # it: shown, not a failure of the target. Both are dated as if filed on 15
 # March (--as-of), so the demo reads the same whatever today is.
+# Then the web app serves the demo ledger in the foreground, with a demo
+# account per role (demo --users; its password printed once, above the
+# chart), until Ctrl-C; `make demo DEMO_SERVE=` stops before it. CI never
+# runs this target.
+DEMO_SERVE ?= 1
+DEMO_ADDR ?= 127.0.0.1:8080
 demo: build
-	rm -f $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json
+	rm -f $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json $(DEMO_DB).users $(DEMO_DB).sock
 	./$(BIN) --db $(DEMO_DB) init
-	./$(BIN) --db $(DEMO_DB) demo
+	./$(BIN) --db $(DEMO_DB) demo --users
 	./$(BIN) --db $(DEMO_DB) chart --mrn MRN-1002
 	./$(BIN) --db $(DEMO_DB) check --from 2026-02-01 --to 2026-02-28 --as-of 2026-03-15 || [ $$? -eq 1 ]
 	./$(BIN) --db $(DEMO_DB) bill --from 2026-02-01 --to 2026-02-28 --as-of 2026-03-15
+	@if [ -n "$(DEMO_SERVE)" ]; then \
+	  echo; echo "Sign in at the address below as nurse, witness, clinician, biller, auditor or admin, with the demo's password printed above (after \"Try next\"). Other commands still work on $(DEMO_DB) meanwhile. Ctrl-C stops the server."; \
+	  exec ./$(BIN) --db $(DEMO_DB) serve --addr $(DEMO_ADDR); \
+	fi
 
 clean:
-	rm -rf bin $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json
+	rm -rf bin $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json $(DEMO_DB).users $(DEMO_DB).sock

@@ -24,7 +24,7 @@ func (a *app) attachmentGet(args []string) error {
 	exists := func() error {
 		return pumpledger.Invalid("out", "The file %s exists; remove it or choose another name for --out.", *out)
 	}
-	if _, err := os.Lstat(*out); err == nil && *out != "-" {
+	if _, err := os.Lstat(a.path(*out)); err == nil && *out != "-" {
 		return exists() // before the ledger is read
 	}
 	var data []byte
@@ -38,7 +38,7 @@ func (a *app) attachmentGet(args []string) error {
 		_, err := a.stdout.Write(data)
 		return err
 	}
-	err := safefile.WriteNew(*out, 0o600, func(f *os.File) error { _, err := f.Write(data); return err })
+	err := safefile.WriteNew(a.path(*out), 0o600, func(f *os.File) error { _, err := f.Write(data); return err })
 	if errors.Is(err, os.ErrExist) {
 		return exists() // made meanwhile: left as it is
 	} else if err != nil {

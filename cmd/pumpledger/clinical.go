@@ -37,7 +37,7 @@ func (a *app) clinicalAdd(k pumpledger.Kind, args []string) error {
 	}
 	// Documents are read before the ledger is opened: a writer never holds
 	// it while reading files.
-	if err := readDocuments(v, *file); err != nil {
+	if err := a.readDocuments(v, *file); err != nil {
 		return err
 	}
 	ctx, err := a.actor()
@@ -80,7 +80,7 @@ func (a *app) clinicalAdd(k pumpledger.Kind, args []string) error {
 // readDocuments reads the files a parsed input names as its documents:
 // each path relative to the input file's folder (standard input's: the
 // working directory), at most pumpledger.MaxAttachmentBytes.
-func readDocuments(v any, inputFile string) error {
+func (a *app) readDocuments(v any, inputFile string) error {
 	for _, d := range pumpledger.AttachmentsOf(v) {
 		if d.Path == "" {
 			continue
@@ -89,7 +89,7 @@ func readDocuments(v any, inputFile string) error {
 		if !filepath.IsAbs(path) && inputFile != "-" {
 			path = filepath.Join(filepath.Dir(inputFile), path)
 		}
-		f, err := safefile.Open(path)
+		f, err := safefile.Open(a.path(path))
 		if err != nil {
 			return pumpledger.Invalid("document", "document %s cannot be read (%v); give its path relative to the input file's folder.", d.Path, unwrapPathError(err))
 		}

@@ -300,7 +300,7 @@ func (a *app) correct(args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := readDocuments(v, *file); err != nil {
+		if err := a.readDocuments(v, *file); err != nil {
 			return err
 		}
 		repl = clinic.ReplacementFrom(v)
@@ -349,7 +349,7 @@ func (a *app) openFor(write bool, what string) (clinic.Ledger, error) {
 	if write {
 		return a.open(true)
 	}
-	if _, err := os.Stat(a.dbPath); err != nil {
+	if _, err := os.Stat(a.path(a.dbPath)); err != nil {
 		return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "No ledger at %s to check the %s against; check --db.", a.dbPath, what)
 	}
 	return a.openWith(ledger.Options{DryRun: true})
@@ -599,7 +599,7 @@ func (a *app) checkpoint(args []string) error {
 	}
 	defer db.Close()
 	if *since != "" {
-		old, err := safefile.ReadFile(*since, maxCheckpointBytes)
+		old, err := safefile.ReadFile(a.path(*since), maxCheckpointBytes)
 		if err != nil {
 			return pumpledger.Invalid("since", "Cannot read --since %s (%v).", *since, err)
 		}
@@ -652,7 +652,7 @@ func (a *app) backup(args []string) error {
 		return err
 	}
 	defer db.Close()
-	n, err := db.BackupFile(*out)
+	n, err := db.BackupFile(a.path(*out))
 	if err != nil {
 		return err
 	}
@@ -667,7 +667,7 @@ func (a *app) planCatalog() (*catalog.Catalog, error) {
 	if a.catalogPath != "" {
 		return a.catalogFile()
 	}
-	if _, err := os.Stat(a.dbPath); err != nil {
+	if _, err := os.Stat(a.path(a.dbPath)); err != nil {
 		return catalog.Default(), nil
 	}
 	var cat *catalog.Catalog
@@ -747,7 +747,7 @@ func (a *app) catalogAdopt(args []string) error {
 		return usageErr("catalog adopt needs the catalog FILE")
 	}
 	file := files[0]
-	content, err := safefile.ReadFile(file, clinic.MaxCatalogBytes)
+	content, err := safefile.ReadFile(a.path(file), clinic.MaxCatalogBytes)
 	if err != nil {
 		return pumpledger.Invalid("file", "Cannot read the catalog %s (%v); check the path.", file, err)
 	}
@@ -804,6 +804,9 @@ func (a *app) upgrade(args []string) error {
 	}
 	ctx, err := a.actor()
 	if err != nil {
+		return err
+	}
+	if err := a.notServed("upgrade it"); err != nil {
 		return err
 	}
 	db, err := clinic.Open(a.dbPath, ledger.Options{})

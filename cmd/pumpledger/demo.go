@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pumpledger/pumpledger/clinic"
@@ -17,6 +20,7 @@ import (
 	"github.com/pumpledger/pumpledger/demo"
 	"github.com/pumpledger/pumpledger/ledger"
 	"github.com/pumpledger/pumpledger/refill"
+	"github.com/pumpledger/pumpledger/web"
 )
 
 // chartingDelay is when the demo's entries are recorded after the visit, so
@@ -31,6 +35,7 @@ func (a *app) demo(args []string) error {
 	patients := fs.Int("patients", demo.DefaultPatients, "patients, one pump each")
 	months := fs.Int("months", demo.DefaultMonths, "months of history")
 	seedS := fs.String("seed", "1", "seed; the same seed gives the same history")
+	users := fs.Bool("users", false, "also add a web app account for each role (nurse, witness, clinician, biller, auditor, admin), one password for all, printed once")
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
@@ -43,6 +48,11 @@ func (a *app) demo(args []string) error {
 	}
 	if *months < 1 || *months > demo.MaxMonths {
 		return usageErr("demo: --months must be between 1 and %d", demo.MaxMonths)
+	}
+	// The accounts are added only beside a new ledger: checked before it
+	// is filled, so a refusal leaves the ledger as it was.
+	if _, err := os.Lstat(web.UsersPath(a.dbPath)); *users && err == nil {
+		return pumpledger.Invalid("users", "The users file %s exists; the demo adds its accounts only beside a new ledger, so remove it or give --db a new path.", web.UsersPath(a.dbPath))
 	}
 	cat, err := a.catalogFile()
 	if err != nil {
@@ -73,6 +83,9 @@ func (a *app) demo(args []string) error {
 	var clock time.Time
 	if len(events) > 0 {
 		clock = eventTime(events, 0)
+	}
+	if err := a.notServed("fill it with the demo"); err != nil {
+		return err
 	}
 	db, err := clinic.Open(a.dbPath, ledger.Options{Now: func() time.Time { return clock }})
 	if err != nil {
@@ -154,6 +167,12 @@ func (a *app) demo(args []string) error {
 	if err != nil {
 		return err
 	}
+	password := ""
+	if *users {
+		if password, err = demoAccounts(web.UsersPath(a.dbPath)); err != nil {
+			return err
+		}
+	}
 	cp, err := db.Checkpoint()
 	if err != nil {
 		return err
@@ -203,7 +222,49 @@ Try next:
   %[1]s checkpoint > checkpoint.txt
   pumpledger plan --drug ziconotide --mcg-per-ml 7.5 --fill-ml 20
 `, cmd, from, to, mrn)
+	if *users {
+		fmt.Fprintf(w, `
+The web app (%[1]s serve, then the address it prints) has a demo account for each role:
+  %[2]s
+all with the password %[3]s (shown only now; `+"`pumpledger user add`"+` makes real accounts).
+`, cmd, strings.Join(demoUserList(), ", "), password)
+	}
 	return nil
+}
+
+// demoUsers are the demo's accounts: one of each role of the web app, and
+// a second nurse to witness the first's waste.
+var demoUsers = []struct {
+	name string
+	role pumpledger.Role
+}{
+	{"nurse", pumpledger.RoleNurse}, {"witness", pumpledger.RoleNurse}, {"clinician", pumpledger.RoleClinician},
+	{"biller", pumpledger.RoleBiller}, {"auditor", pumpledger.RoleAuditor}, {"admin", pumpledger.RoleAdmin},
+}
+
+func demoUserList() []string {
+	var out []string
+	for _, u := range demoUsers {
+		if string(u.role) == u.name {
+			out = append(out, u.name)
+		} else {
+			out = append(out, fmt.Sprintf("%s (%s)", u.name, u.role))
+		}
+	}
+	return out
+}
+
+// demoAccounts adds the demo's accounts to the users file at path, with
+// one random password, which it returns: never a password known
+// beforehand, even on a demo.
+func demoAccounts(path string) (string, error) {
+	password := rand.Text()
+	for _, u := range demoUsers {
+		if err := web.AddUser(path, u.name, u.role, []byte(password)); err != nil {
+			return "", err
+		}
+	}
+	return password, nil
 }
 
 // printCapped prints each of xs with format, at most maxListed of them.

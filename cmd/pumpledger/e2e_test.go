@@ -537,7 +537,7 @@ func TestE2EHelp(t *testing.T) {
 		"prove":        {"entry ID"},
 		"backup":       {"out FILE"},
 		"catalog":      nil,
-		"demo":         {"patients N", "months M", "seed S"},
+		"demo":         {"patients N", "months M", "seed S", "users"},
 	} {
 		c, _ := lookupCommand(cmd)
 		for _, args := range [][]string{append(strings.Fields(cmd), "--help"), append(strings.Fields(cmd), "-h"), append([]string{"help"}, strings.Fields(cmd)...)} {

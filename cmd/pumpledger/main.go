@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/pumpledger/pumpledger/clinic"
@@ -58,7 +59,7 @@ var commands = []command{
 	{"catalog list", "[--json]", "every catalog the ledger pins: version, in force from, SHA-256, reason"},
 	{"catalog adopt", "FILE --reason TEXT [--from DATE]", "record FILE as the catalog in force from DATE (default today)"},
 	{"upgrade", "[--catalog FILE]", "pin the catalog of a ledger written before catalogs were pinned (schema 1)"},
-	{"demo", "[--patients N] [--months M] [--seed S]", "fill the ledger with a synthetic history"},
+	{"demo", "[--patients N] [--months M] [--seed S] [--users]", "fill the ledger with a synthetic history (--users: and a web app account for each role)"},
 	{"serve", "[--addr 127.0.0.1:8080] [--tls-cert F --tls-key F] [--idle 15m]", "serve the ledger to the clinic's browsers and programs (the JSON API)"},
 	{"access log", "[--mrn MRN] [--json]", "who viewed which patient's data through the web app, when, from where"},
 	{"access verify", "[--since FILE]", "check the access log against its signed tree; prove it only grew since a checkpoint kept elsewhere"},
@@ -111,12 +112,21 @@ type app struct {
 	stdin                   io.Reader
 	stdout, stderr          io.Writer
 	cat                     *catalog.Catalog
+	// from is who called, when the command was sent by another process to
+	// the server holding the ledger (local.go); held is that ledger.
+	from *caller
+	held clinic.Ledger
 }
 
 // run is main without the exit, for tests.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
-	return a.exit(a.dispatch(args))
+	in := &stdinRecorder{r: stdin}
+	a := &app{stdin: in, stdout: stdout, stderr: stderr}
+	err := a.dispatch(args)
+	if s := (*errServed)(nil); errors.As(err, &s) {
+		return forward(s.conn, args, in, stdout, stderr)
+	}
+	return a.exit(err)
 }
 
 // exit maps an error to its one-sentence message and exit status, once.
@@ -160,6 +170,9 @@ func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "-
 
 func (a *app) dispatch(args []string) error {
 	a.dbPath, a.by = ledger.DefaultPath(), ""
+	if a.from != nil {
+		a.dbPath = a.from.DB
+	}
 	fs := flag.NewFlagSet("pumpledger", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	a.globals(fs)
@@ -348,7 +361,7 @@ func (a *app) catalogFile() (*catalog.Catalog, error) {
 	if a.cat != nil || a.catalogPath == "" {
 		return a.cat, nil
 	}
-	f, err := safefile.Open(a.catalogPath)
+	f, err := safefile.Open(a.path(a.catalogPath))
 	if err != nil {
 		return nil, pumpledger.Invalid("catalog", "Cannot read the catalog %s (%v); check --catalog.", a.catalogPath, err)
 	}
@@ -371,9 +384,9 @@ func (a *app) openWith(opt ledger.Options) (clinic.Ledger, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := clinic.Open(a.dbPath, opt)
+	db, err := a.openLedger(opt)
 	if err != nil {
-		return nil, err // not a Ledger holding a nil *Service
+		return nil, err
 	}
 	if cat == nil {
 		return db, nil
@@ -388,6 +401,32 @@ func (a *app) openWith(opt ledger.Options) (clinic.Ledger, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// openLedger opens the ledger file, or when a server holds it, has the
+// command sent to the server (errServed, local.go); in the server, it is
+// the ledger held.
+func (a *app) openLedger(opt ledger.Options) (clinic.Ledger, error) {
+	if a.held != nil {
+		return heldLedger{a.held, opt.DryRun}, nil
+	}
+	if c := a.server(); c != nil {
+		return nil, &errServed{c}
+	}
+	db, err := clinic.Open(a.dbPath, opt)
+	if err != nil {
+		return nil, err // not a Ledger holding a nil *Service
+	}
+	return db, nil
+}
+
+// path is a path the command line gave, as the caller meant it: relative
+// to its working directory, which is not the server's.
+func (a *app) path(p string) string {
+	if a.from == nil || p == "" || p == "-" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(a.from.Dir, p)
 }
 
 // read runs fn on the ledger opened for reading and closes it before
@@ -413,7 +452,11 @@ func (a *app) user() (string, error) {
 	who, field := a.by, "--by"
 	if who == "" {
 		who, field = ledger.DefaultUser(), "$PUMPLEDGER_USER"
-		if os.Getenv("PUMPLEDGER_USER") == "" {
+		fromEnv := os.Getenv("PUMPLEDGER_USER") != ""
+		if a.from != nil {
+			who, fromEnv = a.from.User, a.from.UserFromEnv
+		}
+		if !fromEnv {
 			field = "your login name (give --by NAME)"
 		}
 	}
@@ -426,7 +469,7 @@ func (a *app) input(path string) (io.ReadCloser, error) {
 	if path == "-" {
 		return io.NopCloser(a.stdin), nil
 	}
-	f, err := safefile.Open(path)
+	f, err := safefile.Open(a.path(path))
 	if err != nil {
 		return nil, pumpledger.Invalid("file", "Cannot read --file %s (%v); check the path.", path, err)
 	}

@@ -38,6 +38,9 @@ func (a *app) serve(args []string) error {
 	if _, err := a.catalogFile(); err != nil {
 		return err
 	}
+	if err := a.notServed("start another"); err != nil {
+		return err
+	}
 	db, err := clinic.Open(a.dbPath, ledger.Options{Batch: true})
 	if err != nil {
 		return err
@@ -48,6 +51,14 @@ func (a *app) serve(args []string) error {
 		return pumpledger.Invalid("addr", "Cannot listen on --addr %s (%v); give a free host:port.", *addr, err)
 	}
 	log := slog.New(slog.NewTextHandler(a.stderr, nil))
+	// The other commands run through the server while it holds the
+	// ledger (local.go); without the socket they wait for it to stop.
+	loc, lerr := listenLocal(a.dbPath, db, log)
+	if lerr != nil {
+		log.Warn("other commands cannot run while the server holds the ledger", "socket", sockPath(a.dbPath), "err", lerr)
+	} else {
+		defer loc.close()
+	}
 	srv := &http.Server{
 		Handler:           web.New(web.Config{Ledger: db, UsersPath: web.UsersPath(a.dbPath), Idle: *idle, TLS: *cert != "", Log: log}),
 		ReadHeaderTimeout: 10 * time.Second,
