@@ -4,7 +4,7 @@ BIN := bin/pumpledger
 DEMO_DB ?= demo.db
 FUZZTIME ?= 10s
 
-.PHONY: all build test vet fuzz bench bench-clean demo clean
+.PHONY: all build deps test vet fuzz bench bench-clean demo clean
 
 all: build
 
@@ -15,10 +15,17 @@ vet:
 	$(GO) vet ./...
 	@fmt=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$fmt" ]; then echo "gofmt needed: $$fmt"; exit 1; fi
 
+# What the tests need beyond Go: the independent FHIR R4 validator the
+# fhir package's tests run (Medplum's, with the R4 definitions, under node),
+# at the versions package-lock.json pins. npm ci works from its cache
+# once the packages have been fetched.
+deps:
+	npm ci --prefix tools/fhircheck --no-audit --no-fund
+
 # Every test with the race detector; fuzz targets run their seed corpora
 # (testdata/fuzz/) here, and `make fuzz` runs each for FUZZTIME beyond them
 # (CI: `make fuzz FUZZTIME=20000x`, a count: see .ci/run).
-test: vet
+test: vet deps
 	$(GO) test -race -count=1 ./...
 
 fuzz:
