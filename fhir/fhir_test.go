@@ -228,3 +228,20 @@ func validate(t *testing.T, bundle []byte) {
 		t.Fatalf("the FHIR validator refuses the bundle:\n%s", out)
 	}
 }
+
+// docs/fhir.md has a section for every kind of resource the export writes.
+func TestDocsCoverResources(t *testing.T) {
+	doc, err := os.ReadFile("../docs/fhir.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`"resourceType": "([A-Za-z]+)"`).FindAllSubmatch(bundle, -1) {
+		if k := string(m[1]); k != "Bundle" && !regexp.MustCompile(`(?m)^## `+k+`\b`).Match(doc) {
+			t.Errorf("docs/fhir.md has no section for %s", k)
+		}
+	}
+}
