@@ -116,6 +116,7 @@ func kinds(rs map[string]map[string]any) map[string]int {
 // the resource's id (an importer updates it), a void without replacement
 // drops it, and the corrected bundle still validates.
 func TestIdentifiersStableAcrossCorrections(t *testing.T) {
+	t.Parallel() // each runs node for a second or more: overlap them
 	db, ctx := smallLedger(t)
 	before := export(t, db, "MRN-1", "", "")
 	if again := export(t, db, "MRN-1", "", ""); !bytes.Equal(before, again) {
@@ -183,6 +184,7 @@ func mustJSON(t *testing.T, v any) string {
 
 // Quantities are written with the ledger's exact digits, as JSON numbers.
 func TestQuantitiesExact(t *testing.T) {
+	t.Parallel()
 	db, _ := smallLedger(t)
 	out := export(t, db, "MRN-1", "2026-03-24", "2026-03-24")
 	for _, want := range []string{
@@ -198,6 +200,7 @@ func TestQuantitiesExact(t *testing.T) {
 
 // --from and --to select the visits; the rest of the record is whole.
 func TestPeriod(t *testing.T) {
+	t.Parallel()
 	db, _ := smallLedger(t)
 	rs := resources(t, export(t, db, "MRN-1", "2026-03-24", "2026-03-31"))
 	if got := kinds(rs); got["Procedure"] != 1 || got["Patient"] != 1 || got["Device"] != 1 || got["Condition"] != 1 || got["Coverage"] != 1 {
@@ -225,6 +228,7 @@ func TestPeriod(t *testing.T) {
 // named. Without this, a validator that accepts everything would pass the
 // golden bundle too.
 func TestValidatorRefusesBrokenBundle(t *testing.T) {
+	t.Parallel() // each runs node for a second or more: overlap them
 	db, _ := smallLedger(t)
 	var b map[string]any
 	if err := json.Unmarshal(export(t, db, "MRN-1", "", ""), &b); err != nil {

@@ -33,6 +33,7 @@ const golden = "../testdata/fhir/bundle-demo.json"
 // pass the independent validator, as exported and as the golden file holds
 // it, and match the golden file.
 func TestBundleGolden(t *testing.T) {
+	t.Parallel() // each runs node for a second or more: overlap them
 	db, mrn := demoLedger(t)
 	out := export(t, db, mrn, "", "")
 	validate(t, out)
