@@ -34,9 +34,36 @@ const golden = "../testdata/fhir/bundle-demo.json"
 // it, and match the golden file.
 func TestBundleGolden(t *testing.T) {
 	t.Parallel() // each runs node for a second or more: overlap them
-	db, mrn := demoLedger(t)
+	db, mrn, all := demoLedger(t)
 	out := export(t, db, mrn, "", "")
-	validate(t, out)
+	// Every demo patient's resources in one bundle, validated in one run:
+	// the admixture (a morphine rate from the ziconotide dose) is another
+	// patient's.
+	// A product's lot is one Medication, whichever patient it went to.
+	every := &fhir.Bundle{ResourceType: "Bundle", Type: "collection"}
+	seen := map[string]bool{}
+	for _, m := range all {
+		b, err := fhir.Export(context.Background(), db, m, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range b.Entry {
+			if !seen[e.FullURL] {
+				seen[e.FullURL] = true
+				every.Entry = append(every.Entry, e)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := fhir.Write(&buf, every); err != nil {
+		t.Fatal(err)
+	}
+	validate(t, buf.Bytes())
+	for _, k := range []string{`"text": "morphine"`, `"unit": "mcg/day"`} {
+		if !strings.Contains(buf.String(), k) {
+			t.Errorf("no demo patient's bundle has %s", k)
+		}
+	}
 	norm := renumber(out)
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
@@ -64,8 +91,8 @@ func TestBundleGolden(t *testing.T) {
 // demoLedger records the demo's synthetic clinic, three patients over four
 // months with their clinical records, as the demo command does: each entry
 // charted shortly after its visit. It returns the first patient with a
-// corrected refill, a signed consent and a diagnosis.
-func demoLedger(t *testing.T) (clinic.Ledger, string) {
+// corrected refill, a signed consent and a diagnosis, and every patient.
+func demoLedger(t *testing.T) (db clinic.Ledger, mrn string, all []string) {
 	t.Helper()
 	cat := catalog.Default()
 	content, err := demo.WithMorphine(cat.JSON())
@@ -78,7 +105,7 @@ func demoLedger(t *testing.T) (clinic.Ledger, string) {
 	events := demo.Generate(cat, demo.Options{Patients: 3, Months: 4, Seed: 6, Records: true})
 	clock := eventTime(events, 0)
 	ctx := context.Background()
-	db, err := clinic.Create(actor(ctx, "demo-clerk"), filepath.Join(t.TempDir(), "demo.db"), ledger.Options{Now: func() time.Time { return clock }}, cat)
+	db, err = clinic.Create(actor(ctx, "demo-clerk"), filepath.Join(t.TempDir(), "demo.db"), ledger.Options{Now: func() time.Time { return clock }}, cat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,12 +142,18 @@ func demoLedger(t *testing.T) (clinic.Ledger, string) {
 		}
 	}
 	for _, ev := range events {
-		if ev.Patient != nil && corrected[ev.Patient.MRN] && consented[ev.Patient.MRN] && diagnosed[ev.Patient.MRN] {
-			return db, ev.Patient.MRN
+		if ev.Patient == nil {
+			continue
+		}
+		all = append(all, ev.Patient.MRN)
+		if mrn == "" && corrected[ev.Patient.MRN] && consented[ev.Patient.MRN] && diagnosed[ev.Patient.MRN] {
+			mrn = ev.Patient.MRN
 		}
 	}
-	t.Fatal("no demo patient has a corrected refill, a consent and a diagnosis; change the seed")
-	return nil, ""
+	if mrn == "" {
+		t.Fatal("no demo patient has a corrected refill, a consent and a diagnosis; change the seed")
+	}
+	return db, mrn, all
 }
 
 func actor(ctx context.Context, name string) context.Context {
