@@ -13,16 +13,21 @@ build:
 
 # What the tests need beyond Go modules, installed by the project's own
 # files: a headless Chromium for the pages' tests (Debian's chromium; as
-# root through apt-get, else the one on PATH or $CHROMIUM).
+# root through apt-get, else the one on PATH or $CHROMIUM), and the
+# independent FHIR R4 validator the fhir package's tests run (Medplum's,
+# with the R4 definitions, under node), at the versions package-lock.json
+# pins; npm ci works from its cache once the packages have been fetched.
 deps:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$CHROMIUM" ] || \
 	  { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  { echo "make deps: install Chromium (Debian: apt-get install chromium) or set CHROMIUM"; exit 1; }
+	npm ci --prefix tools/fhircheck --no-audit --no-fund
 
 vet:
 	$(GO) vet ./...
 	@fmt=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$fmt" ]; then echo "gofmt needed: $$fmt"; exit 1; fi
+
 
 # Every test with the race detector; fuzz targets run their seed corpora
 # (testdata/fuzz/) here, and `make fuzz` runs each for FUZZTIME beyond them

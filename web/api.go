@@ -10,6 +10,7 @@ import (
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/clinic"
+	"github.com/pumpledger/pumpledger/fhir"
 )
 
 // The JSON API of SPEC §11: each route is a command of the command line,
@@ -176,6 +177,29 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, items)
+}
+
+// apiFHIR is `fhir`: the patient's FHIR R4 Bundle, the visits of
+// [from, to] when given, for the roles that read charts.
+func (s *Server) apiFHIR(w http.ResponseWriter, r *http.Request) {
+	mrn, err := need(r, "mrn", "MRN")
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	q := r.URL.Query()
+	b, err := fhir.Export(r.Context(), s.db, mrn, q.Get("from"), q.Get("to"))
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	if err := s.viewed(r, mrn, "api fhir"); err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/fhir+json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	fhir.Write(w, b)
 }
 
 // apiVerify is `verify`: every entry against the tree.

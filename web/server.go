@@ -116,6 +116,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/check", s.as(billers, s.apiCheck))
 	mux.Handle("GET /api/chart", s.as(charts, s.apiChart))
 	mux.Handle("GET /api/history", s.as(histories, s.apiHistory))
+	mux.Handle("GET /api/fhir", s.as(charts, s.apiFHIR))
 	mux.Handle("GET /api/verify", s.as(auditors, s.apiVerify))
 	mux.Handle("GET /api/users", s.as(admins, s.apiUsers))
 	mux.Handle("GET /api/plan", s.as(recorders, s.apiPlan))

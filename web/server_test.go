@@ -196,6 +196,8 @@ func TestRoleRouteTable(t *testing.T) {
 		{"GET", "/api/check?from=2026-03-01&to=2026-03-31", nil, only(B, A), nil},
 		{"GET", "/api/chart?mrn=MRN-1", nil, only(N, C, B, A), nil},
 		{"GET", "/api/history?mrn=MRN-1", nil, only(N, C, A), nil},
+		{"GET", "/api/fhir?mrn=MRN-1", nil, only(N, C, B, A), nil},
+		{"GET", "/api/fhir?mrn=MRN-1&from=2026-03-01&to=2026-03-31", nil, only(N, C, B, A), nil},
 		{"GET", "/api/verify", nil, only(A), nil},
 		{"GET", "/api/users", nil, only(Ad), nil},
 		{"GET", "/api/plan?drug=ziconotide&mcg_per_ml=5&fill_ml=20", nil, only(N, C), nil},
@@ -605,5 +607,32 @@ func TestPasswordHash(t *testing.T) {
 		if err := AddUser(path, c.name, pumpledger.Role(c.role), []byte(c.pw)); err == nil {
 			t.Errorf("AddUser(%q, %q, %q) accepted", c.name, c.role, c.pw)
 		}
+	}
+}
+
+// The FHIR route answers what `fhir` prints, as application/fhir+json; a
+// bad period is refused with its sentence.
+func TestFHIRRoute(t *testing.T) {
+	f := newFixture(t, false)
+	nurse := f.login("nurse1")
+	w := f.do("GET", "/api/fhir?mrn=MRN-1", nurse, nil)
+	if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/fhir+json") {
+		t.Fatalf("fhir: %d %s", w.Code, w.Header().Get("Content-Type"))
+	}
+	var b struct {
+		ResourceType string `json:"resourceType"`
+		Type         string `json:"type"`
+		Entry        []struct {
+			Resource struct {
+				ResourceType string `json:"resourceType"`
+			} `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &b); err != nil || b.ResourceType != "Bundle" || b.Type != "collection" || len(b.Entry) == 0 || b.Entry[0].Resource.ResourceType != "Patient" {
+		t.Errorf("fhir answered %v %+v", err, b)
+	}
+	w = f.do("GET", "/api/fhir?mrn=MRN-1&from=March", nurse, nil)
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `from must be a date like 2026-03-01, not \"March\".`) {
+		t.Errorf("bad period: %d %s", w.Code, w.Body)
 	}
 }

@@ -46,6 +46,7 @@ var commands = []command{
 	{"history", "--mrn MRN [--json]", "every entry of a patient, corrections linked"},
 	{"worklist", "[--within DAYS] [--as-of DATE] [--json]", "pumps due for refill within DAYS (default 7) or overdue, and residual discrepancies not yet reviewed, most urgent first"},
 	{"chart", "--mrn MRN [--json]", "a patient's chart: pumps, the clinical record, authorizations and what the payer still needs"},
+	{"fhir", "--mrn MRN [--from DATE] [--to DATE] [--out FILE]", "a patient's record as a FHIR R4 Bundle (JSON) another clinical system can import"},
 	{"attachment get", "--sha256 H --out F", "write out a stored document, checked against its SHA-256 (F = - for stdout)"},
 	{"bill", "--from DATE --to DATE [--format csv|json|x12] [--allow-findings] [--as-of DATE]", "claim lines by date of service, each visit with its payer's profile; visits with error findings held back"},
 	{"check", "--from DATE --to DATE [--as-of DATE] [--json]", "the pre-billing check: what a payer would deny, before the claim goes out (exit 1 on an error)"},
@@ -238,6 +239,8 @@ func handler(name string) func(*app, []string) error {
 		return (*app).chart
 	case "worklist":
 		return (*app).worklist
+	case "fhir":
+		return (*app).fhirExport
 	case "attachment get":
 		return (*app).attachmentGet
 	case "bill":

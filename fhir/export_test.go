@@ -1,0 +1,276 @@
+package fhir_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/catalog"
+	"github.com/pumpledger/pumpledger/clinic"
+	"github.com/pumpledger/pumpledger/fhir"
+	"github.com/pumpledger/pumpledger/ledger"
+)
+
+const (
+	refill1 = "00000000-0000-4000-8000-000000000011"
+	refill2 = "00000000-0000-4000-8000-000000000013"
+	dx      = "00000000-0000-4000-8000-000000000001"
+	cover   = "00000000-0000-4000-8000-000000000002"
+)
+
+// A naive pump's first fill (rinse and waste), a dose change and a second
+// fill whose dose is the smallest a dose can be written: nine decimal places.
+var (
+	fill1 = `{"id":"` + refill1 + `","mrn":"MRN-1","pump_serial":"S1","performed_at":"2026-03-01T09:00:00-05:00","nurse":"jdoe","witness":"asmith",
+ "residual_ml":"0","rinse_ml":"6","fill_ml":"20","solution":[{"drug":"ziconotide","mcg_per_ml":"5"}],
+ "vials":[{"ndc":"70720-723-10","count":1,"lot":"L1","expires":"2027-06-30"}],
+ "diluent_ml":"16","dose":{"drug":"ziconotide","mcg_per_day":"1.2"},"procedure":"95990"}`
+	change1 = `{"id":"00000000-0000-4000-8000-000000000012","mrn":"MRN-1","pump_serial":"S1","performed_at":"2026-03-11T10:00:00-04:00","clinician":"drx",
+ "dose":{"drug":"ziconotide","mcg_per_day":"2.4"},"procedure":"62368"}`
+	fill2 = `{"id":"` + refill2 + `","mrn":"MRN-1","pump_serial":"S1","performed_at":"2026-03-24T10:00:00-04:00","nurse":"jdoe","witness":"asmith",
+ "residual_ml":"12.6","fill_ml":"20","solution":[{"drug":"ziconotide","mcg_per_ml":"7.5"}],
+ "vials":[{"ndc":"70720-720-10","count":1,"lot":"L3","expires":"2027-06-30"},{"ndc":"70720-720-10","count":1,"lot":"L4","expires":"2027-09-30"}],
+ "diluent_ml":"18.5","dose":{"drug":"ziconotide","mcg_per_day":"0.000000001"},"procedure":"62369"}`
+)
+
+func smallLedger(t *testing.T) (clinic.Ledger, context.Context) {
+	t.Helper()
+	clock := time.Date(2026, 4, 1, 15, 0, 0, 0, time.UTC)
+	ctx := pumpledger.WithActor(context.Background(), pumpledger.Actor{Name: "clerk", Role: pumpledger.RoleClinic})
+	db, err := clinic.Create(ctx, filepath.Join(t.TempDir(), "l.db"), ledger.Options{Now: func() time.Time { return clock }}, catalog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	must := func(_ clinic.Result, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(db.AddPatient(ctx, pumpledger.Patient{MRN: "MRN-1", Name: "Test Patient", BirthDate: "1961-04-12", Sex: "F"}))
+	must(db.AddPatient(ctx, pumpledger.Patient{MRN: "MRN-2", Name: "Other Patient"}))
+	must(db.Implant(ctx, pumpledger.Implant{MRN: "MRN-1", Serial: "S1", Model: "synchromed-ii-20", Date: "2026-02-20"}))
+	for k, in := range map[pumpledger.Kind]string{
+		pumpledger.KindDiagnosis: `{"id":"` + dx + `","mrn":"MRN-1","code":"G89.4","description":"Chronic pain syndrome","onset":"2019-05-01","clinician":"drx"}`,
+		pumpledger.KindCoverage:  `{"id":"` + cover + `","mrn":"MRN-1","payer":"commercial","member_id":"XJH123456","plan":"PPO","from":"2026-01-01"}`,
+	} {
+		v, err := pumpledger.ParseInput(k, strings.NewReader(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		must(db.RecordClinical(ctx, v))
+	}
+	for _, in := range []string{fill1, change1, fill2} {
+		if strings.Contains(in, `"clinician"`) {
+			r, err := pumpledger.ParseReprogram(strings.NewReader(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			must(db.RecordReprogram(ctx, r))
+			continue
+		}
+		r, err := pumpledger.ParseRefill(strings.NewReader(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		must(db.RecordRefill(ctx, r))
+	}
+	return db, ctx
+}
+
+// resources decodes a written bundle's resources, numbers as written.
+func resources(t *testing.T, b []byte) map[string]map[string]any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var bundle struct {
+		Entry []struct {
+			Resource map[string]any `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := dec.Decode(&bundle); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]any{}
+	for _, e := range bundle.Entry {
+		out[e.Resource["id"].(string)] = e.Resource
+	}
+	return out
+}
+
+func kinds(rs map[string]map[string]any) map[string]int {
+	n := map[string]int{}
+	for _, r := range rs {
+		n[r["resourceType"].(string)]++
+	}
+	return n
+}
+
+// The same ledger gives the same bundle, byte for byte; a correction keeps
+// the resource's id (an importer updates it), a void without replacement
+// drops it, and the corrected bundle still validates.
+func TestIdentifiersStableAcrossCorrections(t *testing.T) {
+	t.Parallel() // each runs node for a second or more: overlap them
+	db, ctx := smallLedger(t)
+	before := export(t, db, "MRN-1", "", "")
+	if again := export(t, db, "MRN-1", "", ""); !bytes.Equal(before, again) {
+		t.Fatal("two exports of the same ledger differ")
+	}
+	rs := resources(t, before)
+	if got := kinds(rs); got["Procedure"] != 3 || got["MedicationAdministration"] != 4 || got["Condition"] != 1 || got["Coverage"] != 1 || got["Medication"] != 4 {
+		t.Fatalf("resources: %v", got)
+	}
+	r, err := pumpledger.ParseRefill(strings.NewReader(strings.Replace(fill1, `"nurse":"jdoe"`, `"nurse":"kcho"`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.ID = "00000000-0000-4000-8000-000000000021"
+	if _, err := db.Correct(ctx, refill1, "nurse misrecorded", clinic.Replacement{Refill: &r}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := pumpledger.ParseInput(pumpledger.KindDiagnosis, strings.NewReader(`{"id":"00000000-0000-4000-8000-000000000022","mrn":"MRN-1","code":"G89.29","description":"Other chronic pain","onset":"2019-05-01","clinician":"drx"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Correct(ctx, dx, "wrong code", clinic.Replacement{Clinical: d}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Correct(ctx, cover, "not this patient's plan", clinic.Replacement{}); err != nil {
+		t.Fatal(err)
+	}
+	after := export(t, db, "MRN-1", "", "")
+	validate(t, after)
+	rs2 := resources(t, after)
+	p := rs2[refill1]
+	if p == nil || p["resourceType"] != "Procedure" {
+		t.Fatalf("the corrected refill's Procedure lost its id %s", refill1)
+	}
+	if !strings.Contains(mustJSON(t, p), `"kcho"`) {
+		t.Errorf("the corrected refill's Procedure is not its replacement: %s", mustJSON(t, p))
+	}
+	if c := rs2[dx]; c == nil || !strings.Contains(mustJSON(t, c), `"G89.29"`) {
+		t.Errorf("the corrected diagnosis's Condition: %v", c)
+	}
+	if rs2[cover] != nil {
+		t.Error("a voided coverage is still exported")
+	}
+	for id, r := range rs {
+		if id == cover {
+			continue
+		}
+		if rs2[id] == nil || rs2[id]["resourceType"] != r["resourceType"] {
+			t.Errorf("%s %s is gone after the corrections", r["resourceType"], id)
+		}
+	}
+	if len(rs2) != len(rs)-1 {
+		t.Errorf("%d resources after the corrections, want %d", len(rs2), len(rs)-1)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// Quantities are written with the ledger's exact digits, as JSON numbers.
+func TestQuantitiesExact(t *testing.T) {
+	t.Parallel()
+	db, _ := smallLedger(t)
+	out := export(t, db, "MRN-1", "2026-03-24", "2026-03-24")
+	for _, want := range []string{
+		`"value": 0.000000001,`, // the programmed rate, as recorded (1e-9 through a float64)
+		`"value": 150,`,         // 7.5 mcg/mL × 20 mL placed in the reservoir
+		`"value": 50,`,          // 200 opened − 150: discarded
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the bundle has no %s", want)
+		}
+	}
+}
+
+// --from and --to select the visits; the rest of the record is whole.
+func TestPeriod(t *testing.T) {
+	t.Parallel()
+	db, _ := smallLedger(t)
+	rs := resources(t, export(t, db, "MRN-1", "2026-03-24", "2026-03-31"))
+	if got := kinds(rs); got["Procedure"] != 1 || got["Patient"] != 1 || got["Device"] != 1 || got["Condition"] != 1 || got["Coverage"] != 1 {
+		t.Errorf("resources in the period: %v", got)
+	}
+	if rs[refill2] == nil {
+		t.Error("the refill in the period is not exported")
+	}
+	for _, c := range []struct{ from, to, want string }{
+		{"2026-03-31", "2026-03-01", "to 2026-03-01 is before the first date"},
+		{"March", "", `from must be a date like 2026-03-01, not "March".`},
+		{"", "2026-3-1", `to must be a date like 2026-03-31, not "2026-3-1".`},
+	} {
+		_, err := fhir.Export(context.Background(), db, "MRN-1", c.from, c.to)
+		if pumpledger.ErrorCode(err) != pumpledger.EINVALID || !strings.Contains(pumpledger.ErrorMessage(err), c.want) {
+			t.Errorf("period %q..%q: %v, want EINVALID %q", c.from, c.to, err, c.want)
+		}
+	}
+	if _, err := fhir.Export(context.Background(), db, "MRN-9", "", ""); pumpledger.ErrorCode(err) != pumpledger.ENOTFOUND {
+		t.Errorf("unknown patient: %v, want ENOTFOUND", err)
+	}
+}
+
+// The validator fails: a bundle with each kind of fault is refused, each
+// named. Without this, a validator that accepts everything would pass the
+// golden bundle too.
+func TestValidatorRefusesBrokenBundle(t *testing.T) {
+	t.Parallel() // each runs node for a second or more: overlap them
+	db, _ := smallLedger(t)
+	var b map[string]any
+	if err := json.Unmarshal(export(t, db, "MRN-1", "", ""), &b); err != nil {
+		t.Fatal(err)
+	}
+	var ma string
+	for _, e := range b["entry"].([]any) {
+		r := e.(map[string]any)["resource"].(map[string]any)
+		switch r["resourceType"] {
+		case "Patient":
+			r["gender"] = "femme"
+		case "Device":
+			r["colour"] = "grey"
+		case "MedicationAdministration":
+			if ma == "" {
+				delete(r, "status")
+				r["subject"] = map[string]any{"reference": e.(map[string]any)["fullUrl"]} // itself: not a Patient
+				r["dosage"].(map[string]any)["dose"].(map[string]any)["value"] = "150"
+				ma = r["id"].(string)
+			}
+		case "Condition":
+			r["subject"] = map[string]any{"reference": "urn:uuid:00000000-0000-4000-8000-0000000000ff"}
+		}
+	}
+	broken, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, ok := runChecker(t, broken)
+	if ok {
+		t.Fatalf("the validator accepted a broken bundle:\n%s", out)
+	}
+	for _, want := range []string{
+		`"femme" is not one of male, female, other, unknown`,
+		`Invalid additional property "colour" at Device.colour`,
+		`Missing required property at MedicationAdministration.status`,
+		`Invalid reference: got "MedicationAdministration"`,
+		`at MedicationAdministration.dosage.dose.value`,
+		`reference urn:uuid:00000000-0000-4000-8000-0000000000ff is not in the Bundle`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the validator did not say %q:\n%s", want, out)
+		}
+	}
+}

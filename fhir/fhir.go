@@ -1,0 +1,590 @@
+// Package fhir exports one patient's record as a FHIR R4 Bundle (type
+// collection) that another clinical system can import: the patient, each
+// pump, each refill and reprogramming with the drugs placed in the
+// reservoir and the drug discarded, the products by NDC and lot, the
+// diagnoses, the consents and the coverage. docs/fhir.md maps every entry
+// field to its FHIR element.
+//
+// It reads what the clinic's read use cases return (the patient's history,
+// corrections applied, and the catalogs the ledger pins) and writes nothing.
+// Every resource's id is derived from the ledger entry it comes from (the
+// first entry of a correction chain: a corrected entry keeps its resource's
+// id, so an importer updates it rather than adding a second), and the
+// Bundle of the same ledger is the same bytes every time.
+package fhir
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/billing"
+	"github.com/pumpledger/pumpledger/catalog"
+	"github.com/pumpledger/pumpledger/clinic"
+	"github.com/pumpledger/pumpledger/ledger"
+	"github.com/pumpledger/pumpledger/vial"
+	"github.com/shopspring/decimal"
+)
+
+// Input is what an export reads.
+type Input struct {
+	MRN string
+	// History is the patient's history (clinic.Ledger.History): every entry
+	// as recorded, voided ones marked, live refills with their record.
+	History []clinic.Item
+	// Catalogs are the catalogs the ledger pins, in order of From: a
+	// visit's products and devices are named by the one in force on its
+	// date, the payer by today's.
+	Catalogs []*clinic.Pinned
+	// From and To bound the visits exported (dates of service, inclusive);
+	// "" leaves that end open. The rest of the record is exported whole.
+	From, To string
+	// Document returns a stored document's bytes by its hex SHA-256: FHIR
+	// R4's Attachment.hash is a SHA-1, computed from them.
+	Document func(sha256 string) ([]byte, error)
+}
+
+// Export reads a patient's record from db and builds its Bundle.
+func Export(ctx context.Context, db clinic.Ledger, mrn, from, to string) (*Bundle, error) {
+	if err := checkPeriod(from, to); err != nil {
+		return nil, err
+	}
+	hist, err := db.History(ctx, mrn)
+	if err != nil {
+		return nil, err
+	}
+	cats, err := db.Catalogs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return Build(Input{MRN: mrn, History: hist, Catalogs: cats, From: from, To: to,
+		Document: func(sha string) ([]byte, error) { return db.Attachment(ctx, sha) }})
+}
+
+// checkPeriod refuses a period whose ends are not dates, or reversed; an
+// end left out is open.
+func checkPeriod(from, to string) error {
+	switch {
+	case from != "" && to != "":
+		return billing.CheckPeriod(from, to)
+	case from != "":
+		if _, err := pumpledger.ParseDate(from); err != nil {
+			return pumpledger.Invalid("from", "from must be a date like 2026-03-01, not %q.", from)
+		}
+	case to != "":
+		if _, err := pumpledger.ParseDate(to); err != nil {
+			return pumpledger.Invalid("to", "to must be a date like 2026-03-31, not %q.", to)
+		}
+	}
+	return nil
+}
+
+// namespace makes the ids of resources that are not one entry (a drug given
+// at a visit, a product's lot) from what they are, as name-based UUIDs.
+var namespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.com/pumpledger/pumpledger/fhir"))
+
+// idOf is a ledger entry id as a FHIR id: entry ids are UUIDs; one that is
+// not (none is written so) still gets a stable UUID.
+func idOf(entryID string) string {
+	if u, err := uuid.Parse(entryID); err == nil {
+		return u.String()
+	}
+	return uuid.NewSHA1(namespace, []byte("entry:"+entryID)).String()
+}
+
+func derived(parts ...string) string {
+	return uuid.NewSHA1(namespace, []byte(strings.Join(parts, "\x00"))).String()
+}
+
+func ref(id string) Reference { return Reference{Reference: "urn:uuid:" + id} }
+
+// entryIdentifier names the ledger entry a resource comes from (the first
+// of its correction chain), so that it is matched across exports and
+// systems even where an importer assigns its own ids.
+func entryIdentifier(id string) []Identifier {
+	return []Identifier{{System: SystemEntry, Value: "urn:uuid:" + id}}
+}
+
+func number(d decimal.Decimal) json.Number { return json.Number(d.String()) }
+
+func mcg(d decimal.Decimal) *Quantity {
+	return &Quantity{Value: number(d), Unit: "mcg", System: SystemUCUM, Code: "ug"}
+}
+
+// builder collects the resources of one Bundle, each once, in order.
+type builder struct {
+	in      Input
+	entries []Entry
+	seen    map[string]bool
+	// root is the first entry of each live entry's correction chain.
+	root map[string]string
+	// devices are the Device ids by pump serial.
+	devices map[string]string
+	patient string
+}
+
+func (b *builder) add(id string, r any) {
+	if b.seen[id] {
+		return
+	}
+	b.seen[id] = true
+	b.entries = append(b.entries, Entry{FullURL: "urn:uuid:" + id, Resource: r})
+}
+
+// rootOf is the resource id of a live entry: its chain's first entry's.
+func (b *builder) rootOf(entryID string) string {
+	for i := 0; i < len(b.root)+1; i++ { // a chain is never longer than the corrections
+		r, ok := b.root[entryID]
+		if !ok {
+			break
+		}
+		entryID = r
+	}
+	return idOf(entryID)
+}
+
+// catalogAt is the catalog in force on a date.
+func (b *builder) catalogAt(date string) *catalog.Catalog {
+	cs := b.in.Catalogs
+	i := sort.Search(len(cs), func(i int) bool { return cs[i].From > date })
+	if i == 0 {
+		return cs[0].Catalog
+	}
+	return cs[i-1].Catalog
+}
+
+func (b *builder) inPeriod(date string) bool {
+	return (b.in.From == "" || date >= b.in.From) && (b.in.To == "" || date <= b.in.To)
+}
+
+// Build makes the Bundle of a patient's record: the patient first, then
+// the pumps, then each entry as recorded (a visit followed by its drugs and
+// products), corrections applied.
+func Build(in Input) (*Bundle, error) {
+	if len(in.Catalogs) == 0 {
+		return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "no catalog is pinned in the ledger")
+	}
+	b := &builder{in: in, seen: map[string]bool{}, root: map[string]string{}, devices: map[string]string{}}
+	var live []clinic.Item
+	for _, it := range in.History {
+		if it.Correction != nil && it.Correction.Replacement != "" {
+			b.root[it.Correction.Replacement] = it.Correction.Voids
+		}
+		if it.VoidedBy == "" && it.Entry.Kind != pumpledger.KindCorrection {
+			live = append(live, it)
+		}
+	}
+	// The patient and the pumps first: every other resource refers to them.
+	for _, k := range []pumpledger.Kind{pumpledger.KindPatient, pumpledger.KindImplant} {
+		for _, it := range live {
+			if it.Entry.Kind != k {
+				continue
+			}
+			var err error
+			if k == pumpledger.KindPatient {
+				err = b.patientOf(it.Entry)
+			} else {
+				err = b.device(it.Entry, live)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	if b.patient == "" {
+		return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "Patient %s has no registration on file; record it with `pumpledger patient add`.", in.MRN)
+	}
+	for _, it := range live {
+		e := it.Entry
+		var err error
+		switch e.Kind {
+		case pumpledger.KindRefill:
+			if it.Record != nil && b.inPeriod(e.Performed().Date()) {
+				err = b.refill(it)
+			}
+		case pumpledger.KindReprogram:
+			if b.inPeriod(e.Performed().Date()) {
+				err = b.reprogram(e)
+			}
+		case pumpledger.KindDiagnosis:
+			err = b.condition(e)
+		case pumpledger.KindConsent:
+			err = b.consent(e)
+		case pumpledger.KindCoverage:
+			err = b.coverage(e)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &Bundle{ResourceType: "Bundle", Type: "collection", Entry: b.entries}, nil
+}
+
+func (b *builder) patientOf(e ledger.Entry) error {
+	p, err := e.Patient()
+	if err != nil {
+		return err
+	}
+	id := b.rootOf(e.ID)
+	b.patient = id
+	r := Patient{ResourceType: "Patient", ID: id,
+		Identifier: append([]Identifier{{Type: &CodeableConcept{Coding: []Coding{{System: SystemV2_0203, Code: "MR", Display: "Medical record number"}}}, Value: p.MRN}}, entryIdentifier(id)...),
+		Gender:     map[string]string{"F": "female", "M": "male", "U": "unknown"}[p.Sex], BirthDate: p.BirthDate}
+	if p.Name != "" {
+		r.Name = []HumanName{{Text: p.Name}}
+	}
+	if a := p.Address; a != nil {
+		r.Address = []Address{{Line: nonEmpty(a.Line1, a.Line2), City: a.City, State: a.State, PostalCode: a.PostalCode, Country: "US"}}
+	}
+	b.add(id, r)
+	return nil
+}
+
+// device is a pump: explanted (a live explant of its serial) it is inactive.
+func (b *builder) device(e ledger.Entry, live []clinic.Item) error {
+	im, err := e.Implant()
+	if err != nil {
+		return err
+	}
+	id := b.rootOf(e.ID)
+	b.devices[im.Serial] = id
+	d := Device{ResourceType: "Device", ID: id, Identifier: entryIdentifier(id), Status: "active", SerialNumber: im.Serial,
+		ModelNumber: im.Model, Type: &CodeableConcept{Coding: []Coding{{System: SystemSNOMED, Code: "430033006", Display: "Infusion pump"}}, Text: "implanted intrathecal drug infusion pump"},
+		Patient: &Reference{Reference: "urn:uuid:" + b.patient}, Note: []Annotation{{Text: "implanted " + im.Date}}}
+	if m, ok := b.catalogAt(im.Date).Pump(im.Model); ok {
+		d.DeviceName = []DeviceName{{Name: m.Device, Type: "user-friendly-name"}}
+	}
+	for _, it := range live {
+		if it.Entry.Kind != pumpledger.KindExplant {
+			continue
+		}
+		if ex, err := it.Entry.Explant(); err == nil && ex.Serial == im.Serial {
+			d.Status = "inactive"
+			d.Note = append(d.Note, Annotation{Text: fmt.Sprintf("explanted %s: %s", ex.Date, ex.Reason)})
+		}
+	}
+	b.add(id, d)
+	return nil
+}
+
+// procedure is the visit's Procedure: its CPT code on the focal device.
+func (b *builder) procedure(e ledger.Entry, code, serial, note string, who []Performer) Procedure {
+	id := b.rootOf(e.ID)
+	cat := b.catalogAt(e.Performed().Date())
+	c := Coding{System: SystemCPT, Code: code}
+	if s, ok := cat.Service(code); ok {
+		c.Display = s.Description
+	}
+	p := Procedure{ResourceType: "Procedure", ID: id, Identifier: entryIdentifier(id), Status: "completed",
+		Code: CodeableConcept{Coding: []Coding{c}}, Subject: ref(b.patient), PerformedDateTime: e.Performed().String(), Performer: who}
+	if note != "" {
+		p.Note = []Annotation{{Text: note}}
+	}
+	if dev, ok := b.devices[serial]; ok {
+		p.FocalDevice = []FocalDevice{{Manipulated: ref(dev)}}
+	}
+	return p
+}
+
+func performers(roles ...string) []Performer {
+	var out []Performer
+	for i := 0; i+1 < len(roles); i += 2 {
+		if roles[i+1] != "" {
+			out = append(out, Performer{Function: &CodeableConcept{Text: roles[i]}, Actor: Reference{Display: roles[i+1]}})
+		}
+	}
+	return out
+}
+
+func (b *builder) reprogram(e ledger.Entry) error {
+	r, err := e.Reprogram()
+	if err != nil {
+		return err
+	}
+	cat := b.catalogAt(e.Performed().Date())
+	note := fmt.Sprintf("dose reprogrammed to %s mcg/day of %s", r.Dose.MCGPerDay, drugName(cat, r.Dose.Drug))
+	if r.Note != "" {
+		note += "; " + r.Note
+	}
+	p := b.procedure(e, r.Procedure, r.PumpSerial, note, performers("clinician", r.Clinician))
+	b.add(p.ID, p)
+	return nil
+}
+
+func drugName(cat *catalog.Catalog, key string) string {
+	if d, ok := cat.Drug(key); ok {
+		return d.Name
+	}
+	return key
+}
+
+// refill is a refill visit: its Procedure, then per drug of the solution
+// what was placed in the reservoir and what was discarded, each with the
+// products it was drawn from.
+func (b *builder) refill(it clinic.Item) error {
+	e, rec := it.Entry, it.Record
+	r, err := e.Refill()
+	if err != nil {
+		return err
+	}
+	date := e.Performed().Date()
+	cat := b.catalogAt(date)
+	p := b.procedure(e, r.Procedure, r.PumpSerial, r.Note, performers("nurse", r.Nurse, "witness", r.Witness))
+	b.add(p.ID, p)
+
+	// The products by drug, in the order drawn.
+	meds := map[string][]string{}
+	for _, v := range r.Vials {
+		id, drug, err := b.medication(cat, v)
+		if err != nil {
+			return err
+		}
+		meds[drug] = append(meds[drug], id)
+	}
+	dose := r.Dose
+	dose.Drug = drugName(cat, dose.Drug)
+	var doseConc decimal.Decimal
+	for _, s := range r.Solution {
+		if drugName(cat, s.Drug) == dose.Drug {
+			doseConc = s.MCGPerML
+		}
+	}
+	var device []Reference
+	if dev, ok := b.devices[r.PumpSerial]; ok {
+		device = []Reference{ref(dev)}
+	}
+	for _, d := range rec.Drugs {
+		med := b.drugMedication(p.ID, d.Drug, d.MCGPerML, meds[d.Drug])
+		dosage := Dosage{
+			Text:  fmt.Sprintf("%s %s mcg placed in the reservoir: %s mcg/mL × %s mL fill", d.Drug, d.DispensedMCG, d.MCGPerML, r.FillML),
+			Route: &CodeableConcept{Coding: []Coding{{System: SystemSNOMED, Code: "72607000", Display: "Intrathecal route"}}},
+			Dose:  mcg(d.DispensedMCG),
+		}
+		dosage.RateQuantity, dosage.RateRatio = rate(dose, doseConc, d.Drug, d.MCGPerML)
+		if dosage.RateQuantity != nil || dosage.RateRatio != nil {
+			dosage.Text += fmt.Sprintf(", programmed %s mcg/day of %s", dose.MCGPerDay, dose.Drug)
+		}
+		ma := MedicationAdministration{ResourceType: "MedicationAdministration", ID: derived(p.ID, "placed", d.Drug),
+			PartOf: []Reference{ref(p.ID)}, Status: "completed", MedicationReference: ref(med), Subject: ref(b.patient),
+			EffectiveDateTime: p.PerformedDateTime, Performer: performers("nurse", r.Nurse), Device: device, Dosage: dosage}
+		ma.Identifier = []Identifier{{System: SystemEntry, Value: "urn:uuid:" + ma.ID}}
+		b.add(ma.ID, ma)
+		discarded := d.WasteMCG.Add(d.RinseMCG)
+		if !discarded.IsPositive() {
+			continue
+		}
+		why := fmt.Sprintf("discarded, not given: %s mcg left in single-dose containers", d.WasteMCG)
+		if d.RinseMCG.IsPositive() {
+			why += fmt.Sprintf(" and %s mcg rinsed through a naive pump", d.RinseMCG)
+		}
+		if d.WasteUnits > 0 {
+			why += fmt.Sprintf(", billed as %d %s-JW units", d.WasteUnits, d.Code)
+		} else {
+			why += ", less than one billing unit: no JW line"
+		}
+		w := MedicationAdministration{ResourceType: "MedicationAdministration", ID: derived(p.ID, "discarded", d.Drug),
+			PartOf: []Reference{ref(p.ID)}, Status: "not-done", StatusReason: []CodeableConcept{{Text: why}},
+			MedicationReference: ref(med), Subject: ref(b.patient), EffectiveDateTime: p.PerformedDateTime,
+			Performer: performers("nurse", r.Nurse, "witness", r.Witness),
+			Dosage:    Dosage{Text: fmt.Sprintf("%s %s mcg discarded", d.Drug, discarded), Dose: mcg(discarded)}}
+		w.Identifier = []Identifier{{System: SystemEntry, Value: "urn:uuid:" + w.ID}}
+		b.add(w.ID, w)
+	}
+	return nil
+}
+
+// rate is the programmed rate of one drug of the solution: the dose's own,
+// or for another drug of an admixture the same mL/day at its concentration
+// (dose × its concentration ÷ the dose drug's), as a Ratio when that
+// quotient has no exact decimal.
+func rate(dose pumpledger.Dose, doseConc decimal.Decimal, drug string, conc decimal.Decimal) (*Quantity, *Ratio) {
+	perDay := func(v decimal.Decimal) *Quantity {
+		return &Quantity{Value: number(v), Unit: "mcg/day", System: SystemUCUM, Code: "ug/d"}
+	}
+	if drug == dose.Drug {
+		return perDay(dose.MCGPerDay), nil
+	}
+	if !doseConc.IsPositive() {
+		return nil, nil
+	}
+	num := dose.MCGPerDay.Mul(conc)
+	if q := num.DivRound(doseConc, 16); q.Mul(doseConc).Equal(num) {
+		return perDay(q), nil
+	}
+	return nil, &Ratio{Numerator: &Quantity{Value: number(num), Unit: "mcg", System: SystemUCUM, Code: "ug"},
+		Denominator: &Quantity{Value: number(doseConc), Unit: "day", System: SystemUCUM, Code: "d"}}
+}
+
+// medication is the Medication of one vials line: its product by NDC, lot
+// and expiry, the same resource wherever that lot is used.
+func (b *builder) medication(cat *catalog.Catalog, v pumpledger.VialUse) (id, drug string, err error) {
+	n, err := vial.ParseNDC(v.NDC)
+	if err != nil {
+		return "", "", pumpledger.Errorf(pumpledger.EINTERNAL, "stored NDC %q: %s", v.NDC, pumpledger.ErrorMessage(err))
+	}
+	id = derived("medication", n.Digits(), v.Lot, v.Expires)
+	m := Medication{ResourceType: "Medication", ID: id,
+		Code: CodeableConcept{Coding: []Coding{{System: SystemNDC, Code: n.Digits()}}}}
+	if v.Lot != "" || v.Expires != "" {
+		m.Batch = &Batch{LotNumber: v.Lot, ExpirationDate: v.Expires}
+	}
+	if pr, ok := cat.Product(n); ok {
+		drug = pr.Drug
+		kind := "multi-dose"
+		if pr.SingleDose {
+			kind = "single-dose"
+		}
+		m.Code.Text = fmt.Sprintf("%s %s mcg/mL, %s mL %s container (NDC %s)", pr.Drug, pr.MCGPerML, pr.ML, kind, pr.Printed)
+		m.Code.Coding[0].Display = m.Code.Text
+		m.Amount = &Ratio{Numerator: &Quantity{Value: number(pr.ML), Unit: "mL", System: SystemUCUM, Code: "mL"},
+			Denominator: &Quantity{Value: "1", Unit: "container"}}
+		m.Ingredient = []Ingredient{{ItemCodeableConcept: &CodeableConcept{Text: pr.Drug}, IsActive: ptr(true),
+			Strength: &Ratio{Numerator: mcg(pr.MCGPerML), Denominator: &Quantity{Value: "1", Unit: "mL", System: SystemUCUM, Code: "mL"}}}}
+	}
+	b.add(id, m)
+	return id, drug, nil
+}
+
+// drugMedication is what a MedicationAdministration gives: the product it
+// was drawn from when one, else the drug as placed in the reservoir with
+// each product it was drawn from as an ingredient.
+func (b *builder) drugMedication(proc, drug string, conc decimal.Decimal, products []string) string {
+	products = slices.Compact(slices.Clone(products))
+	if len(products) == 1 {
+		return products[0]
+	}
+	id := derived(proc, "solution", drug)
+	m := Medication{ResourceType: "Medication", ID: id, Code: CodeableConcept{Text: fmt.Sprintf("%s %s mcg/mL as placed in the reservoir", drug, conc)}}
+	for _, p := range products {
+		m.Ingredient = append(m.Ingredient, Ingredient{ItemReference: &Reference{Reference: "urn:uuid:" + p}, IsActive: ptr(true)})
+	}
+	b.add(id, m)
+	return id
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (b *builder) condition(e ledger.Entry) error {
+	var d pumpledger.Diagnosis
+	if err := e.DecodePayload(&d); err != nil {
+		return err
+	}
+	id := b.rootOf(e.ID)
+	c := Condition{ResourceType: "Condition", ID: id, Identifier: entryIdentifier(id),
+		ClinicalStatus:     CodeableConcept{Coding: []Coding{{System: SystemCondClin, Code: "active"}}},
+		VerificationStatus: CodeableConcept{Coding: []Coding{{System: SystemCondVer, Code: "confirmed"}}},
+		Category:           []CodeableConcept{{Coding: []Coding{{System: SystemCondCat, Code: "problem-list-item", Display: "Problem List Item"}}}},
+		Code:               CodeableConcept{Coding: []Coding{{System: SystemICD10CM, Code: d.Code, Display: d.Description}}, Text: d.Description},
+		Subject:            ref(b.patient), OnsetDateTime: d.Onset, RecordedDate: e.RecordedAt.UTC().Format("2006-01-02T15:04:05Z07:00")}
+	if d.Clinician != "" {
+		c.Asserter = &Reference{Display: d.Clinician}
+	}
+	if d.Note != "" {
+		c.Note = []Annotation{{Text: d.Note}}
+	}
+	b.add(id, c)
+	return nil
+}
+
+// consent is a Consent to treatment; its signed form is named by its
+// SHA-256 (an RFC 6920 ni URI, the hash the ledger's tree covers) and
+// carries the SHA-1 R4 defines Attachment.hash as, both of the same bytes.
+func (b *builder) consent(e ledger.Entry) error {
+	var c pumpledger.Consent
+	if err := e.DecodePayload(&c); err != nil {
+		return err
+	}
+	id := b.rootOf(e.ID)
+	therapy := c.Therapy
+	if therapy == "" {
+		therapy = "intrathecal drug therapy by implanted pump"
+	}
+	r := Consent{ResourceType: "Consent", ID: id, Identifier: entryIdentifier(id), Status: "active",
+		Scope:    CodeableConcept{Coding: []Coding{{System: SystemConsScope, Code: "treatment", Display: "Treatment"}}},
+		Category: []CodeableConcept{{Coding: []Coding{{System: SystemLOINC, Code: "59284-0", Display: "Patient Consent"}}}},
+		Patient:  ref(b.patient), DateTime: c.Date,
+		PolicyRule: CodeableConcept{Coding: []Coding{{System: SystemActCode, Code: "OPTIN", Display: "opt-in"}}, Text: "informed consent to " + therapy},
+		Provision:  &ConsentProvision{Type: "permit", Code: []CodeableConcept{{Text: therapy}}}}
+	if c.SignedBy != "" {
+		r.Performer = []Reference{{Display: c.SignedBy}}
+	}
+	if doc := c.Document; doc != nil {
+		a, err := b.attachment(doc)
+		if err != nil {
+			return err
+		}
+		r.SourceAttachment = a
+	}
+	b.add(id, r)
+	return nil
+}
+
+func (b *builder) attachment(doc *pumpledger.Attachment) (*Attachment, error) {
+	raw, err := hex.DecodeString(doc.SHA256)
+	if err != nil {
+		return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "stored document hash %q: %v", doc.SHA256, err)
+	}
+	a := &Attachment{ContentType: doc.MediaType, URL: "ni:///sha-256;" + base64.RawURLEncoding.EncodeToString(raw), Size: doc.Size, Title: doc.Name}
+	if b.in.Document != nil {
+		data, err := b.in.Document(doc.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha1.Sum(data)
+		a.Hash, a.Size = base64.StdEncoding.EncodeToString(sum[:]), int64(len(data))
+	}
+	return a, nil
+}
+
+func (b *builder) coverage(e ledger.Entry) error {
+	var c pumpledger.Coverage
+	if err := e.DecodePayload(&c); err != nil {
+		return err
+	}
+	id := b.rootOf(e.ID)
+	payer := Reference{Display: c.Payer}
+	if p, ok := b.in.Catalogs[len(b.in.Catalogs)-1].Catalog.Payer(c.Payer); ok && p.Name != "" {
+		payer.Display = p.Name
+	}
+	r := Coverage{ResourceType: "Coverage", ID: id, Identifier: append([]Identifier{{
+		Type: &CodeableConcept{Coding: []Coding{{System: SystemV2_0203, Code: "MB", Display: "Member Number"}}}, Value: c.MemberID}}, entryIdentifier(id)...),
+		Status: "active", SubscriberID: c.MemberID, Beneficiary: ref(b.patient),
+		Relationship: CodeableConcept{Coding: []Coding{{System: SystemSubRel, Code: "self"}}},
+		Period:       &Period{Start: c.From, End: c.To}, Payor: []Reference{payer},
+		Order: slices.Index(pumpledger.Priorities, c.Priority) + 1}
+	if c.Plan != "" {
+		r.Class = append(r.Class, CoverageClass{Type: CodeableConcept{Coding: []Coding{{System: SystemCovClass, Code: "plan"}}}, Value: c.Plan})
+	}
+	if c.Group != "" {
+		r.Class = append(r.Class, CoverageClass{Type: CodeableConcept{Coding: []Coding{{System: SystemCovClass, Code: "group"}}}, Value: c.Group})
+	}
+	b.add(id, r)
+	return nil
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Write writes a Bundle as indented JSON (application/fhir+json).
+func Write(w io.Writer, b *Bundle) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(b)
+}

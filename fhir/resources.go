@@ -1,0 +1,256 @@
+package fhir
+
+import "encoding/json"
+
+// The FHIR R4 elements an export writes, as Go types: only the elements
+// used, in the order the specification lists them, every one omitted when
+// empty. Decimals are json.Number: FHIR decimals are JSON numbers, and
+// their digits are written exactly as the ledger holds them, never through
+// a float64.
+
+// Bundle is a FHIR R4 Bundle of type collection.
+type Bundle struct {
+	ResourceType string  `json:"resourceType"` // "Bundle"
+	Type         string  `json:"type"`         // "collection"
+	Entry        []Entry `json:"entry"`
+}
+
+// Entry is one resource of a Bundle with its fullUrl, urn:uuid: and its id.
+type Entry struct {
+	FullURL  string `json:"fullUrl"`
+	Resource any    `json:"resource"`
+}
+
+// The systems codes come from.
+const (
+	SystemSNOMED    = "http://snomed.info/sct"
+	SystemCPT       = "http://www.ama-assn.org/go/cpt"
+	SystemHCPCS     = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+	SystemNDC       = "http://hl7.org/fhir/sid/ndc"
+	SystemICD10CM   = "http://hl7.org/fhir/sid/icd-10-cm"
+	SystemUCUM      = "http://unitsofmeasure.org"
+	SystemLOINC     = "http://loinc.org"
+	SystemV2_0203   = "http://terminology.hl7.org/CodeSystem/v2-0203"
+	SystemCondClin  = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+	SystemCondVer   = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+	SystemCondCat   = "http://terminology.hl7.org/CodeSystem/condition-category"
+	SystemConsScope = "http://terminology.hl7.org/CodeSystem/consentscope"
+	SystemActCode   = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+	SystemSubRel    = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
+	SystemCovClass  = "http://terminology.hl7.org/CodeSystem/coverage-class"
+	// SystemEntry names the ledger entry a resource was derived from: its
+	// identifier's value is the entry's urn:uuid.
+	SystemEntry = "urn:ietf:rfc:3986"
+)
+
+type Coding struct {
+	System  string `json:"system,omitempty"`
+	Code    string `json:"code,omitempty"`
+	Display string `json:"display,omitempty"`
+}
+
+type CodeableConcept struct {
+	Coding []Coding `json:"coding,omitempty"`
+	Text   string   `json:"text,omitempty"`
+}
+
+type Identifier struct {
+	Type   *CodeableConcept `json:"type,omitempty"`
+	System string           `json:"system,omitempty"`
+	Value  string           `json:"value,omitempty"`
+}
+
+type Reference struct {
+	Reference string `json:"reference,omitempty"`
+	Display   string `json:"display,omitempty"`
+}
+
+type Quantity struct {
+	Value  json.Number `json:"value"`
+	Unit   string      `json:"unit,omitempty"`
+	System string      `json:"system,omitempty"`
+	Code   string      `json:"code,omitempty"`
+}
+
+type Ratio struct {
+	Numerator   *Quantity `json:"numerator,omitempty"`
+	Denominator *Quantity `json:"denominator,omitempty"`
+}
+
+type Period struct {
+	Start string `json:"start,omitempty"`
+	End   string `json:"end,omitempty"`
+}
+
+type Annotation struct {
+	Text string `json:"text"`
+}
+
+type HumanName struct {
+	Text string `json:"text"`
+}
+
+type Address struct {
+	Line       []string `json:"line,omitempty"`
+	City       string   `json:"city,omitempty"`
+	State      string   `json:"state,omitempty"`
+	PostalCode string   `json:"postalCode,omitempty"`
+	Country    string   `json:"country,omitempty"`
+}
+
+type Attachment struct {
+	ContentType string `json:"contentType,omitempty"`
+	URL         string `json:"url,omitempty"`
+	Size        int64  `json:"size,omitempty"`
+	Hash        string `json:"hash,omitempty"` // base64 SHA-1 of the bytes (R4)
+	Title       string `json:"title,omitempty"`
+}
+
+type Patient struct {
+	ResourceType string       `json:"resourceType"`
+	ID           string       `json:"id"`
+	Identifier   []Identifier `json:"identifier"`
+	Name         []HumanName  `json:"name,omitempty"`
+	Gender       string       `json:"gender,omitempty"`
+	BirthDate    string       `json:"birthDate,omitempty"`
+	Address      []Address    `json:"address,omitempty"`
+}
+
+type DeviceName struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+type Device struct {
+	ResourceType string           `json:"resourceType"`
+	ID           string           `json:"id"`
+	Identifier   []Identifier     `json:"identifier"`
+	Status       string           `json:"status"`
+	SerialNumber string           `json:"serialNumber"`
+	DeviceName   []DeviceName     `json:"deviceName,omitempty"`
+	ModelNumber  string           `json:"modelNumber,omitempty"`
+	Type         *CodeableConcept `json:"type,omitempty"`
+	Patient      *Reference       `json:"patient,omitempty"`
+	Note         []Annotation     `json:"note,omitempty"`
+}
+
+type Performer struct {
+	Function *CodeableConcept `json:"function,omitempty"`
+	Actor    Reference        `json:"actor"`
+}
+
+type FocalDevice struct {
+	Manipulated Reference `json:"manipulated"`
+}
+
+type Procedure struct {
+	ResourceType      string          `json:"resourceType"`
+	ID                string          `json:"id"`
+	Identifier        []Identifier    `json:"identifier"`
+	Status            string          `json:"status"`
+	Code              CodeableConcept `json:"code"`
+	Subject           Reference       `json:"subject"`
+	PerformedDateTime string          `json:"performedDateTime"`
+	Performer         []Performer     `json:"performer,omitempty"`
+	Note              []Annotation    `json:"note,omitempty"`
+	FocalDevice       []FocalDevice   `json:"focalDevice,omitempty"`
+}
+
+type Dosage struct {
+	Text         string           `json:"text,omitempty"`
+	Route        *CodeableConcept `json:"route,omitempty"`
+	Dose         *Quantity        `json:"dose,omitempty"`
+	RateRatio    *Ratio           `json:"rateRatio,omitempty"`
+	RateQuantity *Quantity        `json:"rateQuantity,omitempty"`
+}
+
+type MedicationAdministration struct {
+	ResourceType        string            `json:"resourceType"`
+	ID                  string            `json:"id"`
+	Identifier          []Identifier      `json:"identifier"`
+	PartOf              []Reference       `json:"partOf"`
+	Status              string            `json:"status"`
+	StatusReason        []CodeableConcept `json:"statusReason,omitempty"`
+	MedicationReference Reference         `json:"medicationReference"`
+	Subject             Reference         `json:"subject"`
+	EffectiveDateTime   string            `json:"effectiveDateTime"`
+	Performer           []Performer       `json:"performer,omitempty"`
+	Device              []Reference       `json:"device,omitempty"`
+	Dosage              Dosage            `json:"dosage"`
+}
+
+type Ingredient struct {
+	ItemCodeableConcept *CodeableConcept `json:"itemCodeableConcept,omitempty"`
+	ItemReference       *Reference       `json:"itemReference,omitempty"`
+	IsActive            *bool            `json:"isActive,omitempty"`
+	Strength            *Ratio           `json:"strength,omitempty"`
+}
+
+type Batch struct {
+	LotNumber      string `json:"lotNumber,omitempty"`
+	ExpirationDate string `json:"expirationDate,omitempty"`
+}
+
+type Medication struct {
+	ResourceType string          `json:"resourceType"`
+	ID           string          `json:"id"`
+	Code         CodeableConcept `json:"code"`
+	Amount       *Ratio          `json:"amount,omitempty"`
+	Ingredient   []Ingredient    `json:"ingredient,omitempty"`
+	Batch        *Batch          `json:"batch,omitempty"`
+}
+
+type Condition struct {
+	ResourceType       string            `json:"resourceType"`
+	ID                 string            `json:"id"`
+	Identifier         []Identifier      `json:"identifier"`
+	ClinicalStatus     CodeableConcept   `json:"clinicalStatus"`
+	VerificationStatus CodeableConcept   `json:"verificationStatus"`
+	Category           []CodeableConcept `json:"category"`
+	Code               CodeableConcept   `json:"code"`
+	Subject            Reference         `json:"subject"`
+	OnsetDateTime      string            `json:"onsetDateTime,omitempty"`
+	RecordedDate       string            `json:"recordedDate,omitempty"`
+	Asserter           *Reference        `json:"asserter,omitempty"`
+	Note               []Annotation      `json:"note,omitempty"`
+}
+
+type ConsentProvision struct {
+	Type string            `json:"type"`
+	Code []CodeableConcept `json:"code,omitempty"`
+}
+
+type Consent struct {
+	ResourceType     string            `json:"resourceType"`
+	ID               string            `json:"id"`
+	Identifier       []Identifier      `json:"identifier"`
+	Status           string            `json:"status"`
+	Scope            CodeableConcept   `json:"scope"`
+	Category         []CodeableConcept `json:"category"`
+	Patient          Reference         `json:"patient"`
+	DateTime         string            `json:"dateTime,omitempty"`
+	Performer        []Reference       `json:"performer,omitempty"`
+	SourceAttachment *Attachment       `json:"sourceAttachment,omitempty"`
+	PolicyRule       CodeableConcept   `json:"policyRule"`
+	Provision        *ConsentProvision `json:"provision,omitempty"`
+}
+
+type CoverageClass struct {
+	Type  CodeableConcept `json:"type"`
+	Value string          `json:"value"`
+	Name  string          `json:"name,omitempty"`
+}
+
+type Coverage struct {
+	ResourceType string          `json:"resourceType"`
+	ID           string          `json:"id"`
+	Identifier   []Identifier    `json:"identifier"`
+	Status       string          `json:"status"`
+	SubscriberID string          `json:"subscriberId,omitempty"`
+	Beneficiary  Reference       `json:"beneficiary"`
+	Relationship CodeableConcept `json:"relationship"`
+	Period       *Period         `json:"period,omitempty"`
+	Payor        []Reference     `json:"payor"`
+	Class        []CoverageClass `json:"class,omitempty"`
+	Order        int             `json:"order,omitempty"`
+}
