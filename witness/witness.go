@@ -77,9 +77,11 @@ func keyHash(name string, key []byte) uint32 {
 	return binary.BigEndian.Uint32(h.Sum(nil))
 }
 
-// validName: not empty, valid UTF-8, no space and no plus (c2sp.org/signed-note).
+// validName: not empty, valid UTF-8, no space and no plus (c2sp.org/signed-note),
+// and no control character, which no note may hold.
 func validName(name string) bool {
-	return name != "" && utf8.ValidString(name) && strings.IndexFunc(name, unicode.IsSpace) < 0 && !strings.Contains(name, "+")
+	return name != "" && utf8.ValidString(name) && !strings.Contains(name, "+") &&
+		strings.IndexFunc(name, func(r rune) bool { return unicode.IsSpace(r) || r < 0x20 }) < 0
 }
 
 // NewVerifier parses a witness's vkey, name+hash+base64(0x04 || key), as
