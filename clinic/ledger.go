@@ -56,6 +56,7 @@ type Ledger interface {
 	Verify() (ledger.VerifyResult, error)
 	Checkpoint() (ledger.Checkpoint, error)
 	Consistent(old []byte) (ledger.Tree, error)
+	RotateKey(by string) (ledger.Entry, string, error)
 	Cosign(ctx context.Context, url string) (ledger.Cosigned, error)
 	WitnessSettings() ([]ledger.WitnessSetting, error)
 	VerifyWitnesses(ctx context.Context, keys []*witness.Verifier, urls []string) ([]ledger.WitnessCheck, error)

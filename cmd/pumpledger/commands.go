@@ -686,6 +686,13 @@ func (a *app) verify(args []string) error {
 		docs = fmt.Sprintf(", %d stored %s checked against %s SHA-256", res.Documents, plural(int(res.Documents), "document", "documents"), plural(int(res.Documents), "its", "their"))
 	}
 	fmt.Fprintf(a.stdout, "ok: %d entries match the tree (root %x…), %d signed checkpoints checked%s.\n", res.Entries, res.Tree.Hash[:8], res.Checkpoints, docs)
+	if r := res.Rotations; len(r) > 0 {
+		times := fmt.Sprintf("%d times, each time", len(r))
+		if len(r) == 1 {
+			times = "once,"
+		}
+		fmt.Fprintf(a.stdout, "ok: the signing key was replaced %s vouched for by the key before; the first key was %s.\n", times, r[0].OldKey)
+	}
 	for _, c := range checks {
 		before := "no checkpoint kept here was cosigned by it before"
 		if c.Kept > 0 {
@@ -693,6 +700,31 @@ func (a *app) verify(args []string) error {
 		}
 		fmt.Fprintf(a.stdout, "ok: the witness %s (%s) cosigned the ledger's %d entries, consistent with all it cosigned before; %s.\n", c.Name, c.URL, c.Now, before)
 	}
+	return nil
+}
+
+// keyRotate replaces the ledger's signing key, the old key vouching for the
+// new in the ledger itself.
+func (a *app) keyRotate(args []string) error {
+	fs := a.flags("key rotate")
+	if err := a.parse(fs, args); err != nil {
+		return err
+	}
+	by, err := a.user()
+	if err != nil {
+		return err
+	}
+	db, err := a.open(true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	e, vkey, err := db.RotateKey(by)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "Rotated the signing key: entry %d names the new key, and the checkpoint of the tree it ends is signed by the old key and the new; %s.key and %s.pub now hold the new key.\n", e.Seq+1, a.dbPath, a.dbPath)
+	fmt.Fprintf(a.stdout, "Give the new %s.pub to auditors, and the new key to each witness before the next checkpoint: %s\n", a.dbPath, vkey)
 	return nil
 }
 

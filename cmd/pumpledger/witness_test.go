@@ -82,3 +82,21 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestKeyRotate: key rotate replaces the key files, says so, and verify
+// names the first key of the chain.
+func TestKeyRotate(t *testing.T) {
+	c := newCLI(t)
+	first := strings.TrimSpace(string(must(os.ReadFile(c.db + ".pub"))))
+	out := c.ok("", "key", "rotate")
+	next := strings.TrimSpace(string(must(os.ReadFile(c.db + ".pub"))))
+	want := "Rotated the signing key: entry 2 names the new key, and the checkpoint of the tree it ends is signed by the old key and the new; " + c.db + ".key and " + c.db + ".pub now hold the new key.\n" +
+		"Give the new " + c.db + ".pub to auditors, and the new key to each witness before the next checkpoint: " + next + "\n"
+	if next == first || out != want {
+		t.Errorf("key rotate:\n%s\nwant\n%s", out, want)
+	}
+	c.ok("", "patient", "add", "--mrn", "MRN-1", "--name", "Test Patient")
+	if out := c.ok("", "verify"); !strings.HasSuffix(out, "\nok: the signing key was replaced once, vouched for by the key before; the first key was "+first+".\n") {
+		t.Errorf("verify after a rotation:\n%s", out)
+	}
+}
