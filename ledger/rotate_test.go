@@ -64,7 +64,7 @@ func TestRotationChainAttacks(t *testing.T) {
 	rotated := func(t *testing.T) (path, oldSkey, oldKey string) {
 		db, _, path := openTest(t)
 		seed(t, db)
-		b := strings.Split(strings.TrimSpace(string(must(os.ReadFile(path + ".key")))), "\n")
+		b := strings.Split(strings.TrimSpace(string(must(os.ReadFile(path+".key")))), "\n")
 		must2(db.RotateKey("admin"))
 		must(db.AddPatient(as("clerk"), pumpledger.Patient{MRN: "MRN-2", Name: "Second Patient"}))
 		db.Close()
