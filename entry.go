@@ -67,6 +67,14 @@ type CatalogAdoption struct {
 	Content string `json:"content"` // the catalog file
 }
 
+// KeyRotation is the payload of a key entry: the ledger's signing key
+// replaced. The checkpoint of the tree that ends with it is signed by both
+// keys, so the old key vouches for the new one (ledger.DB.RotateKey).
+type KeyRotation struct {
+	OldKey string `json:"old_key"` // the verifier key replaced, as LEDGER.pub held it
+	NewKey string `json:"new_key"` // the verifier key from this entry on
+}
+
 // Dose is the programmed daily dose of one drug of the solution; the pump's
 // volume rate follows from it and that drug's concentration.
 type Dose struct {

@@ -15,6 +15,7 @@ const (
 	KindReprogram  Kind = "reprogram"  // a dose change between refills
 	KindCorrection Kind = "correction" // voids an earlier entry, with a reason
 	KindCatalog    Kind = "catalog"    // the catalog in force from a date
+	KindKey        Kind = "key"        // the ledger's signing key replaced by another
 
 	// The clinical record around the refills (SPEC §9).
 	KindDiagnosis     Kind = "diagnosis"     // a diagnosis on file
@@ -66,6 +67,7 @@ var kinds = []KindSpec{
 	{Kind: KindReprogram, Payload: func() any { return new(Reprogram) }, Parse: parse(ParseReprogram), Patient: true, Pump: true, Dated: true},
 	{Kind: KindCorrection, Payload: func() any { return new(Correction) }, Corrects: true},
 	{Kind: KindCatalog, Payload: func() any { return new(CatalogAdoption) }, ByKind: true},
+	{Kind: KindKey, Payload: func() any { return new(KeyRotation) }, ByKind: true},
 	clinical(KindDiagnosis, ParseDiagnosis),
 	clinical(KindCoverage, ParseCoverage),
 	clinical(KindAuthorization, ParseAuthorization),

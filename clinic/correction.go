@@ -61,6 +61,9 @@ func (db *Service) Correct(ctx context.Context, voidID, reason string, repl Repl
 			// still price bills. A wrong one is put right by adopting another.
 			return nil, nil, pumpledger.Invalid("entry", "Entry %s adopts a catalog, which a correction cannot void; adopt the right one with `pumpledger catalog adopt FILE --reason TEXT --from DATE`.", voidID)
 		}
+		if old.Kind == pumpledger.KindKey {
+			return nil, nil, pumpledger.Invalid("entry", "Entry %s rotates the signing key, which a correction cannot void; rotate again with `pumpledger key rotate`.", voidID)
+		}
 		if cseq, void := tx.VoidedBy(old.Seq); void {
 			c, _ := tx.Entry(cseq)
 			return nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "Entry %s was already voided by correction %s on %s; correct its replacement instead.", voidID, c.ID, c.RecordedAt.Format(time.DateOnly))

@@ -8,6 +8,7 @@ import (
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/ledger"
 	"github.com/pumpledger/pumpledger/refill"
+	"github.com/pumpledger/pumpledger/witness"
 )
 
 // Ledger is everything the command line asks of the clinic's record: the
@@ -55,6 +56,10 @@ type Ledger interface {
 	Verify() (ledger.VerifyResult, error)
 	Checkpoint() (ledger.Checkpoint, error)
 	Consistent(old []byte) (ledger.Tree, error)
+	RotateKey(by string) (ledger.Entry, string, error)
+	Cosign(ctx context.Context, url string) (ledger.Cosigned, error)
+	WitnessSettings() ([]ledger.WitnessSetting, error)
+	VerifyWitnesses(ctx context.Context, keys []*witness.Verifier, urls []string) ([]ledger.WitnessCheck, error)
 	Prove(id string) (ledger.Inclusion, error)
 	BackupFile(path string) (int64, error)
 

@@ -22,6 +22,7 @@ const (
 	KindReprogram  = pumpledger.KindReprogram
 	KindCorrection = pumpledger.KindCorrection
 	KindCatalog    = pumpledger.KindCatalog
+	KindKey        = pumpledger.KindKey
 )
 
 // LateAfter is how long after the clinical time an entry may be recorded

@@ -9,16 +9,17 @@
 //
 // Layout (buckets):
 //
-//	meta         schema version, ledger id
+//	meta         schema version, ledger id, witnesses (the setting: URL and size a line)
 //	entries      seq (8-byte big-endian, = tlog record index) → canonical entry
 //	hashes       tlog stored-hash index (8-byte BE) → 32-byte hash
-//	checkpoints  tree size (8-byte BE) → signed note
+//	checkpoints  tree size (8-byte BE) → signed note, with any witness's
+//	             cosignature lines after the ledger's signature (witness.go)
 //	ids          entry UUID → seq                  (idempotency)
 //	by_patient   MRN 0x00 seq → ""                 (derived index)
 //	by_pump      serial 0x00 seq → ""              (derived index)
 //	by_date      date of service 0x00 seq → ""     (derived index)
 //	voided       voided seq → seq of the correction (derived index)
-//	by_kind      kind 0x00 seq → ""                (derived index; catalog adoptions)
+//	by_kind      kind 0x00 seq → ""                (derived index; catalog adoptions, key rotations)
 //	attachments  hex SHA-256 (64 lower-case ASCII hex digits) → a document's bytes
 //	             (made by the first document stored; absent until then)
 //

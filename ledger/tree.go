@@ -174,6 +174,9 @@ func (db *DB) signingKey() (*keys, error) {
 	if db.signer != nil {
 		return db.signer, nil
 	}
+	if err := db.rotationCutShort(); err != nil {
+		return nil, err
+	}
 	pub, err := db.publicKeyLocked()
 	if err != nil {
 		return nil, err
@@ -465,6 +468,9 @@ type VerifyResult struct {
 	// Documents is how many stored documents were checked: each hashes to
 	// its key and is cited by an entry that describes it.
 	Documents int
+	// Rotations are the key entries, in order, their chain checked: the
+	// first's OldKey is the key the ledger was created with.
+	Rotations []Rotation
 }
 
 // verifyChunk is how many entries (or checkpoints) one read transaction
@@ -545,7 +551,11 @@ func (db *DB) verify() (VerifyResult, error) {
 		return res, &pumpledger.Error{Code: pumpledger.EINVALID, Err: ErrTampered, Message: fmt.Sprintf(
 			"No signed checkpoint of the ledger's %d entries is kept, yet every append signs one: checkpoints were removed (%v).", n, ErrTampered)}
 	}
-	// The entries, now proven, say which documents must be stored.
+	// The entries, now proven, say which documents must be stored, and
+	// which keys signed in turn.
+	if res.Rotations, err = db.verifyRotations(n); err != nil {
+		return res, err
+	}
 	res.Documents, err = db.verifyDocuments(n, cites)
 	return res, err
 }

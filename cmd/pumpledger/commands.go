@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/pumpledger/pumpledger/clinic"
@@ -18,6 +20,7 @@ import (
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/internal/safefile"
 	"github.com/pumpledger/pumpledger/ledger"
+	"github.com/pumpledger/pumpledger/witness"
 	"github.com/shopspring/decimal"
 )
 
@@ -529,8 +532,29 @@ func positive(name, s string, zeroOK bool) (decimal.Decimal, error) {
 
 func (a *app) verify(args []string) error {
 	fs := a.flags("verify")
+	var vkeys []string
+	fs.Func("witness-key", "a witness's verifier key: its cosignature of the current tree is required (repeatable)", func(s string) error {
+		vkeys = append(vkeys, s)
+		return nil
+	})
+	rawURLs := repeated(fs, "witness", "a witness's address, besides those the ledger's checkpoint runs submit to (repeatable)")
 	if err := a.parse(fs, args); err != nil {
 		return err
+	}
+	var keys []*witness.Verifier
+	for _, s := range vkeys {
+		k, err := witness.NewVerifier(strings.TrimSpace(s))
+		if err != nil {
+			return pumpledger.Invalid("witness-key", "--witness-key %q is not a witness's key (%v); give the key the witness publishes, name+hash+key.", s, err)
+		}
+		keys = append(keys, k)
+	}
+	urls, err := witnessURLs(*rawURLs)
+	if err != nil {
+		return err
+	}
+	if len(urls) > 0 && len(keys) == 0 {
+		return pumpledger.Invalid("witness", "--witness needs --witness-key, the witness's key to check its cosignature with; give both.")
 	}
 	db, err := a.open(false)
 	if err != nil {
@@ -541,12 +565,80 @@ func (a *app) verify(args []string) error {
 	if err != nil {
 		return err
 	}
+	var checks []ledger.WitnessCheck
+	if len(keys) > 0 {
+		if checks, err = db.VerifyWitnesses(context.Background(), keys, urls); err != nil {
+			return err
+		}
+	}
 	docs := "" // said only where there are some: the line is otherwise as it was
 	if res.Documents > 0 {
 		docs = fmt.Sprintf(", %d stored %s checked against %s SHA-256", res.Documents, plural(int(res.Documents), "document", "documents"), plural(int(res.Documents), "its", "their"))
 	}
 	fmt.Fprintf(a.stdout, "ok: %d entries match the tree (root %x…), %d signed checkpoints checked%s.\n", res.Entries, res.Tree.Hash[:8], res.Checkpoints, docs)
+	if r := res.Rotations; len(r) > 0 {
+		times := fmt.Sprintf("%d times, each time", len(r))
+		if len(r) == 1 {
+			times = "once,"
+		}
+		fmt.Fprintf(a.stdout, "ok: the signing key was replaced %s vouched for by the key before; the first key was %s.\n", times, r[0].OldKey)
+	}
+	for _, c := range checks {
+		before := "no checkpoint kept here was cosigned by it before"
+		if c.Kept > 0 {
+			before = fmt.Sprintf("the latest checkpoint kept here that it cosigned is of %d entries", c.Kept)
+		}
+		fmt.Fprintf(a.stdout, "ok: the witness %s (%s) cosigned the ledger's %d entries, consistent with all it cosigned before; %s.\n", c.Name, c.URL, c.Now, before)
+	}
 	return nil
+}
+
+// keyRotate replaces the ledger's signing key, the old key vouching for the
+// new in the ledger itself.
+func (a *app) keyRotate(args []string) error {
+	fs := a.flags("key rotate")
+	if err := a.parse(fs, args); err != nil {
+		return err
+	}
+	by, err := a.user()
+	if err != nil {
+		return err
+	}
+	db, err := a.open(true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	e, vkey, err := db.RotateKey(by)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "Rotated the signing key: entry %d names the new key, and the checkpoint of the tree it ends is signed by the old key and the new; %s.key and %s.pub now hold the new key.\n", e.Seq+1, a.dbPath, a.dbPath)
+	fmt.Fprintf(a.stdout, "Give the new %s.pub to auditors, and the new key to each witness before the next checkpoint: %s\n", a.dbPath, vkey)
+	return nil
+}
+
+// repeated is a flag that may be given more than once, its values in order.
+func repeated(fs *flag.FlagSet, name, usage string) *[]string {
+	var vs []string
+	fs.Func(name, usage, func(s string) error { vs = append(vs, s); return nil })
+	return &vs
+}
+
+// witnessURLs checks --witness values: each an http or https address
+// (kept one a line in the ledger's setting), duplicates dropped.
+func witnessURLs(raw []string) ([]string, error) {
+	var urls []string
+	for _, s := range raw {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(s, " \t\r\n") {
+			return nil, pumpledger.Invalid("witness", "--witness must be a witness's http:// or https:// address, not %q.", s)
+		}
+		if !slices.Contains(urls, s) {
+			urls = append(urls, s)
+		}
+	}
+	return urls, nil
 }
 
 // maxCheckpointBytes bounds a --since file: a signed checkpoint is a few
@@ -587,8 +679,16 @@ func (a *app) initCmd(args []string) error {
 func (a *app) checkpoint(args []string) error {
 	fs := a.flags("checkpoint")
 	since := fs.String("since", "", "an older checkpoint file: prove the ledger only grew since")
+	rawURLs := repeated(fs, "witness", "a witness to cosign the checkpoint, kept in the ledger's setting for later checkpoints (repeatable)")
 	if err := a.parse(fs, args); err != nil {
 		return err
+	}
+	urls, err := witnessURLs(*rawURLs)
+	if err != nil {
+		return err
+	}
+	if *since != "" && len(urls) > 0 {
+		return pumpledger.Invalid("witness", "--witness cannot be given with --since (proving growth writes nothing); run checkpoint --witness URL on its own.")
 	}
 	// Proving growth is verifying: it needs only LEDGER.pub, and prints the
 	// checkpoint the last append signed. Without --since, the current tree
@@ -612,6 +712,37 @@ func (a *app) checkpoint(args []string) error {
 	cp, err := db.Checkpoint()
 	if err != nil {
 		return err
+	}
+	if *since == "" {
+		// Each witness of the setting, and any new one, cosigns the tree;
+		// the cosignatures are kept with the checkpoint and printed in it.
+		ws, err := db.WitnessSettings()
+		if err != nil {
+			return err
+		}
+		all := []string{}
+		for _, w := range ws {
+			all = append(all, w.URL)
+		}
+		for _, u := range urls {
+			if !slices.Contains(all, u) {
+				all = append(all, u)
+			}
+		}
+		for _, u := range all {
+			got, err := db.Cosign(context.Background(), u)
+			if err != nil {
+				return err
+			}
+			for _, s := range got.Sigs {
+				fmt.Fprintf(a.stderr, "cosigned by the witness %s (%s) at %d entries.\n", s.Name, u, got.Tree.N)
+			}
+		}
+		if len(all) > 0 {
+			if cp, err = db.Checkpoint(); err != nil {
+				return err
+			}
+		}
 	}
 	a.stdout.Write(cp.Note)
 	fmt.Fprintf(a.stderr, "verifier key: %s\n", cp.Verifier)

@@ -52,9 +52,10 @@ var commands = []command{
 	{"check", "--from DATE --to DATE [--as-of DATE] [--json]", "the pre-billing check: what a payer would deny, before the claim goes out (exit 1 on an error)"},
 	{"plan", "--drug D --mcg-per-ml C --fill-ml V [--rinse-ml R] [--json]", "least-waste vials"},
 	{"scan", "--text S [--json]", "a vial's scanned GS1 DataMatrix: its product in the catalog, lot, expiry and the refill's vials line"},
-	{"verify", "", "check every entry against the tree"},
-	{"checkpoint", "[--since FILE]", "print a signed checkpoint; prove growth since an older one"},
+	{"verify", "[--witness-key KEY] [--witness URL]", "check every entry against the tree; with witness keys, that each witness cosigns the current tree"},
+	{"checkpoint", "[--since FILE] [--witness URL]", "print a signed checkpoint, cosigned by the ledger's witnesses; prove growth since an older one"},
 	{"prove", "--entry ID", "inclusion proof of one entry"},
+	{"key rotate", "", "replace the signing key: an entry, signed by the old key and the new, names the new one; LEDGER.key and LEDGER.pub are replaced"},
 	{"backup", "--out FILE", "hot copy of the ledger that verifies on its own"},
 	{"catalog", "[--on DATE | --default]", "print the catalog in force (today, or on DATE), or the embedded one"},
 	{"catalog list", "[--json]", "every catalog the ledger pins: version, in force from, SHA-256, reason"},
@@ -69,7 +70,7 @@ var commands = []command{
 
 // groups are the commands that take a subcommand.
 var groups = map[string]string{"pump": "implant, explant", "patient": "add",
-	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add", "review": "add", "attachment": "get", "user": "add", "access": "log, verify"}
+	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add", "review": "add", "attachment": "get", "user": "add", "access": "log, verify", "key": "rotate"}
 
 // optionalGroups take a subcommand but also run alone ("catalog").
 var optionalGroups = map[string]string{"catalog": "list, adopt"}
@@ -257,6 +258,8 @@ func handler(name string) func(*app, []string) error {
 		return (*app).checkpoint
 	case "prove":
 		return (*app).prove
+	case "key rotate":
+		return (*app).keyRotate
 	case "backup":
 		return (*app).backup
 	case "catalog":
