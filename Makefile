@@ -75,7 +75,7 @@ bench-clean:
 DEMO_SERVE ?= 1
 DEMO_ADDR ?= 127.0.0.1:8080
 demo: build
-	rm -f $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json $(DEMO_DB).users $(DEMO_DB).sock
+	rm -f $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json $(DEMO_DB).users $(DEMO_DB).access $(DEMO_DB).sock
 	./$(BIN) --db $(DEMO_DB) init
 	./$(BIN) --db $(DEMO_DB) demo --users
 	./$(BIN) --db $(DEMO_DB) chart --mrn MRN-1002
@@ -87,4 +87,4 @@ demo: build
 	fi
 
 clean:
-	rm -rf bin $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json $(DEMO_DB).users $(DEMO_DB).sock
+	rm -rf bin $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json $(DEMO_DB).users $(DEMO_DB).access $(DEMO_DB).sock
