@@ -25,6 +25,8 @@ const (
 	KindConsent       Kind = "consent"       // informed consent
 	KindAssessment    Kind = "assessment"    // a monitoring visit
 	KindReview        Kind = "review"        // a refill's residual discrepancy reviewed
+
+	KindSite Kind = "site" // the practice that bills: provider, ids, fee schedule
 )
 
 // KindSpec declares one kind of entry, once, with what the store and the
@@ -74,6 +76,9 @@ var kinds = []KindSpec{
 	clinical(KindConsent, ParseConsent),
 	clinical(KindAssessment, ParseAssessment),
 	clinical(KindReview, ParseReview),
+	// The practice that bills (SPEC §13): listed by kind, the one in force
+	// chosen by its fee schedule's effective date.
+	{Kind: KindSite, Payload: func() any { return new(Site) }, Parse: parse(ParseSite), ByKind: true},
 }
 
 // clinical is the spec of a clinical record kind: filed under its patient,

@@ -29,6 +29,7 @@ type Ledger interface {
 	RecordReprogram(ctx context.Context, r pumpledger.Reprogram) (Result, error)
 	RecordClinical(ctx context.Context, payload any) (Result, error)
 	Correct(ctx context.Context, voidID, reason string, repl Replacement) (Result, error)
+	RecordSite(ctx context.Context, s pumpledger.Site) (Result, error)
 	AdoptCatalog(ctx context.Context, content []byte, name, reason, from string) (Result, error)
 	Upgrade(ctx context.Context, content []byte, name string) (Result, error)
 

@@ -96,6 +96,12 @@ func (a *app) demo(args []string) error {
 			return err
 		}
 	}
+	// The practice, so that the month's claims can be written as an 837P.
+	if len(events) > 0 {
+		if _, err := db.RecordSite(demoActor("demo-clerk"), demo.Site(clock.Format(time.DateOnly))); err != nil {
+			return err
+		}
+	}
 	counts := map[pumpledger.Kind]int{}
 	tally := demoTally{refills: map[string]refillTally{}}
 	var flagged []string // live refills flagged, by id

@@ -41,6 +41,7 @@ var commands = []command{
 	{"consent add", "--file F [--json] [--dry-run]", "record informed consent, with the signed form"},
 	{"assessment add", "--file F [--json] [--dry-run]", "record a monitoring assessment (pain, cognition, psychiatric, CK)"},
 	{"review add", "--file F [--json] [--dry-run]", "record the review of a refill's flagged residual discrepancy"},
+	{"site set", "--file F [--json]", "record the practice that bills: provider NPI, tax id, taxonomy, address, submitter and receiver ids, payer ids, fee schedule"},
 	{"correct", "--entry ID --reason TEXT [--file F] [--json] [--dry-run]", "void an entry, optionally with its replacement"},
 	{"history", "--mrn MRN [--json]", "every entry of a patient, corrections linked"},
 	{"worklist", "[--within DAYS] [--as-of DATE] [--json]", "pumps due for refill within DAYS (default 7) or overdue, and residual discrepancies not yet reviewed, most urgent first"},
@@ -65,7 +66,7 @@ var commands = []command{
 
 // groups are the commands that take a subcommand.
 var groups = map[string]string{"pump": "implant, explant", "patient": "add",
-	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add", "review": "add", "attachment": "get", "user": "add"}
+	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add", "review": "add", "attachment": "get", "user": "add", "site": "set"}
 
 // optionalGroups take a subcommand but also run alone ("catalog").
 var optionalGroups = map[string]string{"catalog": "list, adopt"}
@@ -255,6 +256,8 @@ func handler(name string) func(*app, []string) error {
 		return (*app).serve
 	case "user add":
 		return (*app).userAdd
+	case "site set":
+		return (*app).siteSet
 	}
 	return clinicalHandler(name)
 }
