@@ -4,7 +4,7 @@ BIN := bin/pumpledger
 DEMO_DB ?= demo.db
 FUZZTIME ?= 10s
 
-.PHONY: all build test vet fuzz bench bench-clean demo clean
+.PHONY: all build deps test vet fuzz bench bench-clean demo clean
 
 all: build
 
@@ -15,10 +15,16 @@ vet:
 	$(GO) vet ./...
 	@fmt=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$fmt" ]; then echo "gofmt needed: $$fmt"; exit 1; fi
 
+# What the tests need beyond Go: node-x12, the independent X12 parser the
+# 837P tests run on every golden interchange, at the version its lock file
+# pins (node and npm from the system).
+deps:
+	npm ci --prefix tools/x12check --no-audit --no-fund
+
 # Every test with the race detector; fuzz targets run their seed corpora
 # (testdata/fuzz/) here, and `make fuzz` runs each for FUZZTIME beyond them
 # (CI: `make fuzz FUZZTIME=20000x`, a count: see .ci/run).
-test: vet
+test: deps vet
 	$(GO) test -race -count=1 ./...
 
 fuzz:
@@ -51,16 +57,19 @@ bench-clean:
 # embedded one plus synthetic morphine) is adopted in its ledger like any
 # other. The .catalog.json removed is an older release's, kept beside it.
 # The demo ledger, one patient's chart, the pre-billing check and the bill
-# of a month. The check exits 1 when it finds errors, as the demo's gaps make
+# of a month, then the same month as an 837P interchange (its findings
+# and refused claims were printed with the bill). The check exits 1 when it finds errors, as the demo's gaps make
 # it: shown, not a failure of the target. Both are dated as if filed on 15
 # March (--as-of), so the demo reads the same whatever today is.
 demo: build
-	rm -f $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json
+	rm -f $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json $(DEMO_DB).837p
 	./$(BIN) --db $(DEMO_DB) init
 	./$(BIN) --db $(DEMO_DB) demo
 	./$(BIN) --db $(DEMO_DB) chart --mrn MRN-1002
 	./$(BIN) --db $(DEMO_DB) check --from 2026-02-01 --to 2026-02-28 --as-of 2026-03-15 || [ $$? -eq 1 ]
 	./$(BIN) --db $(DEMO_DB) bill --from 2026-02-01 --to 2026-02-28 --as-of 2026-03-15
+	./$(BIN) --db $(DEMO_DB) bill --from 2026-02-01 --to 2026-02-28 --as-of 2026-03-15 --format 837p > $(DEMO_DB).837p 2>/dev/null
+	@echo "The same month as a whole 837P interchange: $(DEMO_DB).837p"
 
 clean:
-	rm -rf bin $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json
+	rm -rf bin $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json $(DEMO_DB).837p

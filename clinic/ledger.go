@@ -8,6 +8,7 @@ import (
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/ledger"
 	"github.com/pumpledger/pumpledger/refill"
+	"github.com/pumpledger/pumpledger/x12"
 )
 
 // Ledger is everything the command line asks of the clinic's record: the
@@ -41,6 +42,7 @@ type Ledger interface {
 	Check(ctx context.Context, from, to, asOf string) ([]billing.Finding, error)
 	BillChecked(ctx context.Context, from, to, asOf string) ([]billing.Line, []billing.Finding, error)
 	CheckLines(ctx context.Context, lines []billing.Line, asOf string) ([]billing.Finding, error)
+	Interchange(ctx context.Context, lines []billing.Line, asOf string) (x12.Interchange, []Refusal, error)
 	CheckEntry(ctx context.Context, id string) ([]billing.Finding, error)
 	Chain(ctx context.Context, serial string) ([]Link, error)
 	RefillRecord(ctx context.Context, id string) (refill.Record, error)

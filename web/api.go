@@ -87,7 +87,7 @@ func (s *Server) apiBill(w http.ResponseWriter, r *http.Request) {
 	}
 	ex, ok := billing.Formats[format]
 	if !ok {
-		writeErr(w, r, s.log, pumpledger.Invalid("format", "format must be csv, json or x12, not %q.", format))
+		writeErr(w, r, s.log, pumpledger.Invalid("format", "format must be %s, not %q.", billing.FormatNames, format))
 		return
 	}
 	// One pass, as the command line's: the check reads each visit's
@@ -99,7 +99,8 @@ func (s *Server) apiBill(w http.ResponseWriter, r *http.Request) {
 	}
 	out, held := clinic.HoldBack(lines, findings, flag(r, "allow_findings"), format == "json")
 	var buf bytes.Buffer
-	if err := ex.Write(&buf, out); err != nil {
+	refused, err := clinic.WriteBill(r.Context(), s.db, &buf, format, out, r.URL.Query().Get("as_of"))
+	if err != nil {
 		writeErr(w, r, s.log, err)
 		return
 	}
@@ -108,6 +109,9 @@ func (s *Server) apiBill(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Disposition", `attachment; filename="bill-`+from+`-`+to+`.`+format+`"`)
 	h.Set("X-Pumpledger-Findings", strconv.Itoa(len(findings)))
 	h.Set("X-Pumpledger-Held-Lines", strconv.Itoa(held))
+	// How many of an 837P's claims could not be filled (the command line
+	// names each and what it lacks).
+	h.Set("X-Pumpledger-Refused-Claims", strconv.Itoa(len(refused)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(buf.Bytes())
 }

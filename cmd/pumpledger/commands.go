@@ -385,32 +385,41 @@ func (a *app) bill(args []string) error {
 	fs := a.flags("bill")
 	from := fs.String("from", "", "first date of service YYYY-MM-DD")
 	to := fs.String("to", "", "last date of service YYYY-MM-DD")
-	format := fs.String("format", "csv", "csv, json or x12")
+	format := fs.String("format", "csv", billing.FormatNames+" (837p: a whole interchange, with the practice recorded by site set)")
 	allow := fs.Bool("allow-findings", false, "export the lines of visits with error findings too (the findings are still printed)")
 	asOf := fs.String("as-of", "", "check as if filed on DATE (timely filing counts to it; default today)")
 	if err := a.parse(fs, args, "from", "to"); err != nil {
 		return err
 	}
-	write := billing.Formats[*format].Write
-	if write == nil {
-		return usageErr("bill: --format must be csv, json or x12, not %q", *format)
+	if _, ok := billing.Formats[*format]; !ok {
+		return usageErr("bill: --format must be %s, not %q", billing.FormatNames, *format)
 	}
-	var lines []billing.Line
-	var findings []billing.Finding
-	if err := a.read(func(db clinic.Ledger) (err error) {
-		lines, findings, err = db.BillChecked(context.Background(), *from, *to, *asOf)
+	// Written after the ledger is closed: an interchange is filled inside
+	// the same read, into a buffer.
+	var buf bytes.Buffer
+	if err := a.read(func(db clinic.Ledger) error {
+		ctx := context.Background()
+		lines, findings, err := db.BillChecked(ctx, *from, *to, *asOf)
+		if err != nil {
+			return err
+		}
+		// Every finding on stderr, whatever the format; in JSON also on its
+		// visit's lines. A visit with an error is held back unless allowed.
+		printFindings(a.stderr, findings)
+		out, nHeld := clinic.HoldBack(lines, findings, *allow, *format == "json")
+		if nHeld > 0 {
+			fmt.Fprintf(a.stderr, "held back: %d lines of visits with error findings; fix them, or export them anyway with --allow-findings.\n", nHeld)
+		}
+		refused, err := clinic.WriteBill(ctx, db, &buf, *format, out, *asOf)
+		for _, r := range refused {
+			fmt.Fprintln(a.stderr, r)
+		}
 		return err
 	}); err != nil {
 		return err
 	}
-	// Every finding on stderr, whatever the format; in JSON also on its
-	// visit's lines. A visit with an error is held back unless allowed.
-	printFindings(a.stderr, findings)
-	out, nHeld := clinic.HoldBack(lines, findings, *allow, *format == "json")
-	if nHeld > 0 {
-		fmt.Fprintf(a.stderr, "held back: %d lines of visits with error findings; fix them, or export them anyway with --allow-findings.\n", nHeld)
-	}
-	return write(a.stdout, out)
+	_, err := a.stdout.Write(buf.Bytes())
+	return err
 }
 
 func (a *app) check(args []string) error {

@@ -201,6 +201,7 @@ func (a *app) demo(args []string) error {
 Try next:
   %[1]s bill --from %[2]s --to %[3]s
   %[1]s bill --from %[2]s --to %[3]s --format x12
+  %[1]s bill --from %[2]s --to %[3]s --format 837p
   %[1]s history --mrn %[4]s
   %[1]s chart --mrn MRN-1001
   %[1]s chart --mrn MRN-1002

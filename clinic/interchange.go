@@ -1,0 +1,194 @@
+package clinic
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/billing"
+	"github.com/pumpledger/pumpledger/ledger"
+	"github.com/pumpledger/pumpledger/x12"
+	"github.com/shopspring/decimal"
+)
+
+// The whole 837P (SPEC §13): a bill's lines grouped into claims (one per
+// patient and date of service: the refill service and its drugs on one),
+// each filled from what the pre-billing check reads (the coverage in force,
+// the diagnoses on file, the authorization the refill drew) and the
+// practice in force on its date. A claim that cannot be filled is refused
+// with what it lacks; the others are written.
+
+// Refusal is a claim left out of an interchange, and why.
+type Refusal struct {
+	ClaimID       string   `json:"claim_id"`
+	MRN           string   `json:"mrn"`
+	DateOfService string   `json:"date_of_service"`
+	Missing       []string `json:"missing"` // each a phrase: "a diagnosis on file by 2026-02-03"
+}
+
+// Interchange is the 837P of a bill's lines (BillChecked's, after
+// HoldBack), dated asOf ("" is now). Its control number is the ledger's
+// size: every interchange recorded as sent (history) grows it.
+func (db *Service) Interchange(_ context.Context, lines []billing.Line, asOf string) (x12.Interchange, []Refusal, error) {
+	var ic x12.Interchange
+	var refused []Refusal
+	at := db.Now()
+	if asOf != "" {
+		t, err := pumpledger.ParseDate(asOf)
+		if err != nil {
+			return ic, nil, pumpledger.Invalid("as_of", "as_of must be a date like 2026-03-31, not %q.", asOf)
+		}
+		at = t
+	}
+	err := db.View(func(tx *ledger.Tx) error {
+		b, err := db.bookIn(tx, pumpledger.KindCoverage, pumpledger.KindDiagnosis)
+		if err != nil {
+			return err
+		}
+		draws := map[string]*drawdown{}
+		last := ""
+		for _, c := range billing.Claims(lines) {
+			claim, missing, err := db.fill(tx, b, draws, c)
+			if err != nil {
+				return err
+			}
+			if len(missing) > 0 {
+				refused = append(refused, Refusal{ClaimID: claim.ID, MRN: c.MRN, DateOfService: c.DateOfService, Missing: missing})
+				continue
+			}
+			ic.Claims = append(ic.Claims, claim)
+			last = c.DateOfService
+		}
+		if last != "" {
+			ic.Site, _, err = siteOn(tx, last)
+		}
+		return err
+	})
+	if err != nil {
+		return ic, nil, err
+	}
+	n, err := db.Size()
+	ic.Control, ic.At = n%1_000_000_000, at
+	return ic, refused, err
+}
+
+// fill is one claim of the interchange, and what it lacks.
+func (db *Service) fill(tx *ledger.Tx, b book, draws map[string]*drawdown, c billing.Claim) (x12.Claim, []string, error) {
+	date := c.DateOfService
+	claim := x12.Claim{ID: c.MRN + "-" + strings.ReplaceAll(date, "-", ""), DateOfService: date, Frequency: x12.Original}
+	var missing []string
+	lack := func(format string, args ...any) { missing = append(missing, fmt.Sprintf(format, args...)) }
+
+	site, hasSite, err := siteOn(tx, date)
+	if err != nil {
+		return claim, nil, err
+	}
+	if !hasSite {
+		lack("a practice whose fee schedule is in force on %s (pumpledger site set)", date)
+	}
+	claim.PlaceOfService = site.PlaceOfService
+
+	if seq, ok := db.patientSeq(tx, c.MRN); ok {
+		e, err := tx.Entry(seq)
+		if err != nil {
+			return claim, nil, err
+		}
+		if claim.Patient, err = e.Patient(); err != nil {
+			return claim, nil, err
+		}
+	}
+	p := claim.Patient
+	if p.BirthDate == "" || p.Sex == "" || p.Address == nil {
+		lack("the patient's birth date, sex and address (correct the registration with them)")
+	}
+	if last, _ := x12.SplitName(p.Name); last == "" || !x12.Carries(p.Name) {
+		lack("a name a claim can carry (plain letters, without * : ~ ^)")
+	}
+
+	cov, _, covered := b.coverageOn(c.MRN, date)
+	switch payer, named := site.Payers[cov.Payer]; {
+	case !covered:
+		lack("coverage in force on %s (pumpledger coverage add)", date)
+	case hasSite && !named:
+		lack("the payer id of profile %s in the practice's payers (pumpledger site set)", cov.Payer)
+	default:
+		claim.Coverage, claim.Payer, claim.Filing = cov, payer, payer.FilingCode(cov.Payer)
+	}
+
+	for _, e := range b[pumpledger.KindDiagnosis][c.MRN] {
+		var d pumpledger.Diagnosis
+		if err := e.DecodePayload(&d); err != nil {
+			return claim, nil, err
+		}
+		if (d.Onset == "" || d.Onset <= date) && !slices.Contains(claim.Diagnoses, d.Code) && len(claim.Diagnoses) < x12.MaxDiagnoses {
+			claim.Diagnoses = append(claim.Diagnoses, d.Code)
+		}
+	}
+	if len(claim.Diagnoses) == 0 {
+		lack("a diagnosis on file by %s (pumpledger diagnosis add)", date)
+	}
+
+	// The authorization the claim's refill drew (the check has held back
+	// a refill that needed one and had none).
+	for _, l := range c.Lines {
+		if claim.PriorAuth != "" || l.Drug == "" && l.Narrative == "" {
+			continue
+		}
+		dd := draws[c.MRN]
+		if dd == nil {
+			if dd, err = db.drawdownOf(tx, c.MRN, nil, -1); err != nil {
+				return claim, nil, err
+			}
+			draws[c.MRN] = dd
+		}
+		for _, r := range dd.byRefill[l.EntryID] {
+			claim.PriorAuth = r.Number
+			break
+		}
+	}
+
+	if len(c.Lines) > billing.MaxX12LinesPerClaim {
+		lack("at most %d lines (it has %d: bill fewer dates at a time)", billing.MaxX12LinesPerClaim, len(c.Lines))
+	}
+	for _, l := range c.Lines {
+		fee, ok := site.Fees.Charge(l.Code)
+		if hasSite && !ok {
+			if !slices.ContainsFunc(missing, func(m string) bool { return strings.Contains(m, " "+l.Code+" ") }) {
+				lack("a charge for %s in the fee schedule effective %s", l.Code, site.Fees.Effective)
+			}
+			continue
+		}
+		claim.Lines = append(claim.Lines, x12.Line{Line: l, Charge: fee.Mul(decimal.NewFromInt(l.Units))})
+	}
+	return claim, missing, nil
+}
+
+// String is a refusal as one sentence, for stderr.
+func (r Refusal) String() string {
+	return fmt.Sprintf("refused: claim %s (%s, %s) is not written; it needs %s.", r.ClaimID, r.MRN, r.DateOfService, strings.Join(r.Missing, "; "))
+}
+
+// WriteBill writes a bill's lines (after HoldBack) in format, one of
+// billing.Formats: an interchange format's claims filled from the ledger
+// (Interchange), dated asOf; the claims refused are returned. When none
+// can be filled, nothing is written and the error says so.
+func WriteBill(ctx context.Context, db Ledger, w io.Writer, format string, lines []billing.Line, asOf string) ([]Refusal, error) {
+	f, ok := billing.Formats[format]
+	switch {
+	case !ok:
+		return nil, pumpledger.Invalid("format", "format must be %s, not %q.", billing.FormatNames, format)
+	case !f.Interchange:
+		return nil, f.Write(w, lines)
+	}
+	ic, refused, err := db.Interchange(ctx, lines, asOf)
+	if err != nil {
+		return nil, err
+	}
+	if len(ic.Claims) == 0 {
+		return refused, pumpledger.Errorf(pumpledger.EINVALID, "No claim of the period can be filled (%d refused, %d lines); nothing is written: record what each lacks, then bill again.", len(refused), len(lines))
+	}
+	return refused, x12.Write(w, ic)
+}
