@@ -91,14 +91,8 @@ func (db *Service) fill(tx *ledger.Tx, b book, draws map[string]*drawdown, c bil
 	}
 	claim.PlaceOfService = site.PlaceOfService
 
-	if seq, ok := db.patientSeq(tx, c.MRN); ok {
-		e, err := tx.Entry(seq)
-		if err != nil {
-			return claim, nil, err
-		}
-		if claim.Patient, err = e.Patient(); err != nil {
-			return claim, nil, err
-		}
+	if claim.Patient, err = db.registration(tx, c.MRN); err != nil {
+		return claim, nil, err
 	}
 	p := claim.Patient
 	if p.BirthDate == "" || p.Sex == "" || p.Address == nil {
@@ -164,6 +158,43 @@ func (db *Service) fill(tx *ledger.Tx, b book, draws map[string]*drawdown, c bil
 		claim.Lines = append(claim.Lines, x12.Line{Line: l, Charge: fee.Mul(decimal.NewFromInt(l.Units))})
 	}
 	return claim, missing, nil
+}
+
+// registration is a patient's registration as it stands: the first entry
+// filed under the MRN or, when corrections voided it, the last replacement
+// (a chain of a few entries, not the patient's whole history).
+func (db *Service) registration(tx *ledger.Tx, mrn string) (pumpledger.Patient, error) {
+	seqs := tx.Filed(ledger.ByPatient, mrn)
+	if len(seqs) == 0 {
+		return pumpledger.Patient{}, nil
+	}
+	e, err := tx.Entry(seqs[0])
+	for err == nil && e.Kind == pumpledger.KindPatient {
+		cseq, void := tx.VoidedBy(e.Seq)
+		if !void {
+			return e.Patient()
+		}
+		var c ledger.Entry
+		if c, err = tx.Entry(cseq); err != nil {
+			break
+		}
+		cp, cerr := c.Correction()
+		if cerr != nil || cp.Replacement == "" {
+			return pumpledger.Patient{}, cerr
+		}
+		e, err = tx.EntryByID(cp.Replacement)
+	}
+	if err != nil {
+		return pumpledger.Patient{}, err
+	}
+	// Not registered first (a ledger written otherwise): search.
+	if seq, ok := db.patientSeq(tx, mrn); ok {
+		if e, err = tx.Entry(seq); err != nil {
+			return pumpledger.Patient{}, err
+		}
+		return e.Patient()
+	}
+	return pumpledger.Patient{}, nil
 }
 
 // String is a refusal as one sentence, for stderr.
