@@ -1,7 +1,10 @@
 package clinic
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"slices"
@@ -21,18 +24,23 @@ import (
 // practice in force on its date. A claim that cannot be filled is refused
 // with what it lacks; the others are written.
 
-// Refusal is a claim left out of an interchange, and why.
+// Refusal is a claim left out of an interchange, and why: what it lacks,
+// or that it was sent unchanged (Sent, the submission recorded).
 type Refusal struct {
-	ClaimID       string   `json:"claim_id"`
-	MRN           string   `json:"mrn"`
-	DateOfService string   `json:"date_of_service"`
-	Missing       []string `json:"missing"` // each a phrase: "a diagnosis on file by 2026-02-03"
+	ClaimID       string                 `json:"claim_id"`
+	MRN           string                 `json:"mrn"`
+	DateOfService string                 `json:"date_of_service"`
+	Missing       []string               `json:"missing,omitempty"` // each a phrase: "a diagnosis on file by 2026-02-03"
+	Sent          *pumpledger.Submission `json:"sent,omitempty"`
 }
 
-// Interchange is the 837P of a bill's lines (BillChecked's, after
-// HoldBack), dated asOf ("" is now). Its control number is the ledger's
-// size: every interchange recorded as sent (history) grows it.
-func (db *Service) Interchange(_ context.Context, lines []billing.Line, asOf string) (x12.Interchange, []Refusal, error) {
+// Interchange is the 837P of a bill's lines (BillChecked's of [from, to],
+// after HoldBack), dated asOf ("" is now), with the claims sent before
+// (submission.go): one unchanged is left out, one changed is a
+// replacement, and one of the period whose visits were all voided since
+// is voided. Its control number is the ledger's size: every interchange
+// recorded as sent grows it.
+func (db *Service) Interchange(_ context.Context, from, to string, lines []billing.Line, asOf string) (x12.Interchange, []Refusal, error) {
 	var ic x12.Interchange
 	var refused []Refusal
 	at := db.Now()
@@ -48,19 +56,61 @@ func (db *Service) Interchange(_ context.Context, lines []billing.Line, asOf str
 		if err != nil {
 			return err
 		}
+		sent, err := sentClaims(tx)
+		if err != nil {
+			return err
+		}
 		draws := map[string]*drawdown{}
 		last := ""
-		for _, c := range billing.Claims(lines) {
+		add := func(c billing.Claim, freq string, charges []pumpledger.SubmittedLine) error {
 			claim, missing, err := db.fill(tx, b, draws, c)
 			if err != nil {
 				return err
 			}
 			if len(missing) > 0 {
 				refused = append(refused, Refusal{ClaimID: claim.ID, MRN: c.MRN, DateOfService: c.DateOfService, Missing: missing})
-				continue
+				return nil
+			}
+			if freq != x12.Original {
+				claim.Frequency, claim.Original = freq, claim.ID
+			}
+			for i := range charges { // a void states the charges it withdraws
+				claim.Lines[i].Charge = charges[i].Charge
 			}
 			ic.Claims = append(ic.Claims, claim)
-			last = c.DateOfService
+			last = max(last, c.DateOfService)
+			return nil
+		}
+		billed := map[string]bool{}
+		for _, c := range billing.Claims(lines) {
+			id := claimID(c.MRN, c.DateOfService)
+			billed[id] = true
+			freq := x12.Original
+			if prev, ok := sent[id]; ok && prev.Frequency != x12.Void {
+				if sameLines(prev.Lines, c.Lines) {
+					refused = append(refused, Refusal{ClaimID: id, MRN: c.MRN, DateOfService: c.DateOfService, Sent: &prev})
+					continue
+				}
+				freq = x12.Replacement
+			}
+			if err := add(c, freq, nil); err != nil {
+				return err
+			}
+		}
+		for _, id := range sortedKeys(sent) {
+			prev := sent[id]
+			if billed[id] || prev.Frequency == x12.Void || prev.DateOfService < from || prev.DateOfService > to {
+				continue
+			}
+			gone, err := withdrawn(tx, prev.Entries)
+			if err != nil {
+				return err
+			}
+			if gone {
+				if err := add(billing.Claim{DateOfService: prev.DateOfService, MRN: prev.MRN, Lines: sentLines(prev)}, x12.Void, prev.Lines); err != nil {
+					return err
+				}
+			}
 		}
 		if last != "" {
 			ic.Site, _, err = siteOn(tx, last)
@@ -78,7 +128,7 @@ func (db *Service) Interchange(_ context.Context, lines []billing.Line, asOf str
 // fill is one claim of the interchange, and what it lacks.
 func (db *Service) fill(tx *ledger.Tx, b book, draws map[string]*drawdown, c billing.Claim) (x12.Claim, []string, error) {
 	date := c.DateOfService
-	claim := x12.Claim{ID: c.MRN + "-" + strings.ReplaceAll(date, "-", ""), DateOfService: date, Frequency: x12.Original}
+	claim := x12.Claim{ID: claimID(c.MRN, date), DateOfService: date, Frequency: x12.Original}
 	var missing []string
 	lack := func(format string, args ...any) { missing = append(missing, fmt.Sprintf(format, args...)) }
 
@@ -160,6 +210,9 @@ func (db *Service) fill(tx *ledger.Tx, b book, draws map[string]*drawdown, c bil
 	return claim, missing, nil
 }
 
+// claimID is a claim's CLM01: the patient's MRN and the date of service.
+func claimID(mrn, date string) string { return mrn + "-" + strings.ReplaceAll(date, "-", "") }
+
 // registration is a patient's registration as it stands: the first entry
 // filed under the MRN or, when corrections voided it, the last replacement
 // (a chain of a few entries, not the patient's whole history).
@@ -199,14 +252,19 @@ func (db *Service) registration(tx *ledger.Tx, mrn string) (pumpledger.Patient, 
 
 // String is a refusal as one sentence, for stderr.
 func (r Refusal) String() string {
+	if s := r.Sent; s != nil {
+		return fmt.Sprintf("not sent again: claim %s (%s, %s) was sent unchanged in interchange %09d (sha256 %.12s…).", r.ClaimID, r.MRN, r.DateOfService, s.Interchange, s.FileSHA256)
+	}
 	return fmt.Sprintf("refused: claim %s (%s, %s) is not written; it needs %s.", r.ClaimID, r.MRN, r.DateOfService, strings.Join(r.Missing, "; "))
 }
 
-// WriteBill writes a bill's lines (after HoldBack) in format, one of
-// billing.Formats: an interchange format's claims filled from the ledger
-// (Interchange), dated asOf; the claims refused are returned. When none
-// can be filled, nothing is written and the error says so.
-func WriteBill(ctx context.Context, db Ledger, w io.Writer, format string, lines []billing.Line, asOf string) ([]Refusal, error) {
+// WriteBill writes the bill of [from, to] (its lines after HoldBack) in
+// format, one of billing.Formats: an interchange format's claims filled
+// from the ledger (Interchange), dated asOf; the claims left out are
+// returned. When none can be written, nothing is and the error says so.
+// submit records the interchange's claims as sent (ctx's actor), once it
+// is written.
+func WriteBill(ctx context.Context, db Ledger, w io.Writer, format, from, to string, lines []billing.Line, asOf string, submit bool) ([]Refusal, error) {
 	f, ok := billing.Formats[format]
 	switch {
 	case !ok:
@@ -214,12 +272,27 @@ func WriteBill(ctx context.Context, db Ledger, w io.Writer, format string, lines
 	case !f.Interchange:
 		return nil, f.Write(w, lines)
 	}
-	ic, refused, err := db.Interchange(ctx, lines, asOf)
+	ic, refused, err := db.Interchange(ctx, from, to, lines, asOf)
 	if err != nil {
 		return nil, err
 	}
 	if len(ic.Claims) == 0 {
-		return refused, pumpledger.Errorf(pumpledger.EINVALID, "No claim of the period can be filled (%d refused, %d lines); nothing is written: record what each lacks, then bill again.", len(refused), len(lines))
+		return refused, pumpledger.Errorf(pumpledger.EINVALID, "No claim of the period can be written (%d left out, %d lines); nothing is written: record what each lacks, then bill again.", len(refused), len(lines))
 	}
-	return refused, x12.Write(w, ic)
+	var buf bytes.Buffer
+	if err := x12.Write(&buf, ic); err != nil {
+		return refused, err
+	}
+	if submit {
+		size, err := db.Size()
+		if err != nil {
+			return refused, err
+		}
+		sum := sha256.Sum256(buf.Bytes())
+		if err := db.RecordSubmissions(ctx, Submissions(ic, hex.EncodeToString(sum[:]), size)); err != nil {
+			return refused, err
+		}
+	}
+	_, err = w.Write(buf.Bytes())
+	return refused, err
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/catalog"
+	"github.com/pumpledger/pumpledger/clinic"
 	"github.com/pumpledger/pumpledger/internal/x12check"
 	"github.com/pumpledger/pumpledger/x12"
 )
@@ -76,7 +77,7 @@ func TestInterchange(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ic, refused, err := db.Interchange(context.Background(), lines, "2026-04-15")
+			ic, refused, err := db.Interchange(context.Background(), "2026-03-01", "2026-03-31", lines, "2026-04-15")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,4 +124,100 @@ func TestRecordSiteRefusesAnUnknownPayer(t *testing.T) {
 
 func clerk() context.Context {
 	return pumpledger.WithActor(context.Background(), pumpledger.Actor{Name: "clerk", Role: pumpledger.RoleClinic})
+}
+
+// Claim history: a claim sent is not sent again unchanged; after its
+// refill is corrected it is sent as a replacement (7), and after the
+// replacement is voided with nothing in its place as a void (8), each
+// naming the original (REF*F8); history holds every one.
+func TestClaimHistory(t *testing.T) {
+	db := newLedger(t, catalog.Default())
+	s := complete("medicare-part-b")
+	s.patient = registered
+	s.record(t, db, 1)
+	site, err := pumpledger.ParseSite(strings.NewReader(practice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RecordSite(clerk(), site); err != nil {
+		t.Fatal(err)
+	}
+	export := func(submit bool) (string, []clinic.Refusal, error) {
+		t.Helper()
+		lines, err := db.Bill(context.Background(), "2026-03-01", "2026-03-31")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		refused, err := clinic.WriteBill(clerk(), db, &out, "837p", "2026-03-01", "2026-03-31", lines, "2026-04-15", submit)
+		for _, e := range x12check.Check(out.String()) {
+			if err == nil {
+				t.Error(e)
+			}
+		}
+		return out.String(), refused, err
+	}
+	const claim = "CLM*MRN-001-20260302*"
+	out, _, err := export(true)
+	if err != nil || !strings.Contains(out, claim+"1130***11:B:1*") || strings.Contains(out, "REF*F8") {
+		t.Fatalf("the first export: %v\n%s", err, out)
+	}
+
+	// Sent, unchanged: not sent again, and nothing to write.
+	out, refused, err := export(false)
+	if err == nil || out != "" || len(refused) != 1 || refused[0].Sent == nil || refused[0].Sent.Frequency != "1" {
+		t.Fatalf("an unchanged claim: %v, refused %+v\n%s", err, refused, out)
+	}
+
+	// The refill corrected (its witness added): a replacement.
+	r := *parseRefill(t, as(1).in(strings.Replace(fillClean.json(), idR1, "00000000-0000-4000-8000-0000000000c1", 1)))
+	r.Witness = "rn2"
+	if _, err := db.Correct(clerk(), as(1).in(idR1), "witness left out", clinic.Replacement{Refill: &r}); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = export(true)
+	if err != nil || !strings.Contains(out, claim+"1130***11:B:7*") || !strings.Contains(out, "REF*F8*MRN-001-20260302~") {
+		t.Fatalf("after a correction: %v\n%s", err, out)
+	}
+
+	// The replacement voided, nothing in its place: a void of the lines sent.
+	if _, err := db.Correct(clerk(), r.ID, "entered on the wrong patient", clinic.Replacement{}); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = export(true)
+	if err != nil || !strings.Contains(out, claim+"1130***11:B:8*") || !strings.Contains(out, "REF*F8*MRN-001-20260302~") || !strings.Contains(out, "SV1*HC:J2278:KD:JZ*950*UN*100***1~") {
+		t.Fatalf("after a void: %v\n%s", err, out)
+	}
+	_, _, err = export(false)
+	if err == nil {
+		t.Error("a void sent is sent again")
+	}
+
+	items, err := db.History(context.Background(), "MRN-001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var freqs []string
+	for _, it := range items {
+		if it.Entry.Kind == pumpledger.KindSubmission {
+			var s pumpledger.Submission
+			if err := it.Entry.DecodePayload(&s); err != nil {
+				t.Fatal(err)
+			}
+			freqs = append(freqs, s.Frequency+":"+s.Original+":"+strings.Join(s.Entries, ","))
+		}
+	}
+	want := []string{"1::" + as(1).in(idR1), "7:MRN-001-20260302:" + r.ID, "8:MRN-001-20260302:" + r.ID}
+	if strings.Join(freqs, " ") != strings.Join(want, " ") {
+		t.Errorf("history's submissions %v, want %v", freqs, want)
+	}
+}
+
+func parseRefill(t *testing.T, in string) *pumpledger.Refill {
+	t.Helper()
+	v, err := pumpledger.ParseInput(pumpledger.KindRefill, strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.(*pumpledger.Refill)
 }

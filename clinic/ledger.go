@@ -31,6 +31,7 @@ type Ledger interface {
 	RecordClinical(ctx context.Context, payload any) (Result, error)
 	Correct(ctx context.Context, voidID, reason string, repl Replacement) (Result, error)
 	RecordSite(ctx context.Context, s pumpledger.Site) (Result, error)
+	RecordSubmissions(ctx context.Context, subs []pumpledger.Submission) error
 	AdoptCatalog(ctx context.Context, content []byte, name, reason, from string) (Result, error)
 	Upgrade(ctx context.Context, content []byte, name string) (Result, error)
 
@@ -42,7 +43,7 @@ type Ledger interface {
 	Check(ctx context.Context, from, to, asOf string) ([]billing.Finding, error)
 	BillChecked(ctx context.Context, from, to, asOf string) ([]billing.Line, []billing.Finding, error)
 	CheckLines(ctx context.Context, lines []billing.Line, asOf string) ([]billing.Finding, error)
-	Interchange(ctx context.Context, lines []billing.Line, asOf string) (x12.Interchange, []Refusal, error)
+	Interchange(ctx context.Context, from, to string, lines []billing.Line, asOf string) (x12.Interchange, []Refusal, error)
 	CheckEntry(ctx context.Context, id string) ([]billing.Finding, error)
 	Chain(ctx context.Context, serial string) ([]Link, error)
 	RefillRecord(ctx context.Context, id string) (refill.Record, error)

@@ -48,7 +48,7 @@ func benchScale837P(b *testing.B, n int) {
 		}
 		out, _ = clinic.HoldBack(lines, findings, true, false)
 		var x bytes.Buffer
-		rs, err := clinic.WriteBill(bg, db, &x, "837p", out, l.month[1])
+		rs, err := clinic.WriteBill(bg, db, &x, "837p", l.month[0], l.month[1], out, l.month[1], false)
 		if err != nil {
 			b.Fatal(err)
 		}

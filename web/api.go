@@ -99,7 +99,9 @@ func (s *Server) apiBill(w http.ResponseWriter, r *http.Request) {
 	}
 	out, held := clinic.HoldBack(lines, findings, flag(r, "allow_findings"), format == "json")
 	var buf bytes.Buffer
-	refused, err := clinic.WriteBill(r.Context(), s.db, &buf, format, out, r.URL.Query().Get("as_of"))
+	// An interchange is not recorded as sent from here: a file fetched
+	// may never go out (`bill --format 837p --submit` records one).
+	refused, err := clinic.WriteBill(r.Context(), s.db, &buf, format, from, to, out, r.URL.Query().Get("as_of"), false)
 	if err != nil {
 		writeErr(w, r, s.log, err)
 		return

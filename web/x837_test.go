@@ -23,7 +23,7 @@ func TestAPIBill837P(t *testing.T) {
 	biller := f.login("biller1")
 	target := "/api/bill?from=2026-03-01&to=2026-03-31&format=837p&allow_findings=1&as_of=2026-03-15"
 	w := f.do("GET", target, biller, nil)
-	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "No claim of the period can be filled (1 refused, 2 lines)") {
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "No claim of the period can be written (1 left out, 2 lines)") {
 		t.Errorf("with nothing to fill a claim: %d %s", w.Code, w.Body)
 	}
 

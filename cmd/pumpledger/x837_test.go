@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -60,5 +61,28 @@ func nodeX12(t *testing.T, files ...string) {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Errorf("node-x12 refuses the 837P: %v\n%s", err, out)
+	}
+}
+
+// bill --submit records the claims sent; history shows each; the same
+// month again sends none of them; --submit needs the 837P.
+func TestBillSubmit(t *testing.T) {
+	c := newCLI(t)
+	c.ok("", "demo")
+	args := []string{"bill", "--from", "2026-02-01", "--to", "2026-02-28", "--as-of", "2026-03-15", "--format", "837p"}
+	code, _, errs := c.run("", append(args, "--submit")...)
+	if code != 0 || !strings.Contains(errs, "submitted: 8 claims recorded as sent (see history).\n") {
+		t.Fatalf("--submit: exit %d\n%s", code, errs)
+	}
+	h := c.ok("", "history", "--mrn", "MRN-1001")
+	if !regexp.MustCompile(`submission .*\n   claim MRN-1001-20260209 of 2026-02-09 sent as original \(frequency 1\): 1 lines, \$130\.00, interchange 000000119 sha256 [0-9a-f]{64}, covered by the checkpoint of tree size 119\n   visits `).MatchString(h) {
+		t.Errorf("history does not show the claim sent:\n%s", h)
+	}
+	code, out, errs := c.run("", args...)
+	if code != 1 || out != "" || strings.Count(errs, "not sent again: claim ") != 8 {
+		t.Errorf("the month again: exit %d, stdout %q\n%s", code, out, errs)
+	}
+	if code, _, errs := c.run("", "bill", "--from", "2026-02-01", "--to", "2026-02-28", "--submit"); code != 2 || !strings.Contains(errs, "--submit records an interchange as sent; give --format 837p") {
+		t.Errorf("--submit of a CSV: exit %d %s", code, errs)
 	}
 }
