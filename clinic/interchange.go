@@ -60,10 +60,14 @@ func (db *Service) Interchange(_ context.Context, from, to string, lines []billi
 		if err != nil {
 			return err
 		}
+		sites, err := sitesIn(tx)
+		if err != nil {
+			return err
+		}
 		draws := map[string]*drawdown{}
 		last := ""
 		add := func(c billing.Claim, freq string, charges []pumpledger.SubmittedLine) error {
-			claim, missing, err := db.fill(tx, b, draws, c)
+			claim, missing, err := db.fill(tx, b, sites, draws, c)
 			if err != nil {
 				return err
 			}
@@ -112,10 +116,8 @@ func (db *Service) Interchange(_ context.Context, from, to string, lines []billi
 				}
 			}
 		}
-		if last != "" {
-			ic.Site, _, err = siteOn(tx, last)
-		}
-		return err
+		ic.Site, _ = siteOn(sites, last)
+		return nil
 	})
 	if err != nil {
 		return ic, nil, err
@@ -126,21 +128,19 @@ func (db *Service) Interchange(_ context.Context, from, to string, lines []billi
 }
 
 // fill is one claim of the interchange, and what it lacks.
-func (db *Service) fill(tx *ledger.Tx, b book, draws map[string]*drawdown, c billing.Claim) (x12.Claim, []string, error) {
+func (db *Service) fill(tx *ledger.Tx, b book, sites []pumpledger.Site, draws map[string]*drawdown, c billing.Claim) (x12.Claim, []string, error) {
 	date := c.DateOfService
 	claim := x12.Claim{ID: claimID(c.MRN, date), DateOfService: date, Frequency: x12.Original}
 	var missing []string
 	lack := func(format string, args ...any) { missing = append(missing, fmt.Sprintf(format, args...)) }
 
-	site, hasSite, err := siteOn(tx, date)
-	if err != nil {
-		return claim, nil, err
-	}
+	site, hasSite := siteOn(sites, date)
 	if !hasSite {
 		lack("a practice whose fee schedule is in force on %s (pumpledger site set)", date)
 	}
 	claim.PlaceOfService = site.PlaceOfService
 
+	var err error
 	if claim.Patient, err = db.registration(tx, c.MRN); err != nil {
 		return claim, nil, err
 	}

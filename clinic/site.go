@@ -45,28 +45,37 @@ func (db *Service) RecordSite(ctx context.Context, s pumpledger.Site) (Result, e
 	}, nil)
 }
 
-// siteOn is the site in force on date: of the live sites whose fees are
-// effective by then, the latest effective, then the latest recorded.
-func siteOn(tx *ledger.Tx, date string) (pumpledger.Site, bool, error) {
-	var best pumpledger.Site
-	found := false
+// sitesIn are the live sites, in the order recorded.
+func sitesIn(tx *ledger.Tx) ([]pumpledger.Site, error) {
+	var out []pumpledger.Site
 	for _, seq := range tx.Filed(ledger.ByKind, siteKind) {
 		if _, void := tx.VoidedBy(seq); void {
 			continue
 		}
 		e, err := tx.Entry(seq)
 		if err != nil {
-			return best, false, err
+			return nil, err
 		}
 		var s pumpledger.Site
 		if err := e.DecodePayload(&s); err != nil {
-			return best, false, err
+			return nil, err
 		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// siteOn is the site in force on date: of the sites whose fees are
+// effective by then, the latest effective, then the latest recorded.
+func siteOn(sites []pumpledger.Site, date string) (pumpledger.Site, bool) {
+	var best pumpledger.Site
+	found := false
+	for _, s := range sites {
 		if s.Fees.Effective <= date && (!found || s.Fees.Effective >= best.Fees.Effective) {
 			best, found = s, true
 		}
 	}
-	return best, found, nil
+	return best, found
 }
 
 func sortedKeys[V any](m map[string]V) []string {
