@@ -57,10 +57,11 @@ bench-clean:
 # embedded one plus synthetic morphine) is adopted in its ledger like any
 # other. The .catalog.json removed is an older release's, kept beside it.
 # The demo ledger, one patient's chart, the pre-billing check and the bill
-# of a month, then the same month as an 837P interchange (its findings
-# and refused claims were printed with the bill). The check exits 1 when it finds errors, as the demo's gaps make
-# it: shown, not a failure of the target. Both are dated as if filed on 15
-# March (--as-of), so the demo reads the same whatever today is.
+# of a month, then the same month as an 837P interchange in a file (0600, as
+# every file holding patients; its findings and refused claims were printed
+# with the bill). The check exits 1 when it finds errors, as the demo's gaps
+# make it: shown, not a failure of the target. All are dated as if filed on
+# 15 March (--as-of), so the demo reads the same whatever today is.
 demo: build
 	rm -f $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json $(DEMO_DB).837p
 	./$(BIN) --db $(DEMO_DB) init
@@ -68,7 +69,7 @@ demo: build
 	./$(BIN) --db $(DEMO_DB) chart --mrn MRN-1002
 	./$(BIN) --db $(DEMO_DB) check --from 2026-02-01 --to 2026-02-28 --as-of 2026-03-15 || [ $$? -eq 1 ]
 	./$(BIN) --db $(DEMO_DB) bill --from 2026-02-01 --to 2026-02-28 --as-of 2026-03-15
-	./$(BIN) --db $(DEMO_DB) bill --from 2026-02-01 --to 2026-02-28 --as-of 2026-03-15 --format 837p > $(DEMO_DB).837p 2>/dev/null
+	umask 077; ./$(BIN) --db $(DEMO_DB) bill --from 2026-02-01 --to 2026-02-28 --as-of 2026-03-15 --format 837p > $(DEMO_DB).837p 2>/dev/null
 	@echo "The same month as a whole 837P interchange: $(DEMO_DB).837p"
 
 clean:

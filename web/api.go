@@ -111,8 +111,8 @@ func (s *Server) apiBill(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Disposition", `attachment; filename="bill-`+from+`-`+to+`.`+format+`"`)
 	h.Set("X-Pumpledger-Findings", strconv.Itoa(len(findings)))
 	h.Set("X-Pumpledger-Held-Lines", strconv.Itoa(held))
-	// How many of an 837P's claims could not be filled (the command line
-	// names each and what it lacks).
+	// How many of an 837P's claims were left out: not filled, or sent
+	// before unchanged (the command line names each, and why).
 	h.Set("X-Pumpledger-Refused-Claims", strconv.Itoa(len(refused)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(buf.Bytes())
