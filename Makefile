@@ -16,13 +16,15 @@ build:
 # root through apt-get, else the one on PATH or $CHROMIUM), and the
 # independent FHIR R4 validator the fhir package's tests run (Medplum's,
 # with the R4 definitions, under node), at the versions package-lock.json
-# pins; npm ci works from its cache once the packages have been fetched.
+# pins, and node-x12, the independent X12 parser the 837P tests run on
+# every golden interchange; npm ci works from its cache once fetched.
 deps:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$CHROMIUM" ] || \
 	  { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  { echo "make deps: install Chromium (Debian: apt-get install chromium) or set CHROMIUM"; exit 1; }
 	npm ci --prefix tools/fhircheck --no-audit --no-fund
+	npm ci --prefix tools/x12check --no-audit --no-fund
 
 vet:
 	$(GO) vet ./...
@@ -65,7 +67,9 @@ bench-clean:
 # embedded one plus synthetic morphine) is adopted in its ledger like any
 # other. The .catalog.json removed is an older release's, kept beside it.
 # The demo ledger, one patient's chart, the pre-billing check and the bill
-# of a month. The check exits 1 when it finds errors, as the demo's gaps make
+# of a month, then the same month as an 837P interchange in a file (0600, as
+# every file holding patients; its findings and refused claims were printed
+# with the bill). The check exits 1 when it finds errors, as the demo's gaps make
 # it: shown, not a failure of the target. Both are dated as if filed on 15
 # March (--as-of), so the demo reads the same whatever today is.
 # Then the web app serves the demo ledger in the foreground, with a demo
@@ -75,16 +79,18 @@ bench-clean:
 DEMO_SERVE ?= 1
 DEMO_ADDR ?= 127.0.0.1:8080
 demo: build
-	rm -f $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json $(DEMO_DB).users $(DEMO_DB).access $(DEMO_DB).sock
+	rm -f $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json $(DEMO_DB).users $(DEMO_DB).access $(DEMO_DB).sock $(DEMO_DB).837p
 	./$(BIN) --db $(DEMO_DB) init
 	./$(BIN) --db $(DEMO_DB) demo --users
 	./$(BIN) --db $(DEMO_DB) chart --mrn MRN-1002
 	./$(BIN) --db $(DEMO_DB) check --from 2026-02-01 --to 2026-02-28 --as-of 2026-03-15 || [ $$? -eq 1 ]
 	./$(BIN) --db $(DEMO_DB) bill --from 2026-02-01 --to 2026-02-28 --as-of 2026-03-15
+	umask 077; ./$(BIN) --db $(DEMO_DB) bill --from 2026-02-01 --to 2026-02-28 --as-of 2026-03-15 --format 837p > $(DEMO_DB).837p 2>/dev/null
+	@echo "The same month as a whole 837P interchange: $(DEMO_DB).837p"
 	@if [ -n "$(DEMO_SERVE)" ]; then \
 	  echo; echo "Sign in at the address below as nurse, witness, clinician, biller, auditor or admin, with the demo's password printed above (after \"Try next\"). Other commands still work on $(DEMO_DB) meanwhile. Ctrl-C stops the server."; \
 	  exec ./$(BIN) --db $(DEMO_DB) serve --addr $(DEMO_ADDR); \
 	fi
 
 clean:
-	rm -rf bin $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json $(DEMO_DB).users $(DEMO_DB).access $(DEMO_DB).sock
+	rm -rf bin $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json $(DEMO_DB).users $(DEMO_DB).access $(DEMO_DB).sock $(DEMO_DB).837p

@@ -26,6 +26,9 @@ const (
 	KindConsent       Kind = "consent"       // informed consent
 	KindAssessment    Kind = "assessment"    // a monitoring visit
 	KindReview        Kind = "review"        // a refill's residual discrepancy reviewed
+
+	KindSite       Kind = "site"       // the practice that bills: provider, ids, fee schedule
+	KindSubmission Kind = "submission" // a claim sent in an 837P interchange
 )
 
 // KindSpec declares one kind of entry, once, with what the store and the
@@ -76,6 +79,12 @@ var kinds = []KindSpec{
 	clinical(KindConsent, ParseConsent),
 	clinical(KindAssessment, ParseAssessment),
 	clinical(KindReview, ParseReview),
+	// The practice that bills (SPEC §13): listed by kind, the one in force
+	// chosen by its fee schedule's effective date.
+	{Kind: KindSite, Payload: func() any { return new(Site) }, Parse: parse(ParseSite), ByKind: true},
+	// A claim as sent: in its patient's history, and listed by kind for
+	// the next export to find what it replaces or voids.
+	{Kind: KindSubmission, Payload: func() any { return new(Submission) }, Patient: true, ByKind: true},
 }
 
 // clinical is the spec of a clinical record kind: filed under its patient,

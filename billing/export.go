@@ -22,15 +22,22 @@ import (
 // quantities are printed from their decimals, never through float64.
 
 // Formats are the bill's export formats, by the name --format and the
-// API take, each with its writer and its media type.
+// API take, each with its writer and its media type. An interchange format
+// (the whole 837P) is written from claims the clinic fills from the ledger
+// (clinic.WriteBill), not from the lines alone: its Write is nil.
 var Formats = map[string]struct {
 	Write       func(io.Writer, []Line) error
 	ContentType string
+	Interchange bool
 }{
-	"csv":  {WriteCSV, "text/csv; charset=utf-8"},
-	"json": {WriteJSON, "application/json; charset=utf-8"},
-	"x12":  {WriteX12, "application/edi-x12"},
+	"csv":  {WriteCSV, "text/csv; charset=utf-8", false},
+	"json": {WriteJSON, "application/json; charset=utf-8", false},
+	"x12":  {WriteX12, "application/edi-x12", false},
+	"837p": {nil, "application/edi-x12", true},
 }
+
+// FormatNames lists the formats, for a usage message.
+const FormatNames = "csv, json, x12 or 837p"
 
 // CSVHeader is the header row WriteCSV writes.
 var CSVHeader = []string{"date_of_service", "mrn", "entry_id", "code", "modifiers", "units",

@@ -79,6 +79,7 @@ type scene struct {
 	reprograms []string
 	reviews    []string
 	adoptFrom  string // the embedded catalog adopted from this date ("" none)
+	patient    string // the registration's JSON ("" a name alone)
 }
 
 func coverage(payer, from, to string) string {
@@ -226,7 +227,11 @@ func (s *scene) record(t *testing.T, db *clinic.Service, n as) {
 		}
 		return v
 	}
-	ok("patient")(db.AddPatient(ctx, pumpledger.Patient{MRN: n.mrn(), Name: "Test Patient"}))
+	if s.patient != "" {
+		ok("patient")(db.AddPatient(ctx, *parse(pumpledger.KindPatient, s.patient).(*pumpledger.Patient)))
+	} else {
+		ok("patient")(db.AddPatient(ctx, pumpledger.Patient{MRN: n.mrn(), Name: "Test Patient"}))
+	}
 	ok("implant")(db.Implant(ctx, pumpledger.Implant{MRN: n.mrn(), Serial: fmt.Sprintf("S%d", n), Model: s.model, Date: "2026-02-20", Held: []string{"ziconotide"}}))
 	for _, r := range s.clinical {
 		v := parse(r.kind, r.json)

@@ -9,6 +9,7 @@ import (
 	"github.com/pumpledger/pumpledger/ledger"
 	"github.com/pumpledger/pumpledger/refill"
 	"github.com/pumpledger/pumpledger/witness"
+	"github.com/pumpledger/pumpledger/x12"
 )
 
 // Ledger is everything the command line asks of the clinic's record: the
@@ -30,6 +31,8 @@ type Ledger interface {
 	RecordReprogram(ctx context.Context, r pumpledger.Reprogram) (Result, error)
 	RecordClinical(ctx context.Context, payload any) (Result, error)
 	Correct(ctx context.Context, voidID, reason string, repl Replacement) (Result, error)
+	RecordSite(ctx context.Context, s pumpledger.Site) (Result, error)
+	RecordSubmissions(ctx context.Context, subs []pumpledger.Submission) error
 	AdoptCatalog(ctx context.Context, content []byte, name, reason, from string) (Result, error)
 	Upgrade(ctx context.Context, content []byte, name string) (Result, error)
 
@@ -41,6 +44,7 @@ type Ledger interface {
 	Check(ctx context.Context, from, to, asOf string) ([]billing.Finding, error)
 	BillChecked(ctx context.Context, from, to, asOf string) ([]billing.Line, []billing.Finding, error)
 	CheckLines(ctx context.Context, lines []billing.Line, asOf string) ([]billing.Finding, error)
+	Interchange(ctx context.Context, from, to string, lines []billing.Line, asOf string) (x12.Interchange, []Refusal, error)
 	CheckEntry(ctx context.Context, id string) ([]billing.Finding, error)
 	Chain(ctx context.Context, serial string) ([]Link, error)
 	RefillRecord(ctx context.Context, id string) (refill.Record, error)

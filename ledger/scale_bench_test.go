@@ -421,6 +421,7 @@ func BenchmarkScale(b *testing.B) {
 			b.Run("HistoryOnePatient", func(b *testing.B) { benchScaleHistory(b, n) })
 			b.Run("BillOneMonth", func(b *testing.B) { benchScaleBill(b, n) })
 			b.Run("CheckOneMonth", func(b *testing.B) { benchScaleCheck(b, n) })
+			b.Run("Bill837POneMonth", func(b *testing.B) { benchScale837P(b, n) })
 			b.Run("chart", func(b *testing.B) { benchScaleChart(b, n) })
 		})
 	}

@@ -88,7 +88,7 @@ func (s *Server) apiBill(w http.ResponseWriter, r *http.Request) {
 	}
 	ex, ok := billing.Formats[format]
 	if !ok {
-		writeErr(w, r, s.log, pumpledger.Invalid("format", "format must be csv, json or x12, not %q.", format))
+		writeErr(w, r, s.log, pumpledger.Invalid("format", "format must be %s, not %q.", billing.FormatNames, format))
 		return
 	}
 	// One pass, as the command line's: the check reads each visit's
@@ -104,7 +104,10 @@ func (s *Server) apiBill(w http.ResponseWriter, r *http.Request) {
 	}
 	out, held := clinic.HoldBack(lines, findings, flag(r, "allow_findings"), format == "json")
 	var buf bytes.Buffer
-	if err := ex.Write(&buf, out); err != nil {
+	// An interchange is not recorded as sent from here: a file fetched
+	// may never go out (`bill --format 837p --submit` records one).
+	refused, err := clinic.WriteBill(r.Context(), s.db, &buf, format, from, to, out, r.URL.Query().Get("as_of"), false)
+	if err != nil {
 		writeErr(w, r, s.log, err)
 		return
 	}
@@ -113,6 +116,9 @@ func (s *Server) apiBill(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Disposition", `attachment; filename="bill-`+from+`-`+to+`.`+format+`"`)
 	h.Set("X-Pumpledger-Findings", strconv.Itoa(len(findings)))
 	h.Set("X-Pumpledger-Held-Lines", strconv.Itoa(held))
+	// How many of an 837P's claims were left out: not filled, or sent
+	// before unchanged (the command line names each, and why).
+	h.Set("X-Pumpledger-Refused-Claims", strconv.Itoa(len(refused)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(buf.Bytes())
 }

@@ -388,32 +388,64 @@ func (a *app) bill(args []string) error {
 	fs := a.flags("bill")
 	from := fs.String("from", "", "first date of service YYYY-MM-DD")
 	to := fs.String("to", "", "last date of service YYYY-MM-DD")
-	format := fs.String("format", "csv", "csv, json or x12")
+	format := fs.String("format", "csv", billing.FormatNames+" (837p: a whole interchange, with the practice recorded by site set)")
 	allow := fs.Bool("allow-findings", false, "export the lines of visits with error findings too (the findings are still printed)")
 	asOf := fs.String("as-of", "", "check as if filed on DATE (timely filing counts to it; default today)")
+	submit := fs.Bool("submit", false, "record the 837P's claims as sent: a later correction of their visits is then sent as a replacement or void claim")
 	if err := a.parse(fs, args, "from", "to"); err != nil {
 		return err
 	}
-	write := billing.Formats[*format].Write
-	if write == nil {
-		return usageErr("bill: --format must be csv, json or x12, not %q", *format)
+	f, ok := billing.Formats[*format]
+	if !ok {
+		return usageErr("bill: --format must be %s, not %q", billing.FormatNames, *format)
 	}
-	var lines []billing.Line
-	var findings []billing.Finding
-	if err := a.read(func(db clinic.Ledger) (err error) {
-		lines, findings, err = db.BillChecked(context.Background(), *from, *to, *asOf)
+	if *submit && !f.Interchange {
+		return usageErr("bill: --submit records an interchange as sent; give --format 837p")
+	}
+	// Written after the ledger is closed: an interchange is filled inside
+	// the same read, into a buffer. --submit opens it to record.
+	open := a.read
+	ctx := context.Background()
+	if *submit {
+		open = func(fn func(clinic.Ledger) error) error {
+			c, db, err := a.record()
+			if err != nil {
+				return err
+			}
+			ctx = c
+			err = fn(db)
+			if cerr := db.Close(); err == nil {
+				err = cerr
+			}
+			return err
+		}
+	}
+	var buf bytes.Buffer
+	if err := open(func(db clinic.Ledger) error {
+		lines, findings, err := db.BillChecked(ctx, *from, *to, *asOf)
+		if err != nil {
+			return err
+		}
+		// Every finding on stderr, whatever the format; in JSON also on its
+		// visit's lines. A visit with an error is held back unless allowed.
+		printFindings(a.stderr, findings)
+		out, nHeld := clinic.HoldBack(lines, findings, *allow, *format == "json")
+		if nHeld > 0 {
+			fmt.Fprintf(a.stderr, "held back: %d lines of visits with error findings; fix them, or export them anyway with --allow-findings.\n", nHeld)
+		}
+		refused, err := clinic.WriteBill(ctx, db, &buf, *format, *from, *to, out, *asOf, *submit)
+		for _, r := range refused {
+			fmt.Fprintln(a.stderr, r)
+		}
+		if err == nil && *submit {
+			fmt.Fprintf(a.stderr, "submitted: %d claims recorded as sent (see history).\n", bytes.Count(buf.Bytes(), []byte("\nCLM*")))
+		}
 		return err
 	}); err != nil {
 		return err
 	}
-	// Every finding on stderr, whatever the format; in JSON also on its
-	// visit's lines. A visit with an error is held back unless allowed.
-	printFindings(a.stderr, findings)
-	out, nHeld := clinic.HoldBack(lines, findings, *allow, *format == "json")
-	if nHeld > 0 {
-		fmt.Fprintf(a.stderr, "held back: %d lines of visits with error findings; fix them, or export them anyway with --allow-findings.\n", nHeld)
-	}
-	return write(a.stdout, out)
+	_, err := a.stdout.Write(buf.Bytes())
+	return err
 }
 
 func (a *app) check(args []string) error {

@@ -109,6 +109,12 @@ func (a *app) demo(args []string) error {
 			return err
 		}
 	}
+	// The practice, so that the month's claims can be written as an 837P.
+	if len(events) > 0 {
+		if _, err := db.RecordSite(demoActor("demo-clerk"), demo.Site(clock.Format(time.DateOnly))); err != nil {
+			return err
+		}
+	}
 	counts := map[pumpledger.Kind]int{}
 	tally := demoTally{refills: map[string]refillTally{}}
 	var flagged []string // live refills flagged, by id
@@ -214,6 +220,7 @@ func (a *app) demo(args []string) error {
 Try next:
   %[1]s bill --from %[2]s --to %[3]s
   %[1]s bill --from %[2]s --to %[3]s --format x12
+  %[1]s bill --from %[2]s --to %[3]s --format 837p
   %[1]s history --mrn %[4]s
   %[1]s chart --mrn MRN-1001
   %[1]s chart --mrn MRN-1002

@@ -530,7 +530,7 @@ func TestE2EHelp(t *testing.T) {
 		"reprogram":    {"file F", "json"},
 		"correct":      {"entry ID", "reason TEXT", "file F", "json"},
 		"history":      {"mrn MRN", "json"},
-		"bill":         {"from DATE", "to DATE", "format csv|json|x12"},
+		"bill":         {"from DATE", "to DATE", "format csv|json|x12|837p"},
 		"plan":         {"drug D", "mcg-per-ml C", "fill-ml V", "rinse-ml R", "json"},
 		"verify":       nil,
 		"checkpoint":   {"since FILE"},
@@ -545,9 +545,9 @@ func TestE2EHelp(t *testing.T) {
 			if o.code != 0 || !strings.HasPrefix(o.stdout, "Usage: pumpledger "+c.synopsis()+"\n  "+c.summary+"\n") || o.stderr != "" {
 				t.Errorf("pumpledger %s: exit %d\nstdout %q\nstderr %q", strings.Join(args, " "), o.code, o.stdout, o.stderr)
 			}
-			// Each flag with a description after it.
+			// Each flag with a description after it (below it when the flag is long).
 			for _, f := range append(flags, "db PATH", "catalog FILE", "by NAME") {
-				if !regexp.MustCompile(`\n  --` + regexp.QuoteMeta(f) + `  +\S`).MatchString(o.stdout) {
+				if !regexp.MustCompile(`\n  --` + regexp.QuoteMeta(f) + `(  +|\n {10,})\S`).MatchString(o.stdout) {
 					t.Errorf("pumpledger %s does not describe --%s:\n%s", strings.Join(args, " "), f, o.stdout)
 				}
 			}
@@ -601,7 +601,7 @@ func TestE2EUsageErrors(t *testing.T) {
 		{[]string{}, "pumpledger: no command given\n", "", ""},
 		{[]string{"help", "frobnicate"}, "pumpledger: unknown command \"frobnicate\"\n", "", ""},
 		{[]string{"--bogus", "verify"}, "pumpledger: pumpledger has no flag --bogus; see the usage below.\n", "", ""},
-		{[]string{"bill", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "pdf"}, "pumpledger: bill: --format must be csv, json or x12, not \"pdf\"\n", "bill", ""},
+		{[]string{"bill", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "pdf"}, "pumpledger: bill: --format must be csv, json, x12 or 837p, not \"pdf\"\n", "bill", ""},
 		{[]string{"pump"}, "pumpledger: pump needs a subcommand (implant, explant)\n", "pump implant", "pump explant"},
 		{[]string{"pump", "remove"}, "pumpledger: pump has no subcommand \"remove\"; use implant or explant\n", "pump implant", "pump explant"},
 		{[]string{"patient"}, "pumpledger: patient needs a subcommand (add)\n", "patient add", ""},

@@ -42,13 +42,14 @@ var commands = []command{
 	{"consent add", "--file F [--json] [--dry-run]", "record informed consent, with the signed form"},
 	{"assessment add", "--file F [--json] [--dry-run]", "record a monitoring assessment (pain, cognition, psychiatric, CK)"},
 	{"review add", "--file F [--json] [--dry-run]", "record the review of a refill's flagged residual discrepancy"},
+	{"site set", "--file F [--json]", "record the practice that bills: provider NPI, tax id, taxonomy, address, submitter and receiver ids, payer ids, fee schedule"},
 	{"correct", "--entry ID --reason TEXT [--file F] [--json] [--dry-run]", "void an entry, optionally with its replacement"},
 	{"history", "--mrn MRN [--json]", "every entry of a patient, corrections linked"},
 	{"worklist", "[--within DAYS] [--as-of DATE] [--json]", "pumps due for refill within DAYS (default 7) or overdue, and residual discrepancies not yet reviewed, most urgent first"},
 	{"chart", "--mrn MRN [--json]", "a patient's chart: pumps, the clinical record, authorizations and what the payer still needs"},
 	{"fhir", "--mrn MRN [--from DATE] [--to DATE] [--out FILE]", "a patient's record as a FHIR R4 Bundle (JSON) another clinical system can import"},
 	{"attachment get", "--sha256 H --out F", "write out a stored document, checked against its SHA-256 (F = - for stdout)"},
-	{"bill", "--from DATE --to DATE [--format csv|json|x12] [--allow-findings] [--as-of DATE]", "claim lines by date of service, each visit with its payer's profile; visits with error findings held back"},
+	{"bill", "--from DATE --to DATE [--format csv|json|x12|837p] [--allow-findings] [--as-of DATE] [--submit]", "claim lines by date of service, each visit with its payer's profile; visits with error findings held back"},
 	{"check", "--from DATE --to DATE [--as-of DATE] [--json]", "the pre-billing check: what a payer would deny, before the claim goes out (exit 1 on an error)"},
 	{"plan", "--drug D --mcg-per-ml C --fill-ml V [--rinse-ml R] [--json]", "least-waste vials"},
 	{"scan", "--text S [--json]", "a vial's scanned GS1 DataMatrix: its product in the catalog, lot, expiry and the refill's vials line"},
@@ -70,7 +71,7 @@ var commands = []command{
 
 // groups are the commands that take a subcommand.
 var groups = map[string]string{"pump": "implant, explant", "patient": "add",
-	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add", "review": "add", "attachment": "get", "user": "add", "access": "log, verify", "key": "rotate"}
+	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add", "review": "add", "attachment": "get", "user": "add", "access": "log, verify", "key": "rotate", "site": "set"}
 
 // optionalGroups take a subcommand but also run alone ("catalog").
 var optionalGroups = map[string]string{"catalog": "list, adopt"}
@@ -280,6 +281,8 @@ func handler(name string) func(*app, []string) error {
 		return (*app).accessLog
 	case "access verify":
 		return (*app).accessVerify
+	case "site set":
+		return (*app).siteSet
 	}
 	return clinicalHandler(name)
 }

@@ -229,6 +229,23 @@ var printers = map[pumpledger.Kind]func(w io.Writer, it clinic.Item, cat *catalo
 	pumpledger.KindReprogram:  printReprogramItem,
 	pumpledger.KindCorrection: printCorrectionItem,
 	pumpledger.KindRefill:     printRefillItem,
+	pumpledger.KindSubmission: printSubmissionItem,
+}
+
+// claimFrequencies word CLM05-3.
+var claimFrequencies = map[string]string{"1": "original", "7": "replacement", "8": "void"}
+
+func printSubmissionItem(w io.Writer, it clinic.Item, _ *catalog.Catalog) {
+	var s pumpledger.Submission
+	if err := it.Entry.DecodePayload(&s); err != nil {
+		return
+	}
+	fmt.Fprintf(w, "   claim %s of %s sent as %s (frequency %s)", s.ClaimID, s.DateOfService, claimFrequencies[s.Frequency], s.Frequency)
+	if s.Original != "" {
+		fmt.Fprintf(w, " of claim %s", s.Original)
+	}
+	fmt.Fprintf(w, ": %d lines, $%s, interchange %09d sha256 %s, covered by the checkpoint of tree size %d\n", len(s.Lines), s.Total.StringFixed(2), s.Interchange, s.FileSHA256, s.TreeSize)
+	fmt.Fprintf(w, "   visits %s\n", strings.Join(s.Entries, ", "))
 }
 
 func printPatientItem(w io.Writer, it clinic.Item, _ *catalog.Catalog) {

@@ -1,0 +1,223 @@
+package clinic_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/catalog"
+	"github.com/pumpledger/pumpledger/clinic"
+	"github.com/pumpledger/pumpledger/internal/x12check"
+	"github.com/pumpledger/pumpledger/x12"
+)
+
+// practice is a site whose fees price March 2026's refill and its drug.
+const practice = `{"name":"Riverside Pain Associates","npi":"1234567893","tax_id":"12-3456789","taxonomy":"208VP0014X",
+	"address":{"line1":"100 Main St","city":"Columbus","state":"OH","postal_code":"43215-1001"},
+	"submitter_id":"RIVERSIDE01","contact":"Billing Office","phone":"614-555-0100","receiver_id":"CLEARHOUSE","receiver_name":"Example Clearinghouse",
+	"payers":{"medicare-part-b":{"id":"15202","name":"CGS Medicare B"},"commercial":{"id":"87726","name":"Example Health"}},
+	"fees":{"effective":"2026-01-01","charges":{"95990":"180.00","J2278":"9.50"}}}`
+
+const registered = `{"mrn":"MRN-1","name":"Doe, Jane","birth_date":"1961-04-12","sex":"F",
+	"address":{"line1":"12 Elm St","city":"Columbus","state":"OH","postal_code":"43215"}}`
+
+// Each claim of the 837P is filled from the ledger or refused with what
+// it lacks; a filled one passes the X222A1 check.
+func TestInterchange(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		scene   *scene
+		site    string // "" none recorded
+		missing []string
+		want    []string // segments the interchange holds
+	}{
+		{name: "a complete Medicare record", scene: complete("medicare-part-b"), site: practice,
+			want: []string{"SBR*P*18*******MB~", "NM1*IL*1*Doe*Jane****MI*M1~", "DMG*D8*19610412*F~", "NM1*PR*2*CGS Medicare B*****PI*15202~",
+				"CLM*MRN-001-20260302*1130***11:B:1*Y*A*Y*Y~", "HI*ABK:G894~", "SV1*HC:J2278:KD:JZ*950*UN*100***1~", "SV1*HC:95990*180*UN*1***1~",
+				"LIN**N4*70720072010~", "DTP*472*D8*20260302~"}},
+		{name: "a commercial record carries its authorization", scene: complete("commercial"), site: practice,
+			want: []string{"SBR*P*18*******CI~", "REF*G1*PA-1~", "SV1*HC:J2278:JZ*950*UN*100***1~"}},
+		{name: "no practice recorded", scene: complete("medicare-part-b"),
+			missing: []string{"a practice whose fee schedule is in force on 2026-03-02 (pumpledger site set)"}},
+		{name: "fees effective after the visit", scene: complete("medicare-part-b"),
+			site:    strings.Replace(practice, "2026-01-01", "2026-03-03", 1),
+			missing: []string{"a practice whose fee schedule is in force on 2026-03-02 (pumpledger site set)"}},
+		{name: "no coverage", scene: complete("medicare-part-b").set(pumpledger.KindCoverage, ""), site: practice,
+			missing: []string{"coverage in force on 2026-03-02 (pumpledger coverage add)"}},
+		{name: "no diagnosis", scene: complete("medicare-part-b").set(pumpledger.KindDiagnosis, ""), site: practice,
+			missing: []string{"a diagnosis on file by 2026-03-02 (pumpledger diagnosis add)"}},
+		{name: "a payer the practice has no id for", scene: complete("medicare-part-b"),
+			site:    strings.Replace(practice, `"medicare-part-b":{"id":"15202","name":"CGS Medicare B"},`, "", 1),
+			missing: []string{"the payer id of profile medicare-part-b in the practice's payers (pumpledger site set)"}},
+		{name: "a code without a charge", scene: complete("medicare-part-b"),
+			site:    strings.Replace(practice, `"J2278":"9.50"`, `"J2274":"4.20"`, 1),
+			missing: []string{"a charge for J2278 in the fee schedule effective 2026-01-01"}},
+		{name: "a patient registered without demographics", scene: func() *scene { s := complete("medicare-part-b"); s.patient = ""; return s }(), site: practice,
+			missing: []string{"the patient's birth date, sex and address (correct the registration with them)"}},
+		{name: "no coverage and no diagnosis: both said", scene: complete("medicare-part-b").set(pumpledger.KindCoverage, "").set(pumpledger.KindDiagnosis, ""), site: practice,
+			missing: []string{"coverage in force on 2026-03-02 (pumpledger coverage add)", "a diagnosis on file by 2026-03-02 (pumpledger diagnosis add)"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.scene.patient == "" && !strings.Contains(tt.name, "without demographics") {
+				tt.scene.patient = registered
+			}
+			db := newLedger(t, catalog.Default())
+			tt.scene.record(t, db, 1)
+			if tt.site != "" {
+				s, err := pumpledger.ParseSite(strings.NewReader(tt.site))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := db.RecordSite(clerk(), s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			lines, err := db.Bill(context.Background(), "2026-03-01", "2026-03-31")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ic, refused, err := db.Interchange(context.Background(), "2026-03-01", "2026-03-31", lines, "2026-04-15")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.missing != nil {
+				if len(refused) != 1 || len(ic.Claims) != 0 || strings.Join(refused[0].Missing, "|") != strings.Join(tt.missing, "|") {
+					t.Fatalf("refused %+v, filled %d; want one refused for %q", refused, len(ic.Claims), tt.missing)
+				}
+				return
+			}
+			if len(refused) != 0 || len(ic.Claims) != 1 {
+				t.Fatalf("refused %+v, filled %d; want one claim filled", refused, len(ic.Claims))
+			}
+			var out strings.Builder
+			if err := x12.Write(&out, ic); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range x12check.Check(out.String()) {
+				t.Error(e)
+			}
+			for _, seg := range tt.want {
+				if !strings.Contains(out.String(), seg+"\n") {
+					t.Errorf("the interchange lacks %s:\n%s", seg, out.String())
+				}
+			}
+		})
+	}
+}
+
+// A site's payers must be profiles of the catalog.
+func TestRecordSiteRefusesAnUnknownPayer(t *testing.T) {
+	db := newLedger(t, catalog.Default())
+	s, err := pumpledger.ParseSite(strings.NewReader(strings.Replace(practice, `"commercial":`, `"blue-cross":`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.RecordSite(clerk(), s)
+	if want := "payers.blue-cross is not a payer profile of the catalog in force on 2026-01-01; name the profile as `pumpledger catalog` lists it."; pumpledger.ErrorMessage(err) != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+	if n, _ := db.Size(); n != 1 {
+		t.Errorf("the ledger holds %d entries, want the catalog alone", n)
+	}
+}
+
+func clerk() context.Context {
+	return pumpledger.WithActor(context.Background(), pumpledger.Actor{Name: "clerk", Role: pumpledger.RoleClinic})
+}
+
+// Claim history: a claim sent is not sent again unchanged; after its
+// refill is corrected it is sent as a replacement (7), and after the
+// replacement is voided with nothing in its place as a void (8), each
+// naming the original (REF*F8); history holds every one.
+func TestClaimHistory(t *testing.T) {
+	db := newLedger(t, catalog.Default())
+	s := complete("medicare-part-b")
+	s.patient = registered
+	s.record(t, db, 1)
+	site, err := pumpledger.ParseSite(strings.NewReader(practice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RecordSite(clerk(), site); err != nil {
+		t.Fatal(err)
+	}
+	export := func(submit bool) (string, []clinic.Refusal, error) {
+		t.Helper()
+		lines, err := db.Bill(context.Background(), "2026-03-01", "2026-03-31")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		refused, err := clinic.WriteBill(clerk(), db, &out, "837p", "2026-03-01", "2026-03-31", lines, "2026-04-15", submit)
+		for _, e := range x12check.Check(out.String()) {
+			if err == nil {
+				t.Error(e)
+			}
+		}
+		return out.String(), refused, err
+	}
+	const claim = "CLM*MRN-001-20260302*"
+	out, _, err := export(true)
+	if err != nil || !strings.Contains(out, claim+"1130***11:B:1*") || strings.Contains(out, "REF*F8") {
+		t.Fatalf("the first export: %v\n%s", err, out)
+	}
+
+	// Sent, unchanged: not sent again, and nothing to write.
+	out, refused, err := export(false)
+	if err == nil || out != "" || len(refused) != 1 || refused[0].Sent == nil || refused[0].Sent.Frequency != "1" {
+		t.Fatalf("an unchanged claim: %v, refused %+v\n%s", err, refused, out)
+	}
+
+	// The refill corrected (its witness added): a replacement.
+	r := *parseRefill(t, as(1).in(strings.Replace(fillClean.json(), idR1, "00000000-0000-4000-8000-0000000000c1", 1)))
+	r.Witness = "rn2"
+	if _, err := db.Correct(clerk(), as(1).in(idR1), "witness left out", clinic.Replacement{Refill: &r}); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = export(true)
+	if err != nil || !strings.Contains(out, claim+"1130***11:B:7*") || !strings.Contains(out, "REF*F8*MRN-001-20260302~") {
+		t.Fatalf("after a correction: %v\n%s", err, out)
+	}
+
+	// The replacement voided, nothing in its place: a void of the lines sent.
+	if _, err := db.Correct(clerk(), r.ID, "entered on the wrong patient", clinic.Replacement{}); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = export(true)
+	if err != nil || !strings.Contains(out, claim+"1130***11:B:8*") || !strings.Contains(out, "REF*F8*MRN-001-20260302~") || !strings.Contains(out, "SV1*HC:J2278:KD:JZ*950*UN*100***1~") {
+		t.Fatalf("after a void: %v\n%s", err, out)
+	}
+	_, _, err = export(false)
+	if err == nil {
+		t.Error("a void sent is sent again")
+	}
+
+	items, err := db.History(context.Background(), "MRN-001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var freqs []string
+	for _, it := range items {
+		if it.Entry.Kind == pumpledger.KindSubmission {
+			var s pumpledger.Submission
+			if err := it.Entry.DecodePayload(&s); err != nil {
+				t.Fatal(err)
+			}
+			freqs = append(freqs, s.Frequency+":"+s.Original+":"+strings.Join(s.Entries, ","))
+		}
+	}
+	want := []string{"1::" + as(1).in(idR1), "7:MRN-001-20260302:" + r.ID, "8:MRN-001-20260302:" + r.ID}
+	if strings.Join(freqs, " ") != strings.Join(want, " ") {
+		t.Errorf("history's submissions %v, want %v", freqs, want)
+	}
+}
+
+func parseRefill(t *testing.T, in string) *pumpledger.Refill {
+	t.Helper()
+	v, err := pumpledger.ParseInput(pumpledger.KindRefill, strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.(*pumpledger.Refill)
+}
