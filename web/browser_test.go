@@ -128,6 +128,36 @@ func TestBrowserNurseRecordsRefill(t *testing.T) {
 		}
 	}
 
+	// A correction from the printed record: the same form, prefilled with
+	// the refill as recorded; its preview is of the replacement, and a
+	// reason is asked beside its field.
+	run(t, ctx, chromedp.Click(`a[href^="/refill/correct"]`))
+	waitFor(t, ctx, `document.getElementById("err-reason") !== null && document.getElementById("err-reason").textContent.includes("reason")`)
+	if got := evalString(t, ctx, `document.getElementById("fill_ml").value + " " + document.getElementById("residual_ml").value`); got != "18 15" {
+		t.Errorf("the correction form starts from %q, want the refill as recorded (18 15)", got)
+	}
+	run(t, ctx, chromedp.SendKeys(`#reason`, "residual misread: 17.5 mL aspirated"))
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById("residual_ml").value = ""`))
+	run(t, ctx, chromedp.SendKeys(`#residual_ml`, "17.5"))
+	waitFor(t, ctx, `document.getElementById("interval") !== null && document.getElementById("interval").innerText.includes("aspirated 17.5 mL") && document.getElementById("err-reason").textContent === ""`)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#ack-list .ack").forEach(c => { if (!c.checked) c.click() })`))
+	run(t, ctx, chromedp.SendKeys(`#witness_name`, "clinician1"))
+	run(t, ctx, chromedp.SendKeys(`#witness_password`, password))
+	waitFor(t, ctx, `!document.getElementById("save").disabled`)
+	run(t, ctx, chromedp.Click(`#save`))
+	waitFor(t, ctx, `location.pathname === "/refill/record" && !location.search.includes("`+last.ID+`")`)
+	fixed, err := f.db.History(setup, "MRN-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	corr, repl := fixed[len(fixed)-1].Entry, fixed[len(fixed)-2].Entry
+	if corr.Kind != pumpledger.KindCorrection || repl.Kind != pumpledger.KindRefill || corr.RecordedBy != "nurse1" {
+		t.Fatalf("after the correction: %s then %s by %s, want the replacement refill then the correction by nurse1", repl.Kind, corr.Kind, corr.RecordedBy)
+	}
+	if r2, _ := repl.Refill(); !r2.ResidualML.Equal(mustDec("17.5")) || !r2.WitnessSigned {
+		t.Errorf("the replacement: residual %s, witness signed %v", r2.ResidualML, r2.WitnessSigned)
+	}
+
 	// The same pages on a phone in portrait.
 	phone := browser.New(t, 390, 844)
 	signIn(t, phone, srv.URL, "nurse1")

@@ -247,6 +247,22 @@ func (s *Server) refillSave(w http.ResponseWriter, r *http.Request) {
 	}
 	nurse := actorOf(r)
 	ref.Nurse = nurse.Name
+	if flag(r, "dry_run") {
+		// The correction form's preview: the replacement as the
+		// correction would record it (a new refill's preview is
+		// /api/refill?dry_run=1). No witness signs a preview.
+		res, err := s.recordRefill(clinic.Preview(r.Context()), ref, in)
+		if err != nil {
+			writeErr(w, r, s.log, err)
+			return
+		}
+		if res.Record == nil {
+			writeErr(w, r, s.log, pumpledger.Errorf(pumpledger.EINTERNAL, "the preview of a refill derived no record"))
+			return
+		}
+		writeJSON(w, http.StatusOK, clinic.RefillAnswer(clinic.Result{Record: res.Record, Authorizations: res.Authorizations}, nil))
+		return
+	}
 	if strings.TrimSpace(in.Witness.Name) != "" || in.Witness.Password != "" {
 		wit, wait, err := s.login(r, in.Witness)
 		if wait > 0 {

@@ -201,10 +201,12 @@
   const preview = async () => {
     const n = ++seq;
     $("preview").setAttribute("aria-busy", "true");
-    const url = kind === "reprogram" ? "/api/reprogram?dry_run=1" : "/api/refill?dry_run=1";
+    // A correction previews the replacement as the correction records it.
+    const url = kind === "reprogram" ? "/api/reprogram?dry_run=1" : correcting ? "/refill?dry_run=1" : "/api/refill?dry_run=1";
+    const req = correcting ? { refill: build(), correct: correcting, reason: str($("reason").value) } : build();
     let res, body;
     try {
-      res = await post(url, build());
+      res = await post(url, req);
       body = await res.json();
     } catch (e) {
       if (n === seq) $("preview-status").textContent = "The server did not answer; check the connection.";
