@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/audit"
 	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/ledger"
@@ -56,6 +57,8 @@ type Ledger interface {
 	Checkpoint() (ledger.Checkpoint, error)
 	Consistent(old []byte) (ledger.Tree, error)
 	Prove(id string) (ledger.Inclusion, error)
+	VerifierKey() (string, error)
+	AuditPacket(ctx context.Context, mrn, from, to string) (*audit.Packet, error)
 	BackupFile(path string) (int64, error)
 
 	// Import runs fn's records in groups of one commit each (the demo's).

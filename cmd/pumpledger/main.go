@@ -53,6 +53,9 @@ var commands = []command{
 	{"verify", "", "check every entry against the tree"},
 	{"checkpoint", "[--since FILE]", "print a signed checkpoint; prove growth since an older one"},
 	{"prove", "--entry ID", "inclusion proof of one entry"},
+	{"key", "", "print the ledger's public verifier key (LEDGER.pub), all an auditor needs to check its checkpoints"},
+	{"audit packet", "--mrn MRN [--from DATE --to DATE] --out FILE [--format html|json]", "a patient's entries as recorded, each proven against one signed checkpoint, in a page that verifies itself"},
+	{"audit verify", "FILE --key KEY|FILE.pub", "check an audit packet with nothing but it and the public key (exit 1 naming what failed)"},
 	{"backup", "--out FILE", "hot copy of the ledger that verifies on its own"},
 	{"catalog", "[--on DATE | --default]", "print the catalog in force (today, or on DATE), or the embedded one"},
 	{"catalog list", "[--json]", "every catalog the ledger pins: version, in force from, SHA-256, reason"},
@@ -65,7 +68,7 @@ var commands = []command{
 
 // groups are the commands that take a subcommand.
 var groups = map[string]string{"pump": "implant, explant", "patient": "add",
-	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add", "review": "add", "attachment": "get", "user": "add"}
+	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add", "review": "add", "attachment": "get", "user": "add", "audit": "packet, verify"}
 
 // optionalGroups take a subcommand but also run alone ("catalog").
 var optionalGroups = map[string]string{"catalog": "list, adopt"}
@@ -241,6 +244,12 @@ func handler(name string) func(*app, []string) error {
 		return (*app).prove
 	case "backup":
 		return (*app).backup
+	case "key":
+		return (*app).key
+	case "audit packet":
+		return (*app).auditPacket
+	case "audit verify":
+		return (*app).auditVerify
 	case "catalog":
 		return (*app).catalogCmd
 	case "catalog list":
