@@ -57,6 +57,8 @@ type Ledger interface {
 	Checkpoint() (ledger.Checkpoint, error)
 	Consistent(old []byte) (ledger.Tree, error)
 	Prove(id string) (ledger.Inclusion, error)
+	ProveSigned(id string) (ledger.Inclusion, error)
+	Growth(old []byte) (ledger.Growth, error)
 	VerifierKey() (string, error)
 	AuditPacket(ctx context.Context, mrn, from, to string) (*audit.Packet, error)
 	BackupFile(path string) (int64, error)

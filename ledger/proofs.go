@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/pumpledger/pumpledger"
 	"golang.org/x/mod/sumdb/tlog"
@@ -48,3 +49,37 @@ func (t *Tx) ProveRecord(seq int64) (tlog.RecordProof, error) {
 
 // ID is the ledger's id: its checkpoints' origin and its key's name.
 func (db *DB) ID() string { return db.id }
+
+// Growth is the proof that the ledger grew from an older checkpoint's tree
+// to the current one, signed: what `checkpoint --since` prints. It proves
+// the tree, not the entries (verify recomputes those).
+type Growth struct {
+	Old   Tree
+	New   Checkpoint
+	Proof tlog.TreeProof // tlog's order (RFC 6962 §2.1.2's)
+}
+
+// Growth checks an older signed checkpoint (with LEDGER.pub) against the
+// current tree and returns the consistency proof and the kept checkpoint
+// of the current tree, read in one transaction. Like Consistent, it
+// reads the stored hashes, not the entries.
+func (db *DB) Growth(old []byte) (g Growth, err error) {
+	if _, err := db.Consistent(old); err != nil {
+		return Growth{}, err // its refusals, worded once
+	}
+	if g.Old, err = db.openCheckpoint(old); err != nil {
+		return Growth{}, err
+	}
+	defer guard(db.path, &err)()
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		if g.New, err = (&Tx{b: tx, db: db}).Checkpoint(); err != nil {
+			return err
+		}
+		if g.Proof, err = tlog.ProveTree(g.New.Tree.N, g.Old.N, hashReader{tx.Bucket(bucketHashes)}); err != nil {
+			return err
+		}
+		return tlog.CheckTree(g.Proof, g.New.Tree.N, g.New.Tree.Hash, g.Old.N, g.Old.Hash)
+	})
+	return g, err
+}

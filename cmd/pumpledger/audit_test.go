@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/pumpledger/pumpledger/audit"
 	"github.com/pumpledger/pumpledger/internal/browser"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // auditLedger is a demo ledger whose signing key is gone: whatever audits
@@ -297,5 +300,86 @@ func TestAuditPacketPage(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkNote opens a signed checkpoint with the public key and parses it,
+// with x/mod's note and tlog alone.
+func checkNote(t *testing.T, msg, vkey string) tlog.Tree {
+	t.Helper()
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := note.Open([]byte(msg), note.VerifierList(v))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	lines := strings.Split(n.Text, "\n")
+	size, _ := strconv.ParseInt(lines[1], 10, 64)
+	h, err := tlog.ParseHash(lines[2])
+	if err != nil || lines[0] != v.Name() {
+		t.Fatalf("checkpoint text %q", n.Text)
+	}
+	return tlog.Tree{N: size, Hash: h}
+}
+
+// What checkpoint --since and prove print is checked as an outsider
+// would, with tlog and note and the public key: the consistency proof
+// from the old checkpoint to the new, printed on stderr or as JSON, and
+// the entry's exact stored bytes in the signed tree.
+func TestGrowthAndProveOutside(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	key := strings.TrimSpace(c.ok("", "key"))
+	dir := t.TempDir()
+	oldFile := filepath.Join(dir, "old.txt")
+	old := c.ok("", "checkpoint")
+	os.WriteFile(oldFile, []byte(old), 0o600)
+	c.ok(fill2, "refill", "--file", "-")
+	code, stdout, stderr := c.run("", "checkpoint", "--since", oldFile)
+	if code != 0 || !strings.Contains(stderr, "This proves the tree only grew; it does not recompute the entries") {
+		t.Fatalf("exit %d, %s", code, stderr)
+	}
+	var proof tlog.TreeProof
+	for _, l := range strings.Split(stderr, "\n") {
+		if h, ok := strings.CutPrefix(l, "proof "); ok {
+			ph, err := tlog.ParseHash(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			proof = append(proof, ph)
+		}
+	}
+	ot, nt := checkNote(t, old, key), checkNote(t, stdout, key)
+	if nt.N <= ot.N || len(proof) == 0 || tlog.CheckTree(proof, nt.N, nt.Hash, ot.N, ot.Hash) != nil {
+		t.Fatalf("the proof of %d hashes does not take %d to %d", len(proof), ot.N, nt.N)
+	}
+	var g struct {
+		OldSize    int64    `json:"old_size"`
+		Proof      []string `json:"proof"`
+		Checkpoint string   `json:"checkpoint"`
+	}
+	if err := json.Unmarshal([]byte(c.ok("", "checkpoint", "--since", oldFile, "--json")), &g); err != nil || g.OldSize != ot.N || len(g.Proof) != len(proof) || g.Checkpoint != stdout {
+		t.Fatalf("--json: %v %+v", err, g)
+	}
+
+	var inc struct {
+		Stored     string   `json:"stored"`
+		Index      int64    `json:"index"`
+		Proof      []string `json:"proof"`
+		Checkpoint string   `json:"checkpoint"`
+	}
+	if err := json.Unmarshal([]byte(c.ok("", "prove", "--entry", "6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b")), &inc); err != nil {
+		t.Fatal(err)
+	}
+	tree := checkNote(t, inc.Checkpoint, key)
+	var rp tlog.RecordProof
+	for _, s := range inc.Proof {
+		h, _ := tlog.ParseHash(s)
+		rp = append(rp, h)
+	}
+	if err := tlog.CheckRecord(rp, tree.N, tree.Hash, inc.Index, tlog.RecordHash([]byte(inc.Stored))); err != nil {
+		t.Fatalf("prove's stored bytes and proof do not check against its checkpoint: %v", err)
 	}
 }

@@ -697,8 +697,12 @@ func (a *app) initCmd(args []string) error {
 func (a *app) checkpoint(args []string) error {
 	fs := a.flags("checkpoint")
 	since := fs.String("since", "", "an older checkpoint file: prove the ledger only grew since")
+	asJSON := fs.Bool("json", false, "with --since: print the proof and the new checkpoint as JSON")
 	if err := a.parse(fs, args); err != nil {
 		return err
+	}
+	if *asJSON && *since == "" {
+		return usageErr("checkpoint: --json goes with --since")
 	}
 	// Proving growth is verifying: it needs only LEDGER.pub, and prints the
 	// checkpoint the last append signed. Without --since, the current tree
@@ -708,23 +712,41 @@ func (a *app) checkpoint(args []string) error {
 		return err
 	}
 	defer db.Close()
-	if *since != "" {
-		old, err := safefile.ReadFile(*since, maxCheckpointBytes)
-		if err != nil {
-			return pumpledger.Invalid("since", "Cannot read --since %s (%v).", *since, err)
-		}
-		cur, err := db.Consistent(old)
+	if *since == "" {
+		cp, err := db.Checkpoint()
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stderr, "consistent: the ledger of %d entries extends the checkpoint in %s.\n", cur.N, *since)
+		a.stdout.Write(cp.Note)
+		fmt.Fprintf(a.stderr, "verifier key: %s\n", cp.Verifier)
+		return nil
 	}
-	cp, err := db.Checkpoint()
+	old, err := safefile.ReadFile(*since, maxCheckpointBytes)
+	if err != nil {
+		return pumpledger.Invalid("since", "Cannot read --since %s (%v).", *since, err)
+	}
+	g, err := db.Growth(old)
 	if err != nil {
 		return err
 	}
-	a.stdout.Write(cp.Note)
-	fmt.Fprintf(a.stderr, "verifier key: %s\n", cp.Verifier)
+	proof := make([]string, len(g.Proof))
+	for i, h := range g.Proof {
+		proof[i] = h.String()
+	}
+	// What it proves, said plainly: the stored hashes, not the entries.
+	said := fmt.Sprintf("consistent: the tree of %d entries extends the checkpoint of %d in %s (consistency proof of %d hashes). This proves the tree only grew; it does not recompute the entries from their bytes: `pumpledger verify` does that.", g.New.Tree.N, g.Old.N, *since, len(proof))
+	if *asJSON {
+		fmt.Fprintln(a.stderr, said)
+		return writeJSON(a.stdout, map[string]any{"old_size": g.Old.N, "old_root": g.Old.Hash.String(), "new_size": g.New.Tree.N,
+			"new_root": g.New.Tree.Hash.String(), "proof": proof, "checkpoint": string(g.New.Note), "verifier_key": g.New.Verifier})
+	}
+	// The new checkpoint alone on standard output, as without --since, so
+	// it can be kept as the next --since; the proof beside the statement.
+	fmt.Fprintln(a.stderr, said)
+	for _, h := range proof {
+		fmt.Fprintf(a.stderr, "proof %s\n", h)
+	}
+	a.stdout.Write(g.New.Note)
 	return nil
 }
 
@@ -739,7 +761,7 @@ func (a *app) prove(args []string) error {
 		return err
 	}
 	defer db.Close()
-	inc, err := db.Prove(*id)
+	inc, err := db.ProveSigned(*id)
 	if err != nil {
 		return err
 	}
@@ -747,8 +769,10 @@ func (a *app) prove(args []string) error {
 	for i, h := range inc.Proof {
 		proof[i] = h.String()
 	}
-	return writeJSON(a.stdout, map[string]any{"entry": inc.Entry, "leaf_hash": inc.Leaf.String(), "index": inc.Entry.Seq,
-		"tree_size": inc.Tree.N, "root_hash": inc.Tree.Hash.String(), "proof": proof})
+	// "stored" is the leaf's bytes exactly, as a string; "entry" is the
+	// same, decoded, for reading.
+	return writeJSON(a.stdout, map[string]any{"entry": inc.Entry, "stored": string(inc.Stored), "leaf_hash": inc.Leaf.String(), "index": inc.Entry.Seq,
+		"tree_size": inc.Tree.N, "root_hash": inc.Tree.Hash.String(), "proof": proof, "checkpoint": string(inc.Checkpoint.Note), "verifier_key": inc.Checkpoint.Verifier})
 }
 
 func (a *app) backup(args []string) error {
