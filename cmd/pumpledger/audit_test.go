@@ -383,3 +383,38 @@ func TestGrowthAndProveOutside(t *testing.T) {
 		t.Fatalf("prove's stored bytes and proof do not check against its checkpoint: %v", err)
 	}
 }
+
+// A bill written with --out has its signed checkpoint beside it, covering
+// every entry the bill lists, and the file checks as any checkpoint does;
+// standard output is the bill alone, as before.
+func TestBillCheckpoint(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	c.ok(fill2, "refill", "--file", "-")
+	key := strings.TrimSpace(c.ok("", "key"))
+	for _, format := range []string{"csv", "json", "x12"} {
+		out := filepath.Join(t.TempDir(), "bill."+format)
+		code, stdout, stderr := c.run("", "bill", "--from", "2026-03-01", "--to", "2026-03-31", "--format", format, "--out", out)
+		if code != 0 || stdout != "" || !strings.Contains(stderr, "the signed checkpoint of") {
+			t.Fatalf("%s: exit %d, %q, %s", format, code, stdout, stderr)
+		}
+		bill, _ := os.ReadFile(out)
+		if want := c.ok("", "bill", "--from", "2026-03-01", "--to", "2026-03-31", "--format", format); string(bill) != want || len(bill) == 0 {
+			t.Errorf("%s: the file is not the bill standard output gives", format)
+		}
+		cp, err := os.ReadFile(out + ".checkpoint")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tree := checkNote(t, string(cp), key)
+		var inc struct{ Index int64 }
+		json.Unmarshal([]byte(c.ok("", "prove", "--entry", "6b1f8a2e-3c4d-4e5f-8a9b-0c1d2e3f4a5b")), &inc)
+		if !strings.Contains(string(bill), "6b1f8a2e") && format != "x12" || tree.N <= inc.Index {
+			t.Errorf("%s: the checkpoint of %d entries does not cover the bill's entry %d", format, tree.N, inc.Index)
+		}
+		c.ok("", "checkpoint", "--since", out+".checkpoint")
+		if code, _, stderr := c.run("", "bill", "--from", "2026-03-01", "--to", "2026-03-31", "--format", format, "--out", out); code != 1 || !strings.Contains(stderr, "exists") {
+			t.Errorf("%s again: exit %d, %s", format, code, stderr)
+		}
+	}
+}

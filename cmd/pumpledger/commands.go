@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -388,6 +389,7 @@ func (a *app) bill(args []string) error {
 	format := fs.String("format", "csv", "csv, json or x12")
 	allow := fs.Bool("allow-findings", false, "export the lines of visits with error findings too (the findings are still printed)")
 	asOf := fs.String("as-of", "", "check as if filed on DATE (timely filing counts to it; default today)")
+	outFile := fs.String("out", "", "write the bill to FILE, and beside it FILE.checkpoint, the signed checkpoint covering its entries (default: standard output, the bill alone)")
 	if err := a.parse(fs, args, "from", "to"); err != nil {
 		return err
 	}
@@ -395,10 +397,23 @@ func (a *app) bill(args []string) error {
 	if write == nil {
 		return usageErr("bill: --format must be csv, json or x12, not %q", *format)
 	}
+	if *outFile != "" {
+		for _, f := range []string{*outFile, *outFile + ".checkpoint"} {
+			if _, err := os.Lstat(f); err == nil {
+				return pumpledger.Invalid("out", "The file %s exists; remove it or choose another name for --out.", f)
+			}
+		}
+	}
 	var lines []billing.Line
 	var findings []billing.Finding
+	var cp ledger.Checkpoint
 	if err := a.read(func(db clinic.Ledger) (err error) {
-		lines, findings, err = db.BillChecked(context.Background(), *from, *to, *asOf)
+		if lines, findings, err = db.BillChecked(context.Background(), *from, *to, *asOf); err != nil || *outFile == "" {
+			return err
+		}
+		// Read after the bill: the ledger only grows, so the tree it
+		// signs holds every entry the bill was derived from.
+		cp, err = db.Checkpoint()
 		return err
 	}); err != nil {
 		return err
@@ -410,7 +425,33 @@ func (a *app) bill(args []string) error {
 	if nHeld > 0 {
 		fmt.Fprintf(a.stderr, "held back: %d lines of visits with error findings; fix them, or export them anyway with --allow-findings.\n", nHeld)
 	}
-	return write(a.stdout, out)
+	if *outFile == "" {
+		return write(a.stdout, out)
+	}
+	var buf bytes.Buffer
+	if err := write(&buf, out); err != nil {
+		return err
+	}
+	if err := writeNewFile(*outFile, buf.Bytes()); err != nil {
+		return err
+	}
+	if err := writeNewFile(*outFile+".checkpoint", cp.Note); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "Wrote %s and %s, the signed checkpoint of %d entries covering it (keep it: `checkpoint --since %s` proves the ledger only grew since; the verifier key is %s).\n",
+		*outFile, *outFile+".checkpoint", cp.Tree.N, *outFile+".checkpoint", cp.Verifier)
+	return nil
+}
+
+// writeNewFile writes data to a new file, 0600, whole or not at all.
+func writeNewFile(path string, data []byte) error {
+	err := safefile.WriteNew(path, 0o600, func(f *os.File) error { _, err := f.Write(data); return err })
+	if errors.Is(err, os.ErrExist) {
+		return pumpledger.Invalid("out", "The file %s exists; remove it or choose another name for --out.", path)
+	} else if err != nil {
+		return pumpledger.Invalid("out", "Cannot write the file %s (%v); choose a path in a directory you can write to.", path, err)
+	}
+	return nil
 }
 
 func (a *app) check(args []string) error {

@@ -46,7 +46,7 @@ var commands = []command{
 	{"worklist", "[--within DAYS] [--as-of DATE] [--json]", "pumps due for refill within DAYS (default 7) or overdue, and residual discrepancies not yet reviewed, most urgent first"},
 	{"chart", "--mrn MRN [--json]", "a patient's chart: pumps, the clinical record, authorizations and what the payer still needs"},
 	{"attachment get", "--sha256 H --out F", "write out a stored document, checked against its SHA-256 (F = - for stdout)"},
-	{"bill", "--from DATE --to DATE [--format csv|json|x12] [--allow-findings] [--as-of DATE]", "claim lines by date of service, each visit with its payer's profile; visits with error findings held back"},
+	{"bill", "--from DATE --to DATE [--format csv|json|x12] [--allow-findings] [--as-of DATE] [--out FILE]", "claim lines by date of service, each visit with its payer's profile; visits with error findings held back; with --out, FILE.checkpoint beside it"},
 	{"check", "--from DATE --to DATE [--as-of DATE] [--json]", "the pre-billing check: what a payer would deny, before the claim goes out (exit 1 on an error)"},
 	{"plan", "--drug D --mcg-per-ml C --fill-ml V [--rinse-ml R] [--json]", "least-waste vials"},
 	{"scan", "--text S [--json]", "a vial's scanned GS1 DataMatrix: its product in the catalog, lot, expiry and the refill's vials line"},
