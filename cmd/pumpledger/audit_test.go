@@ -418,3 +418,34 @@ func TestBillCheckpoint(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAuditPacketPage is the time the page takes to verify itself in
+// Chromium (its script's own measure, page-ms), for the packet in
+// $PUMPLEDGER_PACKET (one of the scale ledger's, say: BENCHMARKS.md), else
+// the demo's.
+func BenchmarkAuditPacketPage(b *testing.B) {
+	file := os.Getenv("PUMPLEDGER_PACKET")
+	if file == "" {
+		c := &cli{t: &testing.T{}, db: filepath.Join(b.TempDir(), "l.db")}
+		if code, _, errs := c.run("", "init"); code != 0 {
+			b.Fatal(errs)
+		}
+		c.run("", "demo", "--patients", "2", "--months", "24")
+		file = filepath.Join(b.TempDir(), "p.html")
+		if code, _, errs := c.run("", "audit", "packet", "--mrn", "MRN-1001", "--out", file); code != 0 {
+			b.Fatal(errs)
+		}
+	}
+	ctx := browser.New(b, 1200, 900)
+	total := 0.0
+	for b.Loop() {
+		result, statuses, _, ms := pageResult(b, ctx, file)
+		if result != "verified" {
+			b.Fatalf("the page says %q", result)
+		}
+		n, _ := strconv.ParseFloat(ms, 64)
+		total += n
+		b.ReportMetric(float64(len(statuses)), "entries")
+	}
+	b.ReportMetric(total/float64(b.N), "page-ms")
+}
