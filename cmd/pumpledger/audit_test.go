@@ -40,6 +40,15 @@ func auditLedger(t *testing.T) *cli {
 	return c
 }
 
+// firstEntry is the id of MRN-1001's first entry.
+func (c *cli) firstEntry() string {
+	var hist []struct {
+		Entry struct{ ID string } `json:"entry"`
+	}
+	json.Unmarshal([]byte(c.ok("", "history", "--mrn", "MRN-1001", "--json")), &hist)
+	return hist[0].Entry.ID
+}
+
 // packetOf writes MRN-1001's packet in format to a new file in dir.
 func (c *cli) packetOf(format string) string {
 	c.t.Helper()
@@ -108,6 +117,13 @@ func TestAuditVerify(t *testing.T) {
 	pub, _ := os.ReadFile(c.db + ".pub")
 	if key != strings.TrimSpace(string(pub)) {
 		t.Fatalf("key prints %q, LEDGER.pub holds %q", key, pub)
+	}
+	// Nothing that verifies reads the signing key, which auditLedger removed.
+	c.ok("", "verify")
+	var inc struct{ Checkpoint string }
+	json.Unmarshal([]byte(c.ok("", "prove", "--entry", c.firstEntry())), &inc)
+	if checkNote(t, inc.Checkpoint, key).N == 0 {
+		t.Fatal("prove gives no checkpoint")
 	}
 	for _, format := range []string{"html", "json"} {
 		file := c.packetOf(format)
