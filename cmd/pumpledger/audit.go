@@ -114,7 +114,13 @@ func (a *app) auditVerify(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "ok: all %d entries of %s are proven against the checkpoint of %s entries signed by %s, and %d documents match their hashes.\n",
-		len(res), p.MRN, strings.SplitN(p.Checkpoint, "\n", 3)[1], p.Ledger, len(p.Attachments))
+	embedded := 0
+	for _, d := range p.Attachments {
+		if d.Data != nil {
+			embedded++
+		}
+	}
+	fmt.Fprintf(a.stdout, "ok: all %d entries of %s are proven against the checkpoint of %s entries signed by %s; %d of %d documents cited are embedded and match their hashes.\n",
+		len(res), p.MRN, strings.SplitN(p.Checkpoint, "\n", 3)[1], p.Ledger, embedded, len(p.Attachments))
 	return nil
 }
