@@ -465,3 +465,39 @@ func BenchmarkAuditPacketPage(b *testing.B) {
 	}
 	b.ReportMetric(total/float64(b.N), "page-ms")
 }
+
+// Bad input to audit is refused in one sentence naming the field, exit 1,
+// and no file is written.
+func TestAuditRefusals(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "p.html")
+	exists := filepath.Join(dir, "there.html")
+	os.WriteFile(exists, []byte("x"), 0o600)
+	notPacket := filepath.Join(dir, "not.html")
+	os.WriteFile(notPacket, []byte("<html>hello</html>"), 0o600)
+	good := filepath.Join(dir, "good.json")
+	c.ok("", "audit", "packet", "--mrn", "MRN-1", "--out", good, "--format", "json")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"audit", "packet", "--mrn", "MRN-9", "--out", out}, "Unknown patient MRN-9"},
+		{[]string{"audit", "packet", "--mrn", "MRN-1", "--from", "2026-13-01", "--out", out}, "--from must be a date like"},
+		{[]string{"audit", "packet", "--mrn", "MRN-1", "--from", "2026-03-02", "--to", "2026-03-01", "--out", out}, "--to 2026-03-01 is before --from"},
+		{[]string{"audit", "packet", "--mrn", "MRN-1", "--format", "pdf", "--out", out}, "--format must be html or json"},
+		{[]string{"audit", "packet", "--mrn", "MRN-1", "--out", exists}, "exists; remove it or choose another name for --out"},
+		{[]string{"audit", "verify", notPacket, "--key", c.db + ".pub"}, "is not an audit packet: it is neither"},
+		{[]string{"audit", "verify", good, "--key", "nobody+00000000+AAAA"}, "The key is not a verifier key"},
+		{[]string{"audit", "verify", good, "--key", filepath.Join(dir, "none.pub")}, "Cannot read the key file"},
+	} {
+		code, stdout, stderr := c.run("", tt.args...)
+		if code != 1 || stdout != "" || !strings.Contains(stderr, tt.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("%v: exit %d, %q, %q; want exit 1 saying %q", tt.args, code, stdout, stderr, tt.want)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a refused packet was written")
+	}
+}
