@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/audit"
 	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/catalog"
 	"github.com/pumpledger/pumpledger/ledger"
@@ -65,6 +66,10 @@ type Ledger interface {
 	WitnessSettings() ([]ledger.WitnessSetting, error)
 	VerifyWitnesses(ctx context.Context, keys []*witness.Verifier, urls []string) ([]ledger.WitnessCheck, error)
 	Prove(id string) (ledger.Inclusion, error)
+	ProveSigned(id string) (ledger.Inclusion, error)
+	Growth(old []byte) (ledger.Growth, error)
+	VerifierKey() (string, error)
+	AuditPacket(ctx context.Context, mrn, from, to string) (*audit.Packet, error)
 	BackupFile(path string) (int64, error)
 
 	// Import runs fn's records in groups of one commit each (the demo's).

@@ -429,15 +429,25 @@ func (db *DB) Consistent(old []byte) (_ Tree, err error) {
 
 // Inclusion is the proof that an entry is leaf Seq of the tree.
 type Inclusion struct {
-	Entry Entry
-	Leaf  tlog.Hash
-	Tree  Tree
-	Proof tlog.RecordProof
+	Entry  Entry
+	Stored []byte // the entry's stored bytes, exactly: the leaf's
+	Leaf   tlog.Hash
+	Tree   Tree
+	Proof  tlog.RecordProof
+	// Checkpoint is the signed checkpoint of Tree, from ProveSigned.
+	Checkpoint Checkpoint
 }
 
 // Prove returns the inclusion proof of the entry with the given id in the
 // current tree, checked before it is returned.
-func (db *DB) Prove(id string) (_ Inclusion, err error) {
+func (db *DB) Prove(id string) (Inclusion, error) { return db.prove(id, false) }
+
+// ProveSigned is Prove with the signed checkpoint of the tree the proof is
+// in (checked with LEDGER.pub): all a reader needs, with the public key, to
+// check the entry.
+func (db *DB) ProveSigned(id string) (Inclusion, error) { return db.prove(id, true) }
+
+func (db *DB) prove(id string, signed bool) (_ Inclusion, err error) {
 	defer guard(db.path, &err)()
 	var inc Inclusion
 	err = db.bolt.View(func(tx *bolt.Tx) error {
@@ -448,7 +458,13 @@ func (db *DB) Prove(id string) (_ Inclusion, err error) {
 		if inc.Tree, err = treeAt(tx); err != nil {
 			return err
 		}
-		inc.Entry, inc.Leaf = e, tlog.RecordHash(e.Encode())
+		if signed {
+			if inc.Checkpoint, err = (&Tx{b: tx, db: db}).Checkpoint(); err != nil {
+				return err
+			}
+		}
+		inc.Stored = bytes.Clone(tx.Bucket(bucketEntries).Get(u64(uint64(e.Seq))))
+		inc.Entry, inc.Leaf = e, tlog.RecordHash(inc.Stored)
 		if inc.Proof, err = tlog.ProveRecord(inc.Tree.N, e.Seq, hashReader{tx.Bucket(bucketHashes)}); err != nil {
 			return err
 		}

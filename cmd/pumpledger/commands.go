@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -391,6 +392,7 @@ func (a *app) bill(args []string) error {
 	format := fs.String("format", "csv", billing.FormatNames+" (837p: a whole interchange, with the practice recorded by site set)")
 	allow := fs.Bool("allow-findings", false, "export the lines of visits with error findings too (the findings are still printed)")
 	asOf := fs.String("as-of", "", "check as if filed on DATE (timely filing counts to it; default today)")
+	outFile := fs.String("out", "", "write the bill to FILE, and beside it FILE.checkpoint, the signed checkpoint covering its entries (default: standard output, the bill alone)")
 	submit := fs.Bool("submit", false, "record the 837P's claims as sent: a later correction of their visits is then sent as a replacement or void claim")
 	if err := a.parse(fs, args, "from", "to"); err != nil {
 		return err
@@ -420,7 +422,15 @@ func (a *app) bill(args []string) error {
 			return err
 		}
 	}
+	if *outFile != "" {
+		for _, f := range []string{*outFile, *outFile + ".checkpoint"} {
+			if _, err := os.Lstat(a.path(f)); err == nil {
+				return pumpledger.Invalid("out", "The file %s exists; remove it or choose another name for --out.", f)
+			}
+		}
+	}
 	var buf bytes.Buffer
+	var cp ledger.Checkpoint
 	if err := open(func(db clinic.Ledger) error {
 		lines, findings, err := db.BillChecked(ctx, *from, *to, *asOf)
 		if err != nil {
@@ -440,12 +450,39 @@ func (a *app) bill(args []string) error {
 		if err == nil && *submit {
 			fmt.Fprintf(a.stderr, "submitted: %d claims recorded as sent (see history).\n", bytes.Count(buf.Bytes(), []byte("\nCLM*")))
 		}
+		if err == nil && *outFile != "" {
+			// Read after the bill: the ledger only grows, so the tree it
+			// signs holds every entry the bill was derived from.
+			cp, err = db.Checkpoint()
+		}
 		return err
 	}); err != nil {
 		return err
 	}
-	_, err := a.stdout.Write(buf.Bytes())
-	return err
+	if *outFile == "" {
+		_, err := a.stdout.Write(buf.Bytes())
+		return err
+	}
+	if err := writeNewFile(a.path(*outFile), buf.Bytes()); err != nil {
+		return err
+	}
+	if err := writeNewFile(a.path(*outFile+".checkpoint"), cp.Note); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "Wrote %s and %s, the signed checkpoint of %d entries covering it (keep it: `checkpoint --since %s` proves the ledger only grew since; the verifier key is %s).\n",
+		*outFile, *outFile+".checkpoint", cp.Tree.N, *outFile+".checkpoint", cp.Verifier)
+	return nil
+}
+
+// writeNewFile writes data to a new file, 0600, whole or not at all.
+func writeNewFile(path string, data []byte) error {
+	err := safefile.WriteNew(path, 0o600, func(f *os.File) error { _, err := f.Write(data); return err })
+	if errors.Is(err, os.ErrExist) {
+		return pumpledger.Invalid("out", "The file %s exists; remove it or choose another name for --out.", path)
+	} else if err != nil {
+		return pumpledger.Invalid("out", "Cannot write the file %s (%v); choose a path in a directory you can write to.", path, err)
+	}
+	return nil
 }
 
 func (a *app) check(args []string) error {
@@ -711,9 +748,13 @@ func (a *app) initCmd(args []string) error {
 func (a *app) checkpoint(args []string) error {
 	fs := a.flags("checkpoint")
 	since := fs.String("since", "", "an older checkpoint file: prove the ledger only grew since")
+	asJSON := fs.Bool("json", false, "with --since: print the proof and the new checkpoint as JSON")
 	rawURLs := repeated(fs, "witness", "a witness to cosign the checkpoint, kept in the ledger's setting for later checkpoints (repeatable)")
 	if err := a.parse(fs, args); err != nil {
 		return err
+	}
+	if *asJSON && *since == "" {
+		return usageErr("checkpoint: --json goes with --since")
 	}
 	urls, err := witnessURLs(*rawURLs)
 	if err != nil {
@@ -730,22 +771,11 @@ func (a *app) checkpoint(args []string) error {
 		return err
 	}
 	defer db.Close()
-	if *since != "" {
-		old, err := safefile.ReadFile(a.path(*since), maxCheckpointBytes)
-		if err != nil {
-			return pumpledger.Invalid("since", "Cannot read --since %s (%v).", *since, err)
-		}
-		cur, err := db.Consistent(old)
+	if *since == "" {
+		cp, err := db.Checkpoint()
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stderr, "consistent: the ledger of %d entries extends the checkpoint in %s.\n", cur.N, *since)
-	}
-	cp, err := db.Checkpoint()
-	if err != nil {
-		return err
-	}
-	if *since == "" {
 		// Each witness of the setting, and any new one, cosigns the tree;
 		// the cosignatures are kept with the checkpoint and printed in it.
 		ws, err := db.WitnessSettings()
@@ -775,9 +805,36 @@ func (a *app) checkpoint(args []string) error {
 				return err
 			}
 		}
+		a.stdout.Write(cp.Note)
+		fmt.Fprintf(a.stderr, "verifier key: %s\n", cp.Verifier)
+		return nil
 	}
-	a.stdout.Write(cp.Note)
-	fmt.Fprintf(a.stderr, "verifier key: %s\n", cp.Verifier)
+	old, err := safefile.ReadFile(a.path(*since), maxCheckpointBytes)
+	if err != nil {
+		return pumpledger.Invalid("since", "Cannot read --since %s (%v).", *since, err)
+	}
+	g, err := db.Growth(old)
+	if err != nil {
+		return err
+	}
+	proof := make([]string, len(g.Proof))
+	for i, h := range g.Proof {
+		proof[i] = h.String()
+	}
+	// What it proves, said plainly: the stored hashes, not the entries.
+	said := fmt.Sprintf("consistent: the tree of %d entries extends the checkpoint of %d in %s (consistency proof of %d hashes). This proves the tree only grew; it does not recompute the entries from their bytes: `pumpledger verify` does that.", g.New.Tree.N, g.Old.N, *since, len(proof))
+	if *asJSON {
+		fmt.Fprintln(a.stderr, said)
+		return writeJSON(a.stdout, map[string]any{"old_size": g.Old.N, "old_root": g.Old.Hash.String(), "new_size": g.New.Tree.N,
+			"new_root": g.New.Tree.Hash.String(), "proof": proof, "checkpoint": string(g.New.Note), "verifier_key": g.New.Verifier})
+	}
+	// The new checkpoint alone on standard output, as without --since, so
+	// it can be kept as the next --since; the proof beside the statement.
+	fmt.Fprintln(a.stderr, said)
+	for _, h := range proof {
+		fmt.Fprintf(a.stderr, "proof %s\n", h)
+	}
+	a.stdout.Write(g.New.Note)
 	return nil
 }
 
@@ -792,7 +849,7 @@ func (a *app) prove(args []string) error {
 		return err
 	}
 	defer db.Close()
-	inc, err := db.Prove(*id)
+	inc, err := db.ProveSigned(*id)
 	if err != nil {
 		return err
 	}
@@ -800,8 +857,10 @@ func (a *app) prove(args []string) error {
 	for i, h := range inc.Proof {
 		proof[i] = h.String()
 	}
-	return writeJSON(a.stdout, map[string]any{"entry": inc.Entry, "leaf_hash": inc.Leaf.String(), "index": inc.Entry.Seq,
-		"tree_size": inc.Tree.N, "root_hash": inc.Tree.Hash.String(), "proof": proof})
+	// "stored" is the leaf's bytes exactly, as a string; "entry" is the
+	// same, decoded, for reading.
+	return writeJSON(a.stdout, map[string]any{"entry": inc.Entry, "stored": string(inc.Stored), "leaf_hash": inc.Leaf.String(), "index": inc.Entry.Seq,
+		"tree_size": inc.Tree.N, "root_hash": inc.Tree.Hash.String(), "proof": proof, "checkpoint": string(inc.Checkpoint.Note), "verifier_key": inc.Checkpoint.Verifier})
 }
 
 func (a *app) backup(args []string) error {

@@ -444,7 +444,7 @@ func TestE2ECommands(t *testing.T) {
 	}
 	p.file("cp.txt", o.stdout)
 	p.ok("", "patient", "add", "--mrn", "MRN-4", "--name", "Later Patient")
-	if o = p.run("", "checkpoint", "--since", "cp.txt"); o.code != 0 || !strings.HasPrefix(o.stderr, fmt.Sprintf("consistent: the ledger of %d entries extends the checkpoint in cp.txt.\n", n+1)) {
+	if o = p.run("", "checkpoint", "--since", "cp.txt"); o.code != 0 || !strings.HasPrefix(o.stderr, fmt.Sprintf("consistent: the tree of %d entries extends the checkpoint of %d in cp.txt (", n+1, n)) {
 		t.Errorf("checkpoint --since: exit %d, stderr %q", o.code, o.stderr)
 	}
 	var proof struct {

@@ -49,14 +49,17 @@ var commands = []command{
 	{"chart", "--mrn MRN [--json]", "a patient's chart: pumps, the clinical record, authorizations and what the payer still needs"},
 	{"fhir", "--mrn MRN [--from DATE] [--to DATE] [--out FILE]", "a patient's record as a FHIR R4 Bundle (JSON) another clinical system can import"},
 	{"attachment get", "--sha256 H --out F", "write out a stored document, checked against its SHA-256 (F = - for stdout)"},
-	{"bill", "--from DATE --to DATE [--format csv|json|x12|837p] [--allow-findings] [--as-of DATE] [--submit]", "claim lines by date of service, each visit with its payer's profile; visits with error findings held back"},
+	{"bill", "--from DATE --to DATE [--format csv|json|x12|837p] [--allow-findings] [--as-of DATE] [--submit] [--out FILE]", "claim lines by date of service, each visit with its payer's profile; visits with error findings held back; with --out, FILE.checkpoint beside it"},
 	{"check", "--from DATE --to DATE [--as-of DATE] [--json]", "the pre-billing check: what a payer would deny, before the claim goes out (exit 1 on an error)"},
 	{"plan", "--drug D --mcg-per-ml C --fill-ml V [--rinse-ml R] [--json]", "least-waste vials"},
 	{"scan", "--text S [--json]", "a vial's scanned GS1 DataMatrix: its product in the catalog, lot, expiry and the refill's vials line"},
 	{"verify", "[--witness-key KEY] [--witness URL]", "check every entry against the tree; with witness keys, that each witness cosigns the current tree"},
-	{"checkpoint", "[--since FILE] [--witness URL]", "print a signed checkpoint, cosigned by the ledger's witnesses; prove growth since an older one"},
-	{"prove", "--entry ID", "inclusion proof of one entry"},
+	{"checkpoint", "[--since FILE [--json]] [--witness URL]", "print a signed checkpoint, cosigned by the ledger's witnesses; with --since, the consistency proof that the tree only grew since an older one (verify proves the entries)"},
+	{"prove", "--entry ID", "inclusion proof of one entry: its stored bytes, the proof and the signed checkpoint it is against"},
+	{"key", "", "print the ledger's public verifier key (LEDGER.pub), all an auditor needs to check its checkpoints"},
 	{"key rotate", "", "replace the signing key: an entry, signed by the old key and the new, names the new one; LEDGER.key and LEDGER.pub are replaced"},
+	{"audit packet", "--mrn MRN [--from DATE --to DATE] --out FILE [--format html|json]", "a patient's entries as recorded, each proven against one signed checkpoint, in a page that verifies itself"},
+	{"audit verify", "FILE --key KEY|FILE.pub", "check an audit packet with nothing but it and the public key (exit 1 naming what failed)"},
 	{"backup", "--out FILE", "hot copy of the ledger that verifies on its own"},
 	{"catalog", "[--on DATE | --default]", "print the catalog in force (today, or on DATE), or the embedded one"},
 	{"catalog list", "[--json]", "every catalog the ledger pins: version, in force from, SHA-256, reason"},
@@ -71,10 +74,10 @@ var commands = []command{
 
 // groups are the commands that take a subcommand.
 var groups = map[string]string{"pump": "implant, explant", "patient": "add",
-	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add", "review": "add", "attachment": "get", "user": "add", "access": "log, verify", "key": "rotate", "site": "set"}
+	"diagnosis": "add", "coverage": "add", "authorization": "add", "therapy": "add", "trial": "add", "consent": "add", "assessment": "add", "review": "add", "attachment": "get", "user": "add", "access": "log, verify", "site": "set", "audit": "packet, verify"}
 
 // optionalGroups take a subcommand but also run alone ("catalog").
-var optionalGroups = map[string]string{"catalog": "list, adopt"}
+var optionalGroups = map[string]string{"catalog": "list, adopt", "key": "rotate"}
 
 // globalFlags are accepted before or after any command.
 var globalFlags = []struct{ name, arg, usage string }{
@@ -263,6 +266,12 @@ func handler(name string) func(*app, []string) error {
 		return (*app).keyRotate
 	case "backup":
 		return (*app).backup
+	case "key":
+		return (*app).key
+	case "audit packet":
+		return (*app).auditPacket
+	case "audit verify":
+		return (*app).auditVerify
 	case "catalog":
 		return (*app).catalogCmd
 	case "catalog list":

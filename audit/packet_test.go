@@ -1,0 +1,202 @@
+package audit
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// memHashes is a tree's stored hashes in memory.
+type memHashes []tlog.Hash
+
+func (m memHashes) ReadHashes(ix []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(ix))
+	for i, x := range ix {
+		out[i] = m[x]
+	}
+	return out, nil
+}
+
+// testPacket is a packet of n entries made with tlog and note directly, as
+// the ledger makes them, and its verifier key. Entry bytes hold < > & as
+// encoding/json writes them (\u003c), as stored entries do.
+func testPacket(t testing.TB, n int) (*Packet, string) {
+	t.Helper()
+	// A key whose base64 holds a "+", as half of all keys do: a reader
+	// that splits the key on every "+" fails with it.
+	var skey, vkey string
+	for !strings.Contains(vkey[min(len(vkey), 32):], "+") {
+		var err error
+		if skey, vkey, err = note.GenerateKey(rand.Reader, "pumpledger/test-ledger"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hs memHashes
+	var stored []string
+	for i := range n {
+		s := fmt.Sprintf(`{"seq":%d,"id":"id-%d","kind":"refill","payload":{"note":"a \u003c b \u0026 c"}}`, i, i)
+		h, err := tlog.StoredHashes(int64(i), []byte(s), hs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs, stored = append(hs, h...), append(stored, s)
+	}
+	root, err := tlog.TreeHash(int64(n), hs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := note.Sign(&note.Note{Text: fmt.Sprintf("pumpledger/test-ledger\n%d\n%s\n", n, base64.StdEncoding.EncodeToString(root[:]))}, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Packet{Format: Format, Ledger: "pumpledger/test-ledger", VerifierKey: vkey, Checkpoint: string(msg), MRN: "MRN-1",
+		Made: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Attachments: []Attachment{}, Claims: []Claim{}}
+	for i, s := range stored {
+		proof, err := tlog.ProveRecord(int64(n), int64(i), hs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := Entry{Index: int64(i), ID: fmt.Sprintf("id-%d", i), Kind: "refill", Stored: s}
+		for _, h := range proof {
+			e.Proof = append(e.Proof, h.String())
+		}
+		p.Entries = append(p.Entries, e)
+	}
+	return p, vkey
+}
+
+// flip changes one character of s at i to another base64 character.
+func flip(s string, i int) string {
+	c := byte('A')
+	if s[i] == 'A' {
+		c = 'B'
+	}
+	return s[:i] + string(c) + s[i+1:]
+}
+
+func TestVerify(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(p *Packet)
+		bad    []int  // entries not proven
+		want   string // in the error; "" for none
+	}{
+		{"as made", func(p *Packet) {}, nil, ""},
+		{"one byte of an entry", func(p *Packet) { p.Entries[3].Stored = strings.Replace(p.Entries[3].Stored, "refill", "refilL", 1) }, []int{3},
+			"Entry id-3 (index 3) fails: its stored bytes and proof do not lead"},
+		{"a proof hash", func(p *Packet) { p.Entries[5].Proof[1] = flip(p.Entries[5].Proof[1], 0) }, []int{5}, "Entry id-5 (index 5)"},
+		{"a proof cut short", func(p *Packet) { p.Entries[2].Proof = p.Entries[2].Proof[1:] }, []int{2}, "Entry id-2"},
+		{"an entry moved", func(p *Packet) { p.Entries[1].Index = 0 }, []int{1}, "seq or id differ"},
+		{"an entry renamed", func(p *Packet) { p.Entries[4].ID = "id-x" }, []int{4}, "seq or id differ"},
+		{"a Go escape undone", func(p *Packet) { p.Entries[6].Stored = strings.Replace(p.Entries[6].Stored, `\u003c`, "<", 1) }, []int{6}, "Entry id-6"},
+		{"the signature", func(p *Packet) {
+			i := strings.LastIndex(p.Checkpoint, " ") + 10
+			p.Checkpoint = flip(p.Checkpoint, i)
+		}, nil, "not signed by the key"},
+		{"the root, re-signed by no one", func(p *Packet) { p.Checkpoint = strings.Replace(p.Checkpoint, "\n10\n", "\n11\n", 1) }, nil, "not signed by the key"},
+		{"a witness's cosignature added", func(p *Packet) {
+			p.Checkpoint += "— witness.example AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+		}, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, vkey := testPacket(t, 10)
+			tt.change(p)
+			res, err := Verify(p, vkey)
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Fatalf("error %v, want one with %q", err, tt.want)
+			}
+			if res == nil {
+				return // the checkpoint failed: no entry is looked at
+			}
+			for i, r := range res {
+				isBad := false
+				for _, b := range tt.bad {
+					isBad = isBad || b == i
+				}
+				if (r.Problem != "") != isBad {
+					t.Errorf("entry %d: problem %q, want one: %v", i, r.Problem, isBad)
+				}
+			}
+		})
+	}
+}
+
+// The key given is the auditor's: a packet signed by another key fails,
+// even though the packet carries that key.
+func TestVerifyOtherKey(t *testing.T) {
+	p, _ := testPacket(t, 3)
+	_, mine := testPacket(t, 1)
+	if _, err := Verify(p, mine); err == nil || !strings.Contains(err.Error(), "not signed by the key") {
+		t.Fatalf("error %v", err)
+	}
+	if _, err := Verify(p, "not a key"); err == nil || !strings.Contains(err.Error(), "key") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// The page holds the packet's JSON whole, and Parse reads it back from the
+// page or from the JSON file alike.
+func TestParseRoundTrip(t *testing.T) {
+	p, vkey := testPacket(t, 5)
+	p.Entries[0].Stored = strings.Replace(p.Entries[0].Stored, "a ", "</script><b>", 1)
+	p.Entries[0].Proof = nil // not proven now: the point is the bytes survive
+	var page bytes.Buffer
+	if err := p.WriteHTML(&page); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(page.String(), "</script>") != 2 {
+		t.Fatalf("the page's packet closes its script element early")
+	}
+	js, err := p.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range [][]byte{page.Bytes(), js} {
+		q, err := Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Entries[0].Stored != p.Entries[0].Stored || q.Checkpoint != p.Checkpoint {
+			t.Fatalf("not read back as written")
+		}
+		res, _ := Verify(q, vkey)
+		if res[1].Problem != "" {
+			t.Fatalf("entry 1: %s", res[1].Problem)
+		}
+	}
+	for _, bad := range []string{"", "<html>", `{"format":"other/1"}`, Marker + `{"format":"pumpledger-audit-packet/1"}`} {
+		if _, err := Parse([]byte(bad)); err == nil {
+			t.Errorf("Parse(%q) took it", bad)
+		}
+	}
+}
+
+// FuzzParseVerify: whatever the file, audit verify answers, never panics.
+func FuzzParseVerify(f *testing.F) {
+	p, vkey := testPacket(f, 4)
+	js, _ := p.JSON()
+	var page bytes.Buffer
+	p.WriteHTML(&page)
+	f.Add(js)
+	f.Add(page.Bytes())
+	f.Add([]byte(`{"format":"pumpledger-audit-packet/1","entries":[{"index":-1,"proof":["x"]}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		q, err := Parse(b)
+		if err != nil {
+			return
+		}
+		Verify(q, vkey)
+	})
+}

@@ -1,0 +1,50 @@
+package audit
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/pumpledger/pumpledger/internal/browser"
+)
+
+// The page's script, in Chromium, on packets made with tlog and note
+// directly: entries whose bytes hold Go's \u003c escapes and a key whose
+// base64 holds a "+" verify; an entry with an escape undone does not.
+func TestPageScript(t *testing.T) {
+	ctx := browser.New(t, 1000, 800)
+	open := func(p *Packet) []string {
+		t.Helper()
+		file := filepath.Join(t.TempDir(), "p.html")
+		f, err := os.Create(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.WriteHTML(f); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if err := chromedp.Do(ctx, chromedp.Navigate("file://"+file)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`document.body.dataset.done === "1"`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+			t.Fatal(err)
+		}
+		st, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".entry"), e => e.dataset.status)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	p, _ := testPacket(t, 7)
+	if got := strings.Join(open(p), " "); got != strings.TrimSpace(strings.Repeat("verified ", 7)) {
+		t.Fatalf("as made: %s", got)
+	}
+	p.Entries[4].Stored = strings.Replace(p.Entries[4].Stored, `\u003c`, "<", 1)
+	if got := strings.Join(open(p), " "); got != "verified verified verified verified failed verified verified" {
+		t.Fatalf("an escape undone in entry 4: %s", got)
+	}
+}
