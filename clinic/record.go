@@ -45,7 +45,12 @@ func (db *Service) write(ctx context.Context, id string, kind pumpledger.Kind, p
 	var res Result
 	write := db.DB.Write
 	preview := IsPreview(ctx)
-	if preview {
+	switch {
+	case preview && (kind == pumpledger.KindRefill || kind == pumpledger.KindReprogram):
+		// The forms' live previews: derived in a read transaction, beside
+		// each other and beside appends (a late one falls back to Preview).
+		write = db.DB.PreviewRead
+	case preview:
 		write = db.DB.Preview
 	}
 	w, err := write(id, kind, payload, func(tx *ledger.Tx) ([]ledger.Entry, error) {
@@ -134,6 +139,9 @@ func (db *Service) lateCheck(before **pumpState, at time.Time, what string) func
 		}
 		if !later {
 			return nil
+		}
+		if !tx.Writable() { // a preview in a read transaction: the later entries need this one in the tree
+			return ledger.ErrPreviewNeedsWrite
 		}
 		return db.chainsDerive(tx, what, st.serial)
 	}

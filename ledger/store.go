@@ -203,18 +203,8 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *Tx) ([]Ent
 				return err
 			}
 		}
-		if id != "" {
-			if v := b.Bucket(bucketIDs).Get([]byte(id)); v != nil {
-				e, err := getEntry(b, int64(binary.BigEndian.Uint64(v)))
-				if err != nil {
-					return err
-				}
-				if e.Kind != kind || !bytes.Equal(e.Payload, payload) {
-					return pumpledger.Errorf(pumpledger.ECONFLICT, "id %s is already recorded (entry %d of the ledger, a %s recorded on %s) with different content; for another entry use a new id, or to replace that one remove \"id\" from this input and run `pumpledger correct --entry %s --reason \"what was wrong\" --file FILE`.",
-						id, e.Seq+1, e.Kind, e.RecordedAt.Format(time.DateOnly), id)
-				}
-				return errExisting{e}
-			}
+		if err := recorded(b, id, kind, payload); err != nil {
+			return err
 		}
 		ps, err := fn(tx)
 		if err != nil {
@@ -271,6 +261,85 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *Tx) ([]Ent
 }
 
 var errDryRun = errors.New("dry run: rolled back")
+
+// recorded refuses id already recorded with other content (ECONFLICT), and
+// answers errExisting when it is recorded with this content: sending the
+// same entry twice records it once.
+func recorded(b *bolt.Tx, id string, kind Kind, payload []byte) error {
+	if id == "" {
+		return nil
+	}
+	v := b.Bucket(bucketIDs).Get([]byte(id))
+	if v == nil {
+		return nil
+	}
+	e, err := getEntry(b, int64(binary.BigEndian.Uint64(v)))
+	if err != nil {
+		return err
+	}
+	if e.Kind != kind || !bytes.Equal(e.Payload, payload) {
+		return pumpledger.Errorf(pumpledger.ECONFLICT, "id %s is already recorded (entry %d of the ledger, a %s recorded on %s) with different content; for another entry use a new id, or to replace that one remove \"id\" from this input and run `pumpledger correct --entry %s --reason \"what was wrong\" --file FILE`.",
+			id, e.Seq+1, e.Kind, e.RecordedAt.Format(time.DateOnly), id)
+	}
+	return errExisting{e}
+}
+
+// ErrPreviewNeedsWrite is what a check answers in a read transaction when
+// it needs the entries appended to decide (a late entry re-derives the
+// pump's later entries with it): PreviewRead then previews with Preview.
+var ErrPreviewNeedsWrite = errors.New("ledger: this preview needs its entries appended")
+
+// PreviewRead is Preview in a read transaction: fn derives the entries
+// and check runs, nothing is appended, and it runs beside other previews
+// and beside appends instead of queueing for bbolt's one writer (a form's
+// live preview, many nurses at once). fn must only read; check answers
+// ErrPreviewNeedsWrite when it needs the entries in the tree, and the
+// preview is then made as Preview makes it.
+func (db *DB) PreviewRead(id string, kind Kind, payload []byte, fn func(tx *Tx) ([]Entry, error), check func(tx *Tx) error) (Written, error) {
+	if db.schema == schemaV1 {
+		return db.Write(id, kind, payload, fn, check) // its refusal
+	}
+	var w Written
+	err := db.View(func(tx *Tx) error {
+		if err := recorded(tx.b, id, kind, payload); err != nil {
+			return err
+		}
+		ps, err := fn(tx)
+		if err != nil {
+			return err
+		}
+		if len(ps) == 0 {
+			return errors.New("ledger: a write appends at least one entry")
+		}
+		for i := range ps {
+			if err := pumpledger.CheckText("recorded_by", ps[i].RecordedBy, false); err != nil {
+				return err
+			}
+			ps[i].Seq = size(tx.b) + int64(i) // where it would go
+		}
+		if check != nil {
+			if err := check(tx); err != nil {
+				return err
+			}
+		}
+		w.Entries = ps
+		return nil
+	})
+	var ex errExisting
+	switch {
+	case errors.Is(err, ErrPreviewNeedsWrite):
+		return db.Preview(id, kind, payload, fn, check)
+	case errors.As(err, &ex):
+		return Written{Entries: []Entry{ex.e}, Existing: true}, nil
+	case err != nil:
+		return Written{}, err
+	}
+	return w, nil
+}
+
+// Writable reports whether the transaction may append (a write, or a
+// preview rolled back) or only read (PreviewRead, View).
+func (t *Tx) Writable() bool { return t.b.Writable() }
 
 // sawCommitted notes that the ledger holds at least n committed entries.
 func (db *DB) sawCommitted(n int64) {
