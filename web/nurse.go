@@ -45,6 +45,14 @@ func (s *Server) worklistPage(w http.ResponseWriter, r *http.Request) {
 		s.renderErr(w, r, err)
 		return
 	}
+	// The worklist names its patients and why each is due (an overdue
+	// refill, a discrepancy): one view of many patients, as a bill is.
+	if len(items) > 0 {
+		if err := s.viewed(r, "", "worklist"); err != nil {
+			s.renderErr(w, r, err)
+			return
+		}
+	}
 	if asOf == "" {
 		asOf = s.db.Today()
 	}

@@ -354,3 +354,22 @@ func TestBillPage(t *testing.T) {
 		t.Errorf("a bad date: %d\n%s", w.Code, w.Body)
 	}
 }
+
+// The worklist names the patients due and why (a discrepancy to review,
+// a refill overdue): a view of their data, logged as the bill's is.
+func TestWorklistViewLogged(t *testing.T) {
+	f := newFixture(t, false)
+	setup := pumpledger.WithActor(context.Background(), pumpledger.Actor{Name: "nurse1", Role: pumpledger.RoleNurse})
+	if _, err := f.db.RecordRefill(setup, mustRefill(t)); err != nil {
+		t.Fatal(err)
+	}
+	nurse := f.login("nurse1")
+	w := f.do("GET", "/worklist?within=30", nurse, nil)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "MRN-1") {
+		t.Fatalf("worklist: %d, MRN-1 not shown\n%s", w.Code, w.Body)
+	}
+	recs := viewsOf(t, f, "")
+	if len(recs) != 1 || recs[0].User != "nurse1" || recs[0].What != "worklist" {
+		t.Errorf("the worklist's view: %+v, want one record of nurse1's worklist", recs)
+	}
+}
