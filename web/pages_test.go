@@ -373,3 +373,23 @@ func TestWorklistViewLogged(t *testing.T) {
 		t.Errorf("the worklist's view: %+v, want one record of nurse1's worklist", recs)
 	}
 }
+
+// The user whose role changes is the user whose sessions end, however the
+// name was sent: the users file is matched with the name trimmed, so the
+// sessions must be too.
+func TestRoleChangeEndsSessionsOfNameAsMatched(t *testing.T) {
+	f := newFixture(t, false)
+	admin, nurse := f.login("admin1"), f.login("nurse1")
+	for i, body := range []string{"name=+Nurse1+&role=auditor", "name=%09nurse1&remove=1"} {
+		w := f.do("POST", "/admin/users/change", admin, []byte(body), "Content-Type", "application/x-www-form-urlencoded")
+		if w.Code != http.StatusSeeOther {
+			t.Fatalf("%s: %d %s", body, w.Code, w.Body)
+		}
+		if w := f.do("GET", "/worklist", nurse, nil); w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/login") {
+			t.Errorf("after %s, nurse1's session still opens the worklist: %d", body, w.Code)
+		}
+		if i == 0 {
+			nurse = f.login("nurse1") // an auditor now, to be removed
+		}
+	}
+}
