@@ -274,7 +274,10 @@ func (s *Server) refillSave(w http.ResponseWriter, r *http.Request) {
 	if strings.TrimSpace(in.Witness.Name) != "" || in.Witness.Password != "" {
 		wit, wait, err := s.login(r, in.Witness)
 		if wait > 0 {
-			refuseFor(w, r, wait)
+			// Beside the witness's fields, which the form shows it by.
+			secs := int64((wait + time.Second - 1) / time.Second)
+			w.Header().Set("Retry-After", itoa(secs))
+			writeError(w, r, http.StatusTooManyRequests, "throttled", "witness", "Too many wrong passwords for the witness; the witness tries again in "+itoa(secs)+" seconds.")
 			return
 		}
 		if err != nil {
