@@ -45,6 +45,14 @@ func (s *Server) worklistPage(w http.ResponseWriter, r *http.Request) {
 		s.renderErr(w, r, err)
 		return
 	}
+	// The worklist names its patients and why each is due (an overdue
+	// refill, a discrepancy): one view of many patients, as a bill is.
+	if len(items) > 0 {
+		if err := s.viewed(r, "", "worklist"); err != nil {
+			s.renderErr(w, r, err)
+			return
+		}
+	}
 	if asOf == "" {
 		asOf = s.db.Today()
 	}
@@ -266,7 +274,10 @@ func (s *Server) refillSave(w http.ResponseWriter, r *http.Request) {
 	if strings.TrimSpace(in.Witness.Name) != "" || in.Witness.Password != "" {
 		wit, wait, err := s.login(r, in.Witness)
 		if wait > 0 {
-			refuseFor(w, r, wait)
+			// Beside the witness's fields, which the form shows it by.
+			secs := int64((wait + time.Second - 1) / time.Second)
+			w.Header().Set("Retry-After", itoa(secs))
+			writeError(w, r, http.StatusTooManyRequests, "throttled", "witness", "Too many wrong passwords for the witness; the witness tries again in "+itoa(secs)+" seconds.")
 			return
 		}
 		if err != nil {

@@ -119,3 +119,31 @@ func TestLocalNext(t *testing.T) {
 		}
 	}
 }
+
+// The witness's password is throttled as a sign-in is, and the refusal
+// is shown beside the witness's fields, where the form shows the
+// witness's other refusals, not at the foot of the form.
+func TestWitnessThrottledBesideItsField(t *testing.T) {
+	f := newFixture(t, false)
+	nurse := f.login("nurse1")
+	var m map[string]any
+	if err := json.Unmarshal([]byte(strings.Replace(refillJSON, `"witness": "asmith",`, "", 1)), &m); err != nil {
+		t.Fatal(err)
+	}
+	body := func(pw string) []byte {
+		b, _ := json.Marshal(map[string]any{"refill": m, "witness": map[string]string{"name": "clinician1", "password": pw}})
+		return b
+	}
+	for range freeTries + 1 {
+		f.do("POST", "/refill", nurse, body("wrong password"))
+	}
+	w := f.do("POST", "/refill", nurse, body(password))
+	var a errorBody
+	json.Unmarshal(w.Body.Bytes(), &a)
+	if w.Code != http.StatusTooManyRequests || a.Error.Field != "witness" {
+		t.Errorf("the witness's try after %d wrong passwords: %d field %q (%s), want 429 beside the witness", freeTries+1, w.Code, a.Error.Field, a.Error.Message)
+	}
+	if _, err := f.db.Entry("00000000-0000-4000-8000-000000000001"); err == nil {
+		t.Error("a refill with its witness throttled was recorded")
+	}
+}

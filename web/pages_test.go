@@ -354,3 +354,42 @@ func TestBillPage(t *testing.T) {
 		t.Errorf("a bad date: %d\n%s", w.Code, w.Body)
 	}
 }
+
+// The worklist names the patients due and why (a discrepancy to review,
+// a refill overdue): a view of their data, logged as the bill's is.
+func TestWorklistViewLogged(t *testing.T) {
+	f := newFixture(t, false)
+	setup := pumpledger.WithActor(context.Background(), pumpledger.Actor{Name: "nurse1", Role: pumpledger.RoleNurse})
+	if _, err := f.db.RecordRefill(setup, mustRefill(t)); err != nil {
+		t.Fatal(err)
+	}
+	nurse := f.login("nurse1")
+	w := f.do("GET", "/worklist?within=30", nurse, nil)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "MRN-1") {
+		t.Fatalf("worklist: %d, MRN-1 not shown\n%s", w.Code, w.Body)
+	}
+	recs := viewsOf(t, f, "")
+	if len(recs) != 1 || recs[0].User != "nurse1" || recs[0].What != "worklist" {
+		t.Errorf("the worklist's view: %+v, want one record of nurse1's worklist", recs)
+	}
+}
+
+// The user whose role changes is the user whose sessions end, however the
+// name was sent: the users file is matched with the name trimmed, so the
+// sessions must be too.
+func TestRoleChangeEndsSessionsOfNameAsMatched(t *testing.T) {
+	f := newFixture(t, false)
+	admin, nurse := f.login("admin1"), f.login("nurse1")
+	for i, body := range []string{"name=+Nurse1+&role=auditor", "name=%09nurse1&remove=1"} {
+		w := f.do("POST", "/admin/users/change", admin, []byte(body), "Content-Type", "application/x-www-form-urlencoded")
+		if w.Code != http.StatusSeeOther {
+			t.Fatalf("%s: %d %s", body, w.Code, w.Body)
+		}
+		if w := f.do("GET", "/worklist", nurse, nil); w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/login") {
+			t.Errorf("after %s, nurse1's session still opens the worklist: %d", body, w.Code)
+		}
+		if i == 0 {
+			nurse = f.login("nurse1") // an auditor now, to be removed
+		}
+	}
+}

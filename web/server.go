@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/clinic"
@@ -271,7 +272,7 @@ type credentials struct {
 // login checks c, throttled by name and by address; wait > 0 when the
 // try is refused unchecked.
 func (s *Server) login(r *http.Request, c credentials) (a pumpledger.Actor, wait time.Duration, err error) {
-	keys := []string{"name:" + strings.ToLower(strings.TrimSpace(c.Name)), "addr:" + clientAddr(r)}
+	keys := []string{"name:" + foldName(c.Name), "addr:" + clientAddr(r)}
 	if wait := s.throttle.wait(keys...); wait > 0 {
 		return a, wait, nil
 	}
@@ -290,6 +291,21 @@ func (s *Server) login(r *http.Request, c credentials) (a pumpledger.Actor, wait
 	}
 	s.throttle.clear(keys[0])
 	return pumpledger.Actor{Name: u.Name, Role: u.Role}, 0, nil
+}
+
+// foldName is the one spelling of every name that signs in as the same
+// user: authenticate matches names with strings.EqualFold (Unicode simple
+// folding: "ſ" is "s", "K" is "k"), which strings.ToLower does not
+// follow, so each rune becomes the least of its folding orbit, lower-cased
+// (the keys of plain names read as before: "name:nurse1").
+func foldName(name string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return unicode.ToLower(least)
+	}, strings.TrimSpace(name))
 }
 
 var errSignIn = pumpledger.Errorf(pumpledger.EUNAUTHORIZED, "The name or the password is wrong; check both and try again.")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -634,5 +635,33 @@ func TestFHIRRoute(t *testing.T) {
 	w = f.do("GET", "/api/fhir?mrn=MRN-1&from=March", nurse, nil)
 	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `from must be a date like 2026-03-01, not \"March\".`) {
 		t.Errorf("bad period: %d %s", w.Code, w.Body)
+	}
+}
+
+// A name is throttled however it is spelled that signs in as the same
+// user: sign-in matches names with Unicode case folding, so "nurſe1"
+// (long s) is nurse1, and must not start a count of its own (each
+// spelling from a fresh address would get its own free tries).
+func TestLoginThrottledAcrossSpellings(t *testing.T) {
+	f := newFixture(t, false)
+	try := func(name, pw, addr string) int {
+		r := httptest.NewRequest("POST", "/api/login", bytes.NewReader(loginBody(name, pw)))
+		r.RemoteAddr = addr + ":1234"
+		w := httptest.NewRecorder()
+		f.srv.ServeHTTP(w, r)
+		return w.Code
+	}
+	if c := try("nurſe1", password, "192.0.2.10"); c != http.StatusOK {
+		t.Fatalf("nurſe1 with nurse1's password: %d; the test needs sign-in to fold case", c)
+	}
+	for i := range freeTries + 1 {
+		if c := try("nurse1", "wrong password", fmt.Sprintf("192.0.2.%d", 20+i)); c != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %d", i+1, c)
+		}
+	}
+	for _, name := range []string{"nurse1", "NURSE1", "nurſe1", " Nurſe1 "} {
+		if c := try(name, "wrong password", "198.51.100.7"); c != http.StatusTooManyRequests {
+			t.Errorf("%q from a fresh address after %d wrong passwords for nurse1: %d, want 429", name, freeTries+1, c)
+		}
 	}
 }

@@ -71,8 +71,9 @@ func lastAdmin(name string) error {
 
 // endUser ends every session of the user named name: a role changed or a
 // user removed takes effect at their next request, not at their session's
-// end.
+// end. name is matched as changeUser matches it, trimmed.
 func (s *sessions) endUser(name string) {
+	name = strings.TrimSpace(name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, v := range s.m {
