@@ -234,8 +234,15 @@ type local struct {
 // reachable with a wider mode.
 func listenLocal(dbPath string, db clinic.Ledger, log *slog.Logger) (*local, error) {
 	path := sockPath(dbPath)
-	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
-	os.Remove(tmp)
+	// Made inside a directory of its own, 0700, then set to 0600 and moved
+	// into place: nobody else can reach it under a wider mode, whatever
+	// the umask, even for the moment between its making and its chmod.
+	dir, err := os.MkdirTemp(filepath.Dir(path), ".pumpledger-sock-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, "s")
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
 	if err != nil {
 		return nil, err
@@ -247,7 +254,6 @@ func listenLocal(dbPath string, db clinic.Ledger, log *slog.Logger) (*local, err
 	}
 	if err != nil {
 		ln.Close()
-		os.Remove(tmp)
 		return nil, err
 	}
 	l := &local{ln: ln, path: path, db: db, log: log}
