@@ -173,8 +173,9 @@ type Result struct {
 
 // Verify checks the packet with the verifier key alone: the checkpoint's
 // signature (and that it names the key's ledger), then each entry's leaf
-// hash and inclusion proof against the checkpoint's root, and that its
-// stored bytes say the index and id the packet files it under; then each
+// hash and inclusion proof against the checkpoint's root, that its
+// stored bytes say the index and id the packet files it under, and that
+// its index is above the one before it (each entry once); then each
 // embedded document's hash, and that a proven entry cites it. It returns
 // one result per entry and an error naming the first failure.
 func Verify(p *Packet, vkey string) ([]Result, error) {
@@ -201,6 +202,11 @@ func Verify(p *Packet, vkey string) ([]Result, error) {
 	proven := map[string]bool{}
 	for i, e := range p.Entries {
 		res[i] = Result{ID: e.ID, Index: e.Index, Problem: checkEntry(e, size, root)}
+		// Each entry once, in ledger order: a copy of a proven entry
+		// proves again, and would show the auditor a refill twice.
+		if res[i].Problem == "" && i > 0 && e.Index <= p.Entries[i-1].Index {
+			res[i].Problem = fmt.Sprintf("it repeats an entry or is out of ledger order (index %d follows %d)", e.Index, p.Entries[i-1].Index)
+		}
 		if res[i].Problem == "" {
 			proven[e.ID] = true
 		} else if first == nil {

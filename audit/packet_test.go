@@ -99,6 +99,9 @@ func TestVerify(t *testing.T) {
 		{"a proof cut short", func(p *Packet) { p.Entries[2].Proof = p.Entries[2].Proof[1:] }, []int{2}, "Entry id-2"},
 		{"an entry moved", func(p *Packet) { p.Entries[1].Index = 0 }, []int{1}, "seq or id differ"},
 		{"an entry renamed", func(p *Packet) { p.Entries[4].ID = "id-x" }, []int{4}, "seq or id differ"},
+		{"an entry duplicated", func(p *Packet) { p.Entries = append(p.Entries, p.Entries[3]) }, []int{10},
+			"Entry id-3 (index 3) fails: it repeats an entry or is out of ledger order"},
+		{"two entries swapped", func(p *Packet) { p.Entries[7], p.Entries[8] = p.Entries[8], p.Entries[7] }, []int{8}, "Entry id-7 (index 7)"},
 		{"a Go escape undone", func(p *Packet) { p.Entries[6].Stored = strings.Replace(p.Entries[6].Stored, `\u003c`, "<", 1) }, []int{6}, "Entry id-6"},
 		{"the signature", func(p *Packet) {
 			i := strings.LastIndex(p.Checkpoint, " ") + 10

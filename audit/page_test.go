@@ -13,7 +13,8 @@ import (
 
 // The page's script, in Chromium, on packets made with tlog and note
 // directly: entries whose bytes hold Go's \u003c escapes and a key whose
-// base64 holds a "+" verify; an entry with an escape undone does not.
+// base64 holds a "+" verify; an entry with an escape undone does not, nor
+// a copy of a proven entry.
 func TestPageScript(t *testing.T) {
 	ctx := browser.New(t, 1000, 800)
 	open := func(p *Packet) []string {
@@ -42,6 +43,12 @@ func TestPageScript(t *testing.T) {
 	p, _ := testPacket(t, 7)
 	if got := strings.Join(open(p), " "); got != strings.TrimSpace(strings.Repeat("verified ", 7)) {
 		t.Fatalf("as made: %s", got)
+	}
+	// A proven entry repeated proves again: the page refuses the copy.
+	dup := *p
+	dup.Entries = append(append([]Entry{}, p.Entries...), p.Entries[2])
+	if got := strings.Join(open(&dup), " "); got != strings.Repeat("verified ", 7)+"failed" {
+		t.Fatalf("entry 2 repeated: %s", got)
 	}
 	p.Entries[4].Stored = strings.Replace(p.Entries[4].Stored, `\u003c`, "<", 1)
 	if got := strings.Join(open(p), " "); got != "verified verified verified verified failed verified verified" {

@@ -242,6 +242,13 @@ func TestAuditPacketIndependent(t *testing.T) {
 				t.Errorf("%s %s: the script took it: %s", format, tt.name, out)
 			}
 		}
+		if format == "json" {
+			// A proven entry repeated: the documented order refuses the copy.
+			dup := tamper(t, file, func(p *audit.Packet) { p.Entries = append(p.Entries, p.Entries[1]) })
+			if out, err := exec.Command(py, script, dup, key).CombinedOutput(); err == nil {
+				t.Errorf("an entry repeated: the script took it: %s", out)
+			}
+		}
 	}
 }
 

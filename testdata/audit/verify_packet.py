@@ -100,11 +100,12 @@ def main(path, vkey):
     origin, size, root, rest = body.split("\n")
     assert origin == name and rest == ""
     size, root = int(size), base64.b64decode(root)
-    bad = 0
+    bad, prev = 0, -1
     for e in packet["entries"]:
         data = e["stored"].encode("utf-8")
         head = json.loads(data)
-        ok = head["seq"] == e["index"] and head["id"] == e["id"] and 0 <= e["index"] < size
+        ok = head["seq"] == e["index"] and head["id"] == e["id"] and prev < e["index"] < size
+        prev = e["index"]
         try:
             proof = [base64.b64decode(h) for h in e["proof"]]
             ok = ok and run_proof(proof, 0, size, e["index"], sha(b"\x00" + data)) == root
