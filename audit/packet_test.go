@@ -3,7 +3,9 @@ package audit
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
@@ -44,8 +46,15 @@ func testPacket(t testing.TB, n int) (*Packet, string) {
 	}
 	var hs memHashes
 	var stored []string
+	// Entry 0 cites a document, embedded in the packet.
+	doc := []byte("%PDF-1.4 consent")
+	sum := sha256.Sum256(doc)
+	docHash := hex.EncodeToString(sum[:])
 	for i := range n {
 		s := fmt.Sprintf(`{"seq":%d,"id":"id-%d","kind":"refill","payload":{"note":"a \u003c b \u0026 c"}}`, i, i)
+		if i == 0 {
+			s = fmt.Sprintf(`{"seq":0,"id":"id-0","kind":"consent","payload":{"attachments":[{"sha256":%q}]}}`, docHash)
+		}
 		h, err := tlog.StoredHashes(int64(i), []byte(s), hs)
 		if err != nil {
 			t.Fatal(err)
@@ -61,13 +70,17 @@ func testPacket(t testing.TB, n int) (*Packet, string) {
 		t.Fatal(err)
 	}
 	p := &Packet{Format: Format, Ledger: "pumpledger/test-ledger", VerifierKey: vkey, Checkpoint: string(msg), MRN: "MRN-1",
-		Made: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Attachments: []Attachment{}, Claims: []Claim{}}
+		Made: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Claims: []Claim{},
+		Attachments: []Attachment{{SHA256: docHash, MediaType: "application/pdf", Name: "consent.pdf", Size: int64(len(doc)), CitedBy: []string{"id-0"}, Data: doc}}}
 	for i, s := range stored {
 		proof, err := tlog.ProveRecord(int64(n), int64(i), hs)
 		if err != nil {
 			t.Fatal(err)
 		}
 		e := Entry{Index: int64(i), ID: fmt.Sprintf("id-%d", i), Kind: "refill", Stored: s}
+		if i == 0 {
+			e.Kind = "consent"
+		}
 		for _, h := range proof {
 			e.Proof = append(e.Proof, h.String())
 		}
@@ -102,6 +115,12 @@ func TestVerify(t *testing.T) {
 		{"an entry duplicated", func(p *Packet) { p.Entries = append(p.Entries, p.Entries[3]) }, []int{10},
 			"Entry id-3 (index 3) fails: it repeats an entry or is out of ledger order"},
 		{"two entries swapped", func(p *Packet) { p.Entries[7], p.Entries[8] = p.Entries[8], p.Entries[7] }, []int{8}, "Entry id-7 (index 7)"},
+		{"a document swapped, its hash with it", func(p *Packet) {
+			p.Attachments[0].Data = []byte("another consent")
+			sum := sha256.Sum256(p.Attachments[0].Data)
+			p.Attachments[0].SHA256 = hex.EncodeToString(sum[:])
+		}, nil, "no proven entry of the packet cites it"},
+		{"a document's bytes changed", func(p *Packet) { p.Attachments[0].Data[0] = 'X' }, nil, "its bytes do not hash to it"},
 		{"a Go escape undone", func(p *Packet) { p.Entries[6].Stored = strings.Replace(p.Entries[6].Stored, `\u003c`, "<", 1) }, []int{6}, "Entry id-6"},
 		{"the signature", func(p *Packet) {
 			i := strings.LastIndex(p.Checkpoint, " ") + 10

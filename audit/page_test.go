@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,24 +36,40 @@ func TestPageScript(t *testing.T) {
 		if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`document.body.dataset.done === "1"`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
 			t.Fatal(err)
 		}
-		st, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".entry"), e => e.dataset.status)`))
+		st, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".entry"), e => e.dataset.status).concat([document.body.dataset.result])`))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return st
 	}
 	p, _ := testPacket(t, 7)
-	if got := strings.Join(open(p), " "); got != strings.TrimSpace(strings.Repeat("verified ", 7)) {
+	if got := strings.Join(open(p), " "); got != strings.TrimSpace(strings.Repeat("verified ", 8)) {
 		t.Fatalf("as made: %s", got)
+	}
+	// A document swapped for another, its hash with it: no proven entry
+	// cites it, so the page is not verified, though every entry is.
+	swapped := *p
+	swapped.Attachments = []Attachment{p.Attachments[0]}
+	swapped.Attachments[0].Data = []byte("another consent")
+	sum := sha256.Sum256(swapped.Attachments[0].Data)
+	swapped.Attachments[0].SHA256 = hex.EncodeToString(sum[:])
+	if got := strings.Join(open(&swapped), " "); got != strings.Repeat("verified ", 7)+"failed" {
+		t.Fatalf("a document swapped: %s", got)
+	}
+	changed := *p
+	changed.Attachments = []Attachment{p.Attachments[0]}
+	changed.Attachments[0].Data = []byte("%PDF-1.4 consenT")
+	if got := strings.Join(open(&changed), " "); got != strings.Repeat("verified ", 7)+"failed" {
+		t.Fatalf("a document's bytes changed: %s", got)
 	}
 	// A proven entry repeated proves again: the page refuses the copy.
 	dup := *p
 	dup.Entries = append(append([]Entry{}, p.Entries...), p.Entries[2])
-	if got := strings.Join(open(&dup), " "); got != strings.Repeat("verified ", 7)+"failed" {
+	if got := strings.Join(open(&dup), " "); got != strings.Repeat("verified ", 7)+"failed failed" {
 		t.Fatalf("entry 2 repeated: %s", got)
 	}
 	p.Entries[4].Stored = strings.Replace(p.Entries[4].Stored, `\u003c`, "<", 1)
-	if got := strings.Join(open(p), " "); got != "verified verified verified verified failed verified verified" {
+	if got := strings.Join(open(p), " "); got != "verified verified verified verified failed verified verified failed" {
 		t.Fatalf("an escape undone in entry 4: %s", got)
 	}
 }
