@@ -55,6 +55,9 @@ func testPacket(t testing.TB, n int) (*Packet, string) {
 		if i == 0 {
 			s = fmt.Sprintf(`{"seq":0,"id":"id-0","kind":"consent","payload":{"attachments":[{"sha256":%q}]}}`, docHash)
 		}
+		if i == n-1 && n > 2 { // the last voids entry 1
+			s = fmt.Sprintf(`{"seq":%d,"id":"id-%d","kind":"correction","payload":{"voids":"id-1","reason":"wrong patient","replacement":""}}`, i, i)
+		}
 		h, err := tlog.StoredHashes(int64(i), []byte(s), hs)
 		if err != nil {
 			t.Fatal(err)
@@ -80,6 +83,12 @@ func testPacket(t testing.TB, n int) (*Packet, string) {
 		e := Entry{Index: int64(i), ID: fmt.Sprintf("id-%d", i), Kind: "refill", Stored: s}
 		if i == 0 {
 			e.Kind = "consent"
+		}
+		if i == n-1 && n > 2 {
+			e.Kind = "correction"
+		}
+		if i == 1 && n > 2 {
+			e.VoidedBy, e.VoidReason = fmt.Sprintf("id-%d", n-1), "wrong patient"
 		}
 		for _, h := range proof {
 			e.Proof = append(e.Proof, h.String())
@@ -121,6 +130,11 @@ func TestVerify(t *testing.T) {
 			p.Attachments[0].SHA256 = hex.EncodeToString(sum[:])
 		}, nil, "no proven entry of the packet cites it"},
 		{"a document's bytes changed", func(p *Packet) { p.Attachments[0].Data[0] = 'X' }, nil, "its bytes do not hash to it"},
+		{"a void hidden", func(p *Packet) { p.Entries[1].VoidedBy, p.Entries[1].VoidReason = "", "" }, []int{1},
+			"Entry id-1 (index 1) fails: the packet's correction id-9 voids it"},
+		{"a void invented", func(p *Packet) { p.Entries[2].VoidedBy, p.Entries[2].VoidReason = "id-9", "wrong patient" }, []int{2},
+			"Entry id-2 (index 2) fails: no proven correction of the packet voids it"},
+		{"a void's reason changed", func(p *Packet) { p.Entries[1].VoidReason = "duplicate" }, []int{1}, "Entry id-1 (index 1)"},
 		{"a Go escape undone", func(p *Packet) { p.Entries[6].Stored = strings.Replace(p.Entries[6].Stored, `\u003c`, "<", 1) }, []int{6}, "Entry id-6"},
 		{"the signature", func(p *Packet) {
 			i := strings.LastIndex(p.Checkpoint, " ") + 10

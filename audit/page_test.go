@@ -16,7 +16,8 @@ import (
 // The page's script, in Chromium, on packets made with tlog and note
 // directly: entries whose bytes hold Go's \u003c escapes and a key whose
 // base64 holds a "+" verify; an entry with an escape undone does not, nor
-// a copy of a proven entry.
+// a copy of a proven entry, nor a void the packet's corrections do not
+// bear out.
 func TestPageScript(t *testing.T) {
 	ctx := browser.New(t, 1000, 800)
 	open := func(p *Packet) []string {
@@ -61,6 +62,20 @@ func TestPageScript(t *testing.T) {
 	changed.Attachments[0].Data = []byte("%PDF-1.4 consenT")
 	if got := strings.Join(open(&changed), " "); got != strings.Repeat("verified ", 7)+"failed" {
 		t.Fatalf("a document's bytes changed: %s", got)
+	}
+	// Entry 1's void hidden: the packet's proven correction (entry 6)
+	// voids it, so the page refuses the packet's word.
+	hidden := *p
+	hidden.Entries = append([]Entry{}, p.Entries...)
+	hidden.Entries[1].VoidedBy, hidden.Entries[1].VoidReason = "", ""
+	if got := strings.Join(open(&hidden), " "); got != "verified failed verified verified verified verified verified failed" {
+		t.Fatalf("a void hidden: %s", got)
+	}
+	invented := *p
+	invented.Entries = append([]Entry{}, p.Entries...)
+	invented.Entries[3].VoidedBy, invented.Entries[3].VoidReason = "id-6", "wrong patient"
+	if got := strings.Join(open(&invented), " "); got != "verified verified verified failed verified verified verified failed" {
+		t.Fatalf("a void invented: %s", got)
 	}
 	// A proven entry repeated proves again: the page refuses the copy.
 	dup := *p

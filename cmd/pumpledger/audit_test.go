@@ -248,6 +248,15 @@ func TestAuditPacketIndependent(t *testing.T) {
 			if out, err := exec.Command(py, script, dup, key).CombinedOutput(); err == nil {
 				t.Errorf("an entry repeated: the script took it: %s", out)
 			}
+			// A void hidden: the packet's correction voids the entry.
+			hidden := tamper(t, file, func(p *audit.Packet) {
+				for i := range p.Entries {
+					p.Entries[i].VoidedBy, p.Entries[i].VoidReason = "", ""
+				}
+			})
+			if out, err := exec.Command(py, script, hidden, key).CombinedOutput(); err == nil {
+				t.Errorf("a void hidden: the script took it: %s", out)
+			}
 		}
 	}
 }
