@@ -149,6 +149,14 @@ func Parse(data []byte) (*Packet, error) {
 			return nil, errors.New("the packet's script element is not closed")
 		}
 		text = rest[:j]
+		// The page must be WriteHTML's around the packet, byte for byte:
+		// its script decides what a browser shows, so a page changed
+		// elsewhere (a decoy packet before this one, the script) could
+		// show entries other than the ones checked here.
+		head, tail, _ := strings.Cut(page, "{{PACKET}}")
+		if !bytes.Equal(bytes.TrimSpace(data), bytes.TrimSpace([]byte(head+string(text)+tail))) {
+			return nil, errors.New("it is not the page pumpledger writes around a packet (its markup or script was changed), so what a browser shows of it is not what is checked; ask for the packet as made, or as JSON (--format json)")
+		}
 	} else if len(text) == 0 || text[0] != '{' {
 		return nil, errors.New("it is neither a packet's JSON nor its page")
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -216,6 +217,39 @@ func TestParseRoundTrip(t *testing.T) {
 		if _, err := Parse([]byte(bad)); err == nil {
 			t.Errorf("Parse(%q) took it", bad)
 		}
+	}
+}
+
+// A page is the page WriteHTML writes around its packet, or it is not
+// read: its script decides what a browser shows, so a page whose script or
+// markup was changed could show entries other than those checked (here a
+// decoy packet in a comment, proven, and the shown one made up).
+func TestParsePageAsWritten(t *testing.T) {
+	p, vkey := testPacket(t, 3)
+	var good bytes.Buffer
+	if err := p.WriteHTML(&good); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(p)
+	made := *p
+	made.Entries = []Entry{{Index: 0, ID: "made-up", Kind: "refill", Stored: `{"seq":0,"id":"made-up"}`}}
+	var shown bytes.Buffer
+	made.WriteHTML(&shown)
+	for name, page := range map[string]string{
+		"a decoy in a comment": strings.Replace(shown.String(), "<body", "<!-- "+Marker+string(js)+"</script> --><body", 1),
+		"the script changed":   strings.Replace(good.String(), `verify(packet.verifier_key)`, `Promise.resolve()`, 1),
+		"markup added":         strings.Replace(good.String(), "<h1>", "<h1>Verified. ", 1),
+	} {
+		if _, err := Parse([]byte(page)); err == nil || !strings.Contains(err.Error(), "not the page") {
+			t.Errorf("%s: Parse took it (%v)", name, err)
+		}
+	}
+	q, err := Parse(good.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(q, vkey); err != nil {
+		t.Fatal(err)
 	}
 }
 
