@@ -149,6 +149,14 @@ func Parse(data []byte) (*Packet, error) {
 			return nil, errors.New("the packet's script element is not closed")
 		}
 		text = rest[:j]
+		// The page must be WriteHTML's around the packet, byte for byte:
+		// its script decides what a browser shows, so a page changed
+		// elsewhere (a decoy packet before this one, the script) could
+		// show entries other than the ones checked here.
+		head, tail, _ := strings.Cut(page, "{{PACKET}}")
+		if !bytes.Equal(bytes.TrimSpace(data), bytes.TrimSpace([]byte(head+string(text)+tail))) {
+			return nil, errors.New("it is not the page pumpledger writes around a packet (its markup or script was changed), so what a browser shows of it is not what is checked; ask for the packet as made, or as JSON (--format json)")
+		}
 	} else if len(text) == 0 || text[0] != '{' {
 		return nil, errors.New("it is neither a packet's JSON nor its page")
 	}
@@ -173,8 +181,11 @@ type Result struct {
 
 // Verify checks the packet with the verifier key alone: the checkpoint's
 // signature (and that it names the key's ledger), then each entry's leaf
-// hash and inclusion proof against the checkpoint's root, and that its
-// stored bytes say the index and id the packet files it under; then each
+// hash and inclusion proof against the checkpoint's root, that its
+// stored bytes say the index and id the packet files it under, and that
+// its index is above the one before it (each entry once), and that its
+// voided_by and void_reason are what a proven correction of the packet
+// says, if one voids it, and empty if none does; then each
 // embedded document's hash, and that a proven entry cites it. It returns
 // one result per entry and an error naming the first failure.
 func Verify(p *Packet, vkey string) ([]Result, error) {
@@ -198,9 +209,28 @@ func Verify(p *Packet, vkey string) ([]Result, error) {
 	}
 	var first error
 	res := make([]Result, len(p.Entries))
-	proven := map[string]bool{}
+	voids := map[string]correction{} // the voided entry's id: the proven correction voiding it
 	for i, e := range p.Entries {
 		res[i] = Result{ID: e.ID, Index: e.Index, Problem: checkEntry(e, size, root)}
+		// Each entry once, in ledger order: a copy of a proven entry
+		// proves again, and would show the auditor a refill twice.
+		if res[i].Problem == "" && i > 0 && e.Index <= p.Entries[i-1].Index {
+			res[i].Problem = fmt.Sprintf("it repeats an entry or is out of ledger order (index %d follows %d)", e.Index, p.Entries[i-1].Index)
+		}
+		if c, ok := correctionOf(e); ok && res[i].Problem == "" {
+			voids[c.Voids] = c
+		}
+	}
+	proven := map[string]bool{}
+	for i, e := range p.Entries {
+		// voided_by is the packet's word, not the stored bytes': it holds
+		// only if a proven correction of the packet says the same.
+		c, voided := voids[e.ID]
+		if res[i].Problem == "" && voided && (e.VoidedBy != c.ID || e.VoidReason != c.Reason) {
+			res[i].Problem = fmt.Sprintf("the packet's correction %s voids it (%q), but the packet says otherwise", c.ID, c.Reason)
+		} else if res[i].Problem == "" && !voided && e.VoidedBy != "" {
+			res[i].Problem = fmt.Sprintf("no proven correction of the packet voids it, but the packet says %s does", e.VoidedBy)
+		}
 		if res[i].Problem == "" {
 			proven[e.ID] = true
 		} else if first == nil {
@@ -231,6 +261,29 @@ func Verify(p *Packet, vkey string) ([]Result, error) {
 		}
 	}
 	return res, first
+}
+
+// correction is what a correction's stored bytes say it voids.
+type correction struct {
+	ID     string
+	Voids  string
+	Reason string
+}
+
+// correctionOf reads a correction from its stored bytes.
+func correctionOf(e Entry) (correction, bool) {
+	var c struct {
+		ID      string `json:"id"`
+		Kind    string `json:"kind"`
+		Payload struct {
+			Voids  string `json:"voids"`
+			Reason string `json:"reason"`
+		} `json:"payload"`
+	}
+	if json.Unmarshal([]byte(e.Stored), &c) != nil || c.Kind != "correction" || c.Payload.Voids == "" {
+		return correction{}, false
+	}
+	return correction{c.ID, c.Payload.Voids, c.Payload.Reason}, true
 }
 
 // checkEntry is why entry e is not proven in the tree of size leaves with

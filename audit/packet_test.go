@@ -3,7 +3,10 @@ package audit
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -44,8 +47,18 @@ func testPacket(t testing.TB, n int) (*Packet, string) {
 	}
 	var hs memHashes
 	var stored []string
+	// Entry 0 cites a document, embedded in the packet.
+	doc := []byte("%PDF-1.4 consent")
+	sum := sha256.Sum256(doc)
+	docHash := hex.EncodeToString(sum[:])
 	for i := range n {
 		s := fmt.Sprintf(`{"seq":%d,"id":"id-%d","kind":"refill","payload":{"note":"a \u003c b \u0026 c"}}`, i, i)
+		if i == 0 {
+			s = fmt.Sprintf(`{"seq":0,"id":"id-0","kind":"consent","payload":{"attachments":[{"sha256":%q}]}}`, docHash)
+		}
+		if i == n-1 && n > 2 { // the last voids entry 1
+			s = fmt.Sprintf(`{"seq":%d,"id":"id-%d","kind":"correction","payload":{"voids":"id-1","reason":"wrong patient","replacement":""}}`, i, i)
+		}
 		h, err := tlog.StoredHashes(int64(i), []byte(s), hs)
 		if err != nil {
 			t.Fatal(err)
@@ -61,13 +74,23 @@ func testPacket(t testing.TB, n int) (*Packet, string) {
 		t.Fatal(err)
 	}
 	p := &Packet{Format: Format, Ledger: "pumpledger/test-ledger", VerifierKey: vkey, Checkpoint: string(msg), MRN: "MRN-1",
-		Made: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Attachments: []Attachment{}, Claims: []Claim{}}
+		Made: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Claims: []Claim{},
+		Attachments: []Attachment{{SHA256: docHash, MediaType: "application/pdf", Name: "consent.pdf", Size: int64(len(doc)), CitedBy: []string{"id-0"}, Data: doc}}}
 	for i, s := range stored {
 		proof, err := tlog.ProveRecord(int64(n), int64(i), hs)
 		if err != nil {
 			t.Fatal(err)
 		}
 		e := Entry{Index: int64(i), ID: fmt.Sprintf("id-%d", i), Kind: "refill", Stored: s}
+		if i == 0 {
+			e.Kind = "consent"
+		}
+		if i == n-1 && n > 2 {
+			e.Kind = "correction"
+		}
+		if i == 1 && n > 2 {
+			e.VoidedBy, e.VoidReason = fmt.Sprintf("id-%d", n-1), "wrong patient"
+		}
 		for _, h := range proof {
 			e.Proof = append(e.Proof, h.String())
 		}
@@ -99,6 +122,20 @@ func TestVerify(t *testing.T) {
 		{"a proof cut short", func(p *Packet) { p.Entries[2].Proof = p.Entries[2].Proof[1:] }, []int{2}, "Entry id-2"},
 		{"an entry moved", func(p *Packet) { p.Entries[1].Index = 0 }, []int{1}, "seq or id differ"},
 		{"an entry renamed", func(p *Packet) { p.Entries[4].ID = "id-x" }, []int{4}, "seq or id differ"},
+		{"an entry duplicated", func(p *Packet) { p.Entries = append(p.Entries, p.Entries[3]) }, []int{10},
+			"Entry id-3 (index 3) fails: it repeats an entry or is out of ledger order"},
+		{"two entries swapped", func(p *Packet) { p.Entries[7], p.Entries[8] = p.Entries[8], p.Entries[7] }, []int{8}, "Entry id-7 (index 7)"},
+		{"a document swapped, its hash with it", func(p *Packet) {
+			p.Attachments[0].Data = []byte("another consent")
+			sum := sha256.Sum256(p.Attachments[0].Data)
+			p.Attachments[0].SHA256 = hex.EncodeToString(sum[:])
+		}, nil, "no proven entry of the packet cites it"},
+		{"a document's bytes changed", func(p *Packet) { p.Attachments[0].Data[0] = 'X' }, nil, "its bytes do not hash to it"},
+		{"a void hidden", func(p *Packet) { p.Entries[1].VoidedBy, p.Entries[1].VoidReason = "", "" }, []int{1},
+			"Entry id-1 (index 1) fails: the packet's correction id-9 voids it"},
+		{"a void invented", func(p *Packet) { p.Entries[2].VoidedBy, p.Entries[2].VoidReason = "id-9", "wrong patient" }, []int{2},
+			"Entry id-2 (index 2) fails: no proven correction of the packet voids it"},
+		{"a void's reason changed", func(p *Packet) { p.Entries[1].VoidReason = "duplicate" }, []int{1}, "Entry id-1 (index 1)"},
 		{"a Go escape undone", func(p *Packet) { p.Entries[6].Stored = strings.Replace(p.Entries[6].Stored, `\u003c`, "<", 1) }, []int{6}, "Entry id-6"},
 		{"the signature", func(p *Packet) {
 			i := strings.LastIndex(p.Checkpoint, " ") + 10
@@ -180,6 +217,39 @@ func TestParseRoundTrip(t *testing.T) {
 		if _, err := Parse([]byte(bad)); err == nil {
 			t.Errorf("Parse(%q) took it", bad)
 		}
+	}
+}
+
+// A page is the page WriteHTML writes around its packet, or it is not
+// read: its script decides what a browser shows, so a page whose script or
+// markup was changed could show entries other than those checked (here a
+// decoy packet in a comment, proven, and the shown one made up).
+func TestParsePageAsWritten(t *testing.T) {
+	p, vkey := testPacket(t, 3)
+	var good bytes.Buffer
+	if err := p.WriteHTML(&good); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(p)
+	made := *p
+	made.Entries = []Entry{{Index: 0, ID: "made-up", Kind: "refill", Stored: `{"seq":0,"id":"made-up"}`}}
+	var shown bytes.Buffer
+	made.WriteHTML(&shown)
+	for name, page := range map[string]string{
+		"a decoy in a comment": strings.Replace(shown.String(), "<body", "<!-- "+Marker+string(js)+"</script> --><body", 1),
+		"the script changed":   strings.Replace(good.String(), `verify(packet.verifier_key)`, `Promise.resolve()`, 1),
+		"markup added":         strings.Replace(good.String(), "<h1>", "<h1>Verified. ", 1),
+	} {
+		if _, err := Parse([]byte(page)); err == nil || !strings.Contains(err.Error(), "not the page") {
+			t.Errorf("%s: Parse took it (%v)", name, err)
+		}
+	}
+	q, err := Parse(good.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(q, vkey); err != nil {
+		t.Fatal(err)
 	}
 }
 

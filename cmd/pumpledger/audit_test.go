@@ -242,6 +242,22 @@ func TestAuditPacketIndependent(t *testing.T) {
 				t.Errorf("%s %s: the script took it: %s", format, tt.name, out)
 			}
 		}
+		if format == "json" {
+			// A proven entry repeated: the documented order refuses the copy.
+			dup := tamper(t, file, func(p *audit.Packet) { p.Entries = append(p.Entries, p.Entries[1]) })
+			if out, err := exec.Command(py, script, dup, key).CombinedOutput(); err == nil {
+				t.Errorf("an entry repeated: the script took it: %s", out)
+			}
+			// A void hidden: the packet's correction voids the entry.
+			hidden := tamper(t, file, func(p *audit.Packet) {
+				for i := range p.Entries {
+					p.Entries[i].VoidedBy, p.Entries[i].VoidReason = "", ""
+				}
+			})
+			if out, err := exec.Command(py, script, hidden, key).CombinedOutput(); err == nil {
+				t.Errorf("a void hidden: the script took it: %s", out)
+			}
+		}
 	}
 }
 

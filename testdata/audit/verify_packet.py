@@ -100,16 +100,27 @@ def main(path, vkey):
     origin, size, root, rest = body.split("\n")
     assert origin == name and rest == ""
     size, root = int(size), base64.b64decode(root)
-    bad = 0
+    prev, proven, voids = -1, [], {}
     for e in packet["entries"]:
         data = e["stored"].encode("utf-8")
         head = json.loads(data)
-        ok = head["seq"] == e["index"] and head["id"] == e["id"] and 0 <= e["index"] < size
+        ok = head["seq"] == e["index"] and head["id"] == e["id"] and prev < e["index"] < size
+        prev = e["index"]
         try:
             proof = [base64.b64decode(h) for h in e["proof"]]
             ok = ok and run_proof(proof, 0, size, e["index"], sha(b"\x00" + data)) == root
         except ValueError:
             ok = False
+        proven.append(ok)
+        pl = head.get("payload") or {}
+        if ok and head.get("kind") == "correction" and pl.get("voids"):
+            voids[pl["voids"]] = (head["id"], pl.get("reason", ""))
+    bad = 0
+    for e, ok in zip(packet["entries"], proven):
+        # voided_by and void_reason must be what a proven correction says.
+        c = voids.get(e["id"])
+        said = (e.get("voided_by", ""), e.get("void_reason", ""))
+        ok = ok and (said == c if c else said == ("", ""))
         if not ok:
             bad += 1
             print("entry %s (index %d): not proven" % (e["id"], e["index"]))
