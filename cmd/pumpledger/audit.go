@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/audit"
 	"github.com/pumpledger/pumpledger/clinic"
 	"github.com/pumpledger/pumpledger/internal/safefile"
+	"github.com/pumpledger/pumpledger/witness"
 )
 
 // key prints the public verifier key: it reads LEDGER.pub, never the
@@ -82,9 +84,18 @@ func (a *app) auditPacket(args []string) error {
 func (a *app) auditVerify(args []string) error {
 	fs := a.flags("audit verify")
 	key := fs.String("key", "", "the ledger's verifier key, or its .pub file")
+	wkeys := repeated(fs, "witness-key", "a witness's verifier key: its cosignature of the packet's checkpoint is required (repeatable)")
 	files, err := a.parseArgs(fs, args, 1, "key")
 	if err != nil {
 		return err
+	}
+	var witnesses []*witness.Verifier
+	for _, s := range *wkeys {
+		w, err := witness.NewVerifier(strings.TrimSpace(s))
+		if err != nil {
+			return pumpledger.Invalid("witness-key", "--witness-key %q is not a witness's key (%v); give the key the witness publishes, name+hash+key.", s, err)
+		}
+		witnesses = append(witnesses, w)
 	}
 	if len(files) == 0 {
 		return usageErr("audit verify needs the packet FILE")
@@ -114,6 +125,10 @@ func (a *app) auditVerify(args []string) error {
 	if err != nil {
 		return err
 	}
+	cosigned, err := audit.VerifyCosignatures(p, witnesses)
+	if err != nil {
+		return err
+	}
 	embedded := 0
 	for _, d := range p.Attachments {
 		if d.Data != nil {
@@ -122,5 +137,8 @@ func (a *app) auditVerify(args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "ok: all %d entries of %s are proven against the checkpoint of %s entries signed by %s; %d of %d documents cited are embedded and match their hashes.\n",
 		len(res), p.MRN, strings.SplitN(p.Checkpoint, "\n", 3)[1], p.Ledger, embedded, len(p.Attachments))
+	for _, c := range cosigned {
+		fmt.Fprintf(a.stdout, "ok: the checkpoint is cosigned by the witness %s at %s.\n", c.Name, c.Time.Format(time.RFC3339))
+	}
 	return nil
 }
