@@ -77,7 +77,26 @@ func (a *app) auditPacket(args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "Wrote the audit packet of %s to %s: %d entries, %d documents, %d dates of service, each entry proven against the checkpoint of %s; its verifier key is\n%s\n",
 		*mrn, *out, len(p.Entries), len(p.Attachments), len(p.Claims), strings.SplitN(p.Checkpoint, "\n", 3)[1]+" entries", p.VerifierKey)
+	if w := cosigners(p); len(w) > 0 {
+		fmt.Fprintf(a.stdout, "The checkpoint carries the cosignature of %s: the auditor checks it with audit verify --witness-key, or in the page, with the witness's key.\n", strings.Join(w, ", "))
+	} else {
+		fmt.Fprintln(a.stdout, "The checkpoint carries no witness's cosignature: if the ledger has witnesses, run checkpoint (they cosign the current tree), then write the packet again.")
+	}
 	return nil
+}
+
+// cosigners are the names of the signature lines of the packet's
+// checkpoint other than the ledger's own: its witnesses', unverified.
+func cosigners(p *audit.Packet) []string {
+	_, sigs, _ := strings.Cut(p.Checkpoint, "\n\n")
+	var names []string
+	for line := range strings.Lines(sigs) {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[1] != p.Ledger {
+			names = append(names, f[1])
+		}
+	}
+	return names
 }
 
 // auditVerify checks a packet from the file and the key alone: no ledger.

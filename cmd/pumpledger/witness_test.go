@@ -124,7 +124,9 @@ func TestAuditPacketCosigned(t *testing.T) {
 	c.seed()
 	c.ok("", "checkpoint", "--witness", w.URL)
 	file := filepath.Join(t.TempDir(), "p.html")
-	c.ok("", "audit", "packet", "--mrn", "MRN-1", "--out", file)
+	if out := c.ok("", "audit", "packet", "--mrn", "MRN-1", "--out", file); !strings.HasSuffix(out, "\nThe checkpoint carries the cosignature of "+witnesstest.Name+": the auditor checks it with audit verify --witness-key, or in the page, with the witness's key.\n") {
+		t.Errorf("audit packet of a cosigned tree says:\n%s", out)
+	}
 	p := must(audit.Parse(must(os.ReadFile(file))))
 	line := "\n— " + witnesstest.Name + " "
 	if !strings.Contains(p.Checkpoint, line) {
@@ -158,6 +160,13 @@ func TestAuditPacketCosigned(t *testing.T) {
 		if (err == nil) != (tc.want == "") || !strings.Contains(string(out), map[bool]string{true: "cosigned by ", false: "NOT cosigned by "}[tc.want == ""]+witnesstest.Name+"\n") {
 			t.Errorf("the script, %s: %v\n%s", tc.name, err, out)
 		}
+	}
+
+	// An entry after the cosigned checkpoint: the packet's checkpoint,
+	// of the current tree, is not cosigned, and writing it says so.
+	c.ok(fill2, "refill", "--file", "-")
+	if out := c.ok("", "audit", "packet", "--mrn", "MRN-1", "--out", file+".later"); !strings.HasSuffix(out, "\nThe checkpoint carries no witness's cosignature: if the ledger has witnesses, run checkpoint (they cosign the current tree), then write the packet again.\n") {
+		t.Errorf("audit packet after an entry not cosigned says:\n%s", out)
 	}
 
 	ctx := browser.New(t, 1200, 900)
