@@ -4,8 +4,8 @@ the Python standard library (hashlib) and Ed25519 after RFC 8032 §6: it
 shares no code with pumpledger. Usage: verify_packet.py PACKET KEY
 [WITNESS_KEY...] (PACKET: the .html page or the .json file; KEY: the
 verifier key; each WITNESS_KEY a witness's key, whose cosignature of the
-checkpoint is then required). Prints "ok N" and "cosigned by NAME" for
-each witness and exits 0 if every entry is proven and every witness
+checkpoint is then required). Prints "cosigned by NAME" for each witness
+and "ok N", and exits 0 if every entry is proven and every witness
 cosigned; else names each entry or witness that is not and exits 1."""
 import base64, hashlib, json, sys
 
