@@ -23,6 +23,7 @@ import (
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/billing"
+	"github.com/pumpledger/pumpledger/witness"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -284,6 +285,40 @@ func correctionOf(e Entry) (correction, bool) {
 		return correction{}, false
 	}
 	return correction{c.ID, c.Payload.Voids, c.Payload.Reason}, true
+}
+
+// Cosigned is when the witness of a trusted key cosigned the packet's
+// checkpoint.
+type Cosigned struct {
+	Name string
+	Time time.Time
+}
+
+// VerifyCosignatures checks that each trusted witness key cosigns the
+// packet's checkpoint (c2sp.org/tlog-cosignature, with package witness's
+// verifier): a line of its name and key hash that verifies over the
+// checkpoint's text. It is run after Verify, which checked the ledger's
+// own signature. It names the first key that does not.
+func VerifyCosignatures(p *Packet, keys []*witness.Verifier) ([]Cosigned, error) {
+	var out []Cosigned
+	for _, k := range keys {
+		n, err := note.Open([]byte(p.Checkpoint), note.VerifierList(k))
+		var unknown *note.UnverifiedNoteError
+		switch {
+		case errors.As(err, &unknown):
+			return out, pumpledger.Errorf(pumpledger.EINVALID, "The packet's checkpoint is NOT cosigned by the witness %s: it has no cosignature by that key; ask the clinic for a packet written after the witness cosigned the ledger, or check the key.", k.Name())
+		case err != nil:
+			return out, pumpledger.Errorf(pumpledger.EINVALID, "The packet's checkpoint is NOT cosigned by the witness %s: its cosignature by that key does not verify (the checkpoint or the cosignature was changed).", k.Name())
+		}
+		c := Cosigned{Name: k.Name()}
+		for _, s := range n.Sigs {
+			if s.Hash == k.KeyHash() {
+				c.Time, _ = witness.Time(s)
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // checkEntry is why entry e is not proven in the tree of size leaves with

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/audit"
 	"github.com/pumpledger/pumpledger/clinic"
 	"github.com/pumpledger/pumpledger/internal/safefile"
+	"github.com/pumpledger/pumpledger/witness"
 )
 
 // key prints the public verifier key: it reads LEDGER.pub, never the
@@ -75,16 +77,44 @@ func (a *app) auditPacket(args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "Wrote the audit packet of %s to %s: %d entries, %d documents, %d dates of service, each entry proven against the checkpoint of %s; its verifier key is\n%s\n",
 		*mrn, *out, len(p.Entries), len(p.Attachments), len(p.Claims), strings.SplitN(p.Checkpoint, "\n", 3)[1]+" entries", p.VerifierKey)
+	if w := cosigners(p); len(w) > 0 {
+		fmt.Fprintf(a.stdout, "The checkpoint carries the cosignature of %s: the auditor checks it with audit verify --witness-key, or in the page, with the witness's key.\n", strings.Join(w, ", "))
+	} else {
+		fmt.Fprintln(a.stdout, "The checkpoint carries no witness's cosignature: if the ledger has witnesses, run checkpoint (they cosign the current tree), then write the packet again.")
+	}
 	return nil
+}
+
+// cosigners are the names of the signature lines of the packet's
+// checkpoint other than the ledger's own: its witnesses', unverified.
+func cosigners(p *audit.Packet) []string {
+	_, sigs, _ := strings.Cut(p.Checkpoint, "\n\n")
+	var names []string
+	for line := range strings.Lines(sigs) {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[1] != p.Ledger {
+			names = append(names, f[1])
+		}
+	}
+	return names
 }
 
 // auditVerify checks a packet from the file and the key alone: no ledger.
 func (a *app) auditVerify(args []string) error {
 	fs := a.flags("audit verify")
 	key := fs.String("key", "", "the ledger's verifier key, or its .pub file")
+	wkeys := repeated(fs, "witness-key", "a witness's verifier key: its cosignature of the packet's checkpoint is required (repeatable)")
 	files, err := a.parseArgs(fs, args, 1, "key")
 	if err != nil {
 		return err
+	}
+	var witnesses []*witness.Verifier
+	for _, s := range *wkeys {
+		w, err := witness.NewVerifier(strings.TrimSpace(s))
+		if err != nil {
+			return pumpledger.Invalid("witness-key", "--witness-key %q is not a witness's key (%v); give the key the witness publishes, name+hash+key.", s, err)
+		}
+		witnesses = append(witnesses, w)
 	}
 	if len(files) == 0 {
 		return usageErr("audit verify needs the packet FILE")
@@ -114,6 +144,10 @@ func (a *app) auditVerify(args []string) error {
 	if err != nil {
 		return err
 	}
+	cosigned, err := audit.VerifyCosignatures(p, witnesses)
+	if err != nil {
+		return err
+	}
 	embedded := 0
 	for _, d := range p.Attachments {
 		if d.Data != nil {
@@ -122,5 +156,8 @@ func (a *app) auditVerify(args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "ok: all %d entries of %s are proven against the checkpoint of %s entries signed by %s; %d of %d documents cited are embedded and match their hashes.\n",
 		len(res), p.MRN, strings.SplitN(p.Checkpoint, "\n", 3)[1], p.Ledger, embedded, len(p.Attachments))
+	for _, c := range cosigned {
+		fmt.Fprintf(a.stdout, "ok: the checkpoint is cosigned by the witness %s at %s.\n", c.Name, c.Time.Format(time.RFC3339))
+	}
 	return nil
 }

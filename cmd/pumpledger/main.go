@@ -59,7 +59,7 @@ var commands = []command{
 	{"key", "", "print the ledger's public verifier key (LEDGER.pub), all an auditor needs to check its checkpoints"},
 	{"key rotate", "", "replace the signing key: an entry, signed by the old key and the new, names the new one; LEDGER.key and LEDGER.pub are replaced"},
 	{"audit packet", "--mrn MRN [--from DATE --to DATE] --out FILE [--format html|json]", "a patient's entries as recorded, each proven against one signed checkpoint, in a page that verifies itself"},
-	{"audit verify", "FILE --key KEY|FILE.pub", "check an audit packet with nothing but it and the public key (exit 1 naming what failed)"},
+	{"audit verify", "FILE --key KEY|FILE.pub [--witness-key KEY]", "check an audit packet with nothing but it and the public key, and each witness key's cosignature of its checkpoint (exit 1 naming what failed)"},
 	{"backup", "--out FILE", "hot copy of the ledger that verifies on its own"},
 	{"catalog", "[--on DATE | --default]", "print the catalog in force (today, or on DATE), or the embedded one"},
 	{"catalog list", "[--json]", "every catalog the ledger pins: version, in force from, SHA-256, reason"},

@@ -1,11 +1,20 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/chromedp"
+	"github.com/pumpledger/pumpledger/audit"
+	"github.com/pumpledger/pumpledger/internal/browser"
 	"github.com/pumpledger/pumpledger/internal/witnesstest"
+	"github.com/pumpledger/pumpledger/witness"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -98,5 +107,111 @@ func TestKeyRotate(t *testing.T) {
 	c.ok("", "patient", "add", "--mrn", "MRN-1", "--name", "Test Patient")
 	if out := c.ok("", "verify"); !strings.HasSuffix(out, "\nok: the signing key was replaced once, vouched for by the key before; the first key was "+first+".\n") {
 		t.Errorf("verify after a rotation:\n%s", out)
+	}
+}
+
+// TestAuditPacketCosigned: a packet of a ledger a real witness cosigned
+// carries the cosignature, and its check against the witness key the
+// auditor trusts passes in all three verifiers (audit verify, the Python
+// script written from docs/audit-format.md, the page in Chromium); a
+// wrong witness key, or one byte changed in the cosignature, fails in
+// each, while the ledger's own signature and the entries still verify.
+func TestAuditPacketCosigned(t *testing.T) {
+	w := witnesstest.Start(t)
+	c := newCLI(t)
+	vkey := strings.TrimSpace(string(must(os.ReadFile(c.db + ".pub"))))
+	w.AddLog(must(note.NewVerifier(vkey)).Name(), vkey)
+	c.seed()
+	c.ok("", "checkpoint", "--witness", w.URL)
+	file := filepath.Join(t.TempDir(), "p.html")
+	if out := c.ok("", "audit", "packet", "--mrn", "MRN-1", "--out", file); !strings.HasSuffix(out, "\nThe checkpoint carries the cosignature of "+witnesstest.Name+": the auditor checks it with audit verify --witness-key, or in the page, with the witness's key.\n") {
+		t.Errorf("audit packet of a cosigned tree says:\n%s", out)
+	}
+	p := must(audit.Parse(must(os.ReadFile(file))))
+	line := "\n— " + witnesstest.Name + " "
+	if !strings.Contains(p.Checkpoint, line) {
+		t.Fatalf("the packet's checkpoint has no cosignature:\n%s", p.Checkpoint)
+	}
+	pub, _, _ := ed25519.GenerateKey(nil)
+	wrong := witness.VerifierKey(witnesstest.Name, pub) // the witness's name, another key
+	changed := tamper(t, file, func(p *audit.Packet) {
+		p.Checkpoint = byteOf(p.Checkpoint, strings.Index(p.Checkpoint, line)+len(line)+20) // in the signature
+	})
+	cases := []struct {
+		name, file, wkey string
+		want             string // what audit verify says on stderr; "" for ok
+	}{
+		{"cosigned", file, w.VKey, ""},
+		{"wrong key", file, wrong, "pumpledger: The packet's checkpoint is NOT cosigned by the witness " + witnesstest.Name + ": it has no cosignature by that key; ask the clinic for a packet written after the witness cosigned the ledger, or check the key.\n"},
+		{"changed", changed, w.VKey, "pumpledger: The packet's checkpoint is NOT cosigned by the witness " + witnesstest.Name + ": its cosignature by that key does not verify (the checkpoint or the cosignature was changed).\n"},
+	}
+	for _, tc := range cases {
+		code, out, errs := c.run("", "audit", "verify", tc.file, "--key", vkey, "--witness-key", tc.wkey)
+		if tc.want == "" && (code != 0 || !strings.Contains(out, "\nok: the checkpoint is cosigned by the witness "+witnesstest.Name+" at ")) ||
+			tc.want != "" && (code != 1 || errs != tc.want) {
+			t.Errorf("audit verify, %s: exit %d\nstdout %s\nstderr %s", tc.name, code, out, errs)
+		}
+	}
+	if out, err := exec.Command("python3", "../../testdata/audit/verify_packet.py", changed, vkey).CombinedOutput(); err != nil {
+		t.Fatalf("the script, the changed packet without a witness key: %v\n%s", err, out)
+	}
+	for _, tc := range cases {
+		out, err := exec.Command("python3", "../../testdata/audit/verify_packet.py", tc.file, vkey, tc.wkey).CombinedOutput()
+		if (err == nil) != (tc.want == "") || !strings.Contains(string(out), map[bool]string{true: "cosigned by ", false: "NOT cosigned by "}[tc.want == ""]+witnesstest.Name+"\n") {
+			t.Errorf("the script, %s: %v\n%s", tc.name, err, out)
+		}
+	}
+
+	// An entry after the cosigned checkpoint: the packet's checkpoint,
+	// of the current tree, is not cosigned, and writing it says so.
+	c.ok(fill2, "refill", "--file", "-")
+	if out := c.ok("", "audit", "packet", "--mrn", "MRN-1", "--out", file+".later"); !strings.HasSuffix(out, "\nThe checkpoint carries no witness's cosignature: if the ledger has witnesses, run checkpoint (they cosign the current tree), then write the packet again.\n") {
+		t.Errorf("audit packet after an entry not cosigned says:\n%s", out)
+	}
+
+	ctx := browser.New(t, 1200, 900)
+	// page opens file, puts keys in the witness field if any, and returns
+	// the page's result, each witness line's status and its words.
+	page := func(file string, keys ...string) (string, [][2]string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Navigate("file://"+file)); err != nil {
+			t.Fatal(err)
+		}
+		done := chromedp.Poll[chromedp.Void](`document.body.dataset.done === "1"`, chromedp.WithPollingTimeout(30*time.Second))
+		if _, err := chromedp.Run(ctx, done); err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) > 0 {
+			js := `{const f = document.getElementById("witnesses"); f.value = ` + strconv.Quote(strings.Join(keys, "\n")) + `; f.dispatchEvent(new Event("change")); true}`
+			if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := chromedp.Run(ctx, done); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
+			Result string
+			Lines  [][2]string
+		}](`({Result: document.body.dataset.result, Lines: Array.from(document.querySelectorAll("#cosignatures li"), l => [l.dataset.status, l.textContent])})`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Result, got.Lines
+	}
+	if result, lines := page(file); result != "verified" || len(lines) != 1 || lines[0] != [2]string{"unchecked", "The witnesses' cosignatures were not checked: no witness key was given."} {
+		t.Errorf("no witness key: %s %q", result, lines)
+	}
+	if result, lines := page(file, w.VKey, wrong); result != "failed" || len(lines) != 2 ||
+		lines[0][0] != "cosigned" || !strings.HasPrefix(lines[0][1], "cosigned by "+witnesstest.Name+" at ") ||
+		lines[1][0] != "failed" || lines[1][1] != "NOT cosigned by "+witnesstest.Name+": the checkpoint has no cosignature by this key." {
+		t.Errorf("the witness key and a wrong one: %s %q", result, lines)
+	}
+	if result, lines := page(file, w.VKey); result != "verified" || len(lines) != 1 || lines[0][0] != "cosigned" {
+		t.Errorf("the witness key: %s %q", result, lines)
+	}
+	if result, lines := page(changed, w.VKey); result != "failed" || len(lines) != 1 ||
+		lines[0] != [2]string{"failed", "NOT cosigned by " + witnesstest.Name + ": its cosignature does not verify (the checkpoint or the cosignature was changed)."} {
+		t.Errorf("a byte changed in the cosignature: %s %q", result, lines)
 	}
 }

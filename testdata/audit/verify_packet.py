@@ -2,9 +2,11 @@
 """An audit packet verifier written from docs/audit-format.md alone, with
 the Python standard library (hashlib) and Ed25519 after RFC 8032 §6: it
 shares no code with pumpledger. Usage: verify_packet.py PACKET KEY
-(PACKET: the .html page or the .json file; KEY: the verifier key).
-Prints "ok N" and exits 0 if every entry is proven; else names each
-entry that is not and exits 1."""
+[WITNESS_KEY...] (PACKET: the .html page or the .json file; KEY: the
+verifier key; each WITNESS_KEY a witness's key, whose cosignature of the
+checkpoint is then required). Prints "cosigned by NAME" for each witness
+and "ok N", and exits 0 if every entry is proven and every witness
+cosigned; else names each entry or witness that is not and exits 1."""
 import base64, hashlib, json, sys
 
 # Ed25519 verification, RFC 8032 §6 (reference code, verify only).
@@ -75,7 +77,24 @@ def run_proof(proof, lo, hi, n, leaf):
         return sha(b"\x01" + run_proof(proof[:-1], lo, lo + k, n, leaf) + proof[-1])
     return sha(b"\x01" + proof[-1] + run_proof(proof[:-1], lo + k, hi, n, leaf))
 
-def main(path, vkey):
+def cosigned(note, wkey):
+    """Whether the signed note carries a valid tlog-cosignature/v1 by wkey."""
+    name, keyhash, keyb64 = wkey.strip().split("+", 2)
+    key = base64.b64decode(keyb64)
+    if key[0] != 4 or len(key) != 33 or sha(name.encode() + b"\n" + key)[:4].hex() != keyhash:
+        return False
+    i = note.rindex("\n\n")
+    body = note[: i + 1]
+    for line in note[i + 2 :].rstrip("\n").split("\n"):
+        dash, who, sig = line.split(" ")
+        sig = base64.b64decode(sig)
+        if dash == "\u2014" and who == name and len(sig) == 76 and sig[:4].hex() == keyhash:
+            t = int.from_bytes(sig[4:12], "big")
+            msg = b"cosignature/v1\ntime %d\n" % t + body.encode()
+            return ed25519_verify(key[1:], msg, sig[12:])
+    return False
+
+def main(path, vkey, *wkeys):
     text = open(path, encoding="utf-8").read()
     marker = '<script type="application/json" id="pumpledger-packet">'
     if marker in text:
@@ -124,10 +143,16 @@ def main(path, vkey):
         if not ok:
             bad += 1
             print("entry %s (index %d): not proven" % (e["id"], e["index"]))
+    for w in wkeys:
+        if cosigned(note, w):
+            print("cosigned by %s" % w.split("+")[0])
+        else:
+            bad += 1
+            print("NOT cosigned by %s" % w.split("+")[0])
     if bad:
         return 1
     print("ok %d" % len(packet["entries"]))
     return 0
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(*sys.argv[1:]))
