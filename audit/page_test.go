@@ -83,6 +83,14 @@ func TestPageScript(t *testing.T) {
 	if got := strings.Join(open(&dup), " "); got != strings.Repeat("verified ", 7)+"failed failed" {
 		t.Fatalf("entry 2 repeated: %s", got)
 	}
+	// A proof left out (null in the JSON): that entry red, the page
+	// finished, not stuck at "Verifying…".
+	noProof := *p
+	noProof.Entries = append([]Entry{}, p.Entries...)
+	noProof.Entries[3].Proof = nil
+	if got := strings.Join(open(&noProof), " "); got != "verified verified verified failed verified verified verified failed" {
+		t.Fatalf("entry 3's proof left out: %s", got)
+	}
 	p.Entries[4].Stored = strings.Replace(p.Entries[4].Stored, `\u003c`, "<", 1)
 	if got := strings.Join(open(p), " "); got != "verified verified verified verified failed verified verified failed" {
 		t.Fatalf("an escape undone in entry 4: %s", got)
