@@ -17,7 +17,7 @@ type accessLogged interface{ AccessLog() *ledger.AccessLog }
 
 func accessLogOf(db clinic.Ledger) (*ledger.AccessLog, error) {
 	l, ok := db.(accessLogged)
-	if !ok {
+	if !ok || l.AccessLog() == nil {
 		return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "this ledger keeps no access log")
 	}
 	return l.AccessLog(), nil

@@ -344,6 +344,15 @@ type heldLedger struct {
 
 func (h heldLedger) Close() error { return nil }
 
+// AccessLog is the held ledger's access log: `access log` and `access
+// verify` through the server read the log its pages write.
+func (h heldLedger) AccessLog() *ledger.AccessLog {
+	if l, ok := h.Ledger.(accessLogged); ok {
+		return l.AccessLog()
+	}
+	return nil
+}
+
 func (h heldLedger) ctx(ctx context.Context) context.Context {
 	if h.dry {
 		return clinic.Preview(ctx)

@@ -75,6 +75,8 @@ func TestThroughServer(t *testing.T) {
 		{"", []string{"bill", "--from", "2026-03-01", "--to", "2026-03-31", "--as-of", "2026-04-15"}},
 		{"", []string{"check", "--from", "2026-03-01", "--to", "2026-03-31", "--as-of", "2026-04-15"}},
 		{"", []string{"catalog", "list"}},
+		{"", []string{"access", "log"}},
+		{"", []string{"access", "verify"}},
 		{fill2, []string{"refill", "--dry-run", "--json", "--file", "-"}},
 		{"", []string{"refill", "--dry-run", "--file", fillFile}},
 		{`{"mrn":"MRN-1"}`, []string{"refill", "--file", "-"}},
