@@ -168,22 +168,8 @@ func (db *Service) packClaims(ctx context.Context, seqs []int64) ([]audit.Claim,
 	if err != nil {
 		return nil, err
 	}
-	visits, err := db.billVisits(seqs, size)
+	visits, err := db.pricedVisits(seqs, size)
 	if err != nil {
-		return nil, err
-	}
-	if err := db.View(func(tx *ledger.Tx) error {
-		cats, err := db.catalogsIn(tx)
-		if err != nil {
-			return err
-		}
-		b, err := db.bookIn(tx, pumpledger.KindCoverage)
-		if err != nil {
-			return err
-		}
-		db.applyProfiles(visits, cats, b)
-		return nil
-	}); err != nil {
 		return nil, err
 	}
 	var lines []billing.Line

@@ -233,22 +233,8 @@ func (db *Service) bill(from, to string) ([]billing.Line, map[string]visitFacts,
 	if err != nil {
 		return nil, nil, err
 	}
-	visits, err := db.billVisits(seqs, size0)
+	visits, err := db.pricedVisits(seqs, size0)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := db.View(func(tx *ledger.Tx) error {
-		cats, err := db.catalogsIn(tx)
-		if err != nil {
-			return err
-		}
-		b, err := db.bookIn(tx, pumpledger.KindCoverage)
-		if err != nil {
-			return err
-		}
-		db.applyProfiles(visits, cats, b)
-		return nil
-	}); err != nil {
 		return nil, nil, err
 	}
 	facts := make(map[string]visitFacts, len(visits))
@@ -267,6 +253,27 @@ func (db *Service) bill(from, to string) ([]billing.Line, map[string]visitFacts,
 // Each refill's lines come from it alone (refill.Lines), never its pump's
 // history, so a bill costs its month, not the ledger; and each billable
 // shape is derived once.
+// pricedVisits are billVisits with each visit's payer profile applied
+// (the coverage in force on its date of service).
+func (db *Service) pricedVisits(seqs []int64, size0 int64) ([]visit, error) {
+	visits, err := db.billVisits(seqs, size0)
+	if err != nil {
+		return nil, err
+	}
+	return visits, db.View(func(tx *ledger.Tx) error {
+		cats, err := db.catalogsIn(tx)
+		if err != nil {
+			return err
+		}
+		b, err := db.bookIn(tx, pumpledger.KindCoverage)
+		if err != nil {
+			return err
+		}
+		db.applyProfiles(visits, cats, b)
+		return nil
+	})
+}
+
 func (db *Service) billVisits(seqs []int64, size0 int64) ([]visit, error) {
 	visits := make([]visit, len(seqs))
 	var cats *catalogSet

@@ -1047,3 +1047,32 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
+
+// EventTime is when an event happened: a visit's time, an implant's date, a
+// correction's time; a patient is registered at the time of the event that
+// follows it.
+func EventTime(events []Event, i int) time.Time {
+	for ; i < len(events); i++ {
+		ev := events[i]
+		switch {
+		case ev.Refill != nil:
+			return ev.Refill.PerformedAt.UTC
+		case ev.Reprogram != nil:
+			return ev.Reprogram.PerformedAt.UTC
+		case ev.Correction != nil:
+			return ev.Correction.At.UTC
+		case ev.Implant != nil:
+			t, _ := pumpledger.ParseDate(ev.Implant.Date)
+			return t
+		}
+		switch r := ev.Record.(type) {
+		case *pumpledger.Assessment:
+			return r.At.UTC
+		case *pumpledger.Review:
+			return r.At.UTC
+		}
+		// Other records are charted at the implant visit: the next event's
+		// time.
+	}
+	return time.Now() // nothing after it has a time
+}

@@ -103,7 +103,7 @@ func demoLedger(t *testing.T) (db clinic.Ledger, mrn string, all []string) {
 		t.Fatal(err)
 	}
 	events := demo.Generate(cat, demo.Options{Patients: 3, Months: 4, Seed: 6, Records: true})
-	clock := eventTime(events, 0)
+	clock := demo.EventTime(events, 0)
 	ctx := context.Background()
 	db, err = clinic.Create(actor(ctx, "demo-clerk"), filepath.Join(t.TempDir(), "demo.db"), ledger.Options{Now: func() time.Time { return clock }}, cat)
 	if err != nil {
@@ -112,7 +112,7 @@ func demoLedger(t *testing.T) (db clinic.Ledger, mrn string, all []string) {
 	t.Cleanup(func() { db.Close() })
 	corrected, consented, diagnosed := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for i, ev := range events {
-		clock = eventTime(events, i).Add(20 * time.Minute)
+		clock = demo.EventTime(events, i).Add(20 * time.Minute)
 		switch ev.Kind {
 		case pumpledger.KindPatient:
 			_, err = db.AddPatient(actor(ctx, "demo-clerk"), *ev.Patient)
@@ -158,32 +158,6 @@ func demoLedger(t *testing.T) (db clinic.Ledger, mrn string, all []string) {
 
 func actor(ctx context.Context, name string) context.Context {
 	return pumpledger.WithActor(ctx, pumpledger.Actor{Name: name, Role: pumpledger.RoleClinic})
-}
-
-// eventTime is when an event is charted: its own time, or the next timed
-// event's (the demo command's rule).
-func eventTime(events []demo.Event, i int) time.Time {
-	for ; i < len(events); i++ {
-		ev := events[i]
-		switch {
-		case ev.Refill != nil:
-			return ev.Refill.PerformedAt.UTC
-		case ev.Reprogram != nil:
-			return ev.Reprogram.PerformedAt.UTC
-		case ev.Correction != nil:
-			return ev.Correction.At.UTC
-		case ev.Implant != nil:
-			t, _ := pumpledger.ParseDate(ev.Implant.Date)
-			return t
-		}
-		switch r := ev.Record.(type) {
-		case *pumpledger.Assessment:
-			return r.At.UTC
-		case *pumpledger.Review:
-			return r.At.UTC
-		}
-	}
-	return events[len(events)-1].Refill.PerformedAt.UTC
 }
 
 func export(t *testing.T, db clinic.Ledger, mrn, from, to string) []byte {

@@ -82,7 +82,7 @@ func (a *app) demo(args []string) error {
 	// after its visit, as a clinic would chart it.
 	var clock time.Time
 	if len(events) > 0 {
-		clock = eventTime(events, 0)
+		clock = demo.EventTime(events, 0)
 	}
 	if err := a.notServed("fill it with the demo"); err != nil {
 		return err
@@ -125,7 +125,7 @@ func (a *app) demo(args []string) error {
 	// in fsync. Every entry is still checked and derived as alone.
 	err = db.Import(ledger.DefaultImportGroup, func() error {
 		for i, ev := range events {
-			clock = eventTime(events, i).Add(chartingDelay)
+			clock = demo.EventTime(events, i).Add(chartingDelay)
 			var res clinic.Result
 			switch ev.Kind {
 			case pumpledger.KindPatient:
@@ -392,39 +392,10 @@ func (t *demoTally) month(first, last string) (from, to string) {
 	return start.Format(time.DateOnly), start.AddDate(0, 1, -1).Format(time.DateOnly)
 }
 
-// eventTime is when an event happened: a visit's time, an implant's date, a
-// correction's time; a patient is registered at the time of the event that
-// follows it.
-func eventTime(events []demo.Event, i int) time.Time {
-	for ; i < len(events); i++ {
-		ev := events[i]
-		switch {
-		case ev.Refill != nil:
-			return ev.Refill.PerformedAt.UTC
-		case ev.Reprogram != nil:
-			return ev.Reprogram.PerformedAt.UTC
-		case ev.Correction != nil:
-			return ev.Correction.At.UTC
-		case ev.Implant != nil:
-			t, _ := pumpledger.ParseDate(ev.Implant.Date)
-			return t
-		}
-		switch r := ev.Record.(type) {
-		case *pumpledger.Assessment:
-			return r.At.UTC
-		case *pumpledger.Review:
-			return r.At.UTC
-		}
-		// Other records are charted at the implant visit: the next event's
-		// time.
-	}
-	return time.Now()
-}
-
 func span(events []demo.Event) (first, last string) {
 	first, last = "2000-01-01", "2000-01-01"
 	for i := range events {
-		d := eventTime(events, i).Format(time.DateOnly)
+		d := demo.EventTime(events, i).Format(time.DateOnly)
 		if first == "2000-01-01" || d < first {
 			first = d
 		}
