@@ -203,21 +203,11 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *Tx) ([]Ent
 				return err
 			}
 		}
-		if err := recorded(b, id, kind, payload); err != nil {
-			return err
-		}
-		ps, err := fn(tx)
+		ps, err := derive(tx, id, kind, payload, fn)
 		if err != nil {
 			return err
 		}
-		if len(ps) == 0 {
-			return errors.New("ledger: a write appends at least one entry")
-		}
 		for i := range ps {
-			// Who recorded it is stored text too, from wherever it came.
-			if err := pumpledger.CheckText("recorded_by", ps[i].RecordedBy, false); err != nil {
-				return err
-			}
 			if err := appendLeaf(b, &ps[i]); err != nil {
 				return err
 			}
@@ -262,6 +252,28 @@ func (db *DB) write(id string, kind Kind, payload []byte, fn func(tx *Tx) ([]Ent
 
 var errDryRun = errors.New("dry run: rolled back")
 
+// derive is what a write and a read preview both do before appending:
+// id already recorded (recorded), then fn's entries, at least one, each
+// recorded_by checked (stored text too, from wherever it came).
+func derive(tx *Tx, id string, kind Kind, payload []byte, fn func(tx *Tx) ([]Entry, error)) ([]Entry, error) {
+	if err := recorded(tx.b, id, kind, payload); err != nil {
+		return nil, err
+	}
+	ps, err := fn(tx)
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, errors.New("ledger: a write appends at least one entry")
+	}
+	for i := range ps {
+		if err := pumpledger.CheckText("recorded_by", ps[i].RecordedBy, false); err != nil {
+			return nil, err
+		}
+	}
+	return ps, nil
+}
+
 // recorded refuses id already recorded with other content (ECONFLICT), and
 // answers errExisting when it is recorded with this content: sending the
 // same entry twice records it once.
@@ -301,20 +313,11 @@ func (db *DB) PreviewRead(id string, kind Kind, payload []byte, fn func(tx *Tx) 
 	}
 	var w Written
 	err := db.View(func(tx *Tx) error {
-		if err := recorded(tx.b, id, kind, payload); err != nil {
-			return err
-		}
-		ps, err := fn(tx)
+		ps, err := derive(tx, id, kind, payload, fn)
 		if err != nil {
 			return err
 		}
-		if len(ps) == 0 {
-			return errors.New("ledger: a write appends at least one entry")
-		}
 		for i := range ps {
-			if err := pumpledger.CheckText("recorded_by", ps[i].RecordedBy, false); err != nil {
-				return err
-			}
 			ps[i].Seq = size(tx.b) + int64(i) // where it would go
 		}
 		if check != nil {
