@@ -105,15 +105,11 @@ func (db *Service) packEntry(tx *ledger.Tx, p *audit.Packet, e ledger.Entry, rec
 	for i, h := range proof {
 		pe.Proof[i] = h.String()
 	}
-	if cseq, void := tx.VoidedBy(e.Seq); void {
-		c, err := tx.Entry(cseq)
-		if err != nil {
-			return err
-		}
-		cp, err := c.Correction()
-		if err != nil {
-			return err
-		}
+	c, cp, void, err := voidOf(tx, e.Seq)
+	if err != nil {
+		return err
+	}
+	if void {
 		pe.VoidedBy, pe.VoidReason = c.ID, cp.Reason
 	} else if e.Kind == pumpledger.KindRefill {
 		rec, ok, err := records.of(e)

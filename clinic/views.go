@@ -176,15 +176,11 @@ func (db *Service) History(_ context.Context, mrn string) (_ []Item, err error) 
 				return err
 			}
 			it := Item{Entry: e}
-			if cseq, void := tx.VoidedBy(seq); void {
-				c, err := tx.Entry(cseq)
-				if err != nil {
-					return err
-				}
-				cp, err := c.Correction()
-				if err != nil {
-					return err
-				}
+			c, cp, void, err := voidOf(tx, seq)
+			if err != nil {
+				return err
+			}
+			if void {
 				it.VoidedBy, it.VoidReason, it.VoidedAt, it.VoidedByUser = c.ID, cp.Reason, c.RecordedAt, c.RecordedBy
 			}
 			switch e.Kind {
@@ -456,4 +452,18 @@ func claimLines(cats *catalogSet, data []byte) ([]billing.Line, error) {
 		ls[i].EntryID = e.ID
 	}
 	return ls, nil
+}
+
+// voidOf is the correction voiding entry seq and its payload; void is
+// false when none does.
+func voidOf(tx *ledger.Tx, seq int64) (c ledger.Entry, cp ledger.Correction, void bool, err error) {
+	cseq, void := tx.VoidedBy(seq)
+	if !void {
+		return c, cp, false, nil
+	}
+	if c, err = tx.Entry(cseq); err != nil {
+		return c, cp, true, err
+	}
+	cp, err = c.Correction()
+	return c, cp, true, err
 }
