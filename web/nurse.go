@@ -122,6 +122,17 @@ func (s *Server) patientPage(w http.ResponseWriter, r *http.Request) {
 // refillFormPage is the refill form of one pump, prefilled from its last
 // fill: solution, dose, volumes, procedure and containers.
 func (s *Server) refillFormPage(w http.ResponseWriter, r *http.Request) {
+	s.pumpFormPage(w, r, "refill.html", "Refill ", "refill form")
+}
+
+// reprogramFormPage is the dose-change form of one pump.
+func (s *Server) reprogramFormPage(w http.ResponseWriter, r *http.Request) {
+	s.pumpFormPage(w, r, "reprogram.html", "Dose change ", "dose change form")
+}
+
+// pumpFormPage shows a form of the pump ?mrn=&serial= (formOf), the view
+// logged as what.
+func (s *Server) pumpFormPage(w http.ResponseWriter, r *http.Request, tmpl, title, what string) {
 	mrn, err := need(r, "mrn", "MRN")
 	if err != nil {
 		s.renderErr(w, r, err)
@@ -137,11 +148,11 @@ func (s *Server) refillFormPage(w http.ResponseWriter, r *http.Request) {
 		s.renderErr(w, r, err)
 		return
 	}
-	if err := s.viewed(r, mrn, "refill form"); err != nil {
+	if err := s.viewed(r, mrn, what); err != nil {
 		s.renderErr(w, r, err)
 		return
 	}
-	s.render(w, http.StatusOK, "refill.html", page{Title: "Refill " + serial, User: actorOf(r), Data: f})
+	s.render(w, http.StatusOK, tmpl, page{Title: title + serial, User: actorOf(r), Data: f})
 }
 
 // refillForm is what the refill form starts from.
@@ -151,7 +162,8 @@ type refillForm struct {
 	Nurse                    string
 	Last                     *pumpledger.Refill // the pump's last fill, nil before the first
 	Drugs                    []formDrug
-	Procedures               []billing.Service
+	Procedures               []billing.Service // the refill codes
+	Reprograms               []billing.Service // the dose-change codes
 	// Prefill is the form's starting refill as JSON, for the script.
 	Prefill string
 	// Correcting is the refill entry a correction replaces ("" for a new refill).
@@ -189,6 +201,9 @@ func (s *Server) formOf(r *http.Request, mrn, serial string) (refillForm, error)
 	for _, sv := range cat.Services {
 		if sv.Refill {
 			f.Procedures = append(f.Procedures, sv)
+		}
+		if sv.Reprogram {
+			f.Reprograms = append(f.Reprograms, sv)
 		}
 	}
 	// now: the form's time starts at the server's clock (the ledger's),
@@ -506,41 +521,6 @@ func (s *Server) apiReprogram(w http.ResponseWriter, r *http.Request) {
 		out["dry_run"] = true
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// reprogramFormPage is the dose-change form of one pump.
-func (s *Server) reprogramFormPage(w http.ResponseWriter, r *http.Request) {
-	mrn, err := need(r, "mrn", "MRN")
-	if err != nil {
-		s.renderErr(w, r, err)
-		return
-	}
-	serial, err := need(r, "serial", "SERIAL")
-	if err != nil {
-		s.renderErr(w, r, err)
-		return
-	}
-	f, err := s.formOf(r, mrn, serial)
-	if err != nil {
-		s.renderErr(w, r, err)
-		return
-	}
-	cat, err := s.db.Catalog(r.Context())
-	if err != nil {
-		s.renderErr(w, r, err)
-		return
-	}
-	f.Procedures = nil
-	for _, sv := range cat.Services {
-		if sv.Reprogram {
-			f.Procedures = append(f.Procedures, sv)
-		}
-	}
-	if err := s.viewed(r, mrn, "dose change form"); err != nil {
-		s.renderErr(w, r, err)
-		return
-	}
-	s.render(w, http.StatusOK, "reprogram.html", page{Title: "Dose change " + serial, User: actorOf(r), Data: f})
 }
 
 // correctFormPage is the refill form prefilled with a recorded refill, to
