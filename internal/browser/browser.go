@@ -6,9 +6,11 @@ package browser
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,8 +75,7 @@ func New(t testing.TB, width, height int) context.Context {
 // for a person to look at; it returns the file's path.
 func Screenshot(t testing.TB, ctx context.Context, dir, name string) string {
 	t.Helper()
-	// Quality 100 is what makes chromedp capture PNG; below it, JPEG.
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	png, err := capture(ctx)
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -86,4 +87,40 @@ func Screenshot(t testing.TB, ctx context.Context, dir, name string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// laidOut is true once the document has loaded and has a size, after two
+// animation frames (the first paint of a page just navigated to).
+const laidOut = `new Promise(resolve => {
+	const ready = () => document.readyState === "complete" && document.documentElement.scrollWidth > 0 && document.documentElement.scrollHeight > 0;
+	requestAnimationFrame(() => requestAnimationFrame(() => resolve(ready())));
+})`
+
+// capture takes the whole page as PNG (quality 100 is PNG; less is JPEG).
+// A page just navigated to can be committed, with its elements readable,
+// before it is laid out; Chromium then refuses the capture ("Cannot take
+// screenshot with 0 width"). So it waits for a laid-out page, and takes a
+// refusal of a size it saw as transient, until ctx or 20 s ends.
+func capture(ctx context.Context) ([]byte, error) {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](laidOut, chromedp.EvalAwaitPromise))
+		if err == nil && ok {
+			var png []byte
+			png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err == nil {
+				return png, nil
+			}
+			if !strings.Contains(err.Error(), "0 width") && !strings.Contains(err.Error(), "0 height") {
+				return nil, err
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			if err == nil {
+				err = errors.New("the page was never laid out")
+			}
+			return nil, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
