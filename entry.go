@@ -157,7 +157,7 @@ type Refill struct {
 	Acknowledged []string `json:"acknowledged,omitempty"`
 }
 
-// MaxAcknowledged bounds the warnings one refill acknowledges: a visit
+// MaxAcknowledged bounds the warnings one refill or dose change acknowledges: a visit
 // shows a handful.
 const MaxAcknowledged = 50
 
@@ -175,6 +175,9 @@ type Reprogram struct {
 	Dose        Dose    `json:"dose"`
 	Procedure   string  `json:"procedure"`
 	Note        string  `json:"note"`
+	// Acknowledged are the warnings the clinician acknowledged before
+	// saving, as on a refill (the web app's dose-change form requires each).
+	Acknowledged []string `json:"acknowledged,omitempty"`
 }
 
 // ParseRefill reads one refill from JSON and checks its shape. It refuses with
@@ -270,6 +273,7 @@ func ParseReprogram(r io.Reader) (Reprogram, error) {
 		func() (err error) { p.Dose, err = o.dose("dose"); return },
 		func() (err error) { p.Procedure, err = o.str("procedure", true); return },
 		func() (err error) { p.Note, err = o.str("note", false); return },
+		func() (err error) { p.Acknowledged, err = o.texts("acknowledged", MaxAcknowledged); return },
 		o.done,
 	} {
 		if err := step(); err != nil {

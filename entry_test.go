@@ -330,11 +330,17 @@ func TestParseReprogram(t *testing.T) {
 		p.PerformedAt.String() != "2026-03-11T09:00:00Z" {
 		t.Errorf("ParseReprogram = %+v", p)
 	}
+	acked, err := pumpledger.ParseReprogram(strings.NewReader(strings.Replace(specReprogram, `"note": "titration"`, `"acknowledged": ["Dose above the label maximum."]`, 1)))
+	if err != nil || len(acked.Acknowledged) != 1 || acked.Acknowledged[0] != "Dose above the label maximum." {
+		t.Errorf("acknowledged: %q, %v", acked.Acknowledged, err)
+	}
 	for _, tt := range []struct{ name, text, field string }{
 		{"clinician missing", strings.Replace(specReprogram, `"clinician": "drsmith", `, "", 1), "clinician"},
 		{"negative dose", strings.Replace(specReprogram, `"mcg_per_day": 2.4`, `"mcg_per_day": -2.4`, 1), "dose.mcg_per_day"},
 		{"a refill's field", strings.Replace(specReprogram, `"note": "titration"`, `"fill_ml": "20"`, 1), "fill_ml"},
 		{"performed_at garbled", strings.Replace(specReprogram, `2026-03-11T09:00:00Z`, `2026-03-11T09:00Z`, 1), "performed_at"},
+		{"acknowledged not a list", strings.Replace(specReprogram, `"note": "titration"`, `"acknowledged": "ok"`, 1), "acknowledged"},
+		{"acknowledged with an escape", strings.Replace(specReprogram, `"note": "titration"`, `"acknowledged": ["seen\u001b[2J"]`, 1), "acknowledged[0]"},
 	} {
 		_, err := pumpledger.ParseReprogram(strings.NewReader(tt.text))
 		var e *pumpledger.Error
