@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"net/http"
@@ -158,6 +159,33 @@ func TestBrowserNurseRecordsRefill(t *testing.T) {
 		t.Errorf("the replacement: residual %s, witness signed %v", r2.ResidualML, r2.WitnessSigned)
 	}
 
+	// A dose change through its form: its warnings acknowledged one by
+	// one before Save is enabled; the clinician recorded is the signed-in
+	// nurse; after saving, the patient's page.
+	run(t, ctx, chromedp.Navigate(srv.URL+"/reprogram/new?mrn=MRN-1&serial=S1"))
+	waitFor(t, ctx, `document.getElementById("dose_mcg") !== null`)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById("dose_mcg").value = ""`))
+	run(t, ctx, chromedp.SendKeys(`#dose_mcg`, "20"))
+	// The preview of the dose as typed in full (a preview of "2" may come first).
+	waitFor(t, ctx, `document.getElementById("preview").getAttribute("aria-busy") === "false" && document.getElementById("ack-list").innerText.includes("(from 1.2 to 20)")`)
+	if !evalBool(t, ctx, `document.getElementById("save").disabled`) {
+		t.Error("the dose change's Save is enabled before its warnings are acknowledged")
+	}
+	browser.Screenshot(t, ctx, shots, "dose-change-1024")
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#ack-list .ack").forEach(c => { if (!c.checked) c.click() })`))
+	waitFor(t, ctx, `!document.getElementById("save").disabled`)
+	run(t, ctx, chromedp.Click(`#save`))
+	waitFor(t, ctx, `location.pathname === "/patient"`)
+	after, err := f.db.History(setup, "MRN-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := after[len(after)-1].Entry; e.Kind != pumpledger.KindReprogram || e.RecordedBy != "nurse1" {
+		t.Errorf("after the dose change: %s by %s, want a reprogram by nurse1", e.Kind, e.RecordedBy)
+	} else if rp := decodeReprogram(t, e.Payload); rp.Clinician != "nurse1" || len(rp.Acknowledged) == 0 || len(rp.Acknowledged) != len(e.Warnings) {
+		t.Errorf("the dose change: clinician %q, %d acknowledged of %d warnings", rp.Clinician, len(rp.Acknowledged), len(e.Warnings))
+	}
+
 	// The same pages on a phone in portrait.
 	phone := browser.New(t, 390, 844)
 	signIn(t, phone, srv.URL, "nurse1")
@@ -203,6 +231,15 @@ func TestBrowserNameIsText(t *testing.T) {
 }
 
 func mustDec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+func decodeReprogram(t *testing.T, payload []byte) pumpledger.Reprogram {
+	t.Helper()
+	var rp pumpledger.Reprogram
+	if err := json.Unmarshal(payload, &rp); err != nil {
+		t.Fatal(err)
+	}
+	return rp
+}
 
 func signIn(t *testing.T, ctx context.Context, base, name string) {
 	t.Helper()

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/clinic"
@@ -208,7 +210,18 @@ func (s *Server) formOf(r *http.Request, mrn, serial string) (refillForm, error)
 	}
 	// now: the form's time starts at the server's clock (the ledger's),
 	// not the device's, which may be off.
-	pre := map[string]any{"mrn": mrn, "pump_serial": serial, "nurse": f.Nurse, "now": s.now().UTC().Format(time.RFC3339)}
+	// id: the entry's idempotency key, made once with the page, so the
+	// preview and the save are of the same entry (a warning can name it)
+	// and a save sent twice records once.
+	pre := map[string]any{"id": uuid.NewString(), "mrn": mrn, "pump_serial": serial, "nurse": f.Nurse, "now": s.now().UTC().Format(time.RFC3339)}
+	// A dose change between refills starts at the first code that fits a
+	// changed dose without a refill (62368), by the rule the warning uses.
+	for _, sv := range f.Reprograms {
+		if _, misfit := billing.CodeMismatch(sv.Code, billing.DoseChanged, ""); !sv.Refill && !misfit {
+			pre["dose_change_procedure"] = sv.Code
+			break
+		}
+	}
 	if c.Pumps[i].LastRefillEntry != "" {
 		e, err := s.db.Entry(c.Pumps[i].LastRefillEntry)
 		if err != nil {
@@ -321,14 +334,7 @@ func (s *Server) refillSave(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, r, s.log, err)
 		return
 	}
-	if missing := unacknowledged(preview.Warnings, ref.Acknowledged); len(missing) > 0 {
-		var b errorBody
-		b.Error.Code, b.Error.Field = "unacknowledged", "acknowledged"
-		b.Error.Message = "Acknowledge each warning before saving: " + strconv.Itoa(len(missing)) + " not yet acknowledged."
-		writeJSON(w, http.StatusConflict, struct {
-			errorBody
-			Warnings []string `json:"warnings"`
-		}{b, missing})
+	if refuseUnacknowledged(w, preview.Warnings, ref.Acknowledged) {
 		return
 	}
 	res, err := s.recordRefill(r.Context(), ref, in)
@@ -350,15 +356,59 @@ func (s *Server) recordRefill(ctx context.Context, ref pumpledger.Refill, in sig
 	return s.db.Correct(ctx, in.Correct, in.Reason, clinic.Replacement{Refill: &ref})
 }
 
-// unacknowledged are the warnings not among acks.
-func unacknowledged(warnings, acks []string) []string {
-	var out []string
+// refuseUnacknowledged answers 409 with the warnings not among acks, and
+// says whether it did: a form's save needs each warning of the entry
+// acknowledged, as the preview showed them.
+func refuseUnacknowledged(w http.ResponseWriter, warnings, acks []string) bool {
+	var missing []string
 	for _, w := range warnings {
 		if !slices.Contains(acks, w) {
-			out = append(out, w)
+			missing = append(missing, w)
 		}
 	}
-	return out
+	if len(missing) == 0 {
+		return false
+	}
+	var b errorBody
+	b.Error.Code, b.Error.Field = "unacknowledged", "acknowledged"
+	b.Error.Message = "Acknowledge each warning before saving: " + strconv.Itoa(len(missing)) + " not yet acknowledged."
+	writeJSON(w, http.StatusConflict, struct {
+		errorBody
+		Warnings []string `json:"warnings"`
+	}{b, missing})
+	return true
+}
+
+// reprogramSave is the dose-change form's save: the signed-in user is the
+// clinician (whatever the form sent), and each warning of the dose change
+// must be acknowledged, as on the refill form. Programs use POST
+// /api/reprogram, which keeps the command line's contract.
+func (s *Server) reprogramSave(w http.ResponseWriter, r *http.Request) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	in, err := pumpledger.ParseReprogram(bytes.NewReader(data))
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	in.Clinician = actorOf(r).Name
+	preview, err := s.db.RecordReprogram(clinic.Preview(r.Context()), in)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	if refuseUnacknowledged(w, preview.Warnings, in.Acknowledged) {
+		return
+	}
+	res, err := s.db.RecordReprogram(r.Context(), in)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": res.Entry.ID, "existing": res.Existing, "patient": "/patient?mrn=" + url.QueryEscape(in.MRN)})
 }
 
 // refillRecordPage is a saved refill as it was recorded, to print and keep:
@@ -538,8 +588,9 @@ func (s *Server) correctFormPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The form starts from the entry as recorded, less what the server
-	// sets again (the witness signs again; acknowledgements are redone).
-	old.ID, old.WitnessSigned, old.Acknowledged, old.Witness = "", false, nil, ""
+	// sets again (the witness signs again; acknowledgements are redone),
+	// with the replacement's own id, made once as a new form's is.
+	old.ID, old.WitnessSigned, old.Acknowledged, old.Witness = uuid.NewString(), false, nil, ""
 	b, err := json.Marshal(old)
 	if err != nil {
 		s.renderErr(w, r, err)

@@ -147,3 +147,68 @@ func TestWitnessThrottledBesideItsField(t *testing.T) {
 		t.Error("a refill with its witness throttled was recorded")
 	}
 }
+
+// The dose-change form's save: the clinician is the signed-in user
+// whatever the form says, and each warning of the dose change is
+// acknowledged, or 409 lists those missing and nothing is written.
+func TestReprogramSaveRules(t *testing.T) {
+	f := newFixture(t, false)
+	setup := pumpledger.WithActor(context.Background(), pumpledger.Actor{Name: "nurse1", Role: pumpledger.RoleNurse})
+	if _, err := f.db.RecordRefill(setup, mustRefill(t)); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.add(2 * time.Hour)
+	clinician := f.login("clinician1")
+	// 20 mcg/day from 1.2: above the label's maximum and a step larger
+	// than its titration allows.
+	change := func(acks []string) []byte {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(reprogramJSON), &m); err != nil {
+			t.Fatal(err)
+		}
+		m["id"] = "00000000-0000-4000-8000-0000000000c1"
+		m["clinician"] = "someone else"
+		m["dose"] = map[string]string{"drug": "ziconotide", "mcg_per_day": "20"}
+		if acks != nil {
+			m["acknowledged"] = acks
+		}
+		b, _ := json.Marshal(m)
+		return b
+	}
+	size := func() int64 { n, _ := f.db.Size(); return n }
+	n0 := size()
+	var refused struct {
+		Error    struct{ Code, Field, Message string }
+		Warnings []string
+	}
+	for _, acks := range [][]string{nil, {"something else"}} {
+		w := f.do("POST", "/reprogram", clinician, change(acks))
+		json.NewDecoder(w.Result().Body).Decode(&refused)
+		if w.Code != http.StatusConflict || refused.Error.Field != "acknowledged" || len(refused.Warnings) < 2 {
+			t.Fatalf("acks %q: %d field %q warnings %q, want 409 listing the warnings", acks, w.Code, refused.Error.Field, refused.Warnings)
+		}
+		if size() != n0 {
+			t.Fatalf("acks %q: wrote an entry", acks)
+		}
+	}
+	w := f.do("POST", "/reprogram", clinician, change(refused.Warnings))
+	if w.Code != http.StatusOK {
+		t.Fatalf("with every warning acknowledged: %d %s", w.Code, w.Body)
+	}
+	var ok struct{ ID, Patient string }
+	json.NewDecoder(w.Result().Body).Decode(&ok)
+	e, err := f.db.Entry(ok.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rp pumpledger.Reprogram
+	if err := json.Unmarshal(e.Payload, &rp); err != nil {
+		t.Fatal(err)
+	}
+	if e.RecordedBy != "clinician1" || rp.Clinician != "clinician1" || len(rp.Acknowledged) != len(e.Warnings) || len(e.Warnings) < 2 {
+		t.Errorf("recorded by %s, clinician %s, %d acks of %d warnings", e.RecordedBy, rp.Clinician, len(rp.Acknowledged), len(e.Warnings))
+	}
+	if ok.Patient != "/patient?mrn=MRN-1" {
+		t.Errorf("after saving, to %q, want the patient's page", ok.Patient)
+	}
+}

@@ -129,6 +129,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /patient", s.page(charts, s.patientPage))
 	mux.Handle("GET /refill/new", s.page(recorders, s.refillFormPage))
 	mux.Handle("POST /refill", limit(maxEntryBody, s.as(recorders, s.refillSave)))
+	mux.Handle("POST /reprogram", limit(maxEntryBody, s.as(recorders, s.reprogramSave)))
 	mux.Handle("GET /refill/correct", s.page(recorders, s.correctFormPage))
 	mux.Handle("GET /reprogram/new", s.page(recorders, s.reprogramFormPage))
 	mux.Handle("GET /refill/record", s.page(charts, s.refillRecordPage))

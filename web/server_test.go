@@ -214,6 +214,9 @@ func TestRoleRouteTable(t *testing.T) {
 		// Saving the refill form: 400 for the nurse (the refill has no
 		// acknowledgement-free path with a typed witness), 403 for others.
 		{"POST", "/refill", []byte(`{"refill": ` + refillJSON + `}`), map[string]int{"none": 401, "nurse": 400, "clinician": 400, "biller": 403, "auditor": 403, "admin": 403}, nil},
+		// Saving the dose-change form: its warnings are not acknowledged
+		// (409), for others 403.
+		{"POST", "/reprogram", []byte(reprogramJSON), map[string]int{"none": 401, "nurse": 409, "clinician": 409, "biller": 403, "auditor": 403, "admin": 403}, nil},
 		{"GET", "/bill", nil, page(only(B, A)), nil},
 		{"GET", "/bill?from=2026-03-01&to=2026-03-31", nil, page(only(B, A)), nil},
 		{"GET", "/audit", nil, page(only(A)), nil},

@@ -81,12 +81,13 @@
   const build = (acks) => {
     const dose = { drug: $("dose_drug").value, mcg_per_day: str($("dose_mcg").value) };
     const common = {
-      mrn: prefill.mrn, pump_serial: prefill.pump_serial,
+      id: prefill.id, mrn: prefill.mrn, pump_serial: prefill.pump_serial,
       performed_at: instant($("performed_at").value),
       dose, procedure: $("procedure").value,
     };
     const note = str($("note").value);
     if (note) common.note = note;
+    if (acks && acks.length) common.acknowledged = acks;
     if (kind === "reprogram") return { ...common, clinician: prefill.nurse };
     const r = {
       ...common, nurse: prefill.nurse,
@@ -105,7 +106,6 @@
     if (prefill.diluent) r.diluent = prefill.diluent;
     const witness = str($("witness_name").value);
     if (witness && !acks) r.witness = witness; // the preview names them; the save signs
-    if (acks && acks.length) r.acknowledged = acks;
     return r;
   };
 
@@ -297,7 +297,7 @@
     const acks = warnings.filter((w) => acked.has(w));
     let res, body;
     if (kind === "reprogram") {
-      res = await post("/api/reprogram", build());
+      res = await post("/reprogram", build(acks));
     } else {
       const req = { refill: build(acks), witness: { name: str($("witness_name").value), password: $("witness_password").value } };
       if (correcting) { req.correct = correcting; req.reason = str($("reason").value); }
@@ -314,12 +314,15 @@
       showError(body.error || { message: "Not saved." });
       return;
     }
-    location.assign(kind === "reprogram" ? "/patient?mrn=" + encodeURIComponent(prefill.mrn) : body.record);
+    location.assign(kind === "reprogram" ? body.patient : body.record);
   });
 
   // Start from the pump's state.
   $("performed_at").value = localOf(prefill.performed_at) || localNow(prefill.now);
-  if (prefill.procedure) $("procedure").value = prefill.procedure;
+  // A refill starts at the last fill's code; a dose change at the code of
+  // a dose change between refills, not the last fill's (95990 or 62369).
+  const procedure = kind === "reprogram" ? prefill.dose_change_procedure : prefill.procedure;
+  if (procedure && [...$("procedure").options].some((o) => o.value === procedure)) $("procedure").value = procedure;
   if (prefill.dose) { $("dose_drug").value = prefill.dose.drug; $("dose_mcg").value = str(prefill.dose.mcg_per_day); }
   if (prefill.note) $("note").value = prefill.note;
   if (kind === "refill") {
