@@ -87,6 +87,12 @@ func TestBrowserNurseRecordsRefill(t *testing.T) {
 		t.Error("Save is enabled before the warnings are acknowledged")
 	}
 	browser.Screenshot(t, ctx, shots, "refill-form-1024")
+	if evalBool(t, ctx, `getComputedStyle(document.getElementById("preview-summary")).display !== "none"`) {
+		t.Error("at tablet width the preview stands beside the form, yet its phone summary shows")
+	}
+	if got := evalString(t, ctx, `document.getElementById("preview-summary").textContent`); !strings.Contains(got, "ziconotide 90 mcg in") || !strings.Contains(got, "warnings to acknowledge") {
+		t.Errorf("the phone's summary of the preview: %q, want the dispensed mcg and the warnings to acknowledge", got)
+	}
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#ack-list .ack").forEach(c => c.click())`))
 	waitFor(t, ctx, `!document.getElementById("save").disabled`)
 	// The nurse cannot witness herself.
@@ -194,6 +200,12 @@ func TestBrowserNurseRecordsRefill(t *testing.T) {
 	browser.Screenshot(t, phone, shots, "patient-390")
 	run(t, phone, chromedp.Navigate(srv.URL+"/refill/new?mrn=MRN-1&serial=S1"))
 	waitFor(t, phone, `document.getElementById("preview-status").textContent !== "Fill in the form; the preview follows each change."`)
+	// The preview is below the form on a phone: a bar at the foot of the
+	// screen says what it shows while the nurse types at the top.
+	waitFor(t, phone, `document.getElementById("preview-summary").textContent.includes("Not yet valid: residual_ml")`)
+	if !evalBool(t, phone, `(() => { const r = document.getElementById("preview-summary").getBoundingClientRect(); return r.height > 0 && r.bottom <= innerHeight + 1 && r.top < innerHeight })()`) {
+		t.Error("on a phone the preview's summary is not on screen at the foot of the form")
+	}
 	browser.Screenshot(t, phone, shots, "refill-form-390")
 	if w := evalInt(t, phone, `document.documentElement.scrollWidth`); w > 390 {
 		t.Errorf("the refill form is %d px wide on a 390 px phone: it scrolls sideways", w)

@@ -132,14 +132,28 @@
   // The preview.
   const acked = new Set();
   let warnings = [];
+  // On a phone the preview is below the form: a bar at the foot of the
+  // screen says what it shows and links to it (hidden on wider screens,
+  // where the preview stands beside the form).
+  const summary = el("a", { id: "preview-summary", class: "summary", href: "#preview" });
+  form.append(summary);
+  let figures = "";
+  const updateSummary = (status) => {
+    const missing = warnings.filter((w) => !acked.has(w)).length;
+    const parts = [status || figures];
+    if (!status && warnings.length) parts.push(missing ? missing + " of " + warnings.length + " warnings to acknowledge" : warnings.length + " warnings acknowledged");
+    summary.textContent = parts.filter(Boolean).join(" · ") + " · see the preview";
+  };
   const renderPreview = (rec) => {
     const body = $("preview-body");
     body.replaceChildren();
     if (kind === "reprogram") {
       body.append(el("p", {}, "Next refill due: ", el("strong", { text: rec.next_refill_due || "–" }), rec.next_refill_reason ? " (" + rec.next_refill_reason + ")" : ""));
+      figures = "Next refill " + (rec.next_refill_due || "–");
       setWarnings(rec.warnings || []);
       return;
     }
+    figures = (rec.drugs || []).map((d) => d.drug + " " + d.dispensed_mcg + " mcg in, " + d.waste_mcg + " wasted").join("; ");
     const t = el("table", { class: "list" });
     t.append(el("thead", {}, el("tr", {}, ...["Drug", "Dispensed mcg", "Waste mcg", "Units", "JW units"].map((h) => el("th", { scope: "col", text: h })))));
     const tb = el("tbody");
@@ -190,6 +204,7 @@
     const missing = warnings.filter((w) => !acked.has(w)).length;
     $("save").disabled = missing > 0;
     $("save").title = missing ? missing + " warnings to acknowledge" : "";
+    updateSummary();
   };
 
   let timer = 0, seq = 0;
@@ -223,6 +238,7 @@
       $("preview-status").textContent = "Not yet valid: fix the field marked.";
       showError(body.error || { message: "The preview failed." });
       $("save").disabled = true;
+      updateSummary("Not yet valid: " + ((body.error || {}).message || "fix the field marked"));
       return;
     }
     $("preview-status").textContent = "This is what saving will record.";
