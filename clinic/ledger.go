@@ -41,6 +41,7 @@ type Ledger interface {
 	History(ctx context.Context, mrn string) ([]Item, error)
 	Chart(ctx context.Context, mrn string) (Chart, error)
 	Worklist(ctx context.Context, asOf string, within int) ([]WorkItem, error)
+	Patients(ctx context.Context, mrns []string) (map[string]pumpledger.Patient, error)
 	Bill(ctx context.Context, from, to string) ([]billing.Line, error)
 	Check(ctx context.Context, from, to, asOf string) ([]billing.Finding, error)
 	BillChecked(ctx context.Context, from, to, asOf string) ([]billing.Line, []billing.Finding, error)

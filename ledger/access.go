@@ -83,53 +83,72 @@ func (a *AccessLog) open(write bool) (*bolt.DB, error) {
 // kept (its Seq and At set). Before it builds on the log it checks the
 // log's head, as the ledger's is checked before writing: a log edited at
 // its end or re-signed is not extended.
-func (a *AccessLog) Append(rec Access) (_ Access, err error) {
-	defer guard(a.path, &err)()
-	k, err := a.db.signingKey()
+func (a *AccessLog) Append(rec Access) (Access, error) {
+	out, err := a.AppendAll([]Access{rec})
 	if err != nil {
 		return Access{}, err
+	}
+	return out[0], nil
+}
+
+// AppendAll records the views of one page of many patients (one record
+// each) in one transaction, one synced commit and one signed checkpoint:
+// all are kept, or none.
+func (a *AccessLog) AppendAll(recs []Access) (_ []Access, err error) {
+	defer guard(a.path, &err)()
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	k, err := a.db.signingKey()
+	if err != nil {
+		return nil, err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	b, err := a.open(true)
 	if err != nil {
-		return Access{}, err
+		return nil, err
 	}
 	defer b.Close()
+	out := make([]Access, len(recs))
 	err = b.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketAccess, bucketAccessHash, bucketAccessCheck} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
-		recs, hashes := tx.Bucket(bucketAccess), tx.Bucket(bucketAccessHash)
-		n := int64(recs.Sequence())
+		bucket, hashes := tx.Bucket(bucketAccess), tx.Bucket(bucketAccessHash)
+		n := int64(bucket.Sequence())
 		if err := a.checkHead(tx, n, k.verifier); err != nil {
 			return err
 		}
-		rec.Seq, rec.At = n, a.db.now().UTC()
-		data := canonical(rec)
-		if err := putLeaf(recs, hashes, n, data); err != nil {
-			return err
+		at := a.db.now().UTC()
+		for i, rec := range recs {
+			rec.Seq, rec.At = n, at
+			if err := putLeaf(bucket, hashes, n, canonical(rec)); err != nil {
+				return err
+			}
+			out[i] = rec
+			n++
 		}
-		root, err := tlog.TreeHash(n+1, hashReader{hashes})
+		root, err := tlog.TreeHash(n, hashReader{hashes})
 		if err != nil {
 			return err
 		}
-		msg, err := note.Sign(&note.Note{Text: checkpointText(a.db.accessOrigin(), Tree{N: n + 1, Hash: root})}, k.signer)
+		msg, err := note.Sign(&note.Note{Text: checkpointText(a.db.accessOrigin(), Tree{N: n, Hash: root})}, k.signer)
 		if err != nil {
 			return fmt.Errorf("sign the access log's checkpoint: %w", err)
 		}
-		return tx.Bucket(bucketAccessCheck).Put(u64(uint64(n+1)), msg)
+		return tx.Bucket(bucketAccessCheck).Put(u64(uint64(n)), msg)
 	})
 	if err != nil {
 		var pe *pumpledger.Error
 		if errors.As(err, &pe) {
-			return Access{}, err
+			return nil, err
 		}
-		return Access{}, pumpledger.Errorf(pumpledger.EINTERNAL, "append to the access log %s: %v", a.path, err)
+		return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "append to the access log %s: %v", a.path, err)
 	}
-	return rec, nil
+	return out, nil
 }
 
 // putLeaf stores record n's bytes and the tree hashes it adds.

@@ -144,3 +144,29 @@ func TestAccessLogTruncatedCaughtBySince(t *testing.T) {
 		t.Errorf("against the kept checkpoint: %v, want tampered", err)
 	}
 }
+
+// A page of many patients logs one record each in one commit under one
+// signed checkpoint; the log verifies, and a later view extends it.
+func TestAccessLogAppendAll(t *testing.T) {
+	log, _ := accessLogOf(t)
+	recs, err := log.AppendAll([]ledger.Access{
+		{User: "nurse1", Role: "nurse", MRN: "MRN-3", What: "worklist", From: "10.0.0.7"},
+		{User: "nurse1", Role: "nurse", MRN: "MRN-4", What: "worklist", From: "10.0.0.7"},
+	})
+	if err != nil || len(recs) != 2 || recs[0].Seq != 3 || recs[1].Seq != 4 || !recs[0].At.Equal(recs[1].At) {
+		t.Fatalf("append all: %+v %v", recs, err)
+	}
+	if _, err := log.Append(ledger.Access{User: "nurse1", Role: "nurse", MRN: "MRN-3", What: "chart"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := log.Verify()
+	if err != nil || res.Records != 6 || res.Checkpoints != 5 {
+		t.Fatalf("verify: %+v %v, want 6 records under 5 checkpoints", res, err)
+	}
+	if mine, _ := log.List("MRN-4"); len(mine) != 1 || mine[0].What != "worklist" {
+		t.Errorf("MRN-4's views: %+v", mine)
+	}
+	if none, err := log.AppendAll(nil); err != nil || none != nil {
+		t.Errorf("nothing to log: %+v %v", none, err)
+	}
+}

@@ -29,6 +29,22 @@ func (s *Server) viewed(r *http.Request, mrn, what string) error {
 	return err
 }
 
+// viewedEach logs that the signed-in user of r is shown what of each of
+// mrns (a page naming many patients), one record each in one commit: each
+// patient's views then list it.
+func (s *Server) viewedEach(r *http.Request, mrns []string, what string) error {
+	if s.access == nil || len(mrns) == 0 {
+		return nil
+	}
+	a, _ := pumpledger.ActorFrom(r.Context())
+	recs := make([]ledger.Access, len(mrns))
+	for i, mrn := range mrns {
+		recs[i] = ledger.Access{User: a.Name, Role: string(a.Role), MRN: mrn, What: what, From: clientAddr(r)}
+	}
+	_, err := s.access.AppendAll(recs)
+	return err
+}
+
 type accessData struct {
 	base
 	MRN     string

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,8 +45,8 @@ func TestBrowserNurseRecordsRefill(t *testing.T) {
 	ctx := browser.New(t, 1024, 768)
 	signIn(t, ctx, srv.URL, "nurse1")
 	run(t, ctx, chromedp.WaitVisible(`table.list`))
-	if got := evalString(t, ctx, `document.querySelector("table.list tbody").innerText`); !strings.Contains(got, "S1") || !strings.Contains(got, "MRN-1") {
-		t.Fatalf("worklist: %q, want pump S1 of MRN-1", got)
+	if got := evalString(t, ctx, `document.querySelector("table.list tbody").innerText`); !strings.Contains(got, "S1") || !strings.Contains(got, "MRN-1") || !strings.Contains(got, "Test Patient") {
+		t.Fatalf("worklist: %q, want pump S1 of Test Patient, MRN-1", got)
 	}
 	browser.Screenshot(t, ctx, shots, "worklist-1024")
 	run(t, ctx, chromedp.Click(`a.button[href*="serial=S1"]`))
@@ -227,18 +228,34 @@ func TestBrowserNameIsText(t *testing.T) {
 	if _, err := f.db.AddPatient(setup, pumpledger.Patient{MRN: "MRN-X", Name: `<script>document.title="pwned"</script><img src=x onerror="document.title='pwned'">`}); err != nil {
 		t.Fatal(err)
 	}
+	// A pump due within the month: the name is on the worklist too.
+	if _, err := f.db.Implant(setup, pumpledger.Implant{MRN: "MRN-X", Serial: "SX", Model: "synchromed-ii-20", Date: "2026-02-20"}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := pumpledger.ParseRefill(strings.NewReader(strings.NewReplacer(`"MRN-1"`, `"MRN-X"`, `"S1"`, `"SX"`).Replace(refillJSON)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.RecordRefill(setup, r); err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(f.srv)
 	defer srv.Close()
 	ctx := browser.New(t, 1024, 768)
 	signIn(t, ctx, srv.URL, "nurse1")
-	run(t, ctx, chromedp.Navigate(srv.URL+"/patient?mrn=MRN-X"))
-	run(t, ctx, chromedp.WaitVisible(`h1`))
-	if got := evalString(t, ctx, `document.querySelector("h1").innerText`); !strings.Contains(got, "<script>") {
-		t.Errorf("the name as shown: %q, want its markup as text", got)
-	}
-	time.Sleep(200 * time.Millisecond) // an onerror would have fired by now
-	if got := evalString(t, ctx, `document.title`); strings.Contains(got, "pwned") {
-		t.Errorf("the name's script ran: title %q", got)
+	for _, c := range []struct{ page, shown string }{
+		{"/patient?mrn=MRN-X", `h1`},
+		{"/worklist?within=30", `table.list tbody`},
+	} {
+		run(t, ctx, chromedp.Navigate(srv.URL+c.page))
+		run(t, ctx, chromedp.WaitVisible(c.shown))
+		if got := evalString(t, ctx, `document.querySelector(`+strconv.Quote(c.shown)+`).innerText`); !strings.Contains(got, "<script>") {
+			t.Errorf("%s: the name as shown: %q, want its markup as text", c.page, got)
+		}
+		time.Sleep(200 * time.Millisecond) // an onerror would have fired by now
+		if got := evalString(t, ctx, `document.title`); strings.Contains(got, "pwned") {
+			t.Errorf("%s: the name's script ran: title %q", c.page, got)
+		}
 	}
 }
 

@@ -48,18 +48,38 @@ func (s *Server) worklistPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The worklist names its patients and why each is due (an overdue
-	// refill, a discrepancy): one view of many patients, as a bill is.
-	if len(items) > 0 {
-		if err := s.viewed(r, "", "worklist"); err != nil {
-			s.renderErr(w, r, err)
-			return
+	// refill, a discrepancy): a view of each listed patient's data, logged
+	// under each MRN as a chart is.
+	var mrns []string
+	for _, it := range items {
+		if !slices.Contains(mrns, it.MRN) {
+			mrns = append(mrns, it.MRN)
 		}
+	}
+	names, err := s.db.Patients(r.Context(), mrns)
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	rows := make([]worklistRow, len(items))
+	for i, it := range items {
+		rows[i] = worklistRow{WorkItem: it, Name: names[it.MRN].Name}
+	}
+	if err := s.viewedEach(r, mrns, "worklist"); err != nil {
+		s.renderErr(w, r, err)
+		return
 	}
 	if asOf == "" {
 		asOf = s.db.Today()
 	}
 	s.render(w, http.StatusOK, "worklist.html", page{Title: "Worklist", User: actorOf(r), Data: map[string]any{
-		"Items": items, "AsOf": asOf, "Within": within, "Records": canRecord(r)}})
+		"Items": rows, "AsOf": asOf, "Within": within, "Records": canRecord(r)}})
+}
+
+// worklistRow is a worklist item with its patient's name.
+type worklistRow struct {
+	clinic.WorkItem
+	Name string
 }
 
 // patientView is what the patient page shows of one pump.
@@ -427,7 +447,7 @@ func (s *Server) refillRecordPage(w http.ResponseWriter, r *http.Request) {
 		s.renderErr(w, r, err)
 		return
 	}
-	c, err := s.db.Chart(r.Context(), in.MRN)
+	names, err := s.db.Patients(r.Context(), []string{in.MRN})
 	if err != nil {
 		s.renderErr(w, r, err)
 		return
@@ -437,7 +457,7 @@ func (s *Server) refillRecordPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, http.StatusOK, "record.html", page{Title: "Refill record", User: actorOf(r), Data: map[string]any{
-		"Entry": e, "Refill": in, "Record": rec, "Voided": voided, "Patient": c.Patient, "Records": canRecord(r)}})
+		"Entry": e, "Refill": in, "Record": rec, "Voided": voided, "Patient": names[in.MRN], "Records": canRecord(r)}})
 }
 
 // refillOf is the refill entry the query parameter param names, and its

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/billing"
+	"github.com/pumpledger/pumpledger/clinic"
 	"github.com/pumpledger/pumpledger/ledger"
 	bolt "go.etcd.io/bbolt"
 )
@@ -355,22 +356,77 @@ func TestBillPage(t *testing.T) {
 	}
 }
 
-// The worklist names the patients due and why (a discrepancy to review,
-// a refill overdue): a view of their data, logged as the bill's is.
-func TestWorklistViewLogged(t *testing.T) {
+// The worklist names the patients due, name first beside the MRN (a
+// corrected name is the replacement's), and why (a discrepancy to review, a
+// refill overdue): a view of each listed patient's data, logged under each
+// MRN as a chart is. A name is text, never markup, and never in the
+// process log; a worklist whose view cannot be logged is not shown.
+func TestWorklistNamesLoggedEach(t *testing.T) {
 	f := newFixture(t, false)
-	setup := pumpledger.WithActor(context.Background(), pumpledger.Actor{Name: "nurse1", Role: pumpledger.RoleNurse})
-	if _, err := f.db.RecordRefill(setup, mustRefill(t)); err != nil {
+	var logBuf bytes.Buffer
+	f.srv = New(Config{Ledger: f.db, UsersPath: UsersPath(f.path), Now: f.clock.now, Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
+	ctx := pumpledger.WithActor(context.Background(), pumpledger.Actor{Name: "nurse1", Role: pumpledger.RoleNurse})
+	const evil = `<script>document.title="pwned"</script>`
+	if _, err := f.db.AddPatient(ctx, pumpledger.Patient{MRN: "MRN-X", Name: evil}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.Implant(ctx, pumpledger.Implant{MRN: "MRN-X", Serial: "SX", Model: "synchromed-ii-20", Date: "2026-02-20"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []string{refillJSON, strings.NewReplacer(`"MRN-1"`, `"MRN-X"`, `"S1"`, `"SX"`, "0001", "0002").Replace(refillJSON)} {
+		r, err := pumpledger.ParseRefill(strings.NewReader(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.db.RecordRefill(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := f.db.History(ctx, "MRN-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.Correct(ctx, h[0].Entry.ID, "name misspelt", clinic.Replacement{Patient: &pumpledger.Patient{MRN: "MRN-1", Name: "Ann Corrected"}}); err != nil {
 		t.Fatal(err)
 	}
 	nurse := f.login("nurse1")
 	w := f.do("GET", "/worklist?within=30", nurse, nil)
-	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "MRN-1") {
-		t.Fatalf("worklist: %d, MRN-1 not shown\n%s", w.Code, w.Body)
+	body := w.Body.String()
+	if w.Code != http.StatusOK || !strings.Contains(body, `>Ann Corrected</a> <span class="note">MRN-1</span>`) || strings.Contains(body, "Test Patient") {
+		t.Fatalf("worklist: %d, want MRN-1 under its corrected name, name first\n%s", w.Code, body)
 	}
-	recs := viewsOf(t, f, "")
-	if len(recs) != 1 || recs[0].User != "nurse1" || recs[0].What != "worklist" {
-		t.Errorf("the worklist's view: %+v, want one record of nurse1's worklist", recs)
+	if strings.Contains(body, evil) || !strings.Contains(body, `&lt;script&gt;document.title=&#34;pwned&#34;&lt;/script&gt;</a> <span class="note">MRN-X</span>`) {
+		t.Errorf("the name with markup is not shown as text:\n%s", body)
+	}
+	for _, mrn := range []string{"MRN-1", "MRN-X"} {
+		if recs := viewsOf(t, f, mrn); len(recs) != 1 || recs[0].User != "nurse1" || recs[0].What != "worklist" {
+			t.Errorf("%s's views: %+v, want nurse1's worklist", mrn, recs)
+		}
+	}
+	if all := viewsOf(t, f, ""); len(all) != 2 {
+		t.Errorf("the worklist logged %d records, want one per patient: %+v", len(all), all)
+	}
+	// The printed record names the patient as the worklist does.
+	if w := f.do("GET", "/refill/record?id=00000000-0000-4000-8000-000000000001", nurse, nil); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "<small>Ann Corrected · MRN-1 ·") {
+		t.Errorf("the refill record: %d, want it to name Ann Corrected\n%s", w.Code, w.Body)
+	}
+	for _, phi := range []string{"Ann Corrected", "script", "MRN-"} {
+		if strings.Contains(logBuf.String(), phi) {
+			t.Errorf("the process log holds %q:\n%s", phi, logBuf.String())
+		}
+	}
+
+	b, err := bolt.Open(ledger.AccessPath(f.path), 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Update(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket([]byte("access_checkpoints")).Cursor().Last()
+		return tx.Bucket([]byte("access_checkpoints")).Delete(k)
+	})
+	b.Close()
+	if w := f.do("GET", "/worklist?within=30", nurse, nil); w.Code == http.StatusOK || strings.Contains(w.Body.String(), "Ann Corrected") {
+		t.Errorf("the worklist with the access log altered: %d, the names shown:\n%s", w.Code, w.Body)
 	}
 }
 

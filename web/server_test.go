@@ -49,14 +49,14 @@ const password = "correct horse battery"
 // fixture is a server over a ledger with patient MRN-1 and pump S1, and a
 // user of each role, named after it.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	path  string
 	db    *clinic.Service
 	clock *clock
 	srv   *Server
 }
 
-func newFixture(t *testing.T, tls bool) *fixture {
+func newFixture(t testing.TB, tls bool) *fixture {
 	t.Helper()
 	c := &clock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
 	path := filepath.Join(t.TempDir(), "l.db")

@@ -1,0 +1,105 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/ledger"
+)
+
+// What the access log costs a page view. A patient's page is served with
+// the log on (the log's file opened, its head checked, a record appended,
+// a checkpoint signed, the commit synced, the file closed) and with it off,
+// the same page of the same ledger through the same server:
+//
+//	log=off, log=on  each alone: ns/op and allocs/op of one view
+//	rounds           one view of each per round, the order alternating;
+//	                 on-ns/op and off-ns/op their medians, x-off the ratio
+//	append           the log's Append alone, as a view makes it
+//	worklist-20      AppendAll of 20 records: a worklist of 20 patients
+//
+// The ledger itself is NoSync (a view reads it); the log always syncs.
+func BenchmarkPatientPageAccessLog(b *testing.B) {
+	f := newFixture(b, false)
+	ctx := pumpledger.WithActor(context.Background(), pumpledger.Actor{Name: "nurse1", Role: pumpledger.RoleNurse})
+	r, err := pumpledger.ParseRefill(strings.NewReader(refillJSON))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := f.db.RecordRefill(ctx, r); err != nil {
+		b.Fatal(err)
+	}
+	nurse := f.login("nurse1")
+	log := f.srv.access
+	view := func(on bool) {
+		f.srv.access = nil
+		if on {
+			f.srv.access = log
+		}
+		if w := f.do("GET", "/patient?mrn=MRN-1", nurse, nil); w.Code != http.StatusOK {
+			b.Fatalf("patient page: %d", w.Code)
+		}
+	}
+	view(true) // the log's file made
+	for _, on := range []bool{false, true} {
+		name := map[bool]string{false: "log=off", true: "log=on"}[on]
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				view(on)
+			}
+		})
+	}
+	b.Run("rounds", func(b *testing.B) {
+		var ons, offs []time.Duration
+		i := 0
+		for b.Loop() {
+			for _, on := range [][2]bool{{false, true}, {true, false}}[i%2] {
+				t0 := time.Now()
+				view(on)
+				if d := time.Since(t0); on {
+					ons = append(ons, d)
+				} else {
+					offs = append(offs, d)
+				}
+			}
+			i++
+		}
+		on, off := median(ons), median(offs)
+		b.ReportMetric(float64(on.Nanoseconds()), "on-ns/op")
+		b.ReportMetric(float64(off.Nanoseconds()), "off-ns/op")
+		b.ReportMetric(float64(on)/float64(off), "x-off")
+	})
+	rec := ledger.Access{User: "nurse1", Role: "nurse", MRN: "MRN-1", What: "patient page", From: "192.0.2.1"}
+	b.Run("append", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := log.Append(rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("worklist-20", func(b *testing.B) {
+		recs := slices.Repeat([]ledger.Access{rec}, 20)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := log.AppendAll(recs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
