@@ -28,22 +28,17 @@ func RefillAnswer(res Result, ready []billing.Finding) any {
 // finding are held back unless allow (held counts them); with attach,
 // each line carries its visit's findings (the JSON export's).
 func HoldBack(lines []billing.Line, findings []billing.Finding, allow, attach bool) (out []billing.Line, held int) {
-	byEntry := map[string][]billing.Finding{}
-	isHeld := map[string]bool{}
-	// A conflict of codes is the claim's (a dose change and a refill of
-	// one patient's day): told on one visit, it holds back the whole
-	// claim, or half of a conflicting claim would go out.
-	heldClaim := map[[2]string]bool{}
-	for _, f := range findings {
-		byEntry[f.EntryID] = append(byEntry[f.EntryID], f)
-		isHeld[f.EntryID] = isHeld[f.EntryID] || f.Severity == billing.Error
-		if f.Severity == billing.Error && f.Rule == RuleCPTConflict {
-			heldClaim[[2]string{f.MRN, f.DateOfService}] = true
+	isHeld := Holds(findings)
+	var byEntry map[string][]billing.Finding
+	if attach {
+		byEntry = map[string][]billing.Finding{}
+		for _, f := range findings {
+			byEntry[f.EntryID] = append(byEntry[f.EntryID], f)
 		}
 	}
 	out = lines[:0:0]
 	for _, l := range lines {
-		if (isHeld[l.EntryID] || heldClaim[[2]string{l.MRN, l.DateOfService}]) && !allow {
+		if isHeld(l) && !allow {
 			held++
 			continue
 		}
@@ -53,4 +48,24 @@ func HoldBack(lines []billing.Line, findings []billing.Finding, allow, attach bo
 		out = append(out, l)
 	}
 	return out, held
+}
+
+// Holds is whether findings hold a line back from the bill: the lines of
+// a visit with an error finding, and of a claim with a conflict of codes
+// (a dose change and a refill of one patient's day): told on one visit,
+// it holds back the whole claim, or half of a conflicting claim would go
+// out. The bill page shows what the downloads hold back by this rule.
+func Holds(findings []billing.Finding) func(billing.Line) bool {
+	isHeld := map[string]bool{}
+	heldClaim := map[[2]string]bool{}
+	for _, f := range findings {
+		if f.Severity != billing.Error {
+			continue
+		}
+		isHeld[f.EntryID] = true
+		if f.Rule == RuleCPTConflict {
+			heldClaim[[2]string{f.MRN, f.DateOfService}] = true
+		}
+	}
+	return func(l billing.Line) bool { return isHeld[l.EntryID] || heldClaim[[2]string{l.MRN, l.DateOfService}] }
 }

@@ -2,10 +2,8 @@ package web
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/pumpledger/pumpledger"
@@ -93,10 +91,10 @@ type historyData struct {
 
 type historyItem struct {
 	clinic.Item
-	Fields []kv // the payload, field by field
+	Payload value  // the payload, field by field, lists as lists
+	Decoded bool   // false: not JSON, only the bytes are shown
+	Raw     string // the payload's bytes, as recorded
 }
-
-type kv struct{ Key, Value string }
 
 // historyPage is `history`: every entry of a patient, corrections linked,
 // each payload shown field by field.
@@ -119,47 +117,8 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, it := range items {
-		d.Items = append(d.Items, historyItem{Item: it, Fields: flatten(it.Entry.Payload)})
+		v, ok := readPayload(it.Entry.Payload)
+		d.Items = append(d.Items, historyItem{Item: it, Payload: v, Decoded: ok, Raw: string(it.Entry.Payload)})
 	}
 	s.show(w, http.StatusOK, "patient_history.html", d)
-}
-
-// flatten lists a JSON object's fields, nested ones as a.b, each value as
-// JSON writes it (strings without their quotes); empty ones left out.
-func flatten(raw json.RawMessage) []kv {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return []kv{{"payload", string(raw)}}
-	}
-	var out []kv
-	var walk func(prefix string, v any)
-	walk = func(prefix string, v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			for _, k := range keys {
-				p := k
-				if prefix != "" {
-					p = prefix + "." + k
-				}
-				walk(p, x[k])
-			}
-		case nil:
-		case string:
-			if x != "" {
-				out = append(out, kv{prefix, x})
-			}
-		default:
-			b, _ := json.Marshal(x)
-			if s := string(b); s != "[]" && s != "{}" {
-				out = append(out, kv{prefix, s})
-			}
-		}
-	}
-	walk("", v)
-	return out
 }

@@ -8,10 +8,12 @@ import (
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/billing"
+	"github.com/pumpledger/pumpledger/clinic"
 )
 
-// The biller's page: a date range billed, each line with the check's
-// findings about its visit beside it, and the bill to download in each
+// The biller's page: a date range billed, visit by visit: its lines, and
+// the check's findings about the visit once under them (a finding naming
+// a code beside that code's line), and the bill to download in each
 // format (/api/bill serves the files, holding back as `bill` does).
 
 type billData struct {
@@ -19,16 +21,68 @@ type billData struct {
 	From, To, AsOf string
 	formError
 	Shown     bool // a range was billed
-	Lines     []billLine
-	Visits    []billing.Finding // findings about no line of the bill
+	Lines     int
+	Visits    []billVisit
+	Unbilled  []billing.Finding // findings about no line of the bill
 	Errors    int
 	Warnings  int
 	Downloads []link
 }
 
+// billVisit is one visit's lines (one entry's: the check's findings are
+// by entry) and its findings that name no one line.
+type billVisit struct {
+	Lines    []billLine
+	Findings []billing.Finding
+}
+
 type billLine struct {
 	billing.Line
-	Held bool // an error finding holds its visit's lines back
+	Held   bool              // findings hold the line back from the downloads
+	Beside []billing.Finding // the visit's findings naming this line's code
+}
+
+// billVisits groups a bill's lines by visit, in the bill's order, each
+// finding shown once: beside the line whose code it names when the visit
+// has one line of that code, else under the visit's lines. unbilled are
+// the findings of visits with no line in lines.
+func billVisits(lines []billing.Line, findings []billing.Finding) (visits []billVisit, unbilled []billing.Finding) {
+	held := clinic.Holds(findings)
+	at := map[string]int{}
+	for _, l := range lines {
+		i, ok := at[l.EntryID]
+		if !ok {
+			i = len(visits)
+			at[l.EntryID] = i
+			visits = append(visits, billVisit{})
+		}
+		visits[i].Lines = append(visits[i].Lines, billLine{Line: l, Held: held(l)})
+	}
+	for _, f := range findings {
+		i, ok := at[f.EntryID]
+		if !ok {
+			unbilled = append(unbilled, f)
+			continue
+		}
+		v := &visits[i]
+		line := -1
+		for j, l := range v.Lines {
+			if f.Code == "" || l.Code != f.Code {
+				continue
+			}
+			if line >= 0 { // two lines of the code: the visit's
+				line = -1
+				break
+			}
+			line = j
+		}
+		if line >= 0 {
+			v.Lines[line].Beside = append(v.Lines[line].Beside, f)
+		} else {
+			v.Findings = append(v.Findings, f)
+		}
+	}
+	return visits, unbilled
 }
 
 func (s *Server) billPage(w http.ResponseWriter, r *http.Request) {
@@ -56,28 +110,15 @@ func (s *Server) billPage(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	byEntry := map[string][]billing.Finding{}
-	held := map[string]bool{}
 	for _, f := range findings {
-		byEntry[f.EntryID] = append(byEntry[f.EntryID], f)
 		if f.Severity == billing.Error {
-			held[f.EntryID] = true
 			d.Errors++
 		} else {
 			d.Warnings++
 		}
 	}
-	billed := map[string]bool{}
-	for _, l := range lines {
-		l.Findings = byEntry[l.EntryID]
-		billed[l.EntryID] = true
-		d.Lines = append(d.Lines, billLine{Line: l, Held: held[l.EntryID]})
-	}
-	for _, f := range findings {
-		if !billed[f.EntryID] {
-			d.Visits = append(d.Visits, f)
-		}
-	}
+	d.Lines = len(lines)
+	d.Visits, d.Unbilled = billVisits(lines, findings)
 	formats := make([]string, 0, len(billing.Formats))
 	for f := range billing.Formats {
 		formats = append(formats, f)

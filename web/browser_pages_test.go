@@ -109,7 +109,7 @@ func TestPagesInBrowser(t *testing.T) {
 		}
 		shoot("audit")
 		run(chromedp.SendKeys(chromedp.CSS("#mrn"), "MRN-1"+kb.Enter), chromedp.WaitVisible(chromedp.CSS(".pg-history")))
-		if got := text(".pg-history"); !strings.Contains(got, "Test Patient") || !strings.Contains(got, "refill") {
+		if got := text(".pg-history"); !strings.Contains(got, "Test Patient") || !strings.Contains(got, "refill") || !strings.Contains(got, "L1") || strings.Contains(got, `"lot"`) {
 			t.Errorf("the history:\n%s", got)
 		}
 		shoot("history")
