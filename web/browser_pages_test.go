@@ -70,25 +70,40 @@ func TestPagesInBrowser(t *testing.T) {
 		}
 		run(chromedp.EmulateViewport(1024, 768))
 	}
+	// A step that navigates (a click on a link, a form sent) is followed
+	// by polling for what only the next page has: a node query waiting
+	// across a navigation can outlive the document it queried and hang.
+	// A link is followed by going to its address, once it is there.
+	follow := func(sel string) {
+		t.Helper()
+		href := eval(`document.querySelector(` + "`" + `a[href="` + sel + `"]` + "`" + `)?.href || ""`)
+		if href == "" {
+			t.Fatalf("no link to %s on %s", sel, eval(`location.pathname`))
+		}
+		run(chromedp.Navigate(href))
+	}
 	signIn := func(name string) {
 		t.Helper()
 		run(chromedp.Navigate(srv.URL+"/login"),
 			chromedp.SendKeys(chromedp.CSS("#name"), name),
-			chromedp.SendKeys(chromedp.CSS("#password"), password+kb.Enter),
-			chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)))
+			chromedp.SendKeys(chromedp.CSS("#password"), password+kb.Enter))
+		waitFor(t, ctx, `location.pathname !== "/login" && document.readyState === "complete" && document.querySelector('form[action="/logout"]') !== null`)
 	}
 	signOut := func() {
 		t.Helper()
-		run(chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS("#password")))
+		run(chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
+		// The sign-in page's own: the users page has a #password too.
+		waitFor(t, ctx, `location.pathname === "/login" && document.readyState === "complete" && document.getElementById("password") !== null`)
 	}
 
 	t.Run("biller bills a range and downloads it", func(t *testing.T) {
 		signIn("biller1")
-		run(chromedp.Click(chromedp.CSS(`a[href="/bill"]`)), chromedp.WaitVisible(chromedp.CSS("#from")),
+		follow("/bill")
+		run(chromedp.WaitVisible(chromedp.CSS("#from")),
 			chromedp.SetValue(chromedp.CSS("#from"), "2026-03-01"),
 			chromedp.SetValue(chromedp.CSS("#to"), "2026-03-31"),
-			chromedp.SendKeys(chromedp.CSS("#as_of"), kb.Enter),
-			chromedp.WaitVisible(chromedp.CSS("table")))
+			chromedp.SendKeys(chromedp.CSS("#as_of"), kb.Enter))
+		waitFor(t, ctx, `location.search.includes("from=2026-03-01") && document.readyState === "complete" && document.querySelector("table") !== null`)
 		if got := text("table"); !strings.Contains(got, "J2278") || !strings.Contains(got, "No coverage is recorded") {
 			t.Errorf("the bill's table lacks its lines or findings:\n%s", got)
 		}
@@ -103,12 +118,14 @@ func TestPagesInBrowser(t *testing.T) {
 	t.Run("auditor reads and cannot record", func(t *testing.T) {
 		size, _ := f.db.Size()
 		signIn("auditor1")
-		run(chromedp.Click(chromedp.CSS(`a[href="/audit"]`)), chromedp.WaitVisible(chromedp.CSS(".ok")))
+		follow("/audit")
+		run(chromedp.WaitVisible(chromedp.CSS(".ok")))
 		if n := eval(`String(document.querySelectorAll("form[method=post]").length)`); n != "1" {
 			t.Errorf("the audit page has %s POST forms, want only the sign-out", n)
 		}
 		shoot("audit")
-		run(chromedp.SendKeys(chromedp.CSS("#mrn"), "MRN-1"+kb.Enter), chromedp.WaitVisible(chromedp.CSS(".pg-history")))
+		run(chromedp.SendKeys(chromedp.CSS("#mrn"), "MRN-1"+kb.Enter))
+		waitFor(t, ctx, `document.readyState === "complete" && document.querySelector(".pg-history") !== null`)
 		if got := text(".pg-history"); !strings.Contains(got, "Test Patient") || !strings.Contains(got, "refill") || !strings.Contains(got, "L1") || strings.Contains(got, `"lot"`) {
 			t.Errorf("the history:\n%s", got)
 		}
@@ -128,19 +145,20 @@ func TestPagesInBrowser(t *testing.T) {
 
 	t.Run("admin adds a user", func(t *testing.T) {
 		signIn("admin1")
-		run(chromedp.Click(chromedp.CSS(`a[href="/admin/users"]`)), chromedp.WaitVisible(chromedp.CSS("#name")),
+		follow("/admin/users")
+		run(chromedp.WaitVisible(chromedp.CSS("#name")),
 			chromedp.SendKeys(chromedp.CSS("#name"), "dana"),
 			chromedp.SetValue(chromedp.CSS("#role"), "clinician"),
 			chromedp.SendKeys(chromedp.CSS("#password"), password),
-			chromedp.SendKeys(chromedp.CSS("#password2"), password+"!"+kb.Enter),
-			chromedp.WaitVisible(chromedp.CSS("#password2-error")))
+			chromedp.SendKeys(chromedp.CSS("#password2"), password+"!"+kb.Enter))
+		waitFor(t, ctx, `document.readyState === "complete" && document.getElementById("password2-error") !== null`)
 		if got := text("#password2-error"); !strings.Contains(got, "differ") {
 			t.Errorf("beside the second password: %q", got)
 		}
 		shoot("users-refused")
 		run(chromedp.SendKeys(chromedp.CSS("#password"), password),
-			chromedp.SendKeys(chromedp.CSS("#password2"), password+kb.Enter),
-			chromedp.WaitVisible(chromedp.CSS(".ok")))
+			chromedp.SendKeys(chromedp.CSS("#password2"), password+kb.Enter))
+		waitFor(t, ctx, `document.readyState === "complete" && document.querySelector(".ok") !== null`)
 		if got := text("table"); !strings.Contains(got, "dana") {
 			t.Errorf("dana is not listed:\n%s", got)
 		}
@@ -157,8 +175,8 @@ func TestPagesInBrowser(t *testing.T) {
 		run(chromedp.Navigate(srv.URL+"/record/consent?mrn=MRN-1"), chromedp.WaitVisible(chromedp.CSS("#f-date")),
 			chromedp.SetValue(chromedp.CSS("#f-date"), "2026-02-01"),
 			chromedp.SetUploadFiles(chromedp.CSS("#f-document"), []string{pdf}),
-			chromedp.SendKeys(chromedp.CSS("#f-therapy"), "intrathecal ziconotide"+kb.Enter),
-			chromedp.WaitVisible(chromedp.CSS("#f-signed_by-error")))
+			chromedp.SendKeys(chromedp.CSS("#f-therapy"), "intrathecal ziconotide"+kb.Enter))
+		waitFor(t, ctx, `document.readyState === "complete" && document.getElementById("f-signed_by-error") !== null`)
 		if got := text("#f-signed_by-error"); !strings.Contains(got, "signed_by") {
 			t.Errorf("beside signed_by: %q", got)
 		}
@@ -170,8 +188,8 @@ func TestPagesInBrowser(t *testing.T) {
 		}
 		shoot("consent-refused")
 		run(chromedp.SetUploadFiles(chromedp.CSS("#f-document"), []string{pdf}),
-			chromedp.SendKeys(chromedp.CSS("#f-signed_by"), "the patient"+kb.Enter),
-			chromedp.WaitVisible(chromedp.CSS(".ok")))
+			chromedp.SendKeys(chromedp.CSS("#f-signed_by"), "the patient"+kb.Enter))
+		waitFor(t, ctx, `document.readyState === "complete" && document.querySelector(".ok") !== null`)
 		if got := text(".ok"); !strings.Contains(got, "Recorded consent for patient MRN-1") {
 			t.Errorf("after saving: %q", got)
 		}
