@@ -114,7 +114,7 @@ func kinds(rs map[string]map[string]any) map[string]int {
 
 // The same ledger gives the same bundle, byte for byte; a correction keeps
 // the resource's id (an importer updates it), a void without replacement
-// drops it, and the corrected bundle still validates.
+// marks it entered-in-error, and the corrected bundle still validates.
 func TestIdentifiersStableAcrossCorrections(t *testing.T) {
 	t.Parallel() // each runs node for a second or more: overlap them
 	db, ctx := smallLedger(t)
@@ -157,19 +157,87 @@ func TestIdentifiersStableAcrossCorrections(t *testing.T) {
 	if c := rs2[dx]; c == nil || !strings.Contains(mustJSON(t, c), `"G89.29"`) {
 		t.Errorf("the corrected diagnosis's Condition: %v", c)
 	}
-	if rs2[cover] != nil {
-		t.Error("a voided coverage is still exported")
+	if c := rs2[cover]; c == nil || c["status"] != "entered-in-error" {
+		t.Errorf("the coverage voided without a replacement is not exported entered-in-error: %v", c)
 	}
 	for id, r := range rs {
-		if id == cover {
-			continue
-		}
 		if rs2[id] == nil || rs2[id]["resourceType"] != r["resourceType"] {
 			t.Errorf("%s %s is gone after the corrections", r["resourceType"], id)
 		}
 	}
-	if len(rs2) != len(rs)-1 {
-		t.Errorf("%d resources after the corrections, want %d", len(rs2), len(rs)-1)
+	if len(rs2) != len(rs) {
+		t.Errorf("%d resources after the corrections, want %d", len(rs2), len(rs))
+	}
+}
+
+// An entry voided without a replacement is exported with its resource's
+// entered-in-error status, by the id it had, so that an importer that
+// holds it retracts it; so are the drugs of a voided refill.
+func TestEnteredInError(t *testing.T) {
+	t.Parallel()
+	db, ctx := smallLedger(t)
+	rs := resources(t, export(t, db, "MRN-1", "", ""))
+	var device string
+	placed := map[string]bool{} // the MedicationAdministrations of the second refill
+	for id, r := range rs {
+		switch {
+		case r["resourceType"] == "Device":
+			device = id
+		case r["resourceType"] == "MedicationAdministration" && strings.Contains(mustJSON(t, r["partOf"]), refill2):
+			placed[id] = true
+		}
+	}
+	change := "00000000-0000-4000-8000-000000000012"
+	// The pump last: it cannot be voided while a visit to it stands.
+	for _, id := range []string{refill2, change, refill1, dx, cover, device} {
+		if _, err := db.Correct(ctx, id, "recorded for the wrong patient", clinic.Replacement{}); err != nil {
+			t.Fatalf("void %s: %v", id, err)
+		}
+	}
+	out := export(t, db, "MRN-1", "", "")
+	validate(t, out)
+	after := resources(t, out)
+	status := func(r map[string]any) any { return r["status"] }
+	for _, c := range []struct {
+		id, kind string
+		field    func(map[string]any) any
+	}{
+		{refill2, "Procedure", status},
+		{refill1, "Procedure", status},
+		{change, "Procedure", status},
+		{cover, "Coverage", status},
+		{device, "Device", status},
+		{dx, "Condition", func(r map[string]any) any {
+			if r["clinicalStatus"] != nil {
+				return "a clinicalStatus" // con-5
+			}
+			return r["verificationStatus"].(map[string]any)["coding"].([]any)[0].(map[string]any)["code"]
+		}},
+	} {
+		r := after[c.id]
+		if r == nil || r["resourceType"] != c.kind {
+			t.Errorf("%s %s is not exported after its void: %v", c.kind, c.id, r)
+			continue
+		}
+		if got := c.field(r); got != "entered-in-error" {
+			t.Errorf("%s %s: %v, want entered-in-error", c.kind, c.id, got)
+		}
+		if n, ok := r["note"].([]any); c.kind != "Coverage" && (!ok || !strings.Contains(mustJSON(t, n[0]), "recorded for the wrong patient")) {
+			t.Errorf("%s %s does not say why it was entered in error: %v", c.kind, c.id, r["note"])
+		}
+	}
+	if len(placed) != 2 {
+		t.Fatalf("the second refill gave %d MedicationAdministrations, want 2", len(placed))
+	}
+	for id := range placed {
+		if r := after[id]; r == nil || r["status"] != "entered-in-error" {
+			t.Errorf("MedicationAdministration %s of the voided refill: %v", id, r)
+		}
+	}
+	for id, r := range rs {
+		if after[id] == nil {
+			t.Errorf("%s %s is gone after the voids", r["resourceType"], id)
+		}
 	}
 }
 

@@ -130,6 +130,24 @@ type builder struct {
 	// devices are the Device ids by pump serial.
 	devices map[string]string
 	patient string
+	// erred are the entries voided without a replacement, with the
+	// correction's reason: each is exported with its resource's
+	// entered-in-error status, so that an importer that holds it from an
+	// earlier export retracts it.
+	erred map[string]string
+}
+
+// voided says whether an entry was voided without a replacement, and the
+// note its resource carries then.
+func (b *builder) voided(e ledger.Entry) ([]Annotation, bool) {
+	why, ok := b.erred[e.ID]
+	if !ok {
+		return nil, false
+	}
+	if why == "" {
+		return []Annotation{{Text: "entered in error"}}, true
+	}
+	return []Annotation{{Text: "entered in error: " + why}}, true
 }
 
 func (b *builder) add(id string, r any) {
@@ -173,19 +191,33 @@ func Build(in Input) (*Bundle, error) {
 	if len(in.Catalogs) == 0 {
 		return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "no catalog is pinned in the ledger")
 	}
-	b := &builder{in: in, seen: map[string]bool{}, root: map[string]string{}, devices: map[string]string{}}
-	var live []clinic.Item
+	b := &builder{in: in, seen: map[string]bool{}, root: map[string]string{}, devices: map[string]string{}, erred: map[string]string{}}
+	corrections := map[string]*ledger.Correction{}
 	for _, it := range in.History {
-		if it.Correction != nil && it.Correction.Replacement != "" {
-			b.root[it.Correction.Replacement] = it.Correction.Voids
+		if c := it.Correction; c != nil {
+			corrections[it.Entry.ID] = c
+			if c.Replacement != "" {
+				b.root[c.Replacement] = c.Voids
+			}
 		}
-		if it.VoidedBy == "" && it.Entry.Kind != pumpledger.KindCorrection {
-			live = append(live, it)
+	}
+	// live are the entries that stand; out those and the ones voided
+	// without a replacement (but a registration: a patient without one is
+	// not exported).
+	var live, out []clinic.Item
+	for _, it := range in.History {
+		switch c := corrections[it.VoidedBy]; {
+		case it.Entry.Kind == pumpledger.KindCorrection:
+		case it.VoidedBy == "":
+			live, out = append(live, it), append(out, it)
+		case c != nil && c.Replacement == "" && it.Entry.Kind != pumpledger.KindPatient:
+			b.erred[it.Entry.ID] = it.VoidReason
+			out = append(out, it)
 		}
 	}
 	// The patient and the pumps first: every other resource refers to them.
 	for _, k := range []pumpledger.Kind{pumpledger.KindPatient, pumpledger.KindImplant} {
-		for _, it := range live {
+		for _, it := range out {
 			if it.Entry.Kind != k {
 				continue
 			}
@@ -203,12 +235,13 @@ func Build(in Input) (*Bundle, error) {
 	if b.patient == "" {
 		return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "Patient %s has no registration on file; record it with `pumpledger patient add`.", in.MRN)
 	}
-	for _, it := range live {
+	for _, it := range out {
 		e := it.Entry
+		_, erred := b.erred[e.ID]
 		var err error
 		switch e.Kind {
 		case pumpledger.KindRefill:
-			if it.Record != nil && b.inPeriod(e.Performed().Date()) {
+			if (it.Record != nil || erred) && b.inPeriod(e.Performed().Date()) {
 				err = b.refill(it)
 			}
 		case pumpledger.KindReprogram:
@@ -256,7 +289,10 @@ func (b *builder) device(e ledger.Entry, live []clinic.Item) error {
 		return err
 	}
 	id := b.rootOf(e.ID)
-	b.devices[im.Serial] = id
+	note, erred := b.voided(e)
+	if !erred || b.devices[im.Serial] == "" { // a pump recorded again stands for its serial
+		b.devices[im.Serial] = id
+	}
 	d := Device{ResourceType: "Device", ID: id, Identifier: entryIdentifier(id), Status: "active", SerialNumber: im.Serial,
 		ModelNumber: im.Model, Type: &CodeableConcept{Coding: []Coding{{System: SystemSNOMED, Code: "430033006", Display: "Infusion pump"}}, Text: "implanted intrathecal drug infusion pump"},
 		Patient: &Reference{Reference: "urn:uuid:" + b.patient}, Note: []Annotation{{Text: "implanted " + im.Date}}}
@@ -271,6 +307,9 @@ func (b *builder) device(e ledger.Entry, live []clinic.Item) error {
 			d.Status = "inactive"
 			d.Note = append(d.Note, Annotation{Text: fmt.Sprintf("explanted %s: %s", ex.Date, ex.Reason)})
 		}
+	}
+	if erred {
+		d.Status, d.Note = "entered-in-error", append(note, d.Note...)
 	}
 	b.add(id, d)
 	return nil
@@ -288,6 +327,9 @@ func (b *builder) procedure(e ledger.Entry, code, serial, note string, who []Per
 		Code: CodeableConcept{Coding: []Coding{c}}, Subject: ref(b.patient), PerformedDateTime: e.Performed().String(), Performer: who}
 	if note != "" {
 		p.Note = []Annotation{{Text: note}}
+	}
+	if why, erred := b.voided(e); erred {
+		p.Status, p.Note = "entered-in-error", append(why, p.Note...)
 	}
 	if dev, ok := b.devices[serial]; ok {
 		p.FocalDevice = []FocalDevice{{Manipulated: ref(dev)}}
@@ -362,6 +404,9 @@ func (b *builder) refill(it clinic.Item) error {
 	if dev, ok := b.devices[r.PumpSerial]; ok {
 		device = []Reference{ref(dev)}
 	}
+	if why, erred := b.voided(e); erred {
+		return b.erredDrugs(p, r, cat, meds, why)
+	}
 	for _, d := range rec.Drugs {
 		med := b.drugMedication(p.ID, d.Drug, d.MCGPerML, meds[d.Drug])
 		dosage := Dosage{
@@ -375,7 +420,7 @@ func (b *builder) refill(it clinic.Item) error {
 		}
 		ma := MedicationAdministration{ResourceType: "MedicationAdministration", ID: derived(p.ID, "placed", d.Drug),
 			PartOf: []Reference{ref(p.ID)}, Status: "completed", MedicationReference: ref(med), Subject: ref(b.patient),
-			EffectiveDateTime: p.PerformedDateTime, Performer: performers("nurse", r.Nurse), Device: device, Dosage: dosage}
+			EffectiveDateTime: p.PerformedDateTime, Performer: performers("nurse", r.Nurse), Device: device, Dosage: &dosage}
 		ma.Identifier = []Identifier{{System: SystemEntry, Value: "urn:uuid:" + ma.ID}}
 		b.add(ma.ID, ma)
 		discarded := d.WasteMCG.Add(d.RinseMCG)
@@ -395,9 +440,30 @@ func (b *builder) refill(it clinic.Item) error {
 			PartOf: []Reference{ref(p.ID)}, Status: "not-done", StatusReason: []CodeableConcept{{Text: why}},
 			MedicationReference: ref(med), Subject: ref(b.patient), EffectiveDateTime: p.PerformedDateTime,
 			Performer: performers("nurse", r.Nurse, "witness", r.Witness),
-			Dosage:    Dosage{Text: fmt.Sprintf("%s %s mcg discarded", d.Drug, discarded), Dose: mcg(discarded)}}
+			Dosage:    &Dosage{Text: fmt.Sprintf("%s %s mcg discarded", d.Drug, discarded), Dose: mcg(discarded)}}
 		w.Identifier = []Identifier{{System: SystemEntry, Value: "urn:uuid:" + w.ID}}
 		b.add(w.ID, w)
+	}
+	return nil
+}
+
+// erredDrugs are the MedicationAdministrations of a refill voided without a
+// replacement, entered-in-error: what was placed and what was discarded of
+// each drug of its solution, by the ids a live refill gives them. Its
+// record is not derived once voided, so whether drug was discarded is not
+// known: both are retracted (an importer that never held one holds it
+// entered-in-error).
+func (b *builder) erredDrugs(p Procedure, r pumpledger.Refill, cat *catalog.Catalog, meds map[string][]string, why []Annotation) error {
+	for _, s := range r.Solution {
+		drug := drugName(cat, s.Drug)
+		med := b.drugMedication(p.ID, drug, s.MCGPerML, meds[drug])
+		for _, what := range []string{"placed", "discarded"} {
+			ma := MedicationAdministration{ResourceType: "MedicationAdministration", ID: derived(p.ID, what, drug),
+				PartOf: []Reference{ref(p.ID)}, Status: "entered-in-error", MedicationReference: ref(med), Subject: ref(b.patient),
+				EffectiveDateTime: p.PerformedDateTime, Performer: performers("nurse", r.Nurse), Note: why}
+			ma.Identifier = []Identifier{{System: SystemEntry, Value: "urn:uuid:" + ma.ID}}
+			b.add(ma.ID, ma)
+		}
 	}
 	return nil
 }
@@ -480,7 +546,7 @@ func (b *builder) condition(e ledger.Entry) error {
 	}
 	id := b.rootOf(e.ID)
 	c := Condition{ResourceType: "Condition", ID: id, Identifier: entryIdentifier(id),
-		ClinicalStatus:     CodeableConcept{Coding: []Coding{{System: SystemCondClin, Code: "active"}}},
+		ClinicalStatus:     &CodeableConcept{Coding: []Coding{{System: SystemCondClin, Code: "active"}}},
 		VerificationStatus: CodeableConcept{Coding: []Coding{{System: SystemCondVer, Code: "confirmed"}}},
 		Category:           []CodeableConcept{{Coding: []Coding{{System: SystemCondCat, Code: "problem-list-item", Display: "Problem List Item"}}}},
 		Code:               CodeableConcept{Coding: []Coding{{System: SystemICD10CM, Code: d.Code, Display: d.Description}}, Text: d.Description},
@@ -490,6 +556,10 @@ func (b *builder) condition(e ledger.Entry) error {
 	}
 	if d.Note != "" {
 		c.Note = []Annotation{{Text: d.Note}}
+	}
+	if why, erred := b.voided(e); erred { // con-5: no clinical status then
+		c.ClinicalStatus, c.Note = nil, append(why, c.Note...)
+		c.VerificationStatus.Coding[0].Code = "entered-in-error"
 	}
 	b.add(id, c)
 	return nil
@@ -523,6 +593,9 @@ func (b *builder) consent(e ledger.Entry) error {
 			return err
 		}
 		r.SourceAttachment = a
+	}
+	if _, erred := b.voided(e); erred {
+		r.Status = "entered-in-error" // R4's Consent has no note
 	}
 	b.add(id, r)
 	return nil
@@ -566,6 +639,9 @@ func (b *builder) coverage(e ledger.Entry) error {
 	}
 	if c.Group != "" {
 		r.Class = append(r.Class, CoverageClass{Type: CodeableConcept{Coding: []Coding{{System: SystemCovClass, Code: "group"}}}, Value: c.Group})
+	}
+	if _, erred := b.voided(e); erred {
+		r.Status = "entered-in-error" // R4's Coverage has no note
 	}
 	b.add(id, r)
 	return nil

@@ -38,6 +38,7 @@ const (
 	SystemActCode   = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 	SystemSubRel    = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
 	SystemCovClass  = "http://terminology.hl7.org/CodeSystem/coverage-class"
+	SystemObsCat    = "http://terminology.hl7.org/CodeSystem/observation-category"
 	// SystemEntry names the ledger entry a resource was derived from: its
 	// identifier's value is the entry's urn:uuid.
 	SystemEntry = "urn:ietf:rfc:3986"
@@ -144,16 +145,20 @@ type FocalDevice struct {
 }
 
 type Procedure struct {
-	ResourceType      string          `json:"resourceType"`
-	ID                string          `json:"id"`
-	Identifier        []Identifier    `json:"identifier"`
-	Status            string          `json:"status"`
-	Code              CodeableConcept `json:"code"`
-	Subject           Reference       `json:"subject"`
-	PerformedDateTime string          `json:"performedDateTime"`
-	Performer         []Performer     `json:"performer,omitempty"`
-	Note              []Annotation    `json:"note,omitempty"`
-	FocalDevice       []FocalDevice   `json:"focalDevice,omitempty"`
+	ResourceType      string            `json:"resourceType"`
+	ID                string            `json:"id"`
+	Identifier        []Identifier      `json:"identifier"`
+	Status            string            `json:"status"`
+	StatusReason      *CodeableConcept  `json:"statusReason,omitempty"`
+	Code              CodeableConcept   `json:"code"`
+	Subject           Reference         `json:"subject"`
+	PerformedDateTime string            `json:"performedDateTime,omitempty"`
+	PerformedPeriod   *Period           `json:"performedPeriod,omitempty"`
+	Performer         []Performer       `json:"performer,omitempty"`
+	Outcome           *CodeableConcept  `json:"outcome,omitempty"`
+	Note              []Annotation      `json:"note,omitempty"`
+	FocalDevice       []FocalDevice     `json:"focalDevice,omitempty"`
+	UsedCode          []CodeableConcept `json:"usedCode,omitempty"`
 }
 
 type Dosage struct {
@@ -176,7 +181,8 @@ type MedicationAdministration struct {
 	EffectiveDateTime   string            `json:"effectiveDateTime"`
 	Performer           []Performer       `json:"performer,omitempty"`
 	Device              []Reference       `json:"device,omitempty"`
-	Dosage              Dosage            `json:"dosage"`
+	Note                []Annotation      `json:"note,omitempty"`
+	Dosage              *Dosage           `json:"dosage,omitempty"`
 }
 
 type Ingredient struct {
@@ -204,7 +210,7 @@ type Condition struct {
 	ResourceType       string            `json:"resourceType"`
 	ID                 string            `json:"id"`
 	Identifier         []Identifier      `json:"identifier"`
-	ClinicalStatus     CodeableConcept   `json:"clinicalStatus"`
+	ClinicalStatus     *CodeableConcept  `json:"clinicalStatus,omitempty"` // absent when entered-in-error (con-5)
 	VerificationStatus CodeableConcept   `json:"verificationStatus"`
 	Category           []CodeableConcept `json:"category"`
 	Code               CodeableConcept   `json:"code"`
@@ -253,4 +259,40 @@ type Coverage struct {
 	Payor        []Reference     `json:"payor"`
 	Class        []CoverageClass `json:"class,omitempty"`
 	Order        int             `json:"order,omitempty"`
+}
+
+// MedicationStatement is a drug therapy tried before the pump.
+type MedicationStatement struct {
+	ResourceType              string            `json:"resourceType"`
+	ID                        string            `json:"id"`
+	Identifier                []Identifier      `json:"identifier"`
+	Status                    string            `json:"status"`
+	StatusReason              []CodeableConcept `json:"statusReason,omitempty"`
+	MedicationCodeableConcept CodeableConcept   `json:"medicationCodeableConcept"`
+	Subject                   Reference         `json:"subject"`
+	EffectivePeriod           *Period           `json:"effectivePeriod,omitempty"`
+	Note                      []Annotation      `json:"note,omitempty"`
+}
+
+type ObservationComponent struct {
+	Code        CodeableConcept `json:"code"`
+	ValueString string          `json:"valueString,omitempty"`
+}
+
+type Observation struct {
+	ResourceType      string                 `json:"resourceType"`
+	ID                string                 `json:"id"`
+	Identifier        []Identifier           `json:"identifier"`
+	Status            string                 `json:"status"`
+	Category          []CodeableConcept      `json:"category,omitempty"`
+	Code              CodeableConcept        `json:"code"`
+	Subject           Reference              `json:"subject"`
+	Focus             []Reference            `json:"focus,omitempty"`
+	EffectiveDateTime string                 `json:"effectiveDateTime,omitempty"`
+	Performer         []Reference            `json:"performer,omitempty"`
+	ValueQuantity     *Quantity              `json:"valueQuantity,omitempty"`
+	ValueString       string                 `json:"valueString,omitempty"`
+	ValueInteger      *int                   `json:"valueInteger,omitempty"`
+	Note              []Annotation           `json:"note,omitempty"`
+	Component         []ObservationComponent `json:"component,omitempty"`
 }
