@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -339,6 +340,93 @@ func TestValidatorRefusesBrokenBundle(t *testing.T) {
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the validator did not say %q:\n%s", want, out)
+		}
+	}
+}
+
+// Prior therapies, trials, assessments and reviews: each entry to its
+// resource, as docs/fhir.md maps it.
+func TestClinicalRecordMapping(t *testing.T) {
+	t.Parallel()
+	db, ctx := smallLedger(t)
+	id := func(n int) string { return fmt.Sprintf("00000000-0000-4000-8000-0000000001%02d", n) }
+	for _, c := range []struct {
+		kind pumpledger.Kind
+		in   string
+	}{
+		{pumpledger.KindTherapy, `{"id":"` + id(1) + `","mrn":"MRN-1","therapy":"oral opioids","from":"2017-02-01","to":"2019-04-30","outcome":"failed","details":"oxycodone: sedation"}`},
+		{pumpledger.KindTherapy, `{"id":"` + id(2) + `","mrn":"MRN-1","therapy":"spinal cord stimulator","from":"2019-05-01","outcome":"contraindicated","details":"anticoagulated"}`},
+		{pumpledger.KindTherapy, `{"id":"` + id(3) + `","mrn":"MRN-1","therapy":"physical therapy","from":"2018-01-01","to":"2018-06-30","outcome":"failed"}`},
+		{pumpledger.KindTrial, `{"id":"` + id(4) + `","mrn":"MRN-1","date":"2026-02-01","drug":"ziconotide","route":"intrathecal bolus","dose":"5 mcg","relief_percent":40,"successful":false}`},
+		{pumpledger.KindTrial, `{"id":"` + id(5) + `","mrn":"MRN-1","date":"2026-02-05","drug":"ziconotide","route":"continuous intrathecal catheter","dose":"1.2 mcg/day"}`},
+		{pumpledger.KindAssessment, `{"id":"` + id(6) + `","mrn":"MRN-1","at":"2026-03-24T10:30:00-04:00","clinician":"drx","pain_score":0,"cognition":"impaired","psychiatric":"present","adverse_events":"dizziness","ck_u_l":"123.45"}`},
+		{pumpledger.KindReview, `{"id":"` + id(7) + `","mrn":"MRN-1","refill":"` + refill2 + `","at":"2026-03-24T12:00:00-04:00","clinician":"drx","finding":"catheter patent"}`},
+	} {
+		v, err := pumpledger.ParseInput(c.kind, strings.NewReader(c.in))
+		if err != nil {
+			t.Fatalf("%s: %v", c.kind, err)
+		}
+		if _, err := db.RecordClinical(ctx, v); err != nil {
+			t.Fatalf("%s: %v", c.kind, err)
+		}
+	}
+	out := export(t, db, "MRN-1", "", "")
+	validate(t, out)
+	rs := resources(t, out)
+	var ck, findings map[string]any
+	for _, r := range rs {
+		switch s := mustJSON(t, r["code"]); {
+		case strings.Contains(s, `"2157-6"`):
+			ck = r
+		case strings.Contains(s, "monitoring for"):
+			findings = r
+		}
+	}
+	for _, c := range []struct {
+		name string
+		r    map[string]any
+		kind string
+		want []string
+	}{
+		{"a drug therapy that failed", rs[id(1)], "MedicationStatement", []string{`"status":"stopped"`, `"statusReason":[{"text":"failed"}]`, `"medicationCodeableConcept":{"text":"oral opioids"}`, `"effectivePeriod":{"end":"2019-04-30","start":"2017-02-01"}`, `oxycodone: sedation`}},
+		{"a therapy contraindicated, not a drug", rs[id(2)], "Procedure", []string{`"status":"not-done"`, `"statusReason":{"text":"contraindicated"}`, `"code":{"text":"spinal cord stimulator"}`, `anticoagulated`}},
+		{"a therapy that is not a drug", rs[id(3)], "Procedure", []string{`"status":"completed"`, `"outcome":{"text":"failed"}`, `"performedPeriod":{"end":"2018-06-30","start":"2018-01-01"}`}},
+		{"a trial that failed", rs[id(4)], "Procedure", []string{`"code":"385671000"`, `"text":"unsuccessful, 40 % pain relief"`, `"performedDateTime":"2026-02-01"`, `"usedCode":[{"text":"ziconotide"}]`, `dose as given: 5 mcg`}},
+		{"a trial without its result", rs[id(5)], "Procedure", []string{`"status":"completed"`, `result not yet recorded`}},
+		{"the pain score", rs[id(6)], "Observation", []string{`"code":"72514-3"`, `"valueInteger":0`, `"effectiveDateTime":"2026-03-24T10:30:00-04:00"`, `"code":"survey"`}},
+		{"the monitoring findings", findings, "Observation", []string{`{"code":{"text":"cognition"},"valueString":"impaired"}`, `{"code":{"text":"psychiatric symptoms"},"valueString":"present"}`, `{"code":{"text":"adverse events"},"valueString":"dizziness"}`}},
+		{"the CK", ck, "Observation", []string{`"valueQuantity":{"code":"U/L","system":"http://unitsofmeasure.org","unit":"U/L","value":123.45}`, `"code":"laboratory"`}},
+		{"a review", rs[id(7)], "Observation", []string{`"valueString":"catheter patent"`, `"focus":[{"reference":"urn:uuid:` + refill2 + `"}]`}},
+	} {
+		if c.r == nil || c.r["resourceType"] != c.kind {
+			t.Errorf("%s: not a %s: %v", c.name, c.kind, c.r)
+			continue
+		}
+		got := mustJSON(t, c.r)
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: no %s in\n%s", c.name, w, got)
+			}
+		}
+	}
+	if _, ok := rs[id(3)]["outcome"]; !ok {
+		t.Error("a failed therapy has no outcome")
+	}
+	if _, ok := rs[id(5)]["outcome"]; ok {
+		t.Error("a trial without its result has an outcome")
+	}
+	// Voided without a replacement, each is retracted by its id.
+	for _, v := range []int{1, 4, 6, 7} {
+		if _, err := db.Correct(ctx, id(v), "wrong patient", clinic.Replacement{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := export(t, db, "MRN-1", "", "")
+	validate(t, after)
+	rs2 := resources(t, after)
+	for _, r := range []map[string]any{rs2[id(1)], rs2[id(4)], rs2[id(6)], rs2[id(7)], rs2[ck["id"].(string)], rs2[findings["id"].(string)]} {
+		if r == nil || r["status"] != "entered-in-error" {
+			t.Errorf("voided, not entered-in-error: %v", r)
 		}
 	}
 }

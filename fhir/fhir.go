@@ -2,8 +2,9 @@
 // collection) that another clinical system can import: the patient, each
 // pump, each refill and reprogramming with the drugs placed in the
 // reservoir and the drug discarded, the products by NDC and lot, the
-// diagnoses, the consents and the coverage. docs/fhir.md maps every entry
-// field to its FHIR element.
+// diagnoses, the consents, the coverage, the prior therapies, the trials,
+// the assessments and the discrepancy reviews. docs/fhir.md maps every
+// entry field to its FHIR element.
 //
 // It reads what the clinic's read use cases return (the patient's history,
 // corrections applied, and the catalogs the ledger pins) and writes nothing.
@@ -254,6 +255,14 @@ func Build(in Input) (*Bundle, error) {
 			err = b.consent(e)
 		case pumpledger.KindCoverage:
 			err = b.coverage(e)
+		case pumpledger.KindTherapy:
+			err = b.therapy(e)
+		case pumpledger.KindTrial:
+			err = b.trial(e)
+		case pumpledger.KindAssessment:
+			err = b.assessment(e)
+		case pumpledger.KindReview:
+			err = b.review(e)
 		}
 		if err != nil {
 			return nil, err
@@ -645,6 +654,190 @@ func (b *builder) coverage(e ledger.Entry) error {
 	}
 	b.add(id, r)
 	return nil
+}
+
+// notes are the notes of a resource: why it was entered in error first,
+// then each text given.
+func notes(why []Annotation, texts ...string) []Annotation {
+	for _, t := range texts {
+		if t != "" {
+			why = append(why, Annotation{Text: t})
+		}
+	}
+	return why
+}
+
+// drugWords are drugs and drug classes a prior therapy is written with. The
+// therapy is free text ("oral opioids", "gabapentin", "spinal cord
+// stimulator"): one that names one of these, or a drug of the catalog, is
+// a drug therapy (a MedicationStatement); any other is a Procedure.
+var drugWords = []string{"opioid", "opiate", "nsaid", "gabapentin", "pregabalin", "duloxetine", "amitriptyline",
+	"nortriptyline", "antidepressant", "anticonvulsant", "baclofen", "clonidine", "bupivacaine", "ketamine",
+	"morphine", "hydromorphone", "oxycodone", "fentanyl", "methadone", "buprenorphine", "tramadol", "tapentadol",
+	"ziconotide", "medication"}
+
+// isDrug says whether a prior therapy, as written, names a drug.
+func isDrug(cat *catalog.Catalog, therapy string) bool {
+	words := strings.FieldsFunc(strings.ToLower(therapy), func(r rune) bool { return (r < 'a' || r > 'z') && r != '-' })
+	for _, w := range words {
+		if _, ok := cat.Drug(w); ok {
+			return true
+		}
+		for _, d := range drugWords {
+			if strings.HasPrefix(w, d) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// therapy is a therapy tried before the pump: a MedicationStatement when it
+// names a drug, else a Procedure; contraindicated, it was never given.
+func (b *builder) therapy(e ledger.Entry) error {
+	var t pumpledger.Therapy
+	if err := e.DecodePayload(&t); err != nil {
+		return err
+	}
+	id := b.rootOf(e.ID)
+	why, erred := b.voided(e)
+	outcome := CodeableConcept{Text: t.Outcome}
+	period := &Period{Start: t.From, End: t.To}
+	if isDrug(b.catalogAt(t.From), t.Therapy) {
+		m := MedicationStatement{ResourceType: "MedicationStatement", ID: id, Identifier: entryIdentifier(id), Status: "stopped",
+			StatusReason: []CodeableConcept{outcome}, MedicationCodeableConcept: CodeableConcept{Text: t.Therapy},
+			Subject: ref(b.patient), EffectivePeriod: period, Note: notes(why, t.Details, t.Note)}
+		switch {
+		case erred:
+			m.Status = "entered-in-error"
+		case t.Outcome == "contraindicated":
+			m.Status = "not-taken"
+		}
+		b.add(id, m)
+		return nil
+	}
+	p := Procedure{ResourceType: "Procedure", ID: id, Identifier: entryIdentifier(id), Status: "completed",
+		Code: CodeableConcept{Text: t.Therapy}, Subject: ref(b.patient), PerformedPeriod: period, Outcome: &outcome,
+		Note: notes(why, t.Details, t.Note)}
+	switch {
+	case erred:
+		p.Status = "entered-in-error"
+	case t.Outcome == "contraindicated":
+		p.Status, p.StatusReason, p.Outcome, p.PerformedPeriod = "not-done", &outcome, nil, nil
+	}
+	b.add(id, p)
+	return nil
+}
+
+// trial is the preliminary trial: a Procedure whose outcome is its result
+// (successful or not, and the relief), none while the result is not known.
+func (b *builder) trial(e ledger.Entry) error {
+	var t pumpledger.Trial
+	if err := e.DecodePayload(&t); err != nil {
+		return err
+	}
+	id := b.rootOf(e.ID)
+	why, erred := b.voided(e)
+	drug := drugName(b.catalogAt(t.Date), t.Drug)
+	p := Procedure{ResourceType: "Procedure", ID: id, Identifier: entryIdentifier(id), Status: "completed",
+		Code: CodeableConcept{Text: fmt.Sprintf("trial of %s, %s", drug, t.Route)}, Subject: ref(b.patient),
+		PerformedDateTime: t.Date, Performer: performers("clinician", t.Clinician), UsedCode: []CodeableConcept{{Text: drug}}}
+	if erred {
+		p.Status = "entered-in-error"
+	}
+	var result []string
+	o := &CodeableConcept{}
+	if t.Successful != nil {
+		c := Coding{System: SystemSNOMED, Code: "385669000", Display: "Successful"}
+		if !*t.Successful {
+			c = Coding{System: SystemSNOMED, Code: "385671000", Display: "Unsuccessful"}
+		}
+		o.Coding = []Coding{c}
+		result = append(result, strings.ToLower(c.Display))
+	}
+	if t.ReliefPercent != nil {
+		result = append(result, fmt.Sprintf("%d %% pain relief", *t.ReliefPercent))
+	}
+	if len(result) > 0 {
+		o.Text, p.Outcome = strings.Join(result, ", "), o
+	}
+	function := ""
+	if t.Function != "" {
+		function = "function: " + t.Function
+	}
+	if len(result) == 0 && t.Function == "" {
+		function = "result not yet recorded"
+	}
+	p.Note = notes(why, "dose as given: "+t.Dose, function, t.Note)
+	b.add(id, p)
+	return nil
+}
+
+// assessment is a monitoring visit: the pain score, the findings the
+// boxed warning asks to watch and, when drawn, the CK, each an Observation.
+func (b *builder) assessment(e ledger.Entry) error {
+	var a pumpledger.Assessment
+	if err := e.DecodePayload(&a); err != nil {
+		return err
+	}
+	id := b.rootOf(e.ID)
+	why, erred := b.voided(e)
+	status := "final"
+	if erred {
+		status = "entered-in-error"
+	}
+	obs := func(id, category string, code CodeableConcept) Observation {
+		return Observation{ResourceType: "Observation", ID: id, Identifier: entryIdentifier(id), Status: status,
+			Category: []CodeableConcept{{Coding: []Coding{{System: SystemObsCat, Code: category}}}}, Code: code,
+			Subject: ref(b.patient), EffectiveDateTime: a.At.String(), Performer: nonEmptyRefs(a.Clinician), Note: why}
+	}
+	pain := obs(id, "survey", CodeableConcept{Coding: []Coding{{System: SystemLOINC, Code: "72514-3", Display: "Pain severity - 0-10 verbal numeric rating [Score] - Reported"}}})
+	pain.ValueInteger, pain.Note = ptr(a.PainScore), notes(why, a.Note)
+	b.add(id, pain)
+	f := obs(derived(id, "findings"), "exam", CodeableConcept{Text: "monitoring for cognitive impairment, psychiatric symptoms and adverse events"})
+	f.Component = []ObservationComponent{
+		{Code: CodeableConcept{Text: "cognition"}, ValueString: a.Cognition},
+		{Code: CodeableConcept{Text: "psychiatric symptoms"}, ValueString: a.Psychiatric}}
+	if a.AdverseEvents != "" {
+		f.Component = append(f.Component, ObservationComponent{Code: CodeableConcept{Text: "adverse events"}, ValueString: a.AdverseEvents})
+	}
+	b.add(f.ID, f)
+	if a.CKUL.Valid {
+		ck := obs(derived(id, "ck"), "laboratory", CodeableConcept{Coding: []Coding{{System: SystemLOINC, Code: "2157-6", Display: "Creatine kinase [Enzymatic activity/volume] in Serum or Plasma"}}})
+		ck.ValueQuantity = &Quantity{Value: number(a.CKUL.Decimal), Unit: "U/L", System: SystemUCUM, Code: "U/L"}
+		b.add(ck.ID, ck)
+	}
+	return nil
+}
+
+// review is a clinician's review of a refill's residual discrepancy: an
+// Observation whose focus is the refill's Procedure when the bundle has it.
+func (b *builder) review(e ledger.Entry) error {
+	var r pumpledger.Review
+	if err := e.DecodePayload(&r); err != nil {
+		return err
+	}
+	id := b.rootOf(e.ID)
+	why, erred := b.voided(e)
+	o := Observation{ResourceType: "Observation", ID: id, Identifier: entryIdentifier(id), Status: "final",
+		Code: CodeableConcept{Text: "review of a refill's residual discrepancy"}, Subject: ref(b.patient),
+		EffectiveDateTime: r.At.String(), Performer: nonEmptyRefs(r.Clinician), ValueString: r.Finding, Note: notes(why, r.Note)}
+	if erred {
+		o.Status = "entered-in-error"
+	}
+	if proc := b.rootOf(r.Refill); b.seen[proc] {
+		o.Focus = []Reference{ref(proc)}
+	}
+	b.add(id, o)
+	return nil
+}
+
+func nonEmptyRefs(names ...string) []Reference {
+	var out []Reference
+	for _, n := range nonEmpty(names...) {
+		out = append(out, Reference{Display: n})
+	}
+	return out
 }
 
 func nonEmpty(ss ...string) []string {
