@@ -344,8 +344,8 @@ func TestValidatorRefusesBrokenBundle(t *testing.T) {
 	}
 }
 
-// Prior therapies, trials, assessments and reviews: each entry to its
-// resource, as docs/fhir.md maps it.
+// Prior therapies, trials, assessments, reviews and authorizations: each
+// entry to its resource, as docs/fhir.md maps it.
 func TestClinicalRecordMapping(t *testing.T) {
 	t.Parallel()
 	db, ctx := smallLedger(t)
@@ -360,6 +360,8 @@ func TestClinicalRecordMapping(t *testing.T) {
 		{pumpledger.KindTrial, `{"id":"` + id(4) + `","mrn":"MRN-1","date":"2026-02-01","drug":"ziconotide","route":"intrathecal bolus","dose":"5 mcg","relief_percent":40,"successful":false}`},
 		{pumpledger.KindTrial, `{"id":"` + id(5) + `","mrn":"MRN-1","date":"2026-02-05","drug":"ziconotide","route":"continuous intrathecal catheter","dose":"1.2 mcg/day"}`},
 		{pumpledger.KindAssessment, `{"id":"` + id(6) + `","mrn":"MRN-1","at":"2026-03-24T10:30:00-04:00","clinician":"drx","pain_score":0,"cognition":"impaired","psychiatric":"present","adverse_events":"dizziness","ck_u_l":"123.45"}`},
+		{pumpledger.KindAuthorization, `{"id":"` + id(8) + `","mrn":"MRN-1","payer":"commercial","number":"PA-123456","codes":["J2278"],"drug":"ziconotide","amount":"6000.5","used_before":"100","unit":"mcg","from":"2026-02-01","to":"2027-01-31","reassess_by":"2026-12-31","status":"approved"}`},
+		{pumpledger.KindAuthorization, `{"id":"` + id(9) + `","mrn":"MRN-1","payer":"commercial","number":"PA-9","codes":["J2278"],"drug":"ziconotide","amount":"30","unit":"units","from":"2026-02-01","to":"2026-04-30","status":"pending","note":"faxed"}`},
 		{pumpledger.KindReview, `{"id":"` + id(7) + `","mrn":"MRN-1","refill":"` + refill2 + `","at":"2026-03-24T12:00:00-04:00","clinician":"drx","finding":"catheter patent"}`},
 	} {
 		v, err := pumpledger.ParseInput(c.kind, strings.NewReader(c.in))
@@ -396,6 +398,11 @@ func TestClinicalRecordMapping(t *testing.T) {
 		{"the pain score", rs[id(6)], "Observation", []string{`"code":"72514-3"`, `"valueInteger":0`, `"effectiveDateTime":"2026-03-24T10:30:00-04:00"`, `"code":"survey"`}},
 		{"the monitoring findings", findings, "Observation", []string{`{"code":{"text":"cognition"},"valueString":"impaired"}`, `{"code":{"text":"psychiatric symptoms"},"valueString":"present"}`, `{"code":{"text":"adverse events"},"valueString":"dizziness"}`}},
 		{"the CK", ck, "Observation", []string{`"valueQuantity":{"code":"U/L","system":"http://unitsofmeasure.org","unit":"U/L","value":123.45}`, `"code":"laboratory"`}},
+		{"an approved authorization", rs[id(8)], "ClaimResponse", []string{`"status":"active"`, `"use":"preauthorization"`, `"outcome":"complete"`, `"preAuthRef":"PA-123456"`, `"preAuthPeriod":{"end":"2027-01-31","start":"2026-02-01"}`,
+			`"disposition":"approved: 6000.5 mcg of ziconotide (J2278); 100 mcg used before it was recorded here; reassess by 2026-12-31"`,
+			`"addItem":[{"adjudication":[{"category":{"text":"authorized"},"value":6000.5}],"productOrService":{"coding":[{"code":"J2278","system":"https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"}],"text":"ziconotide"},"quantity":{"code":"ug","system":"http://unitsofmeasure.org","unit":"mcg","value":6000.5}}]`,
+			`"code":"professional"`, `"insurer":{"display":`}},
+		{"a pending authorization", rs[id(9)], "ClaimResponse", []string{`"outcome":"queued"`, `"disposition":"pending: 30 units of ziconotide (J2278)"`, `"processNote":[{"text":"faxed"}]`}},
 		{"a review", rs[id(7)], "Observation", []string{`"valueString":"catheter patent"`, `"focus":[{"reference":"urn:uuid:` + refill2 + `"}]`}},
 	} {
 		if c.r == nil || c.r["resourceType"] != c.kind {
@@ -412,11 +419,14 @@ func TestClinicalRecordMapping(t *testing.T) {
 	if _, ok := rs[id(3)]["outcome"]; !ok {
 		t.Error("a failed therapy has no outcome")
 	}
+	if _, ok := rs[id(9)]["addItem"]; ok {
+		t.Error("a pending authorization authorizes an item")
+	}
 	if _, ok := rs[id(5)]["outcome"]; ok {
 		t.Error("a trial without its result has an outcome")
 	}
 	// Voided without a replacement, each is retracted by its id.
-	for _, v := range []int{1, 4, 6, 7} {
+	for _, v := range []int{1, 4, 6, 7, 8} {
 		if _, err := db.Correct(ctx, id(v), "wrong patient", clinic.Replacement{}); err != nil {
 			t.Fatal(err)
 		}
@@ -424,7 +434,7 @@ func TestClinicalRecordMapping(t *testing.T) {
 	after := export(t, db, "MRN-1", "", "")
 	validate(t, after)
 	rs2 := resources(t, after)
-	for _, r := range []map[string]any{rs2[id(1)], rs2[id(4)], rs2[id(6)], rs2[id(7)], rs2[ck["id"].(string)], rs2[findings["id"].(string)]} {
+	for _, r := range []map[string]any{rs2[id(1)], rs2[id(4)], rs2[id(6)], rs2[id(7)], rs2[id(8)], rs2[ck["id"].(string)], rs2[findings["id"].(string)]} {
 		if r == nil || r["status"] != "entered-in-error" {
 			t.Errorf("voided, not entered-in-error: %v", r)
 		}

@@ -3,8 +3,8 @@
 // pump, each refill and reprogramming with the drugs placed in the
 // reservoir and the drug discarded, the products by NDC and lot, the
 // diagnoses, the consents, the coverage, the prior therapies, the trials,
-// the assessments and the discrepancy reviews. docs/fhir.md maps every
-// entry field to its FHIR element.
+// the assessments, the discrepancy reviews and the prior authorizations.
+// docs/fhir.md maps every entry field to its FHIR element.
 //
 // It reads what the clinic's read use cases return (the patient's history,
 // corrections applied, and the catalogs the ledger pins) and writes nothing.
@@ -255,6 +255,8 @@ func Build(in Input) (*Bundle, error) {
 			err = b.consent(e)
 		case pumpledger.KindCoverage:
 			err = b.coverage(e)
+		case pumpledger.KindAuthorization:
+			err = b.authorization(e)
 		case pumpledger.KindTherapy:
 			err = b.therapy(e)
 		case pumpledger.KindTrial:
@@ -633,10 +635,7 @@ func (b *builder) coverage(e ledger.Entry) error {
 		return err
 	}
 	id := b.rootOf(e.ID)
-	payer := Reference{Display: c.Payer}
-	if p, ok := b.in.Catalogs[len(b.in.Catalogs)-1].Catalog.Payer(c.Payer); ok && p.Name != "" {
-		payer.Display = p.Name
-	}
+	payer := b.payer(c.Payer)
 	r := Coverage{ResourceType: "Coverage", ID: id, Identifier: append([]Identifier{{
 		Type: &CodeableConcept{Coding: []Coding{{System: SystemV2_0203, Code: "MB", Display: "Member Number"}}}, Value: c.MemberID}}, entryIdentifier(id)...),
 		Status: "active", SubscriberID: c.MemberID, Beneficiary: ref(b.patient),
@@ -829,6 +828,67 @@ func (b *builder) review(e ledger.Entry) error {
 		o.Focus = []Reference{ref(proc)}
 	}
 	b.add(id, o)
+	return nil
+}
+
+// payer names a payer profile by its name in today's catalog, by its id
+// when the catalog has none.
+func (b *builder) payer(id string) Reference {
+	if p, ok := b.in.Catalogs[len(b.in.Catalogs)-1].Catalog.Payer(id); ok && p.Name != "" {
+		return Reference{Display: p.Name}
+	}
+	return Reference{Display: id}
+}
+
+// authorization is a payer's prior authorization: the answer to a
+// preauthorization request, a ClaimResponse whose preAuthRef is its number.
+// Approved, what it authorizes is its one added item: the drug by its
+// HCPCS codes, the amount as the quantity (and as the adjudication's
+// value, which R4 requires an item to have).
+func (b *builder) authorization(e ledger.Entry) error {
+	var a pumpledger.Authorization
+	if err := e.DecodePayload(&a); err != nil {
+		return err
+	}
+	id := b.rootOf(e.ID)
+	why, erred := b.voided(e)
+	unit := &Quantity{Value: number(a.Amount), Unit: "units"}
+	if a.Unit == "mcg" {
+		unit = mcg(a.Amount)
+	}
+	asked := fmt.Sprintf("%s %s of %s", a.Amount, a.Unit, a.Drug)
+	if len(a.Codes) > 0 {
+		asked += " (" + strings.Join(a.Codes, ", ") + ")"
+	}
+	r := ClaimResponse{ResourceType: "ClaimResponse", ID: id, Identifier: entryIdentifier(id), Status: "active",
+		Type: CodeableConcept{Coding: []Coding{{System: SystemClaimType, Code: "professional", Display: "Professional"}}},
+		Use:  "preauthorization", Patient: ref(b.patient), Created: e.RecordedAt.UTC().Format("2006-01-02T15:04:05Z07:00"),
+		Insurer: b.payer(a.Payer), Outcome: "complete", Disposition: a.Status + ": " + asked,
+		PreAuthRef: a.Number, PreAuthPeriod: &Period{Start: a.From, End: a.To}}
+	switch a.Status {
+	case "pending":
+		r.Outcome = "queued"
+	case "approved":
+		item := ClaimResponseItem{ProductOrService: CodeableConcept{Text: a.Drug}, Quantity: unit,
+			Adjudication: []Adjudication{{Category: CodeableConcept{Text: "authorized"}, Value: number(a.Amount)}}}
+		for _, c := range a.Codes {
+			item.ProductOrService.Coding = append(item.ProductOrService.Coding, Coding{System: SystemHCPCS, Code: c})
+		}
+		r.AddItem = []ClaimResponseItem{item}
+	}
+	if a.UsedBefore.IsPositive() {
+		r.Disposition += fmt.Sprintf("; %s %s used before it was recorded here", a.UsedBefore, a.Unit)
+	}
+	if a.ReassessBy != "" {
+		r.Disposition += "; reassess by " + a.ReassessBy
+	}
+	if erred {
+		r.Status = "entered-in-error"
+	}
+	for _, n := range notes(why, a.Note) {
+		r.ProcessNote = append(r.ProcessNote, ProcessNote(n))
+	}
+	b.add(id, r)
 	return nil
 }
 

@@ -59,7 +59,7 @@ func TestBundleGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	validate(t, buf.Bytes())
-	for _, k := range []string{`"text": "morphine"`, `"unit": "mcg/day"`, "review of a refill's residual discrepancy", `"focus"`} {
+	for _, k := range []string{`"text": "morphine"`, `"unit": "mcg/day"`, "review of a refill's residual discrepancy", `"focus"`, `"preAuthRef"`} {
 		if !strings.Contains(buf.String(), k) {
 			t.Errorf("no demo patient's bundle has %s", k)
 		}

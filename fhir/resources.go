@@ -39,6 +39,7 @@ const (
 	SystemSubRel    = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
 	SystemCovClass  = "http://terminology.hl7.org/CodeSystem/coverage-class"
 	SystemObsCat    = "http://terminology.hl7.org/CodeSystem/observation-category"
+	SystemClaimType = "http://terminology.hl7.org/CodeSystem/claim-type"
 	// SystemEntry names the ledger entry a resource was derived from: its
 	// identifier's value is the entry's urn:uuid.
 	SystemEntry = "urn:ietf:rfc:3986"
@@ -295,4 +296,38 @@ type Observation struct {
 	ValueInteger      *int                   `json:"valueInteger,omitempty"`
 	Note              []Annotation           `json:"note,omitempty"`
 	Component         []ObservationComponent `json:"component,omitempty"`
+}
+
+type Adjudication struct {
+	Category CodeableConcept `json:"category"`
+	Value    json.Number     `json:"value,omitempty"`
+}
+
+type ClaimResponseItem struct {
+	ProductOrService CodeableConcept `json:"productOrService"`
+	Quantity         *Quantity       `json:"quantity,omitempty"`
+	Adjudication     []Adjudication  `json:"adjudication"`
+}
+
+type ProcessNote struct {
+	Text string `json:"text"`
+}
+
+// ClaimResponse is a payer's answer to a prior authorization request.
+type ClaimResponse struct {
+	ResourceType  string              `json:"resourceType"`
+	ID            string              `json:"id"`
+	Identifier    []Identifier        `json:"identifier"`
+	Status        string              `json:"status"`
+	Type          CodeableConcept     `json:"type"`
+	Use           string              `json:"use"`
+	Patient       Reference           `json:"patient"`
+	Created       string              `json:"created"`
+	Insurer       Reference           `json:"insurer"`
+	Outcome       string              `json:"outcome"`
+	Disposition   string              `json:"disposition,omitempty"`
+	PreAuthRef    string              `json:"preAuthRef,omitempty"`
+	PreAuthPeriod *Period             `json:"preAuthPeriod,omitempty"`
+	AddItem       []ClaimResponseItem `json:"addItem,omitempty"`
+	ProcessNote   []ProcessNote       `json:"processNote,omitempty"`
 }
