@@ -166,8 +166,11 @@ func TestIdentifiersStableAcrossCorrections(t *testing.T) {
 			t.Errorf("%s %s is gone after the corrections", r["resourceType"], id)
 		}
 	}
-	if len(rs2) != len(rs) {
-		t.Errorf("%d resources after the corrections, want %d", len(rs2), len(rs))
+	if got := kinds(rs2)["Practitioner"] - kinds(rs)["Practitioner"]; got != 1 {
+		t.Errorf("%d Practitioners more after the corrections, want 1 (kcho)", got)
+	}
+	if len(rs2) != len(rs)+1 {
+		t.Errorf("%d resources after the corrections, want %d", len(rs2), len(rs)+1)
 	}
 }
 
@@ -438,5 +441,55 @@ func TestClinicalRecordMapping(t *testing.T) {
 		if r == nil || r["status"] != "entered-in-error" {
 			t.Errorf("voided, not entered-in-error: %v", r)
 		}
+	}
+}
+
+// Practitioners and the payer are resources the others refer to: one per
+// name (or payer profile), the same id in every export.
+func TestPractitionersAndPayer(t *testing.T) {
+	t.Parallel()
+	db, _ := smallLedger(t)
+	out := export(t, db, "MRN-1", "", "")
+	validate(t, out) // each reference's target is of a type its element allows
+	rs := resources(t, out)
+	named := map[string]map[string]any{}
+	for _, r := range rs {
+		switch r["resourceType"] {
+		case "Practitioner":
+			n := r["name"].([]any)[0].(map[string]any)["text"].(string)
+			if named[n] != nil {
+				t.Errorf("two Practitioners named %s", n)
+			}
+			named[n] = r
+		case "Organization":
+			named["payer"] = r
+		}
+	}
+	for _, n := range []string{"jdoe", "asmith", "drx", "payer"} {
+		if named[n] == nil {
+			t.Fatalf("no resource for %s: %v", n, named)
+		}
+	}
+	for _, c := range []struct {
+		name, id, want string
+	}{
+		{"a refill's nurse", refill1, `"actor":{"display":"jdoe","reference":"urn:uuid:` + named["jdoe"]["id"].(string) + `"}`},
+		{"a refill's witness", refill1, `"actor":{"display":"asmith","reference":"urn:uuid:` + named["asmith"]["id"].(string) + `"}`},
+		{"a dose change's clinician", "00000000-0000-4000-8000-000000000012", `"actor":{"display":"drx","reference":"urn:uuid:` + named["drx"]["id"].(string) + `"}`},
+		{"a diagnosis's clinician", dx, `"asserter":{"display":"drx","reference":"urn:uuid:` + named["drx"]["id"].(string) + `"}`},
+		{"the coverage's payer", cover, `"payor":[{"display":"Commercial plan (typical policy)","reference":"urn:uuid:` + named["payer"]["id"].(string) + `"}]`},
+	} {
+		if got := mustJSON(t, rs[c.id]); !strings.Contains(got, c.want) {
+			t.Errorf("%s: no %s in\n%s", c.name, c.want, got)
+		}
+	}
+	if got := mustJSON(t, named["payer"]); !strings.Contains(got, `"code":"pay"`) || !strings.Contains(got, `"value":"commercial"`) {
+		t.Errorf("the payer's Organization: %s", got)
+	}
+	if len(named) != 4 {
+		t.Errorf("%d practitioners and payers, want jdoe, asmith, drx and the payer: %v", len(named), named)
+	}
+	if again := export(t, db, "MRN-1", "", ""); !bytes.Equal(out, again) {
+		t.Error("two exports differ")
 	}
 }

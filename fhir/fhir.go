@@ -348,11 +348,11 @@ func (b *builder) procedure(e ledger.Entry, code, serial, note string, who []Per
 	return p
 }
 
-func performers(roles ...string) []Performer {
+func (b *builder) performers(roles ...string) []Performer {
 	var out []Performer
 	for i := 0; i+1 < len(roles); i += 2 {
 		if roles[i+1] != "" {
-			out = append(out, Performer{Function: &CodeableConcept{Text: roles[i]}, Actor: Reference{Display: roles[i+1]}})
+			out = append(out, Performer{Function: &CodeableConcept{Text: roles[i]}, Actor: b.practitioner(roles[i+1])})
 		}
 	}
 	return out
@@ -368,7 +368,7 @@ func (b *builder) reprogram(e ledger.Entry) error {
 	if r.Note != "" {
 		note += "; " + r.Note
 	}
-	p := b.procedure(e, r.Procedure, r.PumpSerial, note, performers("clinician", r.Clinician))
+	p := b.procedure(e, r.Procedure, r.PumpSerial, note, b.performers("clinician", r.Clinician))
 	b.add(p.ID, p)
 	return nil
 }
@@ -391,7 +391,7 @@ func (b *builder) refill(it clinic.Item) error {
 	}
 	date := e.Performed().Date()
 	cat := b.catalogAt(date)
-	p := b.procedure(e, r.Procedure, r.PumpSerial, r.Note, performers("nurse", r.Nurse, "witness", r.Witness))
+	p := b.procedure(e, r.Procedure, r.PumpSerial, r.Note, b.performers("nurse", r.Nurse, "witness", r.Witness))
 	b.add(p.ID, p)
 
 	// The products by drug, in the order drawn.
@@ -431,7 +431,7 @@ func (b *builder) refill(it clinic.Item) error {
 		}
 		ma := MedicationAdministration{ResourceType: "MedicationAdministration", ID: derived(p.ID, "placed", d.Drug),
 			PartOf: []Reference{ref(p.ID)}, Status: "completed", MedicationReference: ref(med), Subject: ref(b.patient),
-			EffectiveDateTime: p.PerformedDateTime, Performer: performers("nurse", r.Nurse), Device: device, Dosage: &dosage}
+			EffectiveDateTime: p.PerformedDateTime, Performer: b.performers("nurse", r.Nurse), Device: device, Dosage: &dosage}
 		ma.Identifier = []Identifier{{System: SystemEntry, Value: "urn:uuid:" + ma.ID}}
 		b.add(ma.ID, ma)
 		discarded := d.WasteMCG.Add(d.RinseMCG)
@@ -450,7 +450,7 @@ func (b *builder) refill(it clinic.Item) error {
 		w := MedicationAdministration{ResourceType: "MedicationAdministration", ID: derived(p.ID, "discarded", d.Drug),
 			PartOf: []Reference{ref(p.ID)}, Status: "not-done", StatusReason: []CodeableConcept{{Text: why}},
 			MedicationReference: ref(med), Subject: ref(b.patient), EffectiveDateTime: p.PerformedDateTime,
-			Performer: performers("nurse", r.Nurse, "witness", r.Witness),
+			Performer: b.performers("nurse", r.Nurse, "witness", r.Witness),
 			Dosage:    &Dosage{Text: fmt.Sprintf("%s %s mcg discarded", d.Drug, discarded), Dose: mcg(discarded)}}
 		w.Identifier = []Identifier{{System: SystemEntry, Value: "urn:uuid:" + w.ID}}
 		b.add(w.ID, w)
@@ -471,7 +471,7 @@ func (b *builder) erredDrugs(p Procedure, r pumpledger.Refill, cat *catalog.Cata
 		for _, what := range []string{"placed", "discarded"} {
 			ma := MedicationAdministration{ResourceType: "MedicationAdministration", ID: derived(p.ID, what, drug),
 				PartOf: []Reference{ref(p.ID)}, Status: "entered-in-error", MedicationReference: ref(med), Subject: ref(b.patient),
-				EffectiveDateTime: p.PerformedDateTime, Performer: performers("nurse", r.Nurse), Note: why}
+				EffectiveDateTime: p.PerformedDateTime, Performer: b.performers("nurse", r.Nurse), Note: why}
 			ma.Identifier = []Identifier{{System: SystemEntry, Value: "urn:uuid:" + ma.ID}}
 			b.add(ma.ID, ma)
 		}
@@ -563,7 +563,7 @@ func (b *builder) condition(e ledger.Entry) error {
 		Code:               CodeableConcept{Coding: []Coding{{System: SystemICD10CM, Code: d.Code, Display: d.Description}}, Text: d.Description},
 		Subject:            ref(b.patient), OnsetDateTime: d.Onset, RecordedDate: e.RecordedAt.UTC().Format("2006-01-02T15:04:05Z07:00")}
 	if d.Clinician != "" {
-		c.Asserter = &Reference{Display: d.Clinician}
+		c.Asserter = ptr(b.practitioner(d.Clinician))
 	}
 	if d.Note != "" {
 		c.Note = []Annotation{{Text: d.Note}}
@@ -740,7 +740,7 @@ func (b *builder) trial(e ledger.Entry) error {
 	drug := drugName(b.catalogAt(t.Date), t.Drug)
 	p := Procedure{ResourceType: "Procedure", ID: id, Identifier: entryIdentifier(id), Status: "completed",
 		Code: CodeableConcept{Text: fmt.Sprintf("trial of %s, %s", drug, t.Route)}, Subject: ref(b.patient),
-		PerformedDateTime: t.Date, Performer: performers("clinician", t.Clinician), UsedCode: []CodeableConcept{{Text: drug}}}
+		PerformedDateTime: t.Date, Performer: b.performers("clinician", t.Clinician), UsedCode: []CodeableConcept{{Text: drug}}}
 	if erred {
 		p.Status = "entered-in-error"
 	}
@@ -788,7 +788,7 @@ func (b *builder) assessment(e ledger.Entry) error {
 	obs := func(id, category string, code CodeableConcept) Observation {
 		return Observation{ResourceType: "Observation", ID: id, Identifier: entryIdentifier(id), Status: status,
 			Category: []CodeableConcept{{Coding: []Coding{{System: SystemObsCat, Code: category}}}}, Code: code,
-			Subject: ref(b.patient), EffectiveDateTime: a.At.String(), Performer: nonEmptyRefs(a.Clinician), Note: why}
+			Subject: ref(b.patient), EffectiveDateTime: a.At.String(), Performer: b.practitioners(a.Clinician), Note: why}
 	}
 	pain := obs(id, "survey", CodeableConcept{Coding: []Coding{{System: SystemLOINC, Code: "72514-3", Display: "Pain severity - 0-10 verbal numeric rating [Score] - Reported"}}})
 	pain.ValueInteger, pain.Note = ptr(a.PainScore), notes(why, a.Note)
@@ -820,7 +820,7 @@ func (b *builder) review(e ledger.Entry) error {
 	why, erred := b.voided(e)
 	o := Observation{ResourceType: "Observation", ID: id, Identifier: entryIdentifier(id), Status: "final",
 		Code: CodeableConcept{Text: "review of a refill's residual discrepancy"}, Subject: ref(b.patient),
-		EffectiveDateTime: r.At.String(), Performer: nonEmptyRefs(r.Clinician), ValueString: r.Finding, Note: notes(why, r.Note)}
+		EffectiveDateTime: r.At.String(), Performer: b.practitioners(r.Clinician), ValueString: r.Finding, Note: notes(why, r.Note)}
 	if erred {
 		o.Status = "entered-in-error"
 	}
@@ -831,13 +831,18 @@ func (b *builder) review(e ledger.Entry) error {
 	return nil
 }
 
-// payer names a payer profile by its name in today's catalog, by its id
-// when the catalog has none.
-func (b *builder) payer(id string) Reference {
-	if p, ok := b.in.Catalogs[len(b.in.Catalogs)-1].Catalog.Payer(id); ok && p.Name != "" {
-		return Reference{Display: p.Name}
+// payer is a reference to the Organization of a payer profile, named by
+// its name in today's catalog (by its id when the catalog has none); its id
+// a name-based UUID of the profile's id.
+func (b *builder) payer(profile string) Reference {
+	name := profile
+	if p, ok := b.in.Catalogs[len(b.in.Catalogs)-1].Catalog.Payer(profile); ok && p.Name != "" {
+		name = p.Name
 	}
-	return Reference{Display: id}
+	id := derived("payer", profile)
+	b.add(id, Organization{ResourceType: "Organization", ID: id, Identifier: []Identifier{{System: SystemPayerProfile, Value: profile}},
+		Type: []CodeableConcept{{Coding: []Coding{{System: SystemOrgType, Code: "pay", Display: "Payer"}}}}, Name: name})
+	return Reference{Reference: "urn:uuid:" + id, Display: name}
 }
 
 // authorization is a payer's prior authorization: the answer to a
@@ -892,12 +897,22 @@ func (b *builder) authorization(e ledger.Entry) error {
 	return nil
 }
 
-func nonEmptyRefs(names ...string) []Reference {
+func (b *builder) practitioners(names ...string) []Reference {
 	var out []Reference
 	for _, n := range nonEmpty(names...) {
-		out = append(out, Reference{Display: n})
+		out = append(out, b.practitioner(n))
 	}
 	return out
+}
+
+// practitioner is a reference to the Practitioner of a name as the ledger
+// writes it (a user name, "jdoe", or a name, "Dr. A. Ruiz"): one resource
+// per name, its id a name-based UUID of it, so the same name is the same
+// resource in every export.
+func (b *builder) practitioner(name string) Reference {
+	id := derived("practitioner", name)
+	b.add(id, Practitioner{ResourceType: "Practitioner", ID: id, Name: []HumanName{{Text: name}}})
+	return Reference{Reference: "urn:uuid:" + id, Display: name}
 }
 
 func nonEmpty(ss ...string) []string {

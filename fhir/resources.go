@@ -40,6 +40,9 @@ const (
 	SystemCovClass  = "http://terminology.hl7.org/CodeSystem/coverage-class"
 	SystemObsCat    = "http://terminology.hl7.org/CodeSystem/observation-category"
 	SystemClaimType = "http://terminology.hl7.org/CodeSystem/claim-type"
+	SystemOrgType   = "http://terminology.hl7.org/CodeSystem/organization-type"
+	// SystemPayerProfile names a payer by its profile id in the catalog.
+	SystemPayerProfile = "https://github.com/pumpledger/pumpledger/payer-profile"
 	// SystemEntry names the ledger entry a resource was derived from: its
 	// identifier's value is the entry's urn:uuid.
 	SystemEntry = "urn:ietf:rfc:3986"
@@ -330,4 +333,18 @@ type ClaimResponse struct {
 	PreAuthPeriod *Period             `json:"preAuthPeriod,omitempty"`
 	AddItem       []ClaimResponseItem `json:"addItem,omitempty"`
 	ProcessNote   []ProcessNote       `json:"processNote,omitempty"`
+}
+
+type Practitioner struct {
+	ResourceType string      `json:"resourceType"`
+	ID           string      `json:"id"`
+	Name         []HumanName `json:"name"`
+}
+
+type Organization struct {
+	ResourceType string            `json:"resourceType"`
+	ID           string            `json:"id"`
+	Identifier   []Identifier      `json:"identifier"`
+	Type         []CodeableConcept `json:"type"`
+	Name         string            `json:"name"`
 }
