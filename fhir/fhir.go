@@ -2,8 +2,9 @@
 // collection) that another clinical system can import: the patient, each
 // pump, each refill and reprogramming with the drugs placed in the
 // reservoir and the drug discarded, the products by NDC and lot, the
-// diagnoses, the consents and the coverage. docs/fhir.md maps every entry
-// field to its FHIR element.
+// diagnoses, the consents, the coverage, the prior therapies, the trials,
+// the assessments, the discrepancy reviews and the prior authorizations.
+// docs/fhir.md maps every entry field to its FHIR element.
 //
 // It reads what the clinic's read use cases return (the patient's history,
 // corrections applied, and the catalogs the ledger pins) and writes nothing.
@@ -130,6 +131,24 @@ type builder struct {
 	// devices are the Device ids by pump serial.
 	devices map[string]string
 	patient string
+	// erred are the entries voided without a replacement, with the
+	// correction's reason: each is exported with its resource's
+	// entered-in-error status, so that an importer that holds it from an
+	// earlier export retracts it.
+	erred map[string]string
+}
+
+// voided says whether an entry was voided without a replacement, and the
+// note its resource carries then.
+func (b *builder) voided(e ledger.Entry) ([]Annotation, bool) {
+	why, ok := b.erred[e.ID]
+	if !ok {
+		return nil, false
+	}
+	if why == "" {
+		return []Annotation{{Text: "entered in error"}}, true
+	}
+	return []Annotation{{Text: "entered in error: " + why}}, true
 }
 
 func (b *builder) add(id string, r any) {
@@ -173,19 +192,33 @@ func Build(in Input) (*Bundle, error) {
 	if len(in.Catalogs) == 0 {
 		return nil, pumpledger.Errorf(pumpledger.EINTERNAL, "no catalog is pinned in the ledger")
 	}
-	b := &builder{in: in, seen: map[string]bool{}, root: map[string]string{}, devices: map[string]string{}}
-	var live []clinic.Item
+	b := &builder{in: in, seen: map[string]bool{}, root: map[string]string{}, devices: map[string]string{}, erred: map[string]string{}}
+	corrections := map[string]*ledger.Correction{}
 	for _, it := range in.History {
-		if it.Correction != nil && it.Correction.Replacement != "" {
-			b.root[it.Correction.Replacement] = it.Correction.Voids
+		if c := it.Correction; c != nil {
+			corrections[it.Entry.ID] = c
+			if c.Replacement != "" {
+				b.root[c.Replacement] = c.Voids
+			}
 		}
-		if it.VoidedBy == "" && it.Entry.Kind != pumpledger.KindCorrection {
-			live = append(live, it)
+	}
+	// live are the entries that stand; out those and the ones voided
+	// without a replacement (but a registration: a patient without one is
+	// not exported).
+	var live, out []clinic.Item
+	for _, it := range in.History {
+		switch c := corrections[it.VoidedBy]; {
+		case it.Entry.Kind == pumpledger.KindCorrection:
+		case it.VoidedBy == "":
+			live, out = append(live, it), append(out, it)
+		case c != nil && c.Replacement == "" && it.Entry.Kind != pumpledger.KindPatient:
+			b.erred[it.Entry.ID] = it.VoidReason
+			out = append(out, it)
 		}
 	}
 	// The patient and the pumps first: every other resource refers to them.
 	for _, k := range []pumpledger.Kind{pumpledger.KindPatient, pumpledger.KindImplant} {
-		for _, it := range live {
+		for _, it := range out {
 			if it.Entry.Kind != k {
 				continue
 			}
@@ -203,12 +236,13 @@ func Build(in Input) (*Bundle, error) {
 	if b.patient == "" {
 		return nil, pumpledger.Errorf(pumpledger.ENOTFOUND, "Patient %s has no registration on file; record it with `pumpledger patient add`.", in.MRN)
 	}
-	for _, it := range live {
+	for _, it := range out {
 		e := it.Entry
+		_, erred := b.erred[e.ID]
 		var err error
 		switch e.Kind {
 		case pumpledger.KindRefill:
-			if it.Record != nil && b.inPeriod(e.Performed().Date()) {
+			if (it.Record != nil || erred) && b.inPeriod(e.Performed().Date()) {
 				err = b.refill(it)
 			}
 		case pumpledger.KindReprogram:
@@ -221,6 +255,16 @@ func Build(in Input) (*Bundle, error) {
 			err = b.consent(e)
 		case pumpledger.KindCoverage:
 			err = b.coverage(e)
+		case pumpledger.KindAuthorization:
+			err = b.authorization(e)
+		case pumpledger.KindTherapy:
+			err = b.therapy(e)
+		case pumpledger.KindTrial:
+			err = b.trial(e)
+		case pumpledger.KindAssessment:
+			err = b.assessment(e)
+		case pumpledger.KindReview:
+			err = b.review(e)
 		}
 		if err != nil {
 			return nil, err
@@ -256,7 +300,10 @@ func (b *builder) device(e ledger.Entry, live []clinic.Item) error {
 		return err
 	}
 	id := b.rootOf(e.ID)
-	b.devices[im.Serial] = id
+	note, erred := b.voided(e)
+	if !erred || b.devices[im.Serial] == "" { // a pump recorded again stands for its serial
+		b.devices[im.Serial] = id
+	}
 	d := Device{ResourceType: "Device", ID: id, Identifier: entryIdentifier(id), Status: "active", SerialNumber: im.Serial,
 		ModelNumber: im.Model, Type: &CodeableConcept{Coding: []Coding{{System: SystemSNOMED, Code: "430033006", Display: "Infusion pump"}}, Text: "implanted intrathecal drug infusion pump"},
 		Patient: &Reference{Reference: "urn:uuid:" + b.patient}, Note: []Annotation{{Text: "implanted " + im.Date}}}
@@ -271,6 +318,9 @@ func (b *builder) device(e ledger.Entry, live []clinic.Item) error {
 			d.Status = "inactive"
 			d.Note = append(d.Note, Annotation{Text: fmt.Sprintf("explanted %s: %s", ex.Date, ex.Reason)})
 		}
+	}
+	if erred {
+		d.Status, d.Note = "entered-in-error", append(note, d.Note...)
 	}
 	b.add(id, d)
 	return nil
@@ -289,17 +339,20 @@ func (b *builder) procedure(e ledger.Entry, code, serial, note string, who []Per
 	if note != "" {
 		p.Note = []Annotation{{Text: note}}
 	}
+	if why, erred := b.voided(e); erred {
+		p.Status, p.Note = "entered-in-error", append(why, p.Note...)
+	}
 	if dev, ok := b.devices[serial]; ok {
 		p.FocalDevice = []FocalDevice{{Manipulated: ref(dev)}}
 	}
 	return p
 }
 
-func performers(roles ...string) []Performer {
+func (b *builder) performers(roles ...string) []Performer {
 	var out []Performer
 	for i := 0; i+1 < len(roles); i += 2 {
 		if roles[i+1] != "" {
-			out = append(out, Performer{Function: &CodeableConcept{Text: roles[i]}, Actor: Reference{Display: roles[i+1]}})
+			out = append(out, Performer{Function: &CodeableConcept{Text: roles[i]}, Actor: b.practitioner(roles[i+1])})
 		}
 	}
 	return out
@@ -315,7 +368,7 @@ func (b *builder) reprogram(e ledger.Entry) error {
 	if r.Note != "" {
 		note += "; " + r.Note
 	}
-	p := b.procedure(e, r.Procedure, r.PumpSerial, note, performers("clinician", r.Clinician))
+	p := b.procedure(e, r.Procedure, r.PumpSerial, note, b.performers("clinician", r.Clinician))
 	b.add(p.ID, p)
 	return nil
 }
@@ -338,7 +391,7 @@ func (b *builder) refill(it clinic.Item) error {
 	}
 	date := e.Performed().Date()
 	cat := b.catalogAt(date)
-	p := b.procedure(e, r.Procedure, r.PumpSerial, r.Note, performers("nurse", r.Nurse, "witness", r.Witness))
+	p := b.procedure(e, r.Procedure, r.PumpSerial, r.Note, b.performers("nurse", r.Nurse, "witness", r.Witness))
 	b.add(p.ID, p)
 
 	// The products by drug, in the order drawn.
@@ -362,6 +415,9 @@ func (b *builder) refill(it clinic.Item) error {
 	if dev, ok := b.devices[r.PumpSerial]; ok {
 		device = []Reference{ref(dev)}
 	}
+	if why, erred := b.voided(e); erred {
+		return b.erredDrugs(p, r, cat, meds, why)
+	}
 	for _, d := range rec.Drugs {
 		med := b.drugMedication(p.ID, d.Drug, d.MCGPerML, meds[d.Drug])
 		dosage := Dosage{
@@ -375,7 +431,7 @@ func (b *builder) refill(it clinic.Item) error {
 		}
 		ma := MedicationAdministration{ResourceType: "MedicationAdministration", ID: derived(p.ID, "placed", d.Drug),
 			PartOf: []Reference{ref(p.ID)}, Status: "completed", MedicationReference: ref(med), Subject: ref(b.patient),
-			EffectiveDateTime: p.PerformedDateTime, Performer: performers("nurse", r.Nurse), Device: device, Dosage: dosage}
+			EffectiveDateTime: p.PerformedDateTime, Performer: b.performers("nurse", r.Nurse), Device: device, Dosage: &dosage}
 		ma.Identifier = []Identifier{{System: SystemEntry, Value: "urn:uuid:" + ma.ID}}
 		b.add(ma.ID, ma)
 		discarded := d.WasteMCG.Add(d.RinseMCG)
@@ -394,10 +450,31 @@ func (b *builder) refill(it clinic.Item) error {
 		w := MedicationAdministration{ResourceType: "MedicationAdministration", ID: derived(p.ID, "discarded", d.Drug),
 			PartOf: []Reference{ref(p.ID)}, Status: "not-done", StatusReason: []CodeableConcept{{Text: why}},
 			MedicationReference: ref(med), Subject: ref(b.patient), EffectiveDateTime: p.PerformedDateTime,
-			Performer: performers("nurse", r.Nurse, "witness", r.Witness),
-			Dosage:    Dosage{Text: fmt.Sprintf("%s %s mcg discarded", d.Drug, discarded), Dose: mcg(discarded)}}
+			Performer: b.performers("nurse", r.Nurse, "witness", r.Witness),
+			Dosage:    &Dosage{Text: fmt.Sprintf("%s %s mcg discarded", d.Drug, discarded), Dose: mcg(discarded)}}
 		w.Identifier = []Identifier{{System: SystemEntry, Value: "urn:uuid:" + w.ID}}
 		b.add(w.ID, w)
+	}
+	return nil
+}
+
+// erredDrugs are the MedicationAdministrations of a refill voided without a
+// replacement, entered-in-error: what was placed and what was discarded of
+// each drug of its solution, by the ids a live refill gives them. Its
+// record is not derived once voided, so whether drug was discarded is not
+// known: both are retracted (an importer that never held one holds it
+// entered-in-error).
+func (b *builder) erredDrugs(p Procedure, r pumpledger.Refill, cat *catalog.Catalog, meds map[string][]string, why []Annotation) error {
+	for _, s := range r.Solution {
+		drug := drugName(cat, s.Drug)
+		med := b.drugMedication(p.ID, drug, s.MCGPerML, meds[drug])
+		for _, what := range []string{"placed", "discarded"} {
+			ma := MedicationAdministration{ResourceType: "MedicationAdministration", ID: derived(p.ID, what, drug),
+				PartOf: []Reference{ref(p.ID)}, Status: "entered-in-error", MedicationReference: ref(med), Subject: ref(b.patient),
+				EffectiveDateTime: p.PerformedDateTime, Performer: b.performers("nurse", r.Nurse), Note: why}
+			ma.Identifier = []Identifier{{System: SystemEntry, Value: "urn:uuid:" + ma.ID}}
+			b.add(ma.ID, ma)
+		}
 	}
 	return nil
 }
@@ -480,16 +557,20 @@ func (b *builder) condition(e ledger.Entry) error {
 	}
 	id := b.rootOf(e.ID)
 	c := Condition{ResourceType: "Condition", ID: id, Identifier: entryIdentifier(id),
-		ClinicalStatus:     CodeableConcept{Coding: []Coding{{System: SystemCondClin, Code: "active"}}},
+		ClinicalStatus:     &CodeableConcept{Coding: []Coding{{System: SystemCondClin, Code: "active"}}},
 		VerificationStatus: CodeableConcept{Coding: []Coding{{System: SystemCondVer, Code: "confirmed"}}},
 		Category:           []CodeableConcept{{Coding: []Coding{{System: SystemCondCat, Code: "problem-list-item", Display: "Problem List Item"}}}},
 		Code:               CodeableConcept{Coding: []Coding{{System: SystemICD10CM, Code: d.Code, Display: d.Description}}, Text: d.Description},
 		Subject:            ref(b.patient), OnsetDateTime: d.Onset, RecordedDate: e.RecordedAt.UTC().Format("2006-01-02T15:04:05Z07:00")}
 	if d.Clinician != "" {
-		c.Asserter = &Reference{Display: d.Clinician}
+		c.Asserter = ptr(b.practitioner(d.Clinician))
 	}
 	if d.Note != "" {
 		c.Note = []Annotation{{Text: d.Note}}
+	}
+	if why, erred := b.voided(e); erred { // con-5: no clinical status then
+		c.ClinicalStatus, c.Note = nil, append(why, c.Note...)
+		c.VerificationStatus.Coding[0].Code = "entered-in-error"
 	}
 	b.add(id, c)
 	return nil
@@ -524,6 +605,9 @@ func (b *builder) consent(e ledger.Entry) error {
 		}
 		r.SourceAttachment = a
 	}
+	if _, erred := b.voided(e); erred {
+		r.Status = "entered-in-error" // R4's Consent has no note
+	}
 	b.add(id, r)
 	return nil
 }
@@ -551,10 +635,7 @@ func (b *builder) coverage(e ledger.Entry) error {
 		return err
 	}
 	id := b.rootOf(e.ID)
-	payer := Reference{Display: c.Payer}
-	if p, ok := b.in.Catalogs[len(b.in.Catalogs)-1].Catalog.Payer(c.Payer); ok && p.Name != "" {
-		payer.Display = p.Name
-	}
+	payer := b.payer(c.Payer)
 	r := Coverage{ResourceType: "Coverage", ID: id, Identifier: append([]Identifier{{
 		Type: &CodeableConcept{Coding: []Coding{{System: SystemV2_0203, Code: "MB", Display: "Member Number"}}}, Value: c.MemberID}}, entryIdentifier(id)...),
 		Status: "active", SubscriberID: c.MemberID, Beneficiary: ref(b.patient),
@@ -567,8 +648,271 @@ func (b *builder) coverage(e ledger.Entry) error {
 	if c.Group != "" {
 		r.Class = append(r.Class, CoverageClass{Type: CodeableConcept{Coding: []Coding{{System: SystemCovClass, Code: "group"}}}, Value: c.Group})
 	}
+	if _, erred := b.voided(e); erred {
+		r.Status = "entered-in-error" // R4's Coverage has no note
+	}
 	b.add(id, r)
 	return nil
+}
+
+// notes are the notes of a resource: why it was entered in error first,
+// then each text given.
+func notes(why []Annotation, texts ...string) []Annotation {
+	for _, t := range texts {
+		if t != "" {
+			why = append(why, Annotation{Text: t})
+		}
+	}
+	return why
+}
+
+// drugWords are drugs and drug classes a prior therapy is written with. The
+// therapy is free text ("oral opioids", "gabapentin", "spinal cord
+// stimulator"): one that names one of these, or a drug of the catalog, is
+// a drug therapy (a MedicationStatement); any other is a Procedure.
+var drugWords = []string{"opioid", "opiate", "nsaid", "gabapentin", "pregabalin", "duloxetine", "amitriptyline",
+	"nortriptyline", "antidepressant", "anticonvulsant", "baclofen", "clonidine", "bupivacaine", "ketamine",
+	"morphine", "hydromorphone", "oxycodone", "fentanyl", "methadone", "buprenorphine", "tramadol", "tapentadol",
+	"ziconotide", "medication"}
+
+// isDrug says whether a prior therapy, as written, names a drug.
+func isDrug(cat *catalog.Catalog, therapy string) bool {
+	words := strings.FieldsFunc(strings.ToLower(therapy), func(r rune) bool { return (r < 'a' || r > 'z') && r != '-' })
+	for _, w := range words {
+		if _, ok := cat.Drug(w); ok {
+			return true
+		}
+		for _, d := range drugWords {
+			if strings.HasPrefix(w, d) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// therapy is a therapy tried before the pump: a MedicationStatement when it
+// names a drug, else a Procedure; contraindicated, it was never given.
+func (b *builder) therapy(e ledger.Entry) error {
+	var t pumpledger.Therapy
+	if err := e.DecodePayload(&t); err != nil {
+		return err
+	}
+	id := b.rootOf(e.ID)
+	why, erred := b.voided(e)
+	outcome := CodeableConcept{Text: t.Outcome}
+	period := &Period{Start: t.From, End: t.To}
+	if isDrug(b.catalogAt(t.From), t.Therapy) {
+		m := MedicationStatement{ResourceType: "MedicationStatement", ID: id, Identifier: entryIdentifier(id), Status: "stopped",
+			StatusReason: []CodeableConcept{outcome}, MedicationCodeableConcept: CodeableConcept{Text: t.Therapy},
+			Subject: ref(b.patient), EffectivePeriod: period, Note: notes(why, t.Details, t.Note)}
+		switch {
+		case erred:
+			m.Status = "entered-in-error"
+		case t.Outcome == "contraindicated":
+			m.Status = "not-taken"
+		}
+		b.add(id, m)
+		return nil
+	}
+	p := Procedure{ResourceType: "Procedure", ID: id, Identifier: entryIdentifier(id), Status: "completed",
+		Code: CodeableConcept{Text: t.Therapy}, Subject: ref(b.patient), PerformedPeriod: period, Outcome: &outcome,
+		Note: notes(why, t.Details, t.Note)}
+	switch {
+	case erred:
+		p.Status = "entered-in-error"
+	case t.Outcome == "contraindicated":
+		p.Status, p.StatusReason, p.Outcome, p.PerformedPeriod = "not-done", &outcome, nil, nil
+	}
+	b.add(id, p)
+	return nil
+}
+
+// trial is the preliminary trial: a Procedure whose outcome is its result
+// (successful or not, and the relief), none while the result is not known.
+func (b *builder) trial(e ledger.Entry) error {
+	var t pumpledger.Trial
+	if err := e.DecodePayload(&t); err != nil {
+		return err
+	}
+	id := b.rootOf(e.ID)
+	why, erred := b.voided(e)
+	drug := drugName(b.catalogAt(t.Date), t.Drug)
+	p := Procedure{ResourceType: "Procedure", ID: id, Identifier: entryIdentifier(id), Status: "completed",
+		Code: CodeableConcept{Text: fmt.Sprintf("trial of %s, %s", drug, t.Route)}, Subject: ref(b.patient),
+		PerformedDateTime: t.Date, Performer: b.performers("clinician", t.Clinician), UsedCode: []CodeableConcept{{Text: drug}}}
+	if erred {
+		p.Status = "entered-in-error"
+	}
+	var result []string
+	o := &CodeableConcept{}
+	if t.Successful != nil {
+		c := Coding{System: SystemSNOMED, Code: "385669000", Display: "Successful"}
+		if !*t.Successful {
+			c = Coding{System: SystemSNOMED, Code: "385671000", Display: "Unsuccessful"}
+		}
+		o.Coding = []Coding{c}
+		result = append(result, strings.ToLower(c.Display))
+	}
+	if t.ReliefPercent != nil {
+		result = append(result, fmt.Sprintf("%d %% pain relief", *t.ReliefPercent))
+	}
+	if len(result) > 0 {
+		o.Text, p.Outcome = strings.Join(result, ", "), o
+	}
+	function := ""
+	if t.Function != "" {
+		function = "function: " + t.Function
+	}
+	if len(result) == 0 && t.Function == "" {
+		function = "result not yet recorded"
+	}
+	p.Note = notes(why, "dose as given: "+t.Dose, function, t.Note)
+	b.add(id, p)
+	return nil
+}
+
+// assessment is a monitoring visit: the pain score, the findings the
+// boxed warning asks to watch and, when drawn, the CK, each an Observation.
+func (b *builder) assessment(e ledger.Entry) error {
+	var a pumpledger.Assessment
+	if err := e.DecodePayload(&a); err != nil {
+		return err
+	}
+	id := b.rootOf(e.ID)
+	why, erred := b.voided(e)
+	status := "final"
+	if erred {
+		status = "entered-in-error"
+	}
+	obs := func(id, category string, code CodeableConcept) Observation {
+		return Observation{ResourceType: "Observation", ID: id, Identifier: entryIdentifier(id), Status: status,
+			Category: []CodeableConcept{{Coding: []Coding{{System: SystemObsCat, Code: category}}}}, Code: code,
+			Subject: ref(b.patient), EffectiveDateTime: a.At.String(), Performer: b.practitioners(a.Clinician), Note: why}
+	}
+	pain := obs(id, "survey", CodeableConcept{Coding: []Coding{{System: SystemLOINC, Code: "72514-3", Display: "Pain severity - 0-10 verbal numeric rating [Score] - Reported"}}})
+	pain.ValueInteger, pain.Note = ptr(a.PainScore), notes(why, a.Note)
+	b.add(id, pain)
+	f := obs(derived(id, "findings"), "exam", CodeableConcept{Text: "monitoring for cognitive impairment, psychiatric symptoms and adverse events"})
+	f.Component = []ObservationComponent{
+		{Code: CodeableConcept{Text: "cognition"}, ValueString: a.Cognition},
+		{Code: CodeableConcept{Text: "psychiatric symptoms"}, ValueString: a.Psychiatric}}
+	if a.AdverseEvents != "" {
+		f.Component = append(f.Component, ObservationComponent{Code: CodeableConcept{Text: "adverse events"}, ValueString: a.AdverseEvents})
+	}
+	b.add(f.ID, f)
+	if a.CKUL.Valid {
+		ck := obs(derived(id, "ck"), "laboratory", CodeableConcept{Coding: []Coding{{System: SystemLOINC, Code: "2157-6", Display: "Creatine kinase [Enzymatic activity/volume] in Serum or Plasma"}}})
+		ck.ValueQuantity = &Quantity{Value: number(a.CKUL.Decimal), Unit: "U/L", System: SystemUCUM, Code: "U/L"}
+		b.add(ck.ID, ck)
+	}
+	return nil
+}
+
+// review is a clinician's review of a refill's residual discrepancy: an
+// Observation whose focus is the refill's Procedure when the bundle has it.
+func (b *builder) review(e ledger.Entry) error {
+	var r pumpledger.Review
+	if err := e.DecodePayload(&r); err != nil {
+		return err
+	}
+	id := b.rootOf(e.ID)
+	why, erred := b.voided(e)
+	o := Observation{ResourceType: "Observation", ID: id, Identifier: entryIdentifier(id), Status: "final",
+		Code: CodeableConcept{Text: "review of a refill's residual discrepancy"}, Subject: ref(b.patient),
+		EffectiveDateTime: r.At.String(), Performer: b.practitioners(r.Clinician), ValueString: r.Finding, Note: notes(why, r.Note)}
+	if erred {
+		o.Status = "entered-in-error"
+	}
+	if proc := b.rootOf(r.Refill); b.seen[proc] {
+		o.Focus = []Reference{ref(proc)}
+	}
+	b.add(id, o)
+	return nil
+}
+
+// payer is a reference to the Organization of a payer profile, named by
+// its name in today's catalog (by its id when the catalog has none); its id
+// a name-based UUID of the profile's id.
+func (b *builder) payer(profile string) Reference {
+	name := profile
+	if p, ok := b.in.Catalogs[len(b.in.Catalogs)-1].Catalog.Payer(profile); ok && p.Name != "" {
+		name = p.Name
+	}
+	id := derived("payer", profile)
+	b.add(id, Organization{ResourceType: "Organization", ID: id, Identifier: []Identifier{{System: SystemPayerProfile, Value: profile}},
+		Type: []CodeableConcept{{Coding: []Coding{{System: SystemOrgType, Code: "pay", Display: "Payer"}}}}, Name: name})
+	return Reference{Reference: "urn:uuid:" + id, Display: name}
+}
+
+// authorization is a payer's prior authorization: the answer to a
+// preauthorization request, a ClaimResponse whose preAuthRef is its number.
+// Approved, what it authorizes is its one added item: the drug by its
+// HCPCS codes, the amount as the quantity (and as the adjudication's
+// value, which R4 requires an item to have).
+func (b *builder) authorization(e ledger.Entry) error {
+	var a pumpledger.Authorization
+	if err := e.DecodePayload(&a); err != nil {
+		return err
+	}
+	id := b.rootOf(e.ID)
+	why, erred := b.voided(e)
+	unit := &Quantity{Value: number(a.Amount), Unit: "units"}
+	if a.Unit == "mcg" {
+		unit = mcg(a.Amount)
+	}
+	asked := fmt.Sprintf("%s %s of %s", a.Amount, a.Unit, a.Drug)
+	if len(a.Codes) > 0 {
+		asked += " (" + strings.Join(a.Codes, ", ") + ")"
+	}
+	r := ClaimResponse{ResourceType: "ClaimResponse", ID: id, Identifier: entryIdentifier(id), Status: "active",
+		Type: CodeableConcept{Coding: []Coding{{System: SystemClaimType, Code: "professional", Display: "Professional"}}},
+		Use:  "preauthorization", Patient: ref(b.patient), Created: e.RecordedAt.UTC().Format("2006-01-02T15:04:05Z07:00"),
+		Insurer: b.payer(a.Payer), Outcome: "complete", Disposition: a.Status + ": " + asked,
+		PreAuthRef: a.Number, PreAuthPeriod: &Period{Start: a.From, End: a.To}}
+	switch a.Status {
+	case "pending":
+		r.Outcome = "queued"
+	case "approved":
+		item := ClaimResponseItem{ProductOrService: CodeableConcept{Text: a.Drug}, Quantity: unit,
+			Adjudication: []Adjudication{{Category: CodeableConcept{Text: "authorized"}, Value: number(a.Amount)}}}
+		for _, c := range a.Codes {
+			item.ProductOrService.Coding = append(item.ProductOrService.Coding, Coding{System: SystemHCPCS, Code: c})
+		}
+		r.AddItem = []ClaimResponseItem{item}
+	}
+	if a.UsedBefore.IsPositive() {
+		r.Disposition += fmt.Sprintf("; %s %s used before it was recorded here", a.UsedBefore, a.Unit)
+	}
+	if a.ReassessBy != "" {
+		r.Disposition += "; reassess by " + a.ReassessBy
+	}
+	if erred {
+		r.Status = "entered-in-error"
+	}
+	for _, n := range notes(why, a.Note) {
+		r.ProcessNote = append(r.ProcessNote, ProcessNote(n))
+	}
+	b.add(id, r)
+	return nil
+}
+
+func (b *builder) practitioners(names ...string) []Reference {
+	var out []Reference
+	for _, n := range nonEmpty(names...) {
+		out = append(out, b.practitioner(n))
+	}
+	return out
+}
+
+// practitioner is a reference to the Practitioner of a name as the ledger
+// writes it (a user name, "jdoe", or a name, "Dr. A. Ruiz"): one resource
+// per name, its id a name-based UUID of it, so the same name is the same
+// resource in every export.
+func (b *builder) practitioner(name string) Reference {
+	id := derived("practitioner", name)
+	b.add(id, Practitioner{ResourceType: "Practitioner", ID: id, Name: []HumanName{{Text: name}}})
+	return Reference{Reference: "urn:uuid:" + id, Display: name}
 }
 
 func nonEmpty(ss ...string) []string {

@@ -59,7 +59,7 @@ func TestBundleGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	validate(t, buf.Bytes())
-	for _, k := range []string{`"text": "morphine"`, `"unit": "mcg/day"`} {
+	for _, k := range []string{`"text": "morphine"`, `"unit": "mcg/day"`, "review of a refill's residual discrepancy", `"focus"`, `"preAuthRef"`} {
 		if !strings.Contains(buf.String(), k) {
 			t.Errorf("no demo patient's bundle has %s", k)
 		}
@@ -81,7 +81,7 @@ func TestBundleGolden(t *testing.T) {
 		t.Errorf("bundle differs from %s (run with -update and read the diff):\n%s", golden, firstDiff(norm, want))
 	}
 	// The demo patient shows each kind of resource the export writes.
-	for _, k := range []string{"Patient", "Device", "Procedure", "MedicationAdministration", "Medication", "Condition", "Consent", "Coverage", `"not-done"`, `"72607000"`, `"focalDevice"`, `"lotNumber"`, `"hash"`} {
+	for _, k := range []string{"Patient", "Device", "Procedure", "MedicationAdministration", "Medication", "Condition", "Consent", "Coverage", "MedicationStatement", "Observation", `"72514-3"`, `"385669000"`, `"not-done"`, `"72607000"`, `"focalDevice"`, `"lotNumber"`, `"hash"`} {
 		if !bytes.Contains(out, []byte(k)) {
 			t.Errorf("the demo bundle has no %s", k)
 		}

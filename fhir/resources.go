@@ -38,6 +38,11 @@ const (
 	SystemActCode   = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 	SystemSubRel    = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
 	SystemCovClass  = "http://terminology.hl7.org/CodeSystem/coverage-class"
+	SystemObsCat    = "http://terminology.hl7.org/CodeSystem/observation-category"
+	SystemClaimType = "http://terminology.hl7.org/CodeSystem/claim-type"
+	SystemOrgType   = "http://terminology.hl7.org/CodeSystem/organization-type"
+	// SystemPayerProfile names a payer by its profile id in the catalog.
+	SystemPayerProfile = "https://github.com/pumpledger/pumpledger/payer-profile"
 	// SystemEntry names the ledger entry a resource was derived from: its
 	// identifier's value is the entry's urn:uuid.
 	SystemEntry = "urn:ietf:rfc:3986"
@@ -144,16 +149,20 @@ type FocalDevice struct {
 }
 
 type Procedure struct {
-	ResourceType      string          `json:"resourceType"`
-	ID                string          `json:"id"`
-	Identifier        []Identifier    `json:"identifier"`
-	Status            string          `json:"status"`
-	Code              CodeableConcept `json:"code"`
-	Subject           Reference       `json:"subject"`
-	PerformedDateTime string          `json:"performedDateTime"`
-	Performer         []Performer     `json:"performer,omitempty"`
-	Note              []Annotation    `json:"note,omitempty"`
-	FocalDevice       []FocalDevice   `json:"focalDevice,omitempty"`
+	ResourceType      string            `json:"resourceType"`
+	ID                string            `json:"id"`
+	Identifier        []Identifier      `json:"identifier"`
+	Status            string            `json:"status"`
+	StatusReason      *CodeableConcept  `json:"statusReason,omitempty"`
+	Code              CodeableConcept   `json:"code"`
+	Subject           Reference         `json:"subject"`
+	PerformedDateTime string            `json:"performedDateTime,omitempty"`
+	PerformedPeriod   *Period           `json:"performedPeriod,omitempty"`
+	Performer         []Performer       `json:"performer,omitempty"`
+	Outcome           *CodeableConcept  `json:"outcome,omitempty"`
+	Note              []Annotation      `json:"note,omitempty"`
+	FocalDevice       []FocalDevice     `json:"focalDevice,omitempty"`
+	UsedCode          []CodeableConcept `json:"usedCode,omitempty"`
 }
 
 type Dosage struct {
@@ -176,7 +185,8 @@ type MedicationAdministration struct {
 	EffectiveDateTime   string            `json:"effectiveDateTime"`
 	Performer           []Performer       `json:"performer,omitempty"`
 	Device              []Reference       `json:"device,omitempty"`
-	Dosage              Dosage            `json:"dosage"`
+	Note                []Annotation      `json:"note,omitempty"`
+	Dosage              *Dosage           `json:"dosage,omitempty"`
 }
 
 type Ingredient struct {
@@ -204,7 +214,7 @@ type Condition struct {
 	ResourceType       string            `json:"resourceType"`
 	ID                 string            `json:"id"`
 	Identifier         []Identifier      `json:"identifier"`
-	ClinicalStatus     CodeableConcept   `json:"clinicalStatus"`
+	ClinicalStatus     *CodeableConcept  `json:"clinicalStatus,omitempty"` // absent when entered-in-error (con-5)
 	VerificationStatus CodeableConcept   `json:"verificationStatus"`
 	Category           []CodeableConcept `json:"category"`
 	Code               CodeableConcept   `json:"code"`
@@ -253,4 +263,88 @@ type Coverage struct {
 	Payor        []Reference     `json:"payor"`
 	Class        []CoverageClass `json:"class,omitempty"`
 	Order        int             `json:"order,omitempty"`
+}
+
+// MedicationStatement is a drug therapy tried before the pump.
+type MedicationStatement struct {
+	ResourceType              string            `json:"resourceType"`
+	ID                        string            `json:"id"`
+	Identifier                []Identifier      `json:"identifier"`
+	Status                    string            `json:"status"`
+	StatusReason              []CodeableConcept `json:"statusReason,omitempty"`
+	MedicationCodeableConcept CodeableConcept   `json:"medicationCodeableConcept"`
+	Subject                   Reference         `json:"subject"`
+	EffectivePeriod           *Period           `json:"effectivePeriod,omitempty"`
+	Note                      []Annotation      `json:"note,omitempty"`
+}
+
+type ObservationComponent struct {
+	Code        CodeableConcept `json:"code"`
+	ValueString string          `json:"valueString,omitempty"`
+}
+
+type Observation struct {
+	ResourceType      string                 `json:"resourceType"`
+	ID                string                 `json:"id"`
+	Identifier        []Identifier           `json:"identifier"`
+	Status            string                 `json:"status"`
+	Category          []CodeableConcept      `json:"category,omitempty"`
+	Code              CodeableConcept        `json:"code"`
+	Subject           Reference              `json:"subject"`
+	Focus             []Reference            `json:"focus,omitempty"`
+	EffectiveDateTime string                 `json:"effectiveDateTime,omitempty"`
+	Performer         []Reference            `json:"performer,omitempty"`
+	ValueQuantity     *Quantity              `json:"valueQuantity,omitempty"`
+	ValueString       string                 `json:"valueString,omitempty"`
+	ValueInteger      *int                   `json:"valueInteger,omitempty"`
+	Note              []Annotation           `json:"note,omitempty"`
+	Component         []ObservationComponent `json:"component,omitempty"`
+}
+
+type Adjudication struct {
+	Category CodeableConcept `json:"category"`
+	Value    json.Number     `json:"value,omitempty"`
+}
+
+type ClaimResponseItem struct {
+	ProductOrService CodeableConcept `json:"productOrService"`
+	Quantity         *Quantity       `json:"quantity,omitempty"`
+	Adjudication     []Adjudication  `json:"adjudication"`
+}
+
+type ProcessNote struct {
+	Text string `json:"text"`
+}
+
+// ClaimResponse is a payer's answer to a prior authorization request.
+type ClaimResponse struct {
+	ResourceType  string              `json:"resourceType"`
+	ID            string              `json:"id"`
+	Identifier    []Identifier        `json:"identifier"`
+	Status        string              `json:"status"`
+	Type          CodeableConcept     `json:"type"`
+	Use           string              `json:"use"`
+	Patient       Reference           `json:"patient"`
+	Created       string              `json:"created"`
+	Insurer       Reference           `json:"insurer"`
+	Outcome       string              `json:"outcome"`
+	Disposition   string              `json:"disposition,omitempty"`
+	PreAuthRef    string              `json:"preAuthRef,omitempty"`
+	PreAuthPeriod *Period             `json:"preAuthPeriod,omitempty"`
+	AddItem       []ClaimResponseItem `json:"addItem,omitempty"`
+	ProcessNote   []ProcessNote       `json:"processNote,omitempty"`
+}
+
+type Practitioner struct {
+	ResourceType string      `json:"resourceType"`
+	ID           string      `json:"id"`
+	Name         []HumanName `json:"name"`
+}
+
+type Organization struct {
+	ResourceType string            `json:"resourceType"`
+	ID           string            `json:"id"`
+	Identifier   []Identifier      `json:"identifier"`
+	Type         []CodeableConcept `json:"type"`
+	Name         string            `json:"name"`
 }

@@ -20,7 +20,7 @@ func TestFHIRCommand(t *testing.T) {
 		}
 	}
 	out := filepath.Join(t.TempDir(), "b.json")
-	if got, want := c.ok("", "fhir", "--mrn", "MRN-1", "--out", out), "Wrote the FHIR R4 Bundle of MRN-1 (7 resources) to "+out+".\n"; got != want {
+	if got, want := c.ok("", "fhir", "--mrn", "MRN-1", "--out", out), "Wrote the FHIR R4 Bundle of MRN-1 (9 resources) to "+out+".\n"; got != want {
 		t.Errorf("fhir --out printed %q, want %q", got, want)
 	}
 	st, err := os.Stat(out)
