@@ -289,12 +289,13 @@ func (o *object) fees(f string) (FeeSchedule, error) {
 	}
 	sort.Strings(keys)
 	if len(keys) == 0 {
-		return fs, Invalid(c.name("charges"), "%s is empty; give the charge of each code billed, like {\"95990\": \"180.00\", \"J2278\": \"9.50\"}.", d.name("charges"))
+		return fs, Invalid(d.name("charges"), "%s is empty; give the charge of each code billed, like {\"95990\": \"180.00\", \"J2278\": \"9.50\"}.", d.name("charges"))
 	}
 	fs.Charges = map[string]decimal.Decimal{}
 	for _, k := range keys {
 		if !hcpcsRE.MatchString(k) {
-			return fs, Invalid(c.name(k), "%s: %q is not a HCPCS or CPT code; write it like J2278 or 95990, in capitals.", d.name("charges"), clip(k))
+			// The field at fault is the schedule: the key is not a code.
+			return fs, Invalid(d.name("charges"), "%s: %q is not a HCPCS or CPT code; write it like J2278 or 95990, in capitals.", d.name("charges"), clip(k))
 		}
 		v, _, err := c.decimal(k, true)
 		if err != nil {

@@ -66,6 +66,9 @@ func TestParseSiteRefuses(t *testing.T) {
 		var e *pumpledger.Error
 		if !errors.As(err, &e) || e.Code != pumpledger.EINVALID || e.Message != tt.want {
 			t.Errorf("%s = %s: %v, want %q", tt.field, tt.raw, err, tt.want)
+		} else if !strings.Contains(e.Message, e.Field) {
+			// The field an error names is the one its sentence names.
+			t.Errorf("%s = %s: field %q, not named in %q", tt.field, tt.raw, e.Field, e.Message)
 		}
 	}
 }
