@@ -402,10 +402,10 @@ func TestWorklistNamesLoggedEach(t *testing.T) {
 	nurse := f.login("nurse1")
 	w := f.do("GET", "/worklist?within=30", nurse, nil)
 	body := w.Body.String()
-	if w.Code != http.StatusOK || !strings.Contains(body, `>Ann Corrected</a> <span class="note">MRN-1</span>`) || strings.Contains(body, "Test Patient") {
+	if w.Code != http.StatusOK || !strings.Contains(body, `>Ann Corrected</a> <span class="note mrn">MRN-1</span>`) || strings.Contains(body, "Test Patient") {
 		t.Fatalf("worklist: %d, want MRN-1 under its corrected name, name first\n%s", w.Code, body)
 	}
-	if strings.Contains(body, evil) || !strings.Contains(body, `&lt;script&gt;document.title=&#34;pwned&#34;&lt;/script&gt;</a> <span class="note">MRN-X</span>`) {
+	if strings.Contains(body, evil) || !strings.Contains(body, `&lt;script&gt;document.title=&#34;pwned&#34;&lt;/script&gt;</a> <span class="note mrn">MRN-X</span>`) {
 		t.Errorf("the name with markup is not shown as text:\n%s", body)
 	}
 	for _, mrn := range []string{"MRN-1", "MRN-X"} {
