@@ -170,6 +170,10 @@ func TestDocumentForms(t *testing.T) {
 			}
 		}
 	}
+	// A coverage's payer is chosen among the catalog's profiles, not typed.
+	if w := f.do("GET", "/record/coverage?mrn=MRN-1", nurse, nil); !strings.Contains(w.Body.String(), `<select id="f-payer" name="payer"`) || !strings.Contains(w.Body.String(), `<option>medicare-part-b</option>`) {
+		t.Errorf("the coverage form's payer is not a choice of the catalog's profiles:\n%s", w.Body)
+	}
 	if w := f.do("GET", "/record/refill", nurse, nil); w.Code != http.StatusNotFound {
 		t.Errorf("a form for a refill here: %d, want 404", w.Code)
 	}

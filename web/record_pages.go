@@ -168,8 +168,19 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) recordForm0(r *http.Request, spec pumpledger.KindSpec) recordData {
+	fields := fieldsOf(spec)
+	// A payer is one of the catalog's profiles: offered as a choice, not
+	// typed. Without the catalog the field stays text, and the parser
+	// names the profiles when one is wrong.
+	if cat, err := s.db.Catalog(r.Context()); err == nil && len(cat.PayerIDs()) > 0 {
+		for i := range fields {
+			if fields[i].Name == "payer" {
+				fields[i].Input, fields[i].Options = "select", cat.PayerIDs()
+			}
+		}
+	}
 	return recordData{base: s.base(r, "Record "+string(spec.Kind)), Kind: spec.Kind, Kinds: clinicalKinds(),
-		ID: uuid.NewString(), Fields: fieldsOf(spec)}
+		ID: uuid.NewString(), Fields: fields}
 }
 
 // recordForm records the form's entry; a refusal shows the form again, as
