@@ -79,18 +79,19 @@ bench-clean:
 DEMO_SERVE ?= 1
 DEMO_ADDR ?= 127.0.0.1:8080
 demo: build
-	rm -f $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json $(DEMO_DB).users $(DEMO_DB).access $(DEMO_DB).sock $(DEMO_DB).837p
+	rm -f $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json $(DEMO_DB).users $(DEMO_DB).access $(DEMO_DB).sock $(DEMO_DB).837p $(DEMO_DB).intro
 	./$(BIN) --db $(DEMO_DB) init
-	./$(BIN) --db $(DEMO_DB) demo --users
+	umask 077; ./$(BIN) --db $(DEMO_DB) demo --users > $(DEMO_DB).intro || { cat $(DEMO_DB).intro; exit 1; }; cat $(DEMO_DB).intro
 	./$(BIN) --db $(DEMO_DB) chart --mrn MRN-1002
 	./$(BIN) --db $(DEMO_DB) check --from 2026-02-01 --to 2026-02-28 --as-of 2026-03-15 || [ $$? -eq 1 ]
 	./$(BIN) --db $(DEMO_DB) bill --from 2026-02-01 --to 2026-02-28 --as-of 2026-03-15
 	umask 077; ./$(BIN) --db $(DEMO_DB) bill --from 2026-02-01 --to 2026-02-28 --as-of 2026-03-15 --format 837p > $(DEMO_DB).837p 2>/dev/null
 	@echo "The same month as a whole 837P interchange: $(DEMO_DB).837p"
 	@if [ -n "$(DEMO_SERVE)" ]; then \
-	  echo; echo "Sign in at the address below as nurse, witness, clinician, biller, auditor or admin, with the demo's password printed above (after \"Try next\"). Other commands still work on $(DEMO_DB) meanwhile. Ctrl-C stops the server."; \
+	  echo; sed -n '/^The web app/,$$p' $(DEMO_DB).intro; \
+	  echo "Sign in at the address below. Other commands still work on $(DEMO_DB) meanwhile. Ctrl-C stops the server."; \
 	  exec ./$(BIN) --db $(DEMO_DB) serve --addr $(DEMO_ADDR); \
 	fi
 
 clean:
-	rm -rf bin $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json $(DEMO_DB).users $(DEMO_DB).access $(DEMO_DB).sock $(DEMO_DB).837p
+	rm -rf bin $(DEMO_DB) $(DEMO_DB).key $(DEMO_DB).pub $(DEMO_DB).catalog.json $(DEMO_DB).users $(DEMO_DB).access $(DEMO_DB).sock $(DEMO_DB).837p $(DEMO_DB).intro
