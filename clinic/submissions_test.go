@@ -8,13 +8,14 @@ import (
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/catalog"
+	"github.com/pumpledger/pumpledger/clinic"
 	"github.com/shopspring/decimal"
 )
 
 // The claims sent in a period, by date of service, patient, then as
 // recorded; each one's state is what the later submissions of its claim
 // made it: replaced by a 7, voided by an 8, sent again after a void; a
-// claim outside the range is not listed, and a bad range is refused
+// claim outside the range, or voided by a correction, is not listed, and a bad range is refused
 // naming its field.
 func TestSubmissions(t *testing.T) {
 	db := newLedger(t, catalog.Default())
@@ -32,11 +33,16 @@ func TestSubmissions(t *testing.T) {
 	for _, ic := range [][]pumpledger.Submission{
 		{sub("a", "MRN-2", "2026-03-05", "1", 10), sub("b", "MRN-1", "2026-03-05", "1", 10), sub("c", "MRN-1", "2026-03-02", "1", 10)},
 		{sub("d", "MRN-1", "2026-03-02", "7", 20), sub("e", "MRN-2", "2026-03-05", "8", 20), sub("f", "MRN-3", "2026-04-01", "1", 20)},
-		{sub("g", "MRN-2", "2026-03-05", "1", 30)},
+		{sub("g", "MRN-2", "2026-03-05", "1", 30), sub("h", "MRN-4", "2026-03-10", "1", 30)},
 	} {
 		if err := db.RecordSubmissions(clerk(), ic); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// One recorded by mistake (the file never went out) and voided: gone,
+	// as the next interchange does not count it.
+	if _, err := db.Correct(clerk(), "h", "the file was never sent", clinic.Replacement{}); err != nil {
+		t.Fatal(err)
 	}
 	for _, tt := range []struct {
 		name, from, to string
