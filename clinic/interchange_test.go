@@ -211,6 +211,19 @@ func TestClaimHistory(t *testing.T) {
 	if strings.Join(freqs, " ") != strings.Join(want, " ") {
 		t.Errorf("history's submissions %v, want %v", freqs, want)
 	}
+	// The period's claims sent: the original replaced, the replacement
+	// voided, the void standing.
+	sent, err := db.Submissions(context.Background(), "2026-03-01", "2026-03-31")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states []string
+	for _, c := range sent {
+		states = append(states, c.Frequency+":"+c.State)
+	}
+	if got := strings.Join(states, " "); got != "1:replaced 7:voided 8:current" {
+		t.Errorf("the claims sent: %s, want the original replaced, the replacement voided, the void current", got)
+	}
 }
 
 func parseRefill(t *testing.T, in string) *pumpledger.Refill {

@@ -47,6 +47,7 @@ type Ledger interface {
 	BillChecked(ctx context.Context, from, to, asOf string) ([]billing.Line, []billing.Finding, error)
 	CheckLines(ctx context.Context, lines []billing.Line, asOf string) ([]billing.Finding, error)
 	Interchange(ctx context.Context, from, to string, lines []billing.Line, asOf string) (x12.Interchange, []Refusal, error)
+	Submissions(ctx context.Context, from, to string) ([]SentClaim, error)
 	CheckEntry(ctx context.Context, id string) ([]billing.Finding, error)
 	Chain(ctx context.Context, serial string) ([]Link, error)
 	RefillRecord(ctx context.Context, id string) (refill.Record, error)

@@ -1,13 +1,16 @@
 package clinic
 
 import (
+	"cmp"
 	"context"
 	"slices"
+	"time"
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/ledger"
 	"github.com/pumpledger/pumpledger/x12"
+	"github.com/shopspring/decimal"
 )
 
 // Claim history (SPEC §13): each claim of an interchange sent is recorded
@@ -139,4 +142,99 @@ func sentLines(s pumpledger.Submission) []billing.Line {
 			NDC: l.NDC, NDCQty: l.NDCQty, NDCUnit: l.NDCUnit, Narrative: l.Narrative, Drug: l.Drug}
 	}
 	return out
+}
+
+// SentClaim is one claim as sent (a submission entry) and where it stands
+// now: `submissions`, the bill page's claims sent, /api/submissions.
+type SentClaim struct {
+	ID            string `json:"id"` // the submission entry
+	ClaimID       string `json:"claim_id"`
+	MRN           string `json:"mrn"`
+	DateOfService string `json:"date_of_service"`
+	Frequency     string `json:"frequency"`          // 1 original, 7 replacement, 8 void
+	Original      string `json:"original,omitempty"` // REF*F8 as sent
+	// Replaces is the submission entry this one replaced or voided (the
+	// claim's previous one), sent in interchange ReplacesInterchange.
+	Replaces            string          `json:"replaces,omitempty"`
+	ReplacesInterchange int64           `json:"replaces_interchange,omitempty"`
+	Total               decimal.Decimal `json:"total"`
+	Lines               int             `json:"lines"`
+	Interchange         int64           `json:"interchange"`
+	FileSHA256          string          `json:"file_sha256"`
+	TreeSize            int64           `json:"tree_size"`
+	RecordedAt          time.Time       `json:"recorded_at"`
+	RecordedBy          string          `json:"recorded_by"`
+	// State is where the claim stands now (Claim*), SupersededBy the later
+	// submission of the same claim that made it so.
+	State        string `json:"state"`
+	SupersededBy string `json:"superseded_by,omitempty"`
+}
+
+// A claim sent is the claim's latest (ClaimCurrent) until a later
+// submission of its claim id replaces it (7), voids it (8) or, after a
+// void, sends the claim id again as an original (a new visit that day).
+const (
+	ClaimCurrent  = "current"
+	ClaimReplaced = "replaced"
+	ClaimVoided   = "voided"
+	ClaimResent   = "resent"
+)
+
+var supersededAs = map[string]string{x12.Replacement: ClaimReplaced, x12.Void: ClaimVoided, x12.Original: ClaimResent}
+
+// Submissions lists every claim sent with a date of service in [from, to]
+// (YYYY-MM-DD, inclusive), by date of service, patient, then as recorded,
+// each with where it stands now. It reads the submissions alone (the
+// by-kind index, as the next interchange does), not the ledger: a claim
+// id is its patient and date of service, so every submission of a claim
+// is in the same range. A submission voided by a correction is not listed,
+// as the next interchange does not count it.
+func (db *Service) Submissions(_ context.Context, from, to string) ([]SentClaim, error) {
+	if err := billing.CheckPeriod(from, to); err != nil {
+		return nil, err
+	}
+	out := []SentClaim{}
+	err := db.View(func(tx *ledger.Tx) error {
+		last := map[string]int{} // claim id → its latest in out
+		for _, seq := range tx.Filed(ledger.ByKind, submissionKind) {
+			if _, void := tx.VoidedBy(seq); void {
+				continue
+			}
+			e, err := tx.Entry(seq)
+			if err != nil {
+				return err
+			}
+			var dated struct {
+				DateOfService string `json:"date_of_service"`
+			}
+			if err := e.DecodePayload(&dated); err != nil {
+				return err
+			}
+			if dated.DateOfService < from || dated.DateOfService > to {
+				continue
+			}
+			var s pumpledger.Submission
+			if err := e.DecodePayload(&s); err != nil {
+				return err
+			}
+			c := SentClaim{ID: e.ID, ClaimID: s.ClaimID, MRN: s.MRN, DateOfService: s.DateOfService, Frequency: s.Frequency, Original: s.Original,
+				Total: s.Total, Lines: len(s.Lines), Interchange: s.Interchange, FileSHA256: s.FileSHA256, TreeSize: s.TreeSize,
+				RecordedAt: e.RecordedAt, RecordedBy: e.RecordedBy, State: ClaimCurrent}
+			if i, ok := last[s.ClaimID]; ok {
+				prev := &out[i]
+				prev.State, prev.SupersededBy = cmp.Or(supersededAs[s.Frequency], ClaimReplaced), e.ID
+				c.Replaces, c.ReplacesInterchange = prev.ID, prev.Interchange
+			}
+			last[s.ClaimID] = len(out)
+			out = append(out, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(out, func(a, b SentClaim) int {
+		return cmp.Or(cmp.Compare(a.DateOfService, b.DateOfService), cmp.Compare(a.MRN, b.MRN))
+	})
+	return out, nil
 }

@@ -147,6 +147,26 @@ func (s *Server) apiCheck(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, findings)
 }
 
+// apiSubmissions is `submissions --json`: the claims sent for the dates
+// of service [from, to], [] when none were.
+func (s *Server) apiSubmissions(w http.ResponseWriter, r *http.Request) {
+	from, to, err := dates(r)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	sent, err := s.db.Submissions(r.Context(), from, to)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	if err := s.viewed(r, "", "submissions "+from+".."+to); err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sent)
+}
+
 // apiChart is `chart --json`.
 func (s *Server) apiChart(w http.ResponseWriter, r *http.Request) {
 	mrn, err := need(r, "mrn", "MRN")

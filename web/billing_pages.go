@@ -14,7 +14,8 @@ import (
 // The biller's page: a date range billed, visit by visit: its lines, and
 // the check's findings about the visit once under them (a finding naming
 // a code beside that code's line), and the bill to download in each
-// format (/api/bill serves the files, holding back as `bill` does).
+// format (/api/bill serves the files, holding back as `bill` does), and
+// the claims sent for the range, each with where it stands now.
 
 type billData struct {
 	base
@@ -27,6 +28,7 @@ type billData struct {
 	Errors    int
 	Warnings  int
 	Downloads []link
+	Sent      []clinic.SentClaim // the claims sent for the range (`submissions`)
 }
 
 // billVisit is one visit's lines (one entry's: the check's findings are
@@ -105,6 +107,11 @@ func (s *Server) billPage(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
+	sent, err := s.db.Submissions(r.Context(), d.From, d.To)
+	if err != nil {
+		fail(err)
+		return
+	}
 	// A bill names its patients by MRN: one view of many patients.
 	if err := s.viewed(r, "", "bill "+d.From+".."+d.To); err != nil {
 		fail(err)
@@ -117,7 +124,7 @@ func (s *Server) billPage(w http.ResponseWriter, r *http.Request) {
 			d.Warnings++
 		}
 	}
-	d.Lines = len(lines)
+	d.Lines, d.Sent = len(lines), sent
 	d.Visits, d.Unbilled = billVisits(lines, findings)
 	formats := make([]string, 0, len(billing.Formats))
 	for f := range billing.Formats {

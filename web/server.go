@@ -115,6 +115,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/refill", limit(maxEntryBody, s.as(recorders, s.apiRefill)))
 	mux.Handle("GET /api/bill", s.as(billers, s.apiBill))
 	mux.Handle("GET /api/check", s.as(billers, s.apiCheck))
+	mux.Handle("GET /api/submissions", s.as(billers, s.apiSubmissions))
 	mux.Handle("GET /api/chart", s.as(charts, s.apiChart))
 	mux.Handle("GET /api/history", s.as(histories, s.apiHistory))
 	mux.Handle("GET /api/fhir", s.as(charts, s.apiFHIR))
@@ -403,6 +404,10 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 		return d.Decimal.String()
 	},
 	"join": strings.Join,
+	// frequencyName words a claim's frequency code (CLM05-3).
+	"frequencyName": func(code string) string {
+		return map[string]string{"1": "original", "7": "replacement", "8": "void"}[code]
+	},
 	"abs": func(n int) int {
 		if n < 0 {
 			return -n

@@ -195,6 +195,7 @@ func TestRoleRouteTable(t *testing.T) {
 		{"GET", "/api/bill?from=2026-03-01&to=2026-03-31&format=json", nil, only(B, A), nil},
 		{"GET", "/api/bill?from=2026-03-01&to=2026-03-31&format=x12&allow_findings=1", nil, only(B, A), nil},
 		{"GET", "/api/check?from=2026-03-01&to=2026-03-31", nil, only(B, A), nil},
+		{"GET", "/api/submissions?from=2026-03-01&to=2026-03-31", nil, only(B, A), nil},
 		{"GET", "/api/chart?mrn=MRN-1", nil, only(N, C, B, A), nil},
 		{"GET", "/api/history?mrn=MRN-1", nil, only(N, C, A), nil},
 		{"GET", "/api/fhir?mrn=MRN-1", nil, only(N, C, B, A), nil},

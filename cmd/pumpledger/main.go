@@ -50,6 +50,7 @@ var commands = []command{
 	{"fhir", "--mrn MRN [--from DATE] [--to DATE] [--out FILE]", "a patient's record as a FHIR R4 Bundle (JSON) another clinical system can import"},
 	{"attachment get", "--sha256 H --out F", "write out a stored document, checked against its SHA-256 (F = - for stdout)"},
 	{"bill", "--from DATE --to DATE [--format csv|json|x12|837p] [--allow-findings] [--as-of DATE] [--submit] [--out FILE]", "claim lines by date of service, each visit with its payer's profile; visits with error findings held back; with --out, FILE.checkpoint beside it"},
+	{"submissions", "--from DATE --to DATE [--json]", "the claims sent (bill --submit) for those dates of service, every patient's: frequency, total, interchange and file hash, who sent them, and whether a later claim replaced or voided each"},
 	{"check", "--from DATE --to DATE [--as-of DATE] [--json]", "the pre-billing check: what a payer would deny, before the claim goes out (exit 1 on an error)"},
 	{"plan", "--drug D --mcg-per-ml C --fill-ml V [--rinse-ml R] [--json]", "least-waste vials"},
 	{"scan", "--text S [--json]", "a vial's scanned GS1 DataMatrix: its product in the catalog, lot, expiry and the refill's vials line"},
@@ -252,6 +253,8 @@ func handler(name string) func(*app, []string) error {
 		return (*app).bill
 	case "check":
 		return (*app).check
+	case "submissions":
+		return (*app).submissions
 	case "plan":
 		return (*app).plan
 	case "scan":

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/pumpledger/pumpledger"
+	"github.com/pumpledger/pumpledger/clinic"
 	"github.com/pumpledger/pumpledger/internal/x12check"
 )
 
@@ -84,5 +88,61 @@ func TestBillSubmit(t *testing.T) {
 	}
 	if code, _, errs := c.run("", "bill", "--from", "2026-02-01", "--to", "2026-02-28", "--submit"); code != 2 || !strings.Contains(errs, "--submit records an interchange as sent; give --format 837p") {
 		t.Errorf("--submit of a CSV: exit %d %s", code, errs)
+	}
+}
+
+// submissions lists the claims sent for a period, golden
+// (testdata/cmd/submissions-2026-02.golden, `go test ./cmd/pumpledger -run
+// Submissions -update`, read by eye): the demo's February sent, then a
+// visit voided and the month sent again: its claim voided by a frequency-8
+// claim that names the interchange it voids. --json is the same rows;
+// a bad range is one sentence naming the flag.
+func TestSubmissions(t *testing.T) {
+	t.Setenv("PUMPLEDGER_USER", "biller")
+	c := newCLI(t)
+	c.ok("", "demo")
+	norm := newNormalizer()
+	bill := []string{"bill", "--from", "2026-02-01", "--to", "2026-02-28", "--as-of", "2026-03-15", "--format", "837p", "--submit"}
+	c.ok("", bill...)
+	var items []clinic.Item
+	if err := json.Unmarshal([]byte(c.ok("", "history", "--mrn", "MRN-1001", "--json")), &items); err != nil {
+		t.Fatal(err)
+	}
+	visit := ""
+	for _, it := range items {
+		if it.Entry.Kind == pumpledger.KindReprogram && it.Entry.PerformedAt.Format(time.DateOnly) == "2026-02-09" {
+			visit = it.Entry.ID
+		}
+	}
+	c.ok("", "correct", "--entry", visit, "--reason", "entered on the wrong patient")
+	c.ok("", bill...)
+
+	out := c.ok("", "submissions", "--from", "2026-02-01", "--to", "2026-02-28")
+	golden(t, "submissions-2026-02.golden", []byte(norm.apply(t, out)))
+	var rows []clinic.SentClaim
+	if err := json.Unmarshal([]byte(c.ok("", "submissions", "--from", "2026-02-09", "--to", "2026-02-09", "--json")), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].State != clinic.ClaimVoided || rows[1].Frequency != "8" || rows[1].Replaces != rows[0].ID ||
+		rows[0].MRN != "MRN-1001" || len(rows[0].FileSHA256) != 64 || rows[0].RecordedBy != "biller" {
+		t.Errorf("--json of 9 February: %+v", rows)
+	}
+	if out := c.ok("", "submissions", "--from", "2026-01-01", "--to", "2026-01-31", "--json"); out != "[]\n" {
+		t.Errorf("a month with nothing sent: %q, want []", out)
+	}
+	for _, tt := range []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"--from", "2026-02-28", "--to", "2026-02-01"}, 1, "pumpledger: --to 2026-02-01 is before the first date, 2026-02-28; swap the two dates.\n"},
+		{[]string{"--from", "Feb", "--to", "2026-02-28"}, 1, "pumpledger: --from must be a date like 2026-03-01, not \"Feb\".\n"},
+	} {
+		if code, out, errs := c.run("", append([]string{"submissions"}, tt.args...)...); code != tt.code || out != "" || errs != tt.err {
+			t.Errorf("submissions %v: exit %d %q %q", tt.args, code, out, errs)
+		}
+	}
+	if code, _, errs := c.run("", "submissions", "--from", "2026-02-01"); code != 2 || !strings.HasPrefix(errs, "pumpledger: submissions needs --to\n") {
+		t.Errorf("no --to: exit %d %q", code, errs)
 	}
 }
