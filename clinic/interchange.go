@@ -171,6 +171,18 @@ func (db *Service) fill(tx *ledger.Tx, b book, sites []pumpledger.Site, draws ma
 		claim.Coverage, claim.Payer, claim.Filing = cov, payer, payer.FilingCode(cov.Payer)
 	}
 
+	// The other payer, when the patient has a secondary coverage (a
+	// tertiary one is not yet written). One naming the claim's own payer
+	// (a replacement or void sent to the payer of before) is left out.
+	if sec, _, ok := b.coverageOf(c.MRN, date, "secondary"); ok && sec.Payer != claim.Coverage.Payer {
+		switch payer, named := site.Payers[sec.Payer]; {
+		case hasSite && !named:
+			lack("the payer id of profile %s, the secondary coverage's, in the practice's payers (pumpledger site set)", sec.Payer)
+		case named:
+			claim.Other = &x12.OtherPayer{Coverage: sec, Payer: payer, Filing: payer.FilingCode(sec.Payer)}
+		}
+	}
+
 	for _, e := range b[pumpledger.KindDiagnosis][c.MRN] {
 		var d pumpledger.Diagnosis
 		if err := e.DecodePayload(&d); err != nil {

@@ -38,6 +38,13 @@ func TestInterchange(t *testing.T) {
 				"LIN**N4*70720072010~", "DTP*472*D8*20260302~"}},
 		{name: "a commercial record carries its authorization", scene: complete("commercial"), site: practice,
 			want: []string{"SBR*P*18*******CI~", "REF*G1*PA-1~", "SV1*HC:J2278:JZ*950*UN*100***1~"}},
+		{name: "a secondary coverage: the other payer's loops", scene: withSecondary(complete("medicare-part-b"), "commercial"), site: practice,
+			want: []string{"SBR*P*18*******MB~", "HI*ABK:G894~\nSBR*S*18*******CI~\nOI***Y***Y~\nNM1*IL*1*Doe*Jane****MI*S2~\nN3*12 Elm St~\nN4*Columbus*OH*43215~\nNM1*PR*2*Example Health*****PI*87726~\nLX*1~"}},
+		{name: "a secondary coverage ended before the visit: none", scene: withSecondary(complete("medicare-part-b"), "commercial", "2026-03-01"), site: practice,
+			want: []string{"HI*ABK:G894~\nLX*1~"}},
+		{name: "a secondary payer the practice has no id for", scene: withSecondary(complete("medicare-part-b"), "commercial"),
+			site:    strings.Replace(practice, `,"commercial":{"id":"87726","name":"Example Health"}`, "", 1),
+			missing: []string{"the payer id of profile commercial, the secondary coverage's, in the practice's payers (pumpledger site set)"}},
 		{name: "no practice recorded", scene: complete("medicare-part-b"),
 			missing: []string{"a practice whose fee schedule is in force on 2026-03-02 (pumpledger site set)"}},
 		{name: "fees effective after the visit", scene: complete("medicare-part-b"),
@@ -104,6 +111,14 @@ func TestInterchange(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withSecondary adds a secondary coverage of payer to s, member id S2,
+// from 2026-01-01 to the date given, if any.
+func withSecondary(s *scene, payer string, to ...string) *scene {
+	c := strings.Replace(coverage(payer, "2026-01-01", strings.Join(to, "")), `"member_id":"M1"`, `"member_id":"S2","priority":"secondary"`, 1)
+	s.clinical = append(s.clinical, rec{pumpledger.KindCoverage, c})
+	return s
 }
 
 // A site's payers must be profiles of the catalog.
