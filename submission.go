@@ -24,6 +24,26 @@ type Submission struct {
 	Interchange int64  `json:"interchange"`
 	FileSHA256  string `json:"file_sha256"`
 	TreeSize    int64  `json:"tree_size"`
+	// Payer is whom it was sent to: its replacement or void goes to the
+	// same payer, whatever the coverage on file says since. A submission
+	// recorded before this was kept has none; its replacement or void goes
+	// to the payer of the coverage in force on the date of service as the
+	// ledger stands when it is written.
+	Payer *SubmittedPayer `json:"payer,omitempty"`
+}
+
+// SubmittedPayer is the payer and the coverage a claim was sent under
+// (2000B SBR, 2010BA NM1*IL, 2010BB NM1*PR), as sent.
+type SubmittedPayer struct {
+	Profile  string `json:"profile"`         // the coverage's payer profile id
+	Coverage string `json:"coverage"`        // the coverage entry's id
+	ID       string `json:"id"`              // 2010BB NM109
+	Name     string `json:"name"`            // 2010BB NM103
+	Filing   string `json:"filing"`          // SBR09
+	MemberID string `json:"member_id"`       // 2010BA NM109
+	Group    string `json:"group,omitempty"` // SBR03
+	Plan     string `json:"plan,omitempty"`  // SBR04
+	Priority string `json:"priority"`        // SBR01's: primary, secondary or tertiary
 }
 
 // SubmittedLine is one service line as sent.

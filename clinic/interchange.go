@@ -66,8 +66,8 @@ func (db *Service) Interchange(_ context.Context, from, to string, lines []billi
 		}
 		draws := map[string]*drawdown{}
 		last := ""
-		add := func(c billing.Claim, freq string, charges []pumpledger.SubmittedLine) error {
-			claim, missing, err := db.fill(tx, b, sites, draws, c)
+		add := func(c billing.Claim, freq string, prev pumpledger.Submission) error {
+			claim, missing, err := db.fill(tx, b, sites, draws, c, prev.Payer)
 			if err != nil {
 				return err
 			}
@@ -78,8 +78,10 @@ func (db *Service) Interchange(_ context.Context, from, to string, lines []billi
 			if freq != x12.Original {
 				claim.Frequency, claim.Original = freq, claim.ID
 			}
-			for i := range charges { // a void states the charges it withdraws
-				claim.Lines[i].Charge = charges[i].Charge
+			if freq == x12.Void { // a void states the charges it withdraws
+				for i := range prev.Lines {
+					claim.Lines[i].Charge = prev.Lines[i].Charge
+				}
 			}
 			ic.Claims = append(ic.Claims, claim)
 			last = max(last, c.DateOfService)
@@ -89,15 +91,15 @@ func (db *Service) Interchange(_ context.Context, from, to string, lines []billi
 		for _, c := range billing.Claims(lines) {
 			id := claimID(c.MRN, c.DateOfService)
 			billed[id] = true
-			freq := x12.Original
-			if prev, ok := sent[id]; ok && prev.Frequency != x12.Void {
-				if sameLines(prev.Lines, c.Lines) {
-					refused = append(refused, Refusal{ClaimID: id, MRN: c.MRN, DateOfService: c.DateOfService, Sent: &prev})
+			freq, prev := x12.Original, pumpledger.Submission{}
+			if p, ok := sent[id]; ok && p.Frequency != x12.Void {
+				if sameLines(p.Lines, c.Lines) {
+					refused = append(refused, Refusal{ClaimID: id, MRN: c.MRN, DateOfService: c.DateOfService, Sent: &p})
 					continue
 				}
-				freq = x12.Replacement
+				freq, prev = x12.Replacement, p
 			}
-			if err := add(c, freq, nil); err != nil {
+			if err := add(c, freq, prev); err != nil {
 				return err
 			}
 		}
@@ -111,7 +113,7 @@ func (db *Service) Interchange(_ context.Context, from, to string, lines []billi
 				return err
 			}
 			if gone {
-				if err := add(billing.Claim{DateOfService: prev.DateOfService, MRN: prev.MRN, Lines: sentLines(prev)}, x12.Void, prev.Lines); err != nil {
+				if err := add(billing.Claim{DateOfService: prev.DateOfService, MRN: prev.MRN, Lines: sentLines(prev)}, x12.Void, prev); err != nil {
 					return err
 				}
 			}
@@ -127,8 +129,11 @@ func (db *Service) Interchange(_ context.Context, from, to string, lines []billi
 	return ic, refused, err
 }
 
-// fill is one claim of the interchange, and what it lacks.
-func (db *Service) fill(tx *ledger.Tx, b book, sites []pumpledger.Site, draws map[string]*drawdown, c billing.Claim) (x12.Claim, []string, error) {
+// fill is one claim of the interchange, and what it lacks. A replacement
+// or void goes to the payer the claim was sent to (sentTo); without one
+// (an original, or a submission recorded before payers were), to the
+// coverage in force on the date of service.
+func (db *Service) fill(tx *ledger.Tx, b book, sites []pumpledger.Site, draws map[string]*drawdown, c billing.Claim, sentTo *pumpledger.SubmittedPayer) (x12.Claim, []string, error) {
 	date := c.DateOfService
 	claim := x12.Claim{ID: claimID(c.MRN, date), DateOfService: date, Frequency: x12.Original}
 	var missing []string
@@ -154,12 +159,28 @@ func (db *Service) fill(tx *ledger.Tx, b book, sites []pumpledger.Site, draws ma
 
 	cov, _, covered := b.coverageOn(c.MRN, date)
 	switch payer, named := site.Payers[cov.Payer]; {
+	case sentTo != nil:
+		claim.Coverage = pumpledger.Coverage{ID: sentTo.Coverage, MRN: c.MRN, Payer: sentTo.Profile, MemberID: sentTo.MemberID,
+			Group: sentTo.Group, Plan: sentTo.Plan, Priority: sentTo.Priority}
+		claim.Payer, claim.Filing = pumpledger.SitePayer{ID: sentTo.ID, Name: sentTo.Name, Filing: sentTo.Filing}, sentTo.Filing
 	case !covered:
 		lack("coverage in force on %s (pumpledger coverage add)", date)
 	case hasSite && !named:
 		lack("the payer id of profile %s in the practice's payers (pumpledger site set)", cov.Payer)
 	default:
 		claim.Coverage, claim.Payer, claim.Filing = cov, payer, payer.FilingCode(cov.Payer)
+	}
+
+	// The other payer, when the patient has a secondary coverage (a
+	// tertiary one is not yet written). One naming the claim's own payer
+	// (a replacement or void sent to the payer of before) is left out.
+	if sec, _, ok := b.coverageOf(c.MRN, date, "secondary"); ok && sec.Payer != claim.Coverage.Payer {
+		switch payer, named := site.Payers[sec.Payer]; {
+		case hasSite && !named:
+			lack("the payer id of profile %s, the secondary coverage's, in the practice's payers (pumpledger site set)", sec.Payer)
+		case named:
+			claim.Other = &x12.OtherPayer{Coverage: sec, Payer: payer, Filing: payer.FilingCode(sec.Payer)}
+		}
 	}
 
 	for _, e := range b[pumpledger.KindDiagnosis][c.MRN] {

@@ -38,6 +38,13 @@ func TestInterchange(t *testing.T) {
 				"LIN**N4*70720072010~", "DTP*472*D8*20260302~"}},
 		{name: "a commercial record carries its authorization", scene: complete("commercial"), site: practice,
 			want: []string{"SBR*P*18*******CI~", "REF*G1*PA-1~", "SV1*HC:J2278:JZ*950*UN*100***1~"}},
+		{name: "a secondary coverage: the other payer's loops", scene: withSecondary(complete("medicare-part-b"), "commercial"), site: practice,
+			want: []string{"SBR*P*18*******MB~", "HI*ABK:G894~\nSBR*S*18*******CI~\nOI***Y***Y~\nNM1*IL*1*Doe*Jane****MI*S2~\nN3*12 Elm St~\nN4*Columbus*OH*43215~\nNM1*PR*2*Example Health*****PI*87726~\nLX*1~"}},
+		{name: "a secondary coverage ended before the visit: none", scene: withSecondary(complete("medicare-part-b"), "commercial", "2026-03-01"), site: practice,
+			want: []string{"HI*ABK:G894~\nLX*1~"}},
+		{name: "a secondary payer the practice has no id for", scene: withSecondary(complete("medicare-part-b"), "commercial"),
+			site:    strings.Replace(practice, `,"commercial":{"id":"87726","name":"Example Health"}`, "", 1),
+			missing: []string{"the payer id of profile commercial, the secondary coverage's, in the practice's payers (pumpledger site set)"}},
 		{name: "no practice recorded", scene: complete("medicare-part-b"),
 			missing: []string{"a practice whose fee schedule is in force on 2026-03-02 (pumpledger site set)"}},
 		{name: "fees effective after the visit", scene: complete("medicare-part-b"),
@@ -104,6 +111,14 @@ func TestInterchange(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withSecondary adds a secondary coverage of payer to s, member id S2,
+// from 2026-01-01 to the date given, if any.
+func withSecondary(s *scene, payer string, to ...string) *scene {
+	c := strings.Replace(coverage(payer, "2026-01-01", strings.Join(to, "")), `"member_id":"M1"`, `"member_id":"S2","priority":"secondary"`, 1)
+	s.clinical = append(s.clinical, rec{pumpledger.KindCoverage, c})
+	return s
 }
 
 // A site's payers must be profiles of the catalog.
@@ -233,4 +248,87 @@ func parseRefill(t *testing.T, in string) *pumpledger.Refill {
 		t.Fatal(err)
 	}
 	return v.(*pumpledger.Refill)
+}
+
+// A replacement or void goes to the payer the claim was sent to, with the
+// member id sent, though the coverage on file names another since; a
+// submission recorded before payers were falls back to the coverage in
+// force on the date of service.
+func TestCorrectionGoesToTheOriginalPayer(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		coverage string // the primary coverage added after the original was sent
+		void     bool   // the refill voided with nothing in its place, else corrected
+		unpaid   bool   // the original recorded without its payer, as before
+		want     []string
+	}{
+		{name: "the payer changed, a void", coverage: coverage("commercial", "2026-02-01", ""), void: true,
+			want: []string{"CLM*MRN-001-20260302*1130***11:B:8*Y*A*Y*Y~", "SBR*P*18*******MB~", "NM1*IL*1*Doe*Jane****MI*M1~", "NM1*PR*2*CGS Medicare B*****PI*15202~"}},
+		{name: "the member id changed, a replacement", coverage: strings.Replace(coverage("medicare-part-b", "2026-02-01", ""), `"M1"`, `"M2"`, 1),
+			want: []string{"CLM*MRN-001-20260302*1130***11:B:7*Y*A*Y*Y~", "NM1*IL*1*Doe*Jane****MI*M1~", "NM1*PR*2*CGS Medicare B*****PI*15202~"}},
+		{name: "recorded without its payer: the coverage in force", coverage: coverage("commercial", "2026-02-01", ""), void: true, unpaid: true,
+			want: []string{"CLM*MRN-001-20260302*1130***11:B:8*Y*A*Y*Y~", "SBR*P*18*******CI~", "NM1*PR*2*Example Health*****PI*87726~"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db := newLedger(t, catalog.Default())
+			s := complete("medicare-part-b")
+			s.patient = registered
+			s.record(t, db, 1)
+			site, err := pumpledger.ParseSite(strings.NewReader(practice))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.RecordSite(clerk(), site); err != nil {
+				t.Fatal(err)
+			}
+			lines, err := db.Bill(context.Background(), "2026-03-01", "2026-03-31")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ic, _, err := db.Interchange(context.Background(), "2026-03-01", "2026-03-31", lines, "2026-04-15")
+			if err != nil || len(ic.Claims) != 1 {
+				t.Fatalf("the original: %v, %d claims", err, len(ic.Claims))
+			}
+			subs := clinic.Submissions(ic, strings.Repeat("0", 64), 1)
+			if tt.unpaid {
+				subs[0].Payer = nil
+			}
+			if err := db.RecordSubmissions(clerk(), subs); err != nil {
+				t.Fatal(err)
+			}
+
+			v, err := pumpledger.ParseInput(pumpledger.KindCoverage, strings.NewReader(as(1).in(tt.coverage)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.RecordClinical(clerk(), v); err != nil {
+				t.Fatal(err)
+			}
+			var repl clinic.Replacement
+			if !tt.void {
+				r := *parseRefill(t, as(1).in(strings.Replace(fillClean.json(), idR1, "00000000-0000-4000-8000-0000000000c1", 1)))
+				r.Witness = "rn2"
+				repl.Refill = &r
+			}
+			if _, err := db.Correct(clerk(), as(1).in(idR1), "corrected", repl); err != nil {
+				t.Fatal(err)
+			}
+
+			if lines, err = db.Bill(context.Background(), "2026-03-01", "2026-03-31"); err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			if _, err := clinic.WriteBill(clerk(), db, &out, "837p", "2026-03-01", "2026-03-31", lines, "2026-04-15", false); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range x12check.Check(out.String()) {
+				t.Error(e)
+			}
+			for _, seg := range tt.want {
+				if !strings.Contains(out.String(), seg+"\n") {
+					t.Errorf("the interchange lacks %s:\n%s", seg, out.String())
+				}
+			}
+		})
+	}
 }

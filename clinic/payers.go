@@ -45,6 +45,12 @@ func (db *Service) bookIn(tx *ledger.Tx, kinds ...pumpledger.Kind) (book, error)
 // coverageOn is a patient's primary coverage in force on date: the one
 // that began last, if several overlap.
 func (b book) coverageOn(mrn, date string) (pumpledger.Coverage, ledger.Entry, bool) {
+	return b.coverageOf(mrn, date, "primary")
+}
+
+// coverageOf is the patient's coverage of priority in force on date, the
+// latest begun when several are.
+func (b book) coverageOf(mrn, date, priority string) (pumpledger.Coverage, ledger.Entry, bool) {
 	var best pumpledger.Coverage
 	var entry ledger.Entry
 	found := false
@@ -53,7 +59,7 @@ func (b book) coverageOn(mrn, date string) (pumpledger.Coverage, ledger.Entry, b
 		if e.DecodePayload(&c) != nil {
 			continue
 		}
-		if c.Priority != "primary" || c.From > date || (c.To != "" && c.To < date) {
+		if c.Priority != priority || c.From > date || (c.To != "" && c.To < date) {
 			continue
 		}
 		if !found || c.From > best.From {

@@ -51,6 +51,10 @@ func Submissions(ic x12.Interchange, fileSHA256 string, treeSize int64) []pumple
 	for _, c := range ic.Claims {
 		s := pumpledger.Submission{MRN: c.Patient.MRN, ClaimID: c.ID, DateOfService: c.DateOfService, Frequency: c.Frequency, Original: c.Original,
 			Total: c.Total(), Interchange: ic.Control, FileSHA256: fileSHA256, TreeSize: treeSize, Entries: []string{}}
+		if c.Payer.ID != "" {
+			s.Payer = &pumpledger.SubmittedPayer{Profile: c.Coverage.Payer, Coverage: c.Coverage.ID, ID: c.Payer.ID, Name: c.Payer.Name, Filing: c.Filing,
+				MemberID: c.Coverage.MemberID, Group: c.Coverage.Group, Plan: c.Coverage.Plan, Priority: c.Coverage.Priority}
+		}
 		for _, l := range c.Lines {
 			if !slices.Contains(s.Entries, l.EntryID) {
 				s.Entries = append(s.Entries, l.EntryID)

@@ -38,7 +38,8 @@ import (
 //	             (a pocket fill) is not (discrepancy-unreviewed)
 //
 // Odd patients are covered by the commercial profile (which needs prior
-// authorization for J2278), even ones by Medicare Part B.
+// authorization for J2278), even ones by Medicare Part B; patient 0 has a
+// commercial supplemental plan as well, secondary.
 //
 // Each patient's documentation is drawn from its own random stream: the
 // refills of the history do not depend on whether it is recorded.
@@ -96,6 +97,14 @@ func (g *gen) records(i int, p *pumpledger.Patient, implantDay time.Time, first 
 	cov := &pumpledger.Coverage{MRN: mrn, Payer: payer, MemberID: fmt.Sprintf("DEMO%07d", 1000000+rng.IntN(9000000)), Plan: plan,
 		Priority: "primary", From: fmt.Sprintf("%d-01-01", implantDay.Year()-1)}
 	add(first, cov)
+	if i == 0 {
+		// A supplemental plan secondary to Medicare, so that the 837P
+		// shows the other payer's loops (2320/2330A/2330B). Its member id
+		// is not drawn from the stream: the rest of the record stays as
+		// it was.
+		add(first, &pumpledger.Coverage{MRN: mrn, Payer: "commercial", MemberID: "DEMOSUPP0001", Plan: "Medigap Plan G",
+			Priority: "secondary", From: cov.From})
+	}
 	if i%6 == 4 {
 		// Medicare to the end of the implant's second month, a month
 		// without, then a commercial plan (and no authorization asked).

@@ -18,6 +18,9 @@
 //	2010BA NM1*IL N3 N4 DMG             subscriber: name, member id, address, birth date and sex
 //	2010BB NM1*PR                       payer
 //	2300 CLM [REF*G1] [REF*F8] HI       claim: charges, place of service, frequency; authorization; original claim; diagnoses
+//	[2320 SBR OI                        the other payer, when the patient has a secondary coverage: its responsibility, the patient its subscriber (SBR02 18), its filing code; benefits assigned and release signed, as in CLM
+//	 2330A NM1*IL N3 N4                 the other subscriber (the patient): name, the other coverage's member id, address
+//	 2330B NM1*PR]                      the other payer: name and id (no address: the ledger holds none)
 //	2400 LX SV1 DTP*472                 each line: procedure, modifiers, NOC narrative, charge, units, diagnosis pointers; service date
 //	2410 LIN CTP                        its NDC and quantity
 //	SE GE IEA                           counts and control numbers
@@ -87,7 +90,18 @@ type Claim struct {
 	Original       string // REF*F8: the claim replaced or voided
 	Diagnoses      []string
 	PriorAuth      string // REF*G1
-	Lines          []Line
+	// Other is the patient's other coverage in force on the date of
+	// service (2320/2330A/2330B), nil when there is none.
+	Other *OtherPayer
+	Lines []Line
+}
+
+// OtherPayer is a claim's other payer: the coverage (the patient its
+// subscriber), the practice's id for its payer and its filing code.
+type OtherPayer struct {
+	Coverage pumpledger.Coverage
+	Payer    pumpledger.SitePayer
+	Filing   string // 2320 SBR09
 }
 
 // Line is one service line with its charge.
@@ -168,6 +182,9 @@ func Write(w io.Writer, ic Interchange) error {
 			hi = append(hi, q+Component+strings.ReplaceAll(d, ".", ""))
 		}
 		b.seg(append([]string{"HI"}, hi...)...)
+		if o := c.Other; o != nil {
+			b.otherPayer(*o, c.Patient)
+		}
 		pointers := make([]string, 0, MaxPointers)
 		for k := range min(len(c.Diagnoses), MaxPointers) {
 			pointers = append(pointers, strconv.Itoa(k+1))
@@ -261,6 +278,24 @@ func (b *builder) seg(elements ...string) {
 	b.WriteString(strings.Join(elements, Element))
 	b.WriteString(Segment + "\n")
 	b.n++
+}
+
+// otherPayer is loops 2320, 2330A and 2330B of the other coverage, whose
+// subscriber is the patient. OI03 and OI06 say what CLM08 and CLM09 say:
+// benefits assigned, release of information signed.
+func (b *builder) otherPayer(o OtherPayer, p pumpledger.Patient) {
+	planName := ""
+	if o.Coverage.Group == "" {
+		planName = o.Coverage.Plan
+	}
+	b.seg("SBR", responsibility(o.Coverage.Priority), "18", o.Coverage.Group, planName, "", "", "", "", o.Filing)
+	b.seg("OI", "", "", "Y", "", "", "Y")
+	last, first := SplitName(p.Name)
+	b.seg("NM1", "IL", "1", last, first, "", "", "", "MI", o.Coverage.MemberID)
+	if p.Address != nil { // required when known
+		b.address(*p.Address)
+	}
+	b.seg("NM1", "PR", "2", o.Payer.Name, "", "", "", "", "PI", o.Payer.ID)
 }
 
 func (b *builder) address(a pumpledger.Address) {

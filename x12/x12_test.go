@@ -18,7 +18,8 @@ import (
 var dec = decimal.RequireFromString
 
 // sample is an interchange of three claims: a Medicare admixture (one
-// J7799-KD line with its narrative), a commercial refill with its NDC
+// J7799-KD line with its narrative) with a supplemental plan secondary, a
+// commercial refill with its NDC
 // lines and authorization, and a replacement of an earlier claim.
 func sample() x12.Interchange {
 	site := pumpledger.Site{Name: "Riverside Pain Associates", NPI: "1234567893", TaxID: "123456789", Taxonomy: "208VP0014X",
@@ -37,6 +38,8 @@ func sample() x12.Interchange {
 	return x12.Interchange{Control: 42, At: time.Date(2026, 3, 15, 9, 30, 0, 0, time.UTC), Site: site, Claims: []x12.Claim{
 		{ID: "MRN-1-20260302", DateOfService: "2026-03-02", Patient: patient, Coverage: medicare, Filing: "MB", PlaceOfService: "11",
 			Payer: pumpledger.SitePayer{ID: "15202", Name: "CGS Medicare B"}, Frequency: x12.Original, Diagnoses: []string{"G89.4", "M96.1"},
+			Other: &x12.OtherPayer{Coverage: pumpledger.Coverage{MemberID: "SUPP12345", Plan: "Medigap Plan G", Priority: "secondary"},
+				Payer: pumpledger.SitePayer{ID: "87726", Name: "Example Health"}, Filing: "CI"},
 			Lines: []x12.Line{admixture, line("95990", 1, "180")}},
 		{ID: "MRN-1-20260330", DateOfService: "2026-03-30", Patient: patient, Filing: "CI", PlaceOfService: "11", PriorAuth: "PA-2026-0042",
 			Coverage: pumpledger.Coverage{MemberID: "W123456789", Group: "G-100", Priority: "primary"},
@@ -69,11 +72,12 @@ func TestWrite(t *testing.T) {
 		"N3*100 Main St*Suite 200~", "N4*Columbus*OH*432151001~",
 		"SBR*P*18**Medicare Part B*****MB~", "SBR*P*18*G-100******CI~", "NM1*IL*1*Doe*Jane****MI*1EG4TE5MK73~",
 		"CLM*MRN-1-20260302*1030***11:B:1*Y*A*Y*Y~", "HI*ABK:G894*ABF:M961~",
+		"HI*ABK:G894*ABF:M961~\nSBR*S*18**Medigap Plan G*****CI~\nOI***Y***Y~\nNM1*IL*1*Doe*Jane****MI*SUPP12345~\nN3*12 Elm St~\nN4*Columbus*OH*43215~\nNM1*PR*2*Example Health*****PI*87726~\nLX*1~",
 		"SV1*HC:J7799:KD::::ziconotide 150 mcg, morphine 30 mg*850*UN*1***1:2~",
 		"CLM*MRN-1-20260330*2080***11:B:1*Y*A*Y*Y~", "REF*G1*PA-2026-0042~", "HI*ABK:G894*ABF:M961*ABF:M5416*ABF:G8929*ABF:R52~",
 		"SV1*HC:J2278:JZ*1425*UN*150***1:2:3:4~", "LIN**N4*70720072010~", "CTP****1.5*ML~",
 		"CLM*MRN-1-20260302*180***11:B:7*Y*A*Y*Y~", "REF*F8*MRN-1-20260302~",
-		"SE*63*0001~", "GE*1*42~", "IEA*1*000000042~",
+		"SE*69*0001~", "GE*1*42~", "IEA*1*000000042~",
 	} {
 		if !strings.Contains(out, seg+"\n") {
 			t.Errorf("the interchange lacks %s", seg)
@@ -101,8 +105,8 @@ func TestCheckerFinds(t *testing.T) {
 		edit  func(string) string
 		finds string
 	}{
-		{"a wrong segment count", sub("SE*63*", "SE*62*"), "SE01 is 62"},
-		{"SE02 not ST02", sub("SE*63*0001", "SE*63*0002"), "SE02 0002 is not ST02 0001"},
+		{"a wrong segment count", sub("SE*69*", "SE*68*"), "SE01 is 68"},
+		{"SE02 not ST02", sub("SE*69*0001", "SE*69*0002"), "SE02 0002 is not ST02 0001"},
 		{"GE02 not GS06", sub("GE*1*42", "GE*1*43"), "GE counts 1 transaction"},
 		{"IEA02 not ISA13", sub("IEA*1*000000042", "IEA*1*000000043"), "IEA counts 1 group"},
 		{"a short ISA", sub("*ZZ*CLEARHOUSE     *", "*ZZ*CLEARHOUSE*"), "ISA08 \"CLEARHOUSE\" is 10 characters, not 15 to 15"},
@@ -125,6 +129,12 @@ func TestCheckerFinds(t *testing.T) {
 		{"a segment the writer does not use", sub("PRV*BI*PXC*208VP0014X~", "PRV*BI*PXC*208VP0014X~\nNTE*ADD*hello~"), "segment NTE is not one the 837P writer uses"},
 		{"a missing required element", sub("NM1*PR*2*Example Health*****PI*87726~", "NM1*PR*2******PI*87726~"), "NM103 is required"},
 		{"a component separator in a name", sub("NM1*40*2*Example Clearinghouse*", "NM1*40*2*Example: Clearinghouse*"), "holds ':'"},
+		{"2320 without OI", sub("OI***Y***Y~\n", ""), "NM1*IL/2330A cannot follow SBR/2320"},
+		{"2320 without the other payer", sub("NM1*PR*2*Example Health*****PI*87726~\nLX*1~", "LX*1~"), "LX cannot follow N4/2330A"},
+		{"the other payer's responsibility the claim's", sub("SBR*S*18**Medigap", "SBR*P*18**Medigap"), "2320 SBR01 P repeats a payer responsibility"},
+		{"OI unlike CLM", sub("OI***Y***Y~", "OI***N***Y~"), "OI03 and OI06 (N, Y) do not say what CLM08 and CLM09 say (Y, Y)"},
+		{"OI's unused element", sub("OI***Y***Y~", "OI*CI**Y***Y~"), "OI01 is not used in X222A1"},
+		{"the other subscriber's member id of one character", sub("MI*SUPP12345~", "MI*S~"), "NM109 \"S\" is 1 characters, not 2 to 80"},
 		{"no IEA", re(`IEA\*.*~\n$`, ""), "the interchange ends after GE, not IEA"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

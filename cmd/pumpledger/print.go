@@ -246,6 +246,9 @@ func printSubmissionItem(w io.Writer, it clinic.Item, _ *catalog.Catalog) {
 	}
 	fmt.Fprintf(w, ": %d lines, $%s, interchange %09d sha256 %s, covered by the checkpoint of tree size %d\n", len(s.Lines), s.Total.StringFixed(2), s.Interchange, s.FileSHA256, s.TreeSize)
 	fmt.Fprintf(w, "   visits %s\n", strings.Join(s.Entries, ", "))
+	if p := s.Payer; p != nil {
+		fmt.Fprintf(w, "   to %s (payer id %s, profile %s), member %s\n", p.Name, p.ID, p.Profile, p.MemberID)
+	}
 }
 
 func printPatientItem(w io.Writer, it clinic.Item, _ *catalog.Catalog) {

@@ -79,7 +79,7 @@ func TestBillSubmit(t *testing.T) {
 		t.Fatalf("--submit: exit %d\n%s", code, errs)
 	}
 	h := c.ok("", "history", "--mrn", "MRN-1001")
-	if !regexp.MustCompile(`submission .*\n   claim MRN-1001-20260209 of 2026-02-09 sent as original \(frequency 1\): 1 lines, \$130\.00, interchange 000000119 sha256 [0-9a-f]{64}, covered by the checkpoint of tree size 119\n   visits `).MatchString(h) {
+	if !regexp.MustCompile(`submission .*\n   claim MRN-1001-20260209 of 2026-02-09 sent as original \(frequency 1\): 1 lines, \$130\.00, interchange 000000120 sha256 [0-9a-f]{64}, covered by the checkpoint of tree size 120\n   visits [^\n]+\n   to DEMO MEDICARE B \(payer id 15202, profile medicare-part-b\), member DEMO7808181\n`).MatchString(h) {
 		t.Errorf("history does not show the claim sent:\n%s", h)
 	}
 	code, out, errs := c.run("", args...)

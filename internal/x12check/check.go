@@ -4,6 +4,7 @@
 // order; the hierarchy; the counts and control numbers of the envelope;
 // and the claim-level rules that tie segments together (CLM02 the sum of
 // the SV102s, diagnosis pointers into HI, REF*F8 on a replacement or void,
+// each 2320 SBR01 a responsibility not named before, OI as CLM says,
 // the description of a not-otherwise-classified code). It is written from
 // the implementation guide, apart from the writer, so that the two
 // disagree when either is wrong; it knows only what the writer uses, and
@@ -48,6 +49,7 @@ var segments = map[string][]el{
 	"GS":  {r("ID", 2, 2, "HC"), r("AN", 2, 15), r("AN", 2, 15), r("DT", 8, 8), r("TM", 4, 8), r("N0", 1, 9), r("ID", 1, 2, "X"), r("AN", 1, 12, "005010X222A1")},
 	"ST":  {r("ID", 3, 3, "837"), r("AN", 4, 9), r("AN", 1, 35, "005010X222A1")},
 	"BHT": {r("ID", 4, 4, "0019"), r("ID", 2, 2, "00", "18"), r("AN", 1, 50), r("DT", 8, 8), r("TM", 4, 8), r("ID", 2, 2, "31", "CH", "RP")},
+	"OI":  {skip, skip, r("ID", 1, 1, "N", "W", "Y"), o("ID", 1, 1, "P"), skip, r("ID", 1, 1, "I", "Y")},
 	"NM1": {r("ID", 2, 3, "41", "40", "85", "IL", "PR"), r("ID", 1, 1, "1", "2"), r("AN", 1, 60), o("AN", 1, 35), o("AN", 1, 25), skip, o("AN", 1, 10), r("ID", 1, 2, "46", "XX", "MI", "PI"), r("AN", 2, 80)},
 	"PER": {r("ID", 2, 2, "IC"), r("AN", 1, 60), r("ID", 2, 2, "TE", "EM", "FX"), r("AN", 1, 256)},
 	"HL":  {r("AN", 1, 12), o("AN", 1, 12), r("ID", 1, 2, "20", "22", "23"), r("ID", 1, 1, "0", "1")},
@@ -95,18 +97,27 @@ var next = map[string][]string{
 	"DMG":       {"NM1*PR"},
 	"NM1*PR":    {"CLM"},
 	// 2300's REFs in the guide's order: G1 prior authorization, then F8.
-	"CLM":     {"REF*G1", "REF*F8", "HI"},
-	"REF*G1":  {"REF*F8", "HI"},
-	"REF*F8":  {"HI"},
-	"HI":      {"LX"},
-	"LX":      {"SV1"},
-	"SV1":     {"DTP*472"},
-	"DTP*472": {"LIN", "LX", "HL*22", "SE"},
-	"LIN":     {"CTP"},
-	"CTP":     {"LX", "HL*22", "SE"},
-	"SE":      {"GE"},
-	"GE":      {"IEA"},
-	"IEA":     {},
+	"CLM":    {"REF*G1", "REF*F8", "HI"},
+	"REF*G1": {"REF*F8", "HI"},
+	"REF*F8": {"HI"},
+	// 2320 follows the claim's diagnoses, one per other payer: its SBR
+	// and OI, then 2330A (the other subscriber; the patient's address
+	// when known) and 2330B (the other payer), both required.
+	"HI":           {"LX", "SBR/2320"},
+	"SBR/2320":     {"OI"},
+	"OI":           {"NM1*IL/2330A"},
+	"NM1*IL/2330A": {"N3/2330A", "NM1*PR/2330B"},
+	"N3/2330A":     {"N4/2330A"},
+	"N4/2330A":     {"NM1*PR/2330B"},
+	"NM1*PR/2330B": {"LX", "SBR/2320"},
+	"LX":           {"SV1"},
+	"SV1":          {"DTP*472"},
+	"DTP*472":      {"LIN", "LX", "HL*22", "SE"},
+	"LIN":          {"CTP"},
+	"CTP":          {"LX", "HL*22", "SE"},
+	"SE":           {"GE"},
+	"GE":           {"IEA"},
+	"IEA":          {},
 }
 
 var (
@@ -150,7 +161,7 @@ type checker struct {
 	stAt              int
 	hl                int // HL01 last given
 	claim             *claimState
-	sbr02             string
+	sbr01             string // the claim's payer's responsibility (2000B)
 }
 
 type claimState struct {
@@ -161,6 +172,10 @@ type claimState struct {
 	f8        bool
 	diagnoses int
 	lx        int
+	// clm08 and clm09 are the benefits assignment and release of
+	// information; others the 2320 SBR01s.
+	clm08, clm09 string
+	others       []string
 }
 
 func (c *checker) fail(format string, args ...any) {
@@ -254,8 +269,18 @@ func (c *checker) labelOf(id string, e []string) string {
 	if len(e) > 1 {
 		q = e[1]
 	}
+	other := c.claim != nil // after CLM: in 2320 and its 2330 loops
 	switch id {
-	case "NM1", "REF", "DTP":
+	case "SBR":
+		if other {
+			return "SBR/2320"
+		}
+	case "NM1":
+		if other && (q == "IL" || q == "PR") {
+			return map[string]string{"IL": "NM1*IL/2330A", "PR": "NM1*PR/2330B"}[q]
+		}
+		return id + "*" + q
+	case "REF", "DTP":
 		return id + "*" + q
 	case "HL":
 		if len(e) > 3 {
@@ -278,6 +303,8 @@ func (c *checker) order(id string, e []string) {
 		c.loop = "2010AA"
 	case "NM1*IL":
 		c.loop = "2010BA"
+	case "NM1*IL/2330A":
+		c.loop = "2330A"
 	}
 }
 
@@ -352,12 +379,25 @@ func (c *checker) rules(id string, e []string) {
 			c.fail("an organization (NM102 2) has no first name")
 		}
 	case "SBR":
-		c.sbr02 = get(2)
 		if get(3) != "" && get(4) != "" {
 			c.fail("SBR04 (plan name) is used only without SBR03 (group number)")
 		}
+		if c.claim == nil {
+			c.sbr01 = get(1)
+			return
+		}
+		// 2320: each other payer's responsibility differs from the
+		// claim's payer's and from the other payers' before.
+		if get(1) == c.sbr01 || slices.Contains(c.claim.others, get(1)) {
+			c.fail("2320 SBR01 %s repeats a payer responsibility the claim already names", get(1))
+		}
+		c.claim.others = append(c.claim.others, get(1))
+	case "OI":
+		if c.claim != nil && (get(3) != c.claim.clm08 || get(6) != c.claim.clm09) {
+			c.fail("OI03 and OI06 (%s, %s) do not say what CLM08 and CLM09 say (%s, %s)", get(3), get(6), c.claim.clm08, c.claim.clm09)
+		}
 	case "CLM":
-		c.claim = &claimState{id: get(1)}
+		c.claim = &claimState{id: get(1), clm08: get(8), clm09: get(9)}
 		c.claim.total, _ = decimal.NewFromString(get(2))
 		p := strings.Split(get(5), ":")
 		if len(p) != 3 || len(p[0]) != 2 || p[1] != "B" || !slices.Contains([]string{"1", "7", "8"}, p[2]) {
