@@ -92,12 +92,15 @@ func NewVerifier(vkey string) (*Verifier, error) {
 	if !ok1 || !ok2 || !validName(name) || len(hex) != 8 {
 		return nil, errors.New("a witness key is name+hash+key")
 	}
+	// Only the one spelling a key is printed in (lowercase hex, canonical
+	// base64): a key is compared and kept as text, so two spellings of
+	// one key would be two witnesses.
 	h, err := strconv.ParseUint(hex, 16, 32)
-	if err != nil {
-		return nil, errors.New("its hash is not eight hex digits")
+	if err != nil || strings.ToLower(hex) != hex {
+		return nil, errors.New("its hash is not eight lowercase hex digits")
 	}
 	k, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil || len(k) != 1+ed25519.PublicKeySize {
+	if err != nil || len(k) != 1+ed25519.PublicKeySize || base64.StdEncoding.EncodeToString(k) != b64 {
 		return nil, errors.New("its key is not 33 bytes of base64")
 	}
 	if k[0] != algCosignatureV1 {

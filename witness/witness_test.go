@@ -64,7 +64,11 @@ func TestNewVerifierRefuses(t *testing.T) {
 		{"w.example", "name+hash+key"},
 		{"w example+01234567+AAAA", "name+hash+key"},
 		{"w.example+0123456+AAAA", "name+hash+key"},
-		{"w.example+0123456z+" + good[len(good)-44:], "eight hex digits"},
+		{"w.example+0123456z+" + good[len(good)-44:], "eight lowercase hex digits"},
+		// One key, one spelling: the hash in capitals, or a line break in
+		// the base64 (which the decoder skips), is another text.
+		{upperHash(t), "lowercase hex"},
+		{good[:len(good)-10] + "\n" + good[len(good)-10:], "33 bytes"},
 		{"w.example+01234567+AAAA", "33 bytes"},
 		{ledgerKey, "type 1"},
 		{strings.Replace(good, "w.example+", "v.example+", 1), "does not match"},
@@ -73,6 +77,19 @@ func TestNewVerifierRefuses(t *testing.T) {
 			t.Errorf("NewVerifier(%q) = %v, want an error saying %q", tc.vkey, err, tc.says)
 		}
 	}
+}
+
+// upperHash is a fixed witness key whose hash holds a letter, with the
+// hash in capitals.
+func upperHash(t *testing.T) string {
+	pub := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+	good := witness.VerifierKey("w.example", pub)
+	name, rest, _ := strings.Cut(good, "+")
+	if up := strings.ToUpper(rest[:8]); up != rest[:8] {
+		return name + "+" + up + rest[8:]
+	}
+	t.Fatalf("the fixed key's hash %s has no letter to capitalise", rest[:8])
+	return ""
 }
 
 func TestParseSignaturesRefuses(t *testing.T) {
