@@ -35,7 +35,7 @@ func (s *Server) apiRefill(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.db.RecordRefill(ctx, in)
 	if err != nil {
-		writeErr(w, r, s.log, err)
+		writeErr(w, r, s.log, s.savedAlready(err, in.ID))
 		return
 	}
 	var ready []billing.Finding // a preview has nothing recorded to check

@@ -309,7 +309,7 @@ func (s *Server) refillSave(w http.ResponseWriter, r *http.Request) {
 		// /api/refill?dry_run=1). No witness signs a preview.
 		res, err := s.recordRefill(clinic.Preview(r.Context()), ref, in)
 		if err != nil {
-			writeErr(w, r, s.log, err)
+			writeErr(w, r, s.log, s.savedAlready(err, ref.ID))
 			return
 		}
 		if res.Record == nil {
@@ -351,7 +351,7 @@ func (s *Server) refillSave(w http.ResponseWriter, r *http.Request) {
 	// What the nurse must have seen: the warnings of this very refill.
 	preview, err := s.recordRefill(clinic.Preview(r.Context()), ref, in)
 	if err != nil {
-		writeErr(w, r, s.log, err)
+		writeErr(w, r, s.log, s.savedAlready(err, ref.ID))
 		return
 	}
 	if refuseUnacknowledged(w, preview.Warnings, ref.Acknowledged) {
@@ -359,7 +359,7 @@ func (s *Server) refillSave(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.recordRefill(r.Context(), ref, in)
 	if err != nil {
-		writeErr(w, r, s.log, err)
+		writeErr(w, r, s.log, s.savedAlready(err, ref.ID))
 		return
 	}
 	id := res.Entry.ID
@@ -374,6 +374,31 @@ func (s *Server) recordRefill(ctx context.Context, ref pumpledger.Refill, in sig
 		return s.db.RecordRefill(ctx, ref)
 	}
 	return s.db.Correct(ctx, in.Correct, in.Reason, clinic.Replacement{Refill: &ref})
+}
+
+// savedAlready words for a person the ledger's refusal of an entry id
+// recorded with other content. A form's id is made once with its page, so
+// a form saved, then changed (the browser's back button) and previewed or
+// saved again meets it; the command line's advice it carries (remove
+// "id", run `pumpledger correct`) means nothing in a browser.
+func (s *Server) savedAlready(err error, id string) error {
+	if id == "" || pumpledger.ErrorCode(err) != pumpledger.ECONFLICT {
+		return err
+	}
+	e, lerr := s.db.Entry(id)
+	if lerr != nil {
+		return err
+	}
+	on := e.RecordedAt.Format(time.DateOnly)
+	switch e.Kind {
+	case pumpledger.KindRefill:
+		return &pumpledger.Error{Code: pumpledger.ECONFLICT, Field: "id", Message: "This form was saved already, as the refill recorded on " + on +
+			", and has changed since; to change that refill, open its record (/refill/record?id=" + id + ") and correct it, or for another refill open a new form from the patient's page."}
+	case pumpledger.KindReprogram:
+		return &pumpledger.Error{Code: pumpledger.ECONFLICT, Field: "id", Message: "This form was saved already, as the dose change recorded on " + on +
+			", and has changed since; for another change of dose, open a new dose-change form from the patient's page."}
+	}
+	return err
 }
 
 // refuseUnacknowledged answers 409 with the warnings not among acks, and
@@ -417,7 +442,7 @@ func (s *Server) reprogramSave(w http.ResponseWriter, r *http.Request) {
 	in.Clinician = actorOf(r).Name
 	preview, err := s.db.RecordReprogram(clinic.Preview(r.Context()), in)
 	if err != nil {
-		writeErr(w, r, s.log, err)
+		writeErr(w, r, s.log, s.savedAlready(err, in.ID))
 		return
 	}
 	if refuseUnacknowledged(w, preview.Warnings, in.Acknowledged) {
@@ -425,7 +450,7 @@ func (s *Server) reprogramSave(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.db.RecordReprogram(r.Context(), in)
 	if err != nil {
-		writeErr(w, r, s.log, err)
+		writeErr(w, r, s.log, s.savedAlready(err, in.ID))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": res.Entry.ID, "existing": res.Existing, "patient": "/patient?mrn=" + url.QueryEscape(in.MRN)})
@@ -580,7 +605,7 @@ func (s *Server) apiReprogram(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.db.RecordReprogram(ctx, in)
 	if err != nil {
-		writeErr(w, r, s.log, err)
+		writeErr(w, r, s.log, s.savedAlready(err, in.ID))
 		return
 	}
 	out := map[string]any{"id": res.Entry.ID, "existing": res.Existing, "warnings": nonNil(res.Warnings), "next_refill_due": nil}

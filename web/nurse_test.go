@@ -212,3 +212,78 @@ func TestReprogramSaveRules(t *testing.T) {
 		t.Errorf("after saving, to %q, want the patient's page", ok.Patient)
 	}
 }
+
+// A form's id is made once with its page: a form saved, then changed (the
+// browser's back button) and previewed or saved again, is refused in
+// words for the nurse, beside the form, saying where the saved entry is,
+// not with the command line's advice, and nothing is written.
+func TestFormSavedThenChanged(t *testing.T) {
+	f := newFixture(t, false)
+	nurse := f.login("nurse1")
+	refillForm := func(residual string, acks []string) []byte {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(strings.NewReplacer(`"witness": "asmith",`, "", `"residual_ml": "0"`, `"residual_ml": "`+residual+`"`).Replace(refillJSON)), &m); err != nil {
+			t.Fatal(err)
+		}
+		m["acknowledged"] = acks
+		b, _ := json.Marshal(map[string]any{"refill": m, "witness": map[string]string{"name": "clinician1", "password": password}})
+		return b
+	}
+	var a struct {
+		Error    struct{ Code, Field, Message string }
+		Warnings []string
+	}
+	json.Unmarshal(f.do("POST", "/refill", nurse, refillForm("0", nil)).Body.Bytes(), &a)
+	if w := f.do("POST", "/refill", nurse, refillForm("0", a.Warnings)); w.Code != http.StatusOK {
+		t.Fatalf("the first save: %d %s", w.Code, w.Body)
+	}
+	f.clock.add(time.Hour)
+	change := func(acks []string) []byte {
+		var m map[string]any
+		json.Unmarshal([]byte(reprogramJSON), &m)
+		m["id"], m["acknowledged"] = "00000000-0000-4000-8000-0000000000c2", acks
+		return mustJSON(t, m)
+	}
+	clinician := f.login("clinician1")
+	json.Unmarshal(f.do("POST", "/reprogram", clinician, change(nil)).Body.Bytes(), &a)
+	if w := f.do("POST", "/reprogram", clinician, change(a.Warnings)); w.Code != http.StatusOK {
+		t.Fatalf("the dose change: %d %s", w.Code, w.Body)
+	}
+	changed := strings.Replace(reprogramJSON, `"1.5"`, `"1.4"`, 1)
+	var m map[string]any
+	json.Unmarshal([]byte(changed), &m)
+	m["id"] = "00000000-0000-4000-8000-0000000000c2"
+	changedChange := mustJSON(t, m)
+	nurse = f.login("nurse1")
+	n0, _ := f.db.Size()
+	for _, tc := range []struct {
+		name, path string
+		body       []byte
+		want       string
+	}{
+		{"the refill form's preview", "/api/refill?dry_run=1", []byte(strings.Replace(strings.Replace(refillJSON, `"residual_ml": "0"`, `"residual_ml": "1"`, 1), `"witness": "asmith",`, "", 1)), "/refill/record?id=00000000-0000-4000-8000-000000000001"},
+		{"the refill form's save", "/refill", refillForm("1", a.Warnings), "/refill/record?id=00000000-0000-4000-8000-000000000001"},
+		{"the dose-change form's preview", "/api/reprogram?dry_run=1", changedChange, "new dose-change form"},
+		{"the dose-change form's save", "/reprogram", changedChange, "new dose-change form"},
+	} {
+		w := f.do("POST", tc.path, nurse, tc.body)
+		var got errorBody
+		json.Unmarshal(w.Body.Bytes(), &got)
+		if w.Code != http.StatusConflict || got.Error.Field != "id" || !strings.HasPrefix(got.Error.Message, "This form was saved already") ||
+			!strings.Contains(got.Error.Message, tc.want) || strings.Contains(got.Error.Message, "pumpledger") {
+			t.Errorf("%s, changed after its save: %d field %q %q, want 409 beside the form saying where the saved entry is", tc.name, w.Code, got.Error.Field, got.Error.Message)
+		}
+	}
+	if n, _ := f.db.Size(); n != n0 {
+		t.Error("a form changed after its save wrote an entry")
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
