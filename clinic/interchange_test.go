@@ -51,7 +51,7 @@ func TestInterchange(t *testing.T) {
 			want: []string{"HL*2*1*22*1~\nSBR*P********CI~\nNM1*IL*1*Doe*John****MI*M1~\nNM1*PR*2*Example Health*****PI*87726~\nHL*3*2*23*0~\nPAT*01~\nNM1*QC*1*Doe*Jane~\nN3*12 Elm St~\nN4*Columbus*OH*43215~\nDMG*D8*19610412*F~\nCLM*MRN-001-20260302*1130***11:B:1*Y*A*Y*Y~"}},
 		{name: "a secondary plan of a spouse's: its subscriber in 2330A", scene: withSecondary(complete("medicare-part-b"), "commercial"), site: practice,
 			secondary: `"relationship":"spouse","subscriber":{"name":"Doe, John","address":{"line1":"9 Oak St","city":"Columbus","state":"OH","postal_code":"43215"}}`,
-			want: []string{"SBR*P*18*******MB~", "SBR*S*01*******CI~\nOI***Y***Y~\nNM1*IL*1*Doe*John****MI*S2~\nN3*9 Oak St~\nN4*Columbus*OH*43215~\nNM1*PR*2*Example Health*****PI*87726~"}},
+			want:      []string{"SBR*P*18*******MB~", "SBR*S*01*******CI~\nOI***Y***Y~\nNM1*IL*1*Doe*John****MI*S2~\nN3*9 Oak St~\nN4*Columbus*OH*43215~\nNM1*PR*2*Example Health*****PI*87726~"}},
 		{name: "a subscriber's name a claim cannot carry", scene: dependent(complete("commercial"), `"name":"Doe* John"`), site: practice,
 			missing: []string{"a subscriber's name a claim can carry (plain letters, without * : ~ ^: correct the coverage)"}},
 		{name: "no practice recorded", scene: complete("medicare-part-b"),
