@@ -35,18 +35,35 @@ type Diagnosis struct {
 // Coverage is a patient's insurance: which payer profile bills for them,
 // from when.
 type Coverage struct {
-	ID       string      `json:"id"`
-	MRN      string      `json:"mrn"`
-	Payer    string      `json:"payer"` // a payer profile id of the catalog
-	MemberID string      `json:"member_id"`
-	Plan     string      `json:"plan"`
-	Group    string      `json:"group"`    // group number, when the card has one
-	Priority string      `json:"priority"` // primary, secondary or tertiary
-	From     string      `json:"from"`
-	To       string      `json:"to"` // "" while in force
-	Document *Attachment `json:"document,omitempty"`
-	Note     string      `json:"note"`
+	ID       string `json:"id"`
+	MRN      string `json:"mrn"`
+	Payer    string `json:"payer"` // a payer profile id of the catalog
+	MemberID string `json:"member_id"`
+	Plan     string `json:"plan"`
+	Group    string `json:"group"`    // group number, when the card has one
+	Priority string `json:"priority"` // primary, secondary or tertiary
+	From     string `json:"from"`
+	To       string `json:"to"` // "" while in force
+	// Relationship is the patient's to the subscriber, the person who
+	// holds the policy: "" (coverage recorded before it was asked) or
+	// "self" when the patient holds it, else Subscriber names who does.
+	Relationship string      `json:"relationship,omitempty"`
+	Subscriber   *Subscriber `json:"subscriber,omitempty"`
+	Document     *Attachment `json:"document,omitempty"`
+	Note         string      `json:"note"`
 }
+
+// Subscriber is the person who holds a policy the patient is covered by
+// as a dependent (837P 2010BA; FHIR RelatedPerson).
+type Subscriber struct {
+	Name      string   `json:"name"`
+	BirthDate string   `json:"birth_date,omitempty"`
+	Sex       string   `json:"sex,omitempty"`
+	Address   *Address `json:"address,omitempty"`
+}
+
+// Self says whether the patient is the subscriber.
+func (c Coverage) Self() bool { return c.Relationship == "" || c.Relationship == "self" }
 
 // Authorization is a payer's prior authorization: Amount (mcg of Drug, or
 // billing units of Codes) from From to To, drawn down by the refills billed
@@ -188,7 +205,16 @@ var (
 	CognitionFindings  = []string{"normal", "impaired"}
 	PsychiatricFinding = []string{"none", "present"}
 	Sexes              = []string{"F", "M", "U"} // X12 DMG03 and FHIR's female, male, unknown
+	// Relationships are the patient's to a coverage's subscriber: the
+	// codes of FHIR's subscriber-relationship that X12's PAT01 and 2320
+	// SBR02 carry (RelationshipCodes).
+	Relationships = []string{"self", "spouse", "child", "other"}
 )
+
+// RelationshipCodes are the X12 individual relationship codes (element
+// 1069) of Relationships, as 005010X222A1 lists them for 2000C PAT01 and
+// 2320 SBR02: 18 self (2320 only), 01 spouse, 19 child, G8 other.
+var RelationshipCodes = map[string]string{"self": "18", "spouse": "01", "child": "19", "other": "G8"}
 
 // icd10RE is the shape of an ICD-10-CM code as billed: a letter (U too:
 // U07.1, U09.9), a digit, a digit or letter, then optionally a point and one
@@ -257,6 +283,8 @@ func ParseCoverage(r io.Reader) (Coverage, error) {
 			func() (err error) { c.From, err = o.date("from", true); return },
 			func() (err error) { c.To, err = o.date("to", false); return },
 			func() error { return o.period("from", c.From, "to", c.To) },
+			func() (err error) { c.Relationship, err = o.enum("relationship", false, Relationships); return },
+			func() (err error) { c.Subscriber, err = o.subscriber("subscriber", c.Self()); return },
 			func() (err error) { c.Document, err = o.document("document"); return },
 			func() (err error) { c.Note, err = o.str("note", false); return },
 		}
@@ -642,6 +670,38 @@ func (o *object) document(f string) (*Attachment, error) {
 		a.Size = int64(n)
 	}
 	return &a, d.done()
+}
+
+// subscriber reads a coverage's subscriber: required unless the patient
+// is the subscriber (self), and refused then, since the patient's own
+// registration is what a claim carries.
+func (o *object) subscriber(f string, self bool) (*Subscriber, error) {
+	_, given := o.get(f)
+	switch {
+	case self && given:
+		return nil, Invalid(o.name(f), "%s is given but relationship is self; remove it, or set relationship to the patient's relationship to the subscriber (spouse, child or other).", o.name(f))
+	case self:
+		return nil, nil
+	case !given:
+		return nil, Invalid(o.name(f), "%s is missing; a coverage whose relationship is not self names the person who holds the policy: add {\"name\": ...} with their birth_date, sex and address when known.", o.name(f))
+	}
+	d, err := o.object(f, true)
+	if err != nil {
+		return nil, err
+	}
+	var s Subscriber
+	for _, step := range []func() error{
+		func() (err error) { s.Name, err = d.str("name", true); return },
+		func() (err error) { s.BirthDate, err = d.birthDate("birth_date"); return },
+		func() (err error) { s.Sex, err = d.enum("sex", false, Sexes); return },
+		func() (err error) { s.Address, err = d.address("address"); return },
+		d.done,
+	} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	return &s, nil
 }
 
 // birthDate reads a date of birth: a date not before 1900 (the clinic

@@ -15,6 +15,11 @@ import (
 // hashA is the SHA-256 of a document already stored, as sha256sum prints it.
 const hashA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
+// spouseCoverage is a coverage the patient holds as the subscriber's spouse.
+const spouseCoverage = `{"mrn":"MRN-1","payer":"commercial","member_id":"W123456789","group":"G-100","from":"2026-01-01",
+	"relationship":"Spouse","subscriber":{"name":"John R. Doe","birth_date":"1959-08-30","sex":"m",
+	"address":{"line1":"12 Elm St","city":"Columbus","state":"OH","postal_code":"43215"}}}`
+
 // clinicalInputs: one good input of each clinical kind and of a patient, as
 // a nurse or a biller would write it.
 var clinicalInputs = map[pumpledger.Kind]string{
@@ -105,6 +110,13 @@ func TestParseClinical(t *testing.T) {
 			`{"id":"","mrn":"MRN-1","payer":"medicare-part-b","member_id":"1EG4-TE5-MK73","plan":"Medicare Part B","group":"G-100","priority":"primary","from":"2026-01-01","to":"","note":""}`, ""},
 		{pumpledger.KindCoverage, `{"mrn":"MRN-1","payer":"commercial","member_id":"XYZ123456789","priority":"Secondary","from":"2025-01-01","to":"2025-12-31","note":null}`,
 			`{"id":"","mrn":"MRN-1","payer":"commercial","member_id":"XYZ123456789","plan":"","group":"","priority":"secondary","from":"2025-01-01","to":"2025-12-31","note":""}`, ""},
+		// A dependent's coverage names the subscriber; "self" given is kept.
+		{pumpledger.KindCoverage, spouseCoverage,
+			`{"id":"","mrn":"MRN-1","payer":"commercial","member_id":"W123456789","plan":"","group":"G-100","priority":"primary","from":"2026-01-01","to":"","relationship":"spouse","subscriber":{"name":"John R. Doe","birth_date":"1959-08-30","sex":"M","address":{"line1":"12 Elm St","city":"Columbus","state":"OH","postal_code":"43215"}},"note":""}`, ""},
+		{pumpledger.KindCoverage, `{"mrn":"MRN-1","payer":"commercial","member_id":"W1","relationship":"CHILD","subscriber":{"name":"Ann Doe"},"from":"2026-01-01"}`,
+			`{"id":"","mrn":"MRN-1","payer":"commercial","member_id":"W1","plan":"","group":"","priority":"primary","from":"2026-01-01","to":"","relationship":"child","subscriber":{"name":"Ann Doe"},"note":""}`, ""},
+		{pumpledger.KindCoverage, `{"mrn":"MRN-1","payer":"commercial","member_id":"W1","relationship":"self","subscriber":null,"from":"2026-01-01"}`,
+			`{"id":"","mrn":"MRN-1","payer":"commercial","member_id":"W1","plan":"","group":"","priority":"primary","from":"2026-01-01","to":"","relationship":"self","note":""}`, ""},
 		{pumpledger.KindAuthorization, clinicalInputs[pumpledger.KindAuthorization],
 			`{"id":"5f0c6b1e-8d2a-4c1e-9a57-0b6f1d2e3c4a","mrn":"MRN-1","payer":"commercial","number":"PA-2026-0042","codes":["J2278","95990"],"drug":"ziconotide","amount":"1200","used_before":"0","unit":"mcg","from":"2026-01-15","to":"2027-01-14","reassess_by":"2026-07-15","status":"approved","document":{"sha256":"` + hashA + `","media_type":"","size":0,"name":""},"note":""}`, ""},
 		{pumpledger.KindTherapy, clinicalInputs[pumpledger.KindTherapy],
@@ -196,6 +208,15 @@ func TestParseClinicalRefused(t *testing.T) {
 		{cov, in(cov, "from", ""), "from", `from is missing; add it.`},
 		{cov, in(cov, "payer", `""`), "payer", `payer is empty; fill it in.`},
 		{cov, set(in(cov, "member_id", ""), "Member_ID", `"X"`), "member_id", `member_id is missing, and the input has "Member_ID"; rename it to member_id.`},
+		{cov, in(cov, "relationship", `"husband"`), "relationship", `relationship must be "self", "spouse", "child" or "other", not "husband".`},
+		{cov, in(cov, "relationship", `"spouse"`), "subscriber", `subscriber is missing; a coverage whose relationship is not self names the person who holds the policy: add {"name": ...} with their birth_date, sex and address when known.`},
+		{cov, in(cov, "subscriber", `{"name":"John Doe"}`), "subscriber", `subscriber is given but relationship is self; remove it, or set relationship to the patient's relationship to the subscriber (spouse, child or other).`},
+		{cov, set(spouseCoverage, "subscriber", `{"birth_date":"1959-08-30"}`), "subscriber.name", `subscriber.name is missing; add it.`},
+		{cov, set(spouseCoverage, "subscriber", `"John Doe"`), "subscriber", `subscriber must be a JSON object; write it as {"field": value, ...}.`},
+		{cov, set(spouseCoverage, "subscriber", `{"name":"John Doe","sex":"male"}`), "subscriber.sex", `subscriber.sex must be "F", "M" or "U", not "male".`},
+		{cov, set(spouseCoverage, "subscriber", `{"name":"John Doe","birth_date":"1859-08-30"}`), "subscriber.birth_date", `subscriber.birth_date 1859-08-30 is before 1900; check the year.`},
+		{cov, set(spouseCoverage, "subscriber", `{"name":"John Doe","address":{"line1":"1 A St","city":"X","state":"ZZ","postal_code":"43215"}}`), "subscriber.address.state", `subscriber.address.state must be the two-letter USPS code, like "OH", not "ZZ".`},
+		{cov, set(spouseCoverage, "subscriber", `{"name":"John Doe","ssn":"123"}`), "subscriber.ssn", `Unknown field "subscriber.ssn"; remove it or check its spelling.`},
 		// authorization
 		{auth, in(auth, "to", `"2026-01-14"`), "to", `to 2026-01-14 is before from 2026-01-15; check both dates.`},
 		{auth, in(auth, "amount", `0`), "amount", `amount must be more than zero, not 0; give what the payer authorized.`},
@@ -316,7 +337,9 @@ func FuzzParseDiagnosis(f *testing.F) {
 func FuzzParseCoverage(f *testing.F) {
 	k := pumpledger.KindCoverage
 	fuzzInput(f, pumpledger.ParseCoverage, clinicalInputs[k],
-		set(clinicalInputs[k], "to", `"2026-12-31"`), set(clinicalInputs[k], "priority", `"TERTIARY"`), `{"member_id":"A*B"}`)
+		set(clinicalInputs[k], "to", `"2026-12-31"`), set(clinicalInputs[k], "priority", `"TERTIARY"`), `{"member_id":"A*B"}`,
+		spouseCoverage, set(spouseCoverage, "relationship", `"other"`), set(spouseCoverage, "subscriber", `{"name":"X"}`),
+		`{"relationship":"child","subscriber":{"name":null}}`)
 }
 
 func FuzzParseAuthorization(f *testing.F) {

@@ -64,6 +64,7 @@ func TestDocsInputs(t *testing.T) {
 		{"### Documents", pumpledger.Attachment{}},
 		{"### Diagnosis", pumpledger.Diagnosis{}},
 		{"### Coverage", pumpledger.Coverage{}},
+		{"### Coverage", pumpledger.Subscriber{}},
 		{"### Authorization", pumpledger.Authorization{}},
 		{"### Therapy", pumpledger.Therapy{}},
 		{"### Trial", pumpledger.Trial{}},

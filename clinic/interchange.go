@@ -153,7 +153,7 @@ func (db *Service) fill(tx *ledger.Tx, b book, sites []pumpledger.Site, draws ma
 	if p.BirthDate == "" || p.Sex == "" || p.Address == nil {
 		lack("the patient's birth date, sex and address (correct the registration with them)")
 	}
-	if last, _ := x12.SplitName(p.Name); last == "" || !x12.Carries(p.Name) {
+	if !carriesName(p.Name) {
 		lack("a name a claim can carry (plain letters, without * : ~ ^)")
 	}
 
@@ -163,12 +163,25 @@ func (db *Service) fill(tx *ledger.Tx, b book, sites []pumpledger.Site, draws ma
 		claim.Coverage = pumpledger.Coverage{ID: sentTo.Coverage, MRN: c.MRN, Payer: sentTo.Profile, MemberID: sentTo.MemberID,
 			Group: sentTo.Group, Plan: sentTo.Plan, Priority: sentTo.Priority}
 		claim.Payer, claim.Filing = pumpledger.SitePayer{ID: sentTo.ID, Name: sentTo.Name, Filing: sentTo.Filing}, sentTo.Filing
+		// Whose policy it is was not kept with the submission: the
+		// coverage entry sent under says, as it stands.
+		for _, e := range b[pumpledger.KindCoverage][c.MRN] {
+			var sc pumpledger.Coverage
+			if e.DecodePayload(&sc) == nil && (e.ID == sentTo.Coverage || sc.ID == sentTo.Coverage) {
+				claim.Coverage.Relationship, claim.Coverage.Subscriber = sc.Relationship, sc.Subscriber
+				break
+			}
+		}
 	case !covered:
 		lack("coverage in force on %s (pumpledger coverage add)", date)
 	case hasSite && !named:
 		lack("the payer id of profile %s in the practice's payers (pumpledger site set)", cov.Payer)
 	default:
 		claim.Coverage, claim.Payer, claim.Filing = cov, payer, payer.FilingCode(cov.Payer)
+	}
+
+	if s := claim.Coverage.Subscriber; s != nil && !carriesName(s.Name) {
+		lack("a subscriber's name a claim can carry (plain letters, without * : ~ ^: correct the coverage)")
 	}
 
 	// The other payer, when the patient has a secondary coverage (a
@@ -178,6 +191,8 @@ func (db *Service) fill(tx *ledger.Tx, b book, sites []pumpledger.Site, draws ma
 		switch payer, named := site.Payers[sec.Payer]; {
 		case hasSite && !named:
 			lack("the payer id of profile %s, the secondary coverage's, in the practice's payers (pumpledger site set)", sec.Payer)
+		case sec.Subscriber != nil && !carriesName(sec.Subscriber.Name):
+			lack("a name a claim can carry for the secondary coverage's subscriber (plain letters, without * : ~ ^: correct the coverage)")
 		case named:
 			claim.Other = &x12.OtherPayer{Coverage: sec, Payer: payer, Filing: payer.FilingCode(sec.Payer)}
 		}
@@ -229,6 +244,13 @@ func (db *Service) fill(tx *ledger.Tx, b book, sites []pumpledger.Site, draws ma
 		claim.Lines = append(claim.Lines, x12.Line{Line: l, Charge: fee.Mul(decimal.NewFromInt(l.Units))})
 	}
 	return claim, missing, nil
+}
+
+// carriesName says whether a person's name can go in an NM1: a last name,
+// and no delimiter.
+func carriesName(name string) bool {
+	last, _ := x12.SplitName(name)
+	return last != "" && x12.Carries(name)
 }
 
 // claimID is a claim's CLM01: the patient's MRN and the date of service.

@@ -31,6 +31,8 @@ func TestInterchange(t *testing.T) {
 		site    string // "" none recorded
 		missing []string
 		want    []string // segments the interchange holds
+		// secondary are fields added to the secondary coverage.
+		secondary string
 	}{
 		{name: "a complete Medicare record", scene: complete("medicare-part-b"), site: practice,
 			want: []string{"SBR*P*18*******MB~", "NM1*IL*1*Doe*Jane****MI*M1~", "DMG*D8*19610412*F~", "NM1*PR*2*CGS Medicare B*****PI*15202~",
@@ -45,6 +47,13 @@ func TestInterchange(t *testing.T) {
 		{name: "a secondary payer the practice has no id for", scene: withSecondary(complete("medicare-part-b"), "commercial"),
 			site:    strings.Replace(practice, `,"commercial":{"id":"87726","name":"Example Health"}`, "", 1),
 			missing: []string{"the payer id of profile commercial, the secondary coverage's, in the practice's payers (pumpledger site set)"}},
+		{name: "a spouse's plan: the patient's level under the subscriber", scene: dependent(complete("commercial"), `"name":"Doe, John","birth_date":"1959-08-30","sex":"M"`), site: practice,
+			want: []string{"HL*2*1*22*1~\nSBR*P********CI~\nNM1*IL*1*Doe*John****MI*M1~\nNM1*PR*2*Example Health*****PI*87726~\nHL*3*2*23*0~\nPAT*01~\nNM1*QC*1*Doe*Jane~\nN3*12 Elm St~\nN4*Columbus*OH*43215~\nDMG*D8*19610412*F~\nCLM*MRN-001-20260302*1130***11:B:1*Y*A*Y*Y~"}},
+		{name: "a secondary plan of a spouse's: its subscriber in 2330A", scene: withSecondary(complete("medicare-part-b"), "commercial"), site: practice,
+			secondary: `"relationship":"spouse","subscriber":{"name":"Doe, John","address":{"line1":"9 Oak St","city":"Columbus","state":"OH","postal_code":"43215"}}`,
+			want:      []string{"SBR*P*18*******MB~", "SBR*S*01*******CI~\nOI***Y***Y~\nNM1*IL*1*Doe*John****MI*S2~\nN3*9 Oak St~\nN4*Columbus*OH*43215~\nNM1*PR*2*Example Health*****PI*87726~"}},
+		{name: "a subscriber's name a claim cannot carry", scene: dependent(complete("commercial"), `"name":"Doe* John"`), site: practice,
+			missing: []string{"a subscriber's name a claim can carry (plain letters, without * : ~ ^: correct the coverage)"}},
 		{name: "no practice recorded", scene: complete("medicare-part-b"),
 			missing: []string{"a practice whose fee schedule is in force on 2026-03-02 (pumpledger site set)"}},
 		{name: "fees effective after the visit", scene: complete("medicare-part-b"),
@@ -68,6 +77,10 @@ func TestInterchange(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.scene.patient == "" && !strings.Contains(tt.name, "without demographics") {
 				tt.scene.patient = registered
+			}
+			if tt.secondary != "" {
+				c := &tt.scene.clinical[len(tt.scene.clinical)-1]
+				c.json = strings.Replace(c.json, `"priority":"secondary"`, `"priority":"secondary",`+tt.secondary, 1)
 			}
 			db := newLedger(t, catalog.Default())
 			tt.scene.record(t, db, 1)
@@ -111,6 +124,17 @@ func TestInterchange(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dependent makes s's primary coverage a spouse's, whose subscriber is
+// the object of the fields given.
+func dependent(s *scene, subscriber string) *scene {
+	for i, c := range s.clinical {
+		if c.kind == pumpledger.KindCoverage {
+			s.clinical[i].json = strings.Replace(c.json, `"member_id":"M1"`, `"member_id":"M1","relationship":"spouse","subscriber":{`+subscriber+`}`, 1)
+		}
+	}
+	return s
 }
 
 // withSecondary adds a secondary coverage of payer to s, member id S2,
@@ -260,8 +284,11 @@ func TestCorrectionGoesToTheOriginalPayer(t *testing.T) {
 		coverage string // the primary coverage added after the original was sent
 		void     bool   // the refill voided with nothing in its place, else corrected
 		unpaid   bool   // the original recorded without its payer, as before
+		spouse   bool   // the original sent under a spouse's coverage
 		want     []string
 	}{
+		{name: "sent under a spouse's coverage: the replacement names the same subscriber", coverage: strings.Replace(coverage("medicare-part-b", "2026-02-01", ""), `"M1"`, `"M2"`, 1), spouse: true,
+			want: []string{"CLM*MRN-001-20260302*1130***11:B:7*Y*A*Y*Y~", "NM1*IL*1*Doe*John****MI*M1~", "PAT*01~", "NM1*QC*1*Doe*Jane~"}},
 		{name: "the payer changed, a void", coverage: coverage("commercial", "2026-02-01", ""), void: true,
 			want: []string{"CLM*MRN-001-20260302*1130***11:B:8*Y*A*Y*Y~", "SBR*P*18*******MB~", "NM1*IL*1*Doe*Jane****MI*M1~", "NM1*PR*2*CGS Medicare B*****PI*15202~"}},
 		{name: "the member id changed, a replacement", coverage: strings.Replace(coverage("medicare-part-b", "2026-02-01", ""), `"M1"`, `"M2"`, 1),
@@ -272,6 +299,9 @@ func TestCorrectionGoesToTheOriginalPayer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			db := newLedger(t, catalog.Default())
 			s := complete("medicare-part-b")
+			if tt.spouse {
+				s = dependent(s, `"name":"Doe, John"`)
+			}
 			s.patient = registered
 			s.record(t, db, 1)
 			site, err := pumpledger.ParseSite(strings.NewReader(practice))

@@ -366,6 +366,8 @@ func TestClinicalRecordMapping(t *testing.T) {
 		{pumpledger.KindAuthorization, `{"id":"` + id(8) + `","mrn":"MRN-1","payer":"commercial","number":"PA-123456","codes":["J2278"],"drug":"ziconotide","amount":"6000.5","used_before":"100","unit":"mcg","from":"2026-02-01","to":"2027-01-31","reassess_by":"2026-12-31","status":"approved"}`},
 		{pumpledger.KindAuthorization, `{"id":"` + id(9) + `","mrn":"MRN-1","payer":"commercial","number":"PA-9","codes":["J2278"],"drug":"ziconotide","amount":"30","unit":"units","from":"2026-02-01","to":"2026-04-30","status":"pending","note":"faxed"}`},
 		{pumpledger.KindReview, `{"id":"` + id(7) + `","mrn":"MRN-1","refill":"` + refill2 + `","at":"2026-03-24T12:00:00-04:00","clinician":"drx","finding":"catheter patent"}`},
+		{pumpledger.KindCoverage, `{"id":"` + id(10) + `","mrn":"MRN-1","payer":"commercial","member_id":"W1","priority":"secondary","from":"2026-01-01","relationship":"child",
+			"subscriber":{"name":"Mary Patient","birth_date":"1940-02-03","sex":"F","address":{"line1":"1 Oak St","city":"Columbus","state":"OH","postal_code":"43215"}}}`},
 	} {
 		v, err := pumpledger.ParseInput(c.kind, strings.NewReader(c.in))
 		if err != nil {
@@ -378,8 +380,11 @@ func TestClinicalRecordMapping(t *testing.T) {
 	out := export(t, db, "MRN-1", "", "")
 	validate(t, out)
 	rs := resources(t, out)
-	var ck, findings map[string]any
+	var ck, findings, subscriber map[string]any
 	for _, r := range rs {
+		if r["resourceType"] == "RelatedPerson" {
+			subscriber = r
+		}
 		switch s := mustJSON(t, r["code"]); {
 		case strings.Contains(s, `"2157-6"`):
 			ck = r
@@ -406,6 +411,10 @@ func TestClinicalRecordMapping(t *testing.T) {
 			`"addItem":[{"adjudication":[{"category":{"text":"authorized"},"value":6000.5}],"productOrService":{"coding":[{"code":"J2278","system":"https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"}],"text":"ziconotide"},"quantity":{"code":"ug","system":"http://unitsofmeasure.org","unit":"mcg","value":6000.5}}]`,
 			`"code":"professional"`, `"insurer":{"display":`}},
 		{"a pending authorization", rs[id(9)], "ClaimResponse", []string{`"outcome":"queued"`, `"disposition":"pending: 30 units of ziconotide (J2278)"`, `"processNote":[{"text":"faxed"}]`}},
+		{"a parent's coverage", rs[id(10)], "Coverage", []string{`"relationship":{"coding":[{"code":"child","system":"http://terminology.hl7.org/CodeSystem/subscriber-relationship"}]}`,
+			`"subscriber":{"display":"Mary Patient","reference":"urn:uuid:`}},
+		{"its subscriber", subscriber, "RelatedPerson", []string{`"name":[{"text":"Mary Patient"}]`, `"gender":"female"`, `"birthDate":"1940-02-03"`, `"city":"Columbus"`,
+			`"relationship":[{"coding":[{"code":"PRN","display":"parent","system":"http://terminology.hl7.org/CodeSystem/v3-RoleCode"}]}]`, `"patient":{"reference":"urn:uuid:`}},
 		{"a review", rs[id(7)], "Observation", []string{`"valueString":"catheter patent"`, `"focus":[{"reference":"urn:uuid:` + refill2 + `"}]`}},
 	} {
 		if c.r == nil || c.r["resourceType"] != c.kind {

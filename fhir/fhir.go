@@ -282,15 +282,46 @@ func (b *builder) patientOf(e ledger.Entry) error {
 	b.patient = id
 	r := Patient{ResourceType: "Patient", ID: id,
 		Identifier: append([]Identifier{{Type: &CodeableConcept{Coding: []Coding{{System: SystemV2_0203, Code: "MR", Display: "Medical record number"}}}, Value: p.MRN}}, entryIdentifier(id)...),
-		Gender:     map[string]string{"F": "female", "M": "male", "U": "unknown"}[p.Sex], BirthDate: p.BirthDate}
+		Gender:     genders[p.Sex], BirthDate: p.BirthDate}
 	if p.Name != "" {
 		r.Name = []HumanName{{Text: p.Name}}
 	}
-	if a := p.Address; a != nil {
-		r.Address = []Address{{Line: nonEmpty(a.Line1, a.Line2), City: a.City, State: a.State, PostalCode: a.PostalCode, Country: "US"}}
-	}
+	r.Address = address(p.Address)
 	b.add(id, r)
 	return nil
+}
+
+// genders are FHIR's administrative genders of pumpledger.Sexes.
+var genders = map[string]string{"F": "female", "M": "male", "U": "unknown"}
+
+func address(a *pumpledger.Address) []Address {
+	if a == nil {
+		return nil
+	}
+	return []Address{{Line: nonEmpty(a.Line1, a.Line2), City: a.City, State: a.State, PostalCode: a.PostalCode, Country: "US"}}
+}
+
+// subscriberRoles are the subscriber's relationship to the patient (v3
+// RoleCode) for the patient's to the subscriber: a spouse's spouse, a
+// child's parent; "other" says nothing more.
+var subscriberRoles = map[string]Coding{
+	"spouse": {System: SystemRoleCode, Code: "SPS", Display: "spouse"},
+	"child":  {System: SystemRoleCode, Code: "PRN", Display: "parent"},
+}
+
+// subscriber is the RelatedPerson who holds a coverage the patient is a
+// dependent on: one per coverage (its id derived from the coverage's, so
+// stable across exports), since the ledger names the person only there.
+func (b *builder) subscriber(coverageID string, c pumpledger.Coverage) Reference {
+	s := c.Subscriber
+	id := derived("subscriber", coverageID)
+	r := RelatedPerson{ResourceType: "RelatedPerson", ID: id, Patient: ref(b.patient), Name: []HumanName{{Text: s.Name}},
+		Gender: genders[s.Sex], BirthDate: s.BirthDate, Address: address(s.Address)}
+	if role, ok := subscriberRoles[c.Relationship]; ok {
+		r.Relationship = []CodeableConcept{{Coding: []Coding{role}}}
+	}
+	b.add(id, r)
+	return Reference{Reference: "urn:uuid:" + id, Display: s.Name}
 }
 
 // device is a pump: explanted (a live explant of its serial) it is inactive.
@@ -642,6 +673,12 @@ func (b *builder) coverage(e ledger.Entry) error {
 		Relationship: CodeableConcept{Coding: []Coding{{System: SystemSubRel, Code: "self"}}},
 		Period:       &Period{Start: c.From, End: c.To}, Payor: []Reference{payer},
 		Order: slices.Index(pumpledger.Priorities, c.Priority) + 1}
+	if !c.Self() {
+		r.Relationship.Coding[0].Code = c.Relationship
+		if c.Subscriber != nil {
+			r.Subscriber = ptr(b.subscriber(id, c))
+		}
+	}
 	if c.Plan != "" {
 		r.Class = append(r.Class, CoverageClass{Type: CodeableConcept{Coding: []Coding{{System: SystemCovClass, Code: "plan"}}}, Value: c.Plan})
 	}

@@ -37,6 +37,7 @@ const (
 	SystemConsScope = "http://terminology.hl7.org/CodeSystem/consentscope"
 	SystemActCode   = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 	SystemSubRel    = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
+	SystemRoleCode  = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
 	SystemCovClass  = "http://terminology.hl7.org/CodeSystem/coverage-class"
 	SystemObsCat    = "http://terminology.hl7.org/CodeSystem/observation-category"
 	SystemClaimType = "http://terminology.hl7.org/CodeSystem/claim-type"
@@ -256,6 +257,7 @@ type Coverage struct {
 	ID           string          `json:"id"`
 	Identifier   []Identifier    `json:"identifier"`
 	Status       string          `json:"status"`
+	Subscriber   *Reference      `json:"subscriber,omitempty"`
 	SubscriberID string          `json:"subscriberId,omitempty"`
 	Beneficiary  Reference       `json:"beneficiary"`
 	Relationship CodeableConcept `json:"relationship"`
@@ -263,6 +265,19 @@ type Coverage struct {
 	Payor        []Reference     `json:"payor"`
 	Class        []CoverageClass `json:"class,omitempty"`
 	Order        int             `json:"order,omitempty"`
+}
+
+// RelatedPerson is the subscriber of a coverage the patient is a
+// dependent on.
+type RelatedPerson struct {
+	ResourceType string            `json:"resourceType"`
+	ID           string            `json:"id"`
+	Patient      Reference         `json:"patient"`
+	Relationship []CodeableConcept `json:"relationship,omitempty"`
+	Name         []HumanName       `json:"name"`
+	Gender       string            `json:"gender,omitempty"`
+	BirthDate    string            `json:"birthDate,omitempty"`
+	Address      []Address         `json:"address,omitempty"`
 }
 
 // MedicationStatement is a drug therapy tried before the pump.

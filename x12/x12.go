@@ -14,12 +14,14 @@
 //	2000A HL*1**20*1 PRV*BI*PXC         billing provider level, its taxonomy
 //	2010AA NM1*85 N3 N4 REF*EI          billing provider: name, NPI, address (ZIP+4), EIN
 //	per claim:
-//	2000B HL*n*1*22*0 SBR               subscriber level; the subscriber is the patient (SBR02 18)
-//	2010BA NM1*IL N3 N4 DMG             subscriber: name, member id, address, birth date and sex
+//	2000B HL*n*1*22*c SBR               subscriber level; SBR02 18 when the subscriber is the patient (HL04 0), else empty (HL04 1: the patient's level follows)
+//	2010BA NM1*IL [N3 N4 DMG]           subscriber: name, member id; address, birth date and sex only when the subscriber is the patient
 //	2010BB NM1*PR                       payer
+//	[2000C HL*m*n*23*0 PAT              the patient's level, when the patient is not the subscriber: PAT01 the relationship (01 spouse, 19 child, G8 other)
+//	 2010CA NM1*QC N3 N4 DMG]           the patient: name (no id), address, birth date and sex
 //	2300 CLM [REF*G1] [REF*F8] HI       claim: charges, place of service, frequency; authorization; original claim; diagnoses
-//	[2320 SBR OI                        the other payer, when the patient has a secondary coverage: its responsibility, the patient its subscriber (SBR02 18), its filing code; benefits assigned and release signed, as in CLM
-//	 2330A NM1*IL N3 N4                 the other subscriber (the patient): name, the other coverage's member id, address
+//	[2320 SBR OI                        the other payer, when the patient has a secondary coverage: its responsibility, the patient's relationship to its subscriber (SBR02: 18 self, 01, 19, G8), its filing code; benefits assigned and release signed, as in CLM
+//	 2330A NM1*IL N3 N4                 the other subscriber (the patient, or the one the coverage names): name, the other coverage's member id, address when known
 //	 2330B NM1*PR]                      the other payer: name and id (no address: the ledger holds none)
 //	2400 LX SV1 DTP*472                 each line: procedure, modifiers, NOC narrative, charge, units, diagnosis pointers; service date
 //	2410 LIN CTP                        its NDC and quantity
@@ -27,7 +29,9 @@
 //
 // Sources: the 005010X222A1 implementation guide's loop and segment
 // requirements as published in X12's and CMS's companion guides (CMS
-// Medicare FFS 837P companion guide; the guide's examples), and for the
+// Medicare FFS 837P companion guide; the guide's examples; X12's answer to
+// RFI 2281: 2010BA's N3 and DMG are sent only when the patient is the
+// subscriber, and the patient's go in 2010CA otherwise), and for the
 // drug segments those cited in billing.WriteX12.
 package x12
 
@@ -145,23 +149,39 @@ func Write(w io.Writer, ic Interchange) error {
 	b.seg("NM1", "85", "2", s.Name, "", "", "", "", "XX", s.NPI)
 	b.address(s.Address)
 	b.seg("REF", "EI", s.TaxID)
-	for i, c := range ic.Claims {
+	hl := 1 // the billing provider's
+	for _, c := range ic.Claims {
 		if len(c.Diagnoses) == 0 || len(c.Lines) == 0 {
 			return pumpledger.Errorf(pumpledger.EINTERNAL, "claim %s has no diagnosis or no line", c.ID)
 		}
-		b.seg("HL", strconv.Itoa(i+2), "1", "22", "0")
+		self := c.Coverage.Self()
+		if self != (c.Coverage.Subscriber == nil) {
+			return pumpledger.Errorf(pumpledger.EINTERNAL, "claim %s: coverage relationship %q with subscriber %t", c.ID, c.Coverage.Relationship, c.Coverage.Subscriber != nil)
+		}
+		hl++
+		subscriberHL := strconv.Itoa(hl)
 		planName := ""
 		if c.Coverage.Group == "" {
 			planName = c.Coverage.Plan
 		}
-		b.seg("SBR", responsibility(c.Coverage.Priority), "18", c.Coverage.Group, planName, "", "", "", "", c.Filing)
-		last, first := SplitName(c.Patient.Name)
-		b.seg("NM1", "IL", "1", last, first, "", "", "", "MI", c.Coverage.MemberID)
-		if c.Patient.Address != nil {
-			b.address(*c.Patient.Address)
+		if self {
+			b.seg("HL", subscriberHL, "1", "22", "0")
+			b.seg("SBR", responsibility(c.Coverage.Priority), "18", c.Coverage.Group, planName, "", "", "", "", c.Filing)
+			b.person("IL", c.Patient.Name, c.Coverage.MemberID)
+			b.demographics(c.Patient.Address, c.Patient.BirthDate, c.Patient.Sex)
+		} else {
+			b.seg("HL", subscriberHL, "1", "22", "1")
+			b.seg("SBR", responsibility(c.Coverage.Priority), "", c.Coverage.Group, planName, "", "", "", "", c.Filing)
+			b.person("IL", c.Coverage.Subscriber.Name, c.Coverage.MemberID)
 		}
-		b.seg("DMG", "D8", strings.ReplaceAll(c.Patient.BirthDate, "-", ""), c.Patient.Sex)
 		b.seg("NM1", "PR", "2", c.Payer.Name, "", "", "", "", "PI", c.Payer.ID)
+		if !self {
+			hl++
+			b.seg("HL", strconv.Itoa(hl), subscriberHL, "23", "0")
+			b.seg("PAT", pumpledger.RelationshipCodes[c.Coverage.Relationship])
+			b.person("QC", c.Patient.Name, "")
+			b.demographics(c.Patient.Address, c.Patient.BirthDate, c.Patient.Sex)
+		}
 		freq := c.Frequency
 		if freq == "" {
 			freq = Original
@@ -280,22 +300,48 @@ func (b *builder) seg(elements ...string) {
 	b.n++
 }
 
-// otherPayer is loops 2320, 2330A and 2330B of the other coverage, whose
-// subscriber is the patient. OI03 and OI06 say what CLM08 and CLM09 say:
-// benefits assigned, release of information signed.
+// otherPayer is loops 2320, 2330A and 2330B of the other coverage: SBR02
+// the patient's relationship to its subscriber, 2330A that subscriber (the
+// patient, or the one the coverage names). OI03 and OI06 say what CLM08
+// and CLM09 say: benefits assigned, release of information signed.
 func (b *builder) otherPayer(o OtherPayer, p pumpledger.Patient) {
 	planName := ""
 	if o.Coverage.Group == "" {
 		planName = o.Coverage.Plan
 	}
-	b.seg("SBR", responsibility(o.Coverage.Priority), "18", o.Coverage.Group, planName, "", "", "", "", o.Filing)
+	rel := o.Coverage.Relationship
+	name, address := p.Name, p.Address
+	if o.Coverage.Self() {
+		rel = "self"
+	} else if s := o.Coverage.Subscriber; s != nil {
+		name, address = s.Name, s.Address
+	}
+	b.seg("SBR", responsibility(o.Coverage.Priority), pumpledger.RelationshipCodes[rel], o.Coverage.Group, planName, "", "", "", "", o.Filing)
 	b.seg("OI", "", "", "Y", "", "", "Y")
-	last, first := SplitName(p.Name)
-	b.seg("NM1", "IL", "1", last, first, "", "", "", "MI", o.Coverage.MemberID)
-	if p.Address != nil { // required when known
-		b.address(*p.Address)
+	b.person("IL", name, o.Coverage.MemberID)
+	if address != nil { // required when known
+		b.address(*address)
 	}
 	b.seg("NM1", "PR", "2", o.Payer.Name, "", "", "", "", "PI", o.Payer.ID)
+}
+
+// person is an NM1 of a person: a subscriber (IL, with the member id) or
+// the patient under one (QC, whom X222A1 names without an id).
+func (b *builder) person(entity, name, memberID string) {
+	last, first := SplitName(name)
+	qualifier := "MI"
+	if memberID == "" {
+		qualifier = ""
+	}
+	b.seg("NM1", entity, "1", last, first, "", "", "", qualifier, memberID)
+}
+
+// demographics are the patient's N3, N4 (when known) and DMG.
+func (b *builder) demographics(a *pumpledger.Address, birthDate, sex string) {
+	if a != nil {
+		b.address(*a)
+	}
+	b.seg("DMG", "D8", strings.ReplaceAll(birthDate, "-", ""), sex)
 }
 
 func (b *builder) address(a pumpledger.Address) {

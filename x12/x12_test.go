@@ -28,6 +28,7 @@ func sample() x12.Interchange {
 		ReceiverID: "CLEARHOUSE", ReceiverName: "Example Clearinghouse", PlaceOfService: "11"}
 	patient := pumpledger.Patient{MRN: "MRN-1", Name: "Doe, Jane", BirthDate: "1961-04-12", Sex: "F",
 		Address: &pumpledger.Address{Line1: "12 Elm St", City: "Columbus", State: "OH", PostalCode: "43215"}}
+	spouse := pumpledger.Patient{MRN: "MRN-2", Name: "Roe, Ann", BirthDate: "1962-01-05", Sex: "F", Address: patient.Address}
 	medicare := pumpledger.Coverage{MRN: "MRN-1", Payer: "medicare-part-b", MemberID: "1EG4TE5MK73", Plan: "Medicare Part B", Priority: "primary"}
 	line := func(code string, units int64, charge string, mods ...string) x12.Line {
 		return x12.Line{Line: billing.Line{Code: code, Units: units, Modifiers: mods}, Charge: dec(charge)}
@@ -47,6 +48,15 @@ func sample() x12.Interchange {
 			Lines: []x12.Line{ndc(line("J2278", 150, "1425", "JZ"), "70720072010", "1.5"), ndc(line("J2278", 50, "475", "JW"), "70720072010", "0.5"), line("95990", 1, "180")}},
 		{ID: "MRN-1-20260302", DateOfService: "2026-03-02", Patient: patient, Coverage: medicare, Filing: "MB", PlaceOfService: "11",
 			Payer: pumpledger.SitePayer{ID: "15202", Name: "CGS Medicare B"}, Frequency: x12.Replacement, Original: "MRN-1-20260302", Diagnoses: []string{"G89.4"},
+			Lines: []x12.Line{line("95990", 1, "180")}},
+		// A spouse's plan: the patient under the subscriber (2000C), and a
+		// child's plan of a parent's as the other payer.
+		{ID: "MRN-2-20260305", DateOfService: "2026-03-05", Patient: spouse, Filing: "CI", PlaceOfService: "11",
+			Coverage: pumpledger.Coverage{MemberID: "W123456789", Group: "G-100", Priority: "primary", Relationship: "spouse",
+				Subscriber: &pumpledger.Subscriber{Name: "Roe, John", BirthDate: "1959-08-30", Sex: "M", Address: patient.Address}},
+			Payer: pumpledger.SitePayer{ID: "87726", Name: "Example Health"}, Frequency: x12.Original, Diagnoses: []string{"G89.4"},
+			Other: &x12.OtherPayer{Coverage: pumpledger.Coverage{MemberID: "P555", Plan: "Parent Plan", Priority: "secondary", Relationship: "child",
+				Subscriber: &pumpledger.Subscriber{Name: "Smith, Mary"}}, Payer: pumpledger.SitePayer{ID: "60054", Name: "Other Health"}, Filing: "CI"},
 			Lines: []x12.Line{line("95990", 1, "180")}},
 	}}
 }
@@ -77,7 +87,10 @@ func TestWrite(t *testing.T) {
 		"CLM*MRN-1-20260330*2080***11:B:1*Y*A*Y*Y~", "REF*G1*PA-2026-0042~", "HI*ABK:G894*ABF:M961*ABF:M5416*ABF:G8929*ABF:R52~",
 		"SV1*HC:J2278:JZ*1425*UN*150***1:2:3:4~", "LIN**N4*70720072010~", "CTP****1.5*ML~",
 		"CLM*MRN-1-20260302*180***11:B:7*Y*A*Y*Y~", "REF*F8*MRN-1-20260302~",
-		"SE*69*0001~", "GE*1*42~", "IEA*1*000000042~",
+		"HL*5*1*22*1~\nSBR*P**G-100******CI~\nNM1*IL*1*Roe*John****MI*W123456789~\nNM1*PR*2*Example Health*****PI*87726~\n" +
+			"HL*6*5*23*0~\nPAT*01~\nNM1*QC*1*Roe*Ann~\nN3*12 Elm St~\nN4*Columbus*OH*43215~\nDMG*D8*19620105*F~\nCLM*MRN-2-20260305*180***11:B:1*Y*A*Y*Y~",
+		"SBR*S*19**Parent Plan*****CI~\nOI***Y***Y~\nNM1*IL*1*Smith*Mary****MI*P555~\nNM1*PR*2*Other Health*****PI*60054~\nLX*1~",
+		"SE*88*0001~", "GE*1*42~", "IEA*1*000000042~",
 	} {
 		if !strings.Contains(out, seg+"\n") {
 			t.Errorf("the interchange lacks %s", seg)
@@ -105,8 +118,8 @@ func TestCheckerFinds(t *testing.T) {
 		edit  func(string) string
 		finds string
 	}{
-		{"a wrong segment count", sub("SE*69*", "SE*68*"), "SE01 is 68"},
-		{"SE02 not ST02", sub("SE*69*0001", "SE*69*0002"), "SE02 0002 is not ST02 0001"},
+		{"a wrong segment count", sub("SE*88*", "SE*87*"), "SE01 is 87"},
+		{"SE02 not ST02", sub("SE*88*0001", "SE*88*0002"), "SE02 0002 is not ST02 0001"},
 		{"GE02 not GS06", sub("GE*1*42", "GE*1*43"), "GE counts 1 transaction"},
 		{"IEA02 not ISA13", sub("IEA*1*000000042", "IEA*1*000000043"), "IEA counts 1 group"},
 		{"a short ISA", sub("*ZZ*CLEARHOUSE     *", "*ZZ*CLEARHOUSE*"), "ISA08 \"CLEARHOUSE\" is 10 characters, not 15 to 15"},
@@ -135,6 +148,20 @@ func TestCheckerFinds(t *testing.T) {
 		{"OI unlike CLM", sub("OI***Y***Y~", "OI***N***Y~"), "OI03 and OI06 (N, Y) do not say what CLM08 and CLM09 say (Y, Y)"},
 		{"OI's unused element", sub("OI***Y***Y~", "OI*CI**Y***Y~"), "OI01 is not used in X222A1"},
 		{"the other subscriber's member id of one character", sub("MI*SUPP12345~", "MI*S~"), "NM109 \"S\" is 1 characters, not 2 to 80"},
+		// The patient's level (2000C) when the patient is not the subscriber.
+		{"a dependent's claim with SBR02 18", sub("SBR*P**G-100*", "SBR*P*18*G-100*"), "2000B SBR02 is 18 but the patient has a level of their own"},
+		{"a relationship in 2000B SBR02", sub("SBR*P**G-100*", "SBR*P*01*G-100*"), "2000B SBR02 is 18 (the subscriber is the patient) or empty, not 01"},
+		{"a self claim without SBR02", sub("SBR*P*18*G-100*", "SBR*P**G-100*"), "2000B SBR02 must be 18 when the claim is under the subscriber's level"},
+		{"a subscriber's HL04 0 above a patient", sub("HL*5*1*22*1~", "HL*5*1*22*0~"), "the subscriber's HL 5 has a patient's level under it: its HL04 must be 1"},
+		{"a subscriber's HL04 1 without a patient", sub("HL*2*1*22*0~", "HL*2*1*22*1~"), "the subscriber's HL 2 has no patient's level under it: its HL04 must be 0"},
+		{"the patient's HL under the wrong parent", sub("HL*6*5*23*0~", "HL*6*1*23*0~"), "the patient's HL is a child of the subscriber's HL 5"},
+		{"no PAT", sub("PAT*01~\n", ""), "NM1*QC cannot follow HL*23"},
+		{"PAT01 self", sub("PAT*01~", "PAT*18~"), "PAT01 \"18\" is not one of the codes"},
+		{"the patient's name with an id", sub("NM1*QC*1*Roe*Ann~", "NM1*QC*1*Roe*Ann****MI*W123456789~"), "NM1*QC) is a person (NM102 1) with no id"},
+		{"no patient's DMG", sub("DMG*D8*19620105*F~\n", ""), "CLM cannot follow N4/2010CA"},
+		{"the subscriber's address with a patient's level", sub("NM1*IL*1*Roe*John****MI*W123456789~", "NM1*IL*1*Roe*John****MI*W123456789~\nN3*1 Oak St~\nN4*Columbus*OH*43215~\nDMG*D8*19590830*M~"), "2010BA N3 is sent only when the subscriber is the patient"},
+		{"a subscriber's id left out", sub("NM1*IL*1*Roe*John****MI*W123456789~", "NM1*IL*1*Roe*John~"), "NM108 and NM109 are required"},
+		{"2320 without SBR02", sub("SBR*S*19**Parent Plan", "SBR*S***Parent Plan"), "2320 SBR02 is required"},
 		{"no IEA", re(`IEA\*.*~\n$`, ""), "the interchange ends after GE, not IEA"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,7 +5,8 @@
 // and the claim-level rules that tie segments together (CLM02 the sum of
 // the SV102s, diagnosis pointers into HI, REF*F8 on a replacement or void,
 // each 2320 SBR01 a responsibility not named before, OI as CLM says,
-// the description of a not-otherwise-classified code). It is written from
+// the description of a not-otherwise-classified code, the patient's level
+// 2000C when the patient is not the subscriber and SBR02 with it). It is written from
 // the implementation guide, apart from the writer, so that the two
 // disagree when either is wrong; it knows only what the writer uses, and
 // refuses any other segment.
@@ -50,15 +51,20 @@ var segments = map[string][]el{
 	"ST":  {r("ID", 3, 3, "837"), r("AN", 4, 9), r("AN", 1, 35, "005010X222A1")},
 	"BHT": {r("ID", 4, 4, "0019"), r("ID", 2, 2, "00", "18"), r("AN", 1, 50), r("DT", 8, 8), r("TM", 4, 8), r("ID", 2, 2, "31", "CH", "RP")},
 	"OI":  {skip, skip, r("ID", 1, 1, "N", "W", "Y"), o("ID", 1, 1, "P"), skip, r("ID", 1, 1, "I", "Y")},
-	"NM1": {r("ID", 2, 3, "41", "40", "85", "IL", "PR"), r("ID", 1, 1, "1", "2"), r("AN", 1, 60), o("AN", 1, 35), o("AN", 1, 25), skip, o("AN", 1, 10), r("ID", 1, 2, "46", "XX", "MI", "PI"), r("AN", 2, 80)},
+	// NM108 and NM109 are required but in 2010CA (the patient under a
+	// subscriber, NM1*QC), which has no id: see rules.
+	"NM1": {r("ID", 2, 3, "41", "40", "85", "IL", "PR", "QC"), r("ID", 1, 1, "1", "2"), r("AN", 1, 60), o("AN", 1, 35), o("AN", 1, 25), skip, o("AN", 1, 10), o("ID", 1, 2, "46", "XX", "MI", "PI"), o("AN", 2, 80)},
 	"PER": {r("ID", 2, 2, "IC"), r("AN", 1, 60), r("ID", 2, 2, "TE", "EM", "FX"), r("AN", 1, 256)},
 	"HL":  {r("AN", 1, 12), o("AN", 1, 12), r("ID", 1, 2, "20", "22", "23"), r("ID", 1, 1, "0", "1")},
 	"PRV": {r("ID", 1, 3, "BI"), r("ID", 2, 3, "PXC"), r("AN", 10, 10)},
 	"N3":  {r("AN", 1, 55), o("AN", 1, 55)},
 	"N4":  {r("AN", 2, 30), r("ID", 2, 3), r("ID", 3, 15)},
 	"REF": {r("ID", 2, 3, "EI", "G1", "F8"), r("AN", 1, 50)},
-	"SBR": {r("ID", 1, 1, "A", "B", "C", "D", "E", "F", "G", "H", "P", "S", "T", "U"), r("ID", 2, 2, "18"), o("AN", 1, 50), o("AN", 1, 60), skip, skip, skip, skip,
+	// SBR02: in 2000B 18 or empty, in 2320 required (see rules).
+	"SBR": {r("ID", 1, 1, "A", "B", "C", "D", "E", "F", "G", "H", "P", "S", "T", "U"), o("ID", 2, 2, "01", "18", "19", "20", "21", "39", "40", "53", "G8"), o("AN", 1, 50), o("AN", 1, 60), skip, skip, skip, skip,
 		r("ID", 1, 2, "11", "12", "13", "14", "15", "16", "17", "AM", "BL", "CH", "CI", "DS", "FI", "HM", "LM", "MA", "MB", "MC", "OF", "TV", "VA", "WC", "ZZ", "09")},
+	// 2000C PAT01: the patient's relationship to the subscriber, never 18.
+	"PAT": {r("ID", 2, 2, "01", "19", "20", "21", "39", "40", "53", "G8")},
 	"DMG": {r("ID", 2, 3, "D8"), r("DT", 8, 8), r("ID", 1, 1, "F", "M", "U")},
 	"CLM": {r("AN", 1, 38), r("R", 1, 18), skip, skip, composite, r("ID", 1, 1, "Y", "N"), r("ID", 1, 1, "A", "B", "C"), r("ID", 1, 1, "Y", "N", "W"), r("ID", 1, 1, "I", "Y")},
 	"HI":  {composite, composite, composite, composite, composite, composite, composite, composite, composite, composite, composite, composite},
@@ -90,12 +96,20 @@ var next = map[string][]string{
 	"REF*EI":    {"HL*22"},
 	"HL*22":     {"SBR"},
 	"SBR":       {"NM1*IL"},
-	// The subscriber is the patient (SBR02 18): address and DMG required.
-	"NM1*IL":    {"N3/2010BA"},
-	"N3/2010BA": {"N4/2010BA"},
-	"N4/2010BA": {"DMG"},
-	"DMG":       {"NM1*PR"},
-	"NM1*PR":    {"CLM"},
+	// 2010BA's address and DMG when the subscriber is the patient (SBR02
+	// 18), and only then (rules); else the patient's level follows the
+	// payer: 2000C's HL and PAT, 2010CA's name, address and DMG.
+	"NM1*IL":     {"N3/2010BA", "NM1*PR"},
+	"N3/2010BA":  {"N4/2010BA"},
+	"N4/2010BA":  {"DMG/2010BA"},
+	"DMG/2010BA": {"NM1*PR"},
+	"NM1*PR":     {"CLM", "HL*23"},
+	"HL*23":      {"PAT"},
+	"PAT":        {"NM1*QC"},
+	"NM1*QC":     {"N3/2010CA"},
+	"N3/2010CA":  {"N4/2010CA"},
+	"N4/2010CA":  {"DMG/2010CA"},
+	"DMG/2010CA": {"CLM"},
 	// 2300's REFs in the guide's order: G1 prior authorization, then F8.
 	"CLM":    {"REF*G1", "REF*F8", "HI"},
 	"REF*G1": {"REF*F8", "HI"},
@@ -162,6 +176,10 @@ type checker struct {
 	hl                int // HL01 last given
 	claim             *claimState
 	sbr01             string // the claim's payer's responsibility (2000B)
+	// The subscriber's level (2000B): its HL01 and HL04, its SBR02, and
+	// whether the patient's level (2000C) followed it.
+	hl22, hl22child, sbr02 string
+	patient                bool
 }
 
 type claimState struct {
@@ -286,7 +304,7 @@ func (c *checker) labelOf(id string, e []string) string {
 		if len(e) > 3 {
 			return "HL*" + e[3]
 		}
-	case "N3", "N4":
+	case "N3", "N4", "DMG":
 		return id + "/" + c.loop
 	}
 	return id
@@ -303,6 +321,8 @@ func (c *checker) order(id string, e []string) {
 		c.loop = "2010AA"
 	case "NM1*IL":
 		c.loop = "2010BA"
+	case "NM1*QC":
+		c.loop = "2010CA"
 	case "NM1*IL/2330A":
 		c.loop = "2330A"
 	}
@@ -356,10 +376,23 @@ func (c *checker) rules(id string, e []string) {
 				c.fail("the billing provider's HL has no parent and has children (HL04 1)")
 			}
 		case "22":
-			if get(2) != "1" || get(4) != "0" {
-				c.fail("a subscriber who is the patient is a child of HL 1 with no child (HL04 0)")
+			if get(2) != "1" {
+				c.fail("a subscriber's HL is a child of the billing provider's, HL 1")
 			}
 			c.endClaim()
+			c.hl22, c.hl22child, c.patient = get(1), get(4), false
+		case "23":
+			if get(2) != c.hl22 || get(4) != "0" {
+				c.fail("the patient's HL is a child of the subscriber's HL %s, with no child (HL04 0)", c.hl22)
+			}
+			if c.hl22child != "1" {
+				c.fail("the subscriber's HL %s has a patient's level under it: its HL04 must be 1", c.hl22)
+			}
+			c.patient = true
+		}
+	case "N3", "DMG":
+		if c.loop == "2010BA" && c.sbr02 != "18" {
+			c.fail("2010BA %s is sent only when the subscriber is the patient (SBR02 18); the patient's goes in 2010CA", id)
 		}
 	case "N4":
 		if c.loop == "2010AA" && len(get(3)) != 9 {
@@ -378,13 +411,26 @@ func (c *checker) rules(id string, e []string) {
 		if get(2) == "2" && get(4) != "" {
 			c.fail("an organization (NM102 2) has no first name")
 		}
+		if q := get(1); q == "QC" {
+			if get(2) != "1" || get(8) != "" || get(9) != "" {
+				c.fail("the patient under a subscriber (NM1*QC) is a person (NM102 1) with no id (NM108, NM109 not used)")
+			}
+		} else if get(8) == "" || get(9) == "" {
+			c.fail("NM108 and NM109 are required: %s is named with its id", q)
+		}
 	case "SBR":
 		if get(3) != "" && get(4) != "" {
 			c.fail("SBR04 (plan name) is used only without SBR03 (group number)")
 		}
 		if c.claim == nil {
-			c.sbr01 = get(1)
+			c.sbr01, c.sbr02 = get(1), get(2)
+			if get(2) != "" && get(2) != "18" {
+				c.fail("2000B SBR02 is 18 (the subscriber is the patient) or empty, not %s: the patient's relationship goes in 2000C PAT01", get(2))
+			}
 			return
+		}
+		if get(2) == "" {
+			c.fail("2320 SBR02 is required: the patient's relationship to the other subscriber")
 		}
 		// 2320: each other payer's responsibility differs from the
 		// claim's payer's and from the other payers' before.
@@ -397,6 +443,16 @@ func (c *checker) rules(id string, e []string) {
 			c.fail("OI03 and OI06 (%s, %s) do not say what CLM08 and CLM09 say (%s, %s)", get(3), get(6), c.claim.clm08, c.claim.clm09)
 		}
 	case "CLM":
+		// The claim is the patient's: under 2000C when the patient is not
+		// the subscriber, and then only.
+		switch {
+		case c.patient && c.sbr02 != "":
+			c.fail("2000B SBR02 is %s but the patient has a level of their own (2000C): leave SBR02 empty", c.sbr02)
+		case !c.patient && c.sbr02 != "18":
+			c.fail("2000B SBR02 must be 18 when the claim is under the subscriber's level (no 2000C)")
+		case !c.patient && c.hl22child != "0":
+			c.fail("the subscriber's HL %s has no patient's level under it: its HL04 must be 0", c.hl22)
+		}
 		c.claim = &claimState{id: get(1), clm08: get(8), clm09: get(9)}
 		c.claim.total, _ = decimal.NewFromString(get(2))
 		p := strings.Split(get(5), ":")
