@@ -207,6 +207,11 @@ func TestDocumentForms(t *testing.T) {
 		{"a consent with its form", "consent", map[string]string{"mrn": "MRN-1", "date": "2026-02-01", "signed_by": "the patient"}, map[string][2]string{"document": {"consent.pdf", pdf}}, "", ""},
 		{"a trial", "trial", map[string]string{"mrn": "MRN-1", "date": "2026-01-10", "drug": "ziconotide", "route": "intrathecal bolus", "dose": "2.4 mcg/day", "relief_percent": "60", "successful": "yes"}, nil, "", ""},
 		{"an assessment", "assessment", map[string]string{"mrn": "MRN-1", "at": "2026-02-27T10:30", "clinician": "Dr A", "pain_score": "4", "cognition": "normal", "psychiatric": "none", "ck_u_l": "120"}, nil, "", ""},
+		// A dependent's coverage: the subscriber's fields, nested in the
+		// input, are flat on the form.
+		{"a spouse's coverage", "coverage", map[string]string{"mrn": "MRN-1", "payer": "commercial", "member_id": "M77", "plan": "PPO", "from": "2026-01-01", "relationship": "spouse",
+			"subscriber.name": "Sam Doe", "subscriber.birth_date": "1958-02-03", "subscriber.address.line1": "1 Elm St", "subscriber.address.city": "Columbus", "subscriber.address.state": "OH", "subscriber.address.postal_code": "43215"}, nil, "", ""},
+		{"a spouse's coverage without the subscriber", "coverage", map[string]string{"mrn": "MRN-1", "payer": "commercial", "member_id": "M78", "plan": "PPO", "from": "2026-01-01", "relationship": "spouse"}, nil, "subscriber.name", "subscriber"},
 		{"an authorization", "authorization", map[string]string{"mrn": "MRN-1", "payer": "medicare-part-b", "number": "A1", "codes": "J2278, 95990", "drug": "ziconotide", "amount": "100", "unit": "mcg", "from": "2026-01-01", "to": "2026-12-31", "status": "approved"}, nil, "", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -233,6 +238,9 @@ func TestDocumentForms(t *testing.T) {
 				t.Fatalf("entry %s: %+v %v", id, e, err)
 			}
 			got := string(e.Payload)
+			if c.kind == "coverage" && !strings.Contains(got, `"subscriber":{"name":"Sam Doe","birth_date":"1958-02-03","address":{"line1":"1 Elm St","city":"Columbus","state":"OH","postal_code":"43215"}}`) {
+				t.Errorf("the subscriber as recorded: %s", got)
+			}
 			if c.files != nil {
 				if !strings.Contains(got, pumpledger.SumSHA256([]byte(pdf))) || !strings.Contains(got, `"application/pdf"`) {
 					t.Errorf("the document is not cited: %s", got)

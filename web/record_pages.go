@@ -35,7 +35,8 @@ var (
 	textFields = map[string]bool{"details": true, "function": true, "adverse_events": true, "finding": true}
 	enumFields = map[string][]string{"priority": pumpledger.Priorities, "unit": pumpledger.AuthorizationUnits,
 		"status": pumpledger.AuthorizationState, "outcome": pumpledger.TherapyOutcomes,
-		"cognition": pumpledger.CognitionFindings, "psychiatric": pumpledger.PsychiatricFinding}
+		"cognition": pumpledger.CognitionFindings, "psychiatric": pumpledger.PsychiatricFinding,
+		"relationship": pumpledger.Relationships}
 	hints = map[string]string{"codes": "HCPCS codes, separated by commas: J2278", "code": "ICD-10-CM: G89.4",
 		"refill": "the refill entry's id, from the patient's history", "relief_percent": "0 to 100",
 		"pain_score": "0 to 10", "ck_u_l": "creatine kinase, U/L, when drawn", "payer": "a payer profile of the catalog",
@@ -62,15 +63,29 @@ func (f formField) ID() string { return "f-" + f.Name }
 
 // fieldsOf lists the form fields of a clinical kind, in its payload's order.
 func fieldsOf(spec pumpledger.KindSpec) []formField {
-	t := reflect.TypeOf(spec.Payload()).Elem()
+	return structFields(reflect.TypeOf(spec.Payload()).Elem(), "", "")
+}
+
+// structFields lists a payload's fields; an object inside it (a coverage's
+// subscriber and the subscriber's address) is its fields, named by their
+// path ("subscriber.address.city"), so the form stays flat.
+func structFields(t reflect.Type, path, labelPrefix string) []formField {
 	var out []formField
 	for i := range t.NumField() {
 		sf := t.Field(i)
-		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-		if name == "" || name == "-" || name == "id" {
+		key, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if key == "" || key == "-" || key == "id" && path == "" {
 			continue
 		}
-		f := formField{Name: name, Label: label(name), Input: "text", Hint: hints[name]}
+		name := path + key
+		if st := sf.Type; st.Kind() == reflect.Pointer && st.Elem().Kind() == reflect.Struct && st != typeAttachment && st.Elem() != typeInstant {
+			out = append(out, structFields(st.Elem(), name+".", labelPrefix+label(key)+": ")...)
+			continue
+		}
+		f := formField{Name: name, Label: labelPrefix + label(key), Input: "text", Hint: hints[key]}
+		if path != "" {
+			f.Hint = "" // a nested field's hint would be its parent's namesake's
+		}
 		switch {
 		case sf.Type == typeAttachment:
 			f.Input = "file"
@@ -84,11 +99,11 @@ func fieldsOf(spec pumpledger.KindSpec) []formField {
 			f.Input, f.Options = "yesno", []string{"yes", "no"}
 		case sf.Type.Kind() == reflect.Slice:
 			f.Input = "list"
-		case enumFields[name] != nil:
-			f.Input, f.Options = "select", enumFields[name]
-		case dateFields[name]:
+		case enumFields[key] != nil:
+			f.Input, f.Options = "select", enumFields[key]
+		case dateFields[key] || key == "birth_date":
 			f.Input = "date"
-		case textFields[name]:
+		case textFields[key]:
 			f.Input = "textarea"
 		}
 		out = append(out, f)
@@ -194,14 +209,20 @@ func (s *Server) recordForm(w http.ResponseWriter, r *http.Request) {
 	d := s.recordForm0(r, spec)
 	refuse := func(err error) {
 		msg, field := pumpledger.ErrorMessage(errShown(err)), fieldOf(err)
-		if i := strings.IndexByte(field, '.'); i > 0 {
-			field = field[:i] // document.sha256: the document's
-		}
-		shown := false
+		// The field named, else the nearest field it is inside of
+		// (document.sha256: the document's; subscriber: its first field).
+		at := -1
 		for i := range d.Fields {
-			if d.Fields[i].Name == field {
-				d.Fields[i].Error, shown = msg, true
+			if name := d.Fields[i].Name; name == field {
+				at = i
+				break
+			} else if at < 0 && (strings.HasPrefix(field, name+".") || strings.HasPrefix(name, field+".")) {
+				at = i
 			}
+		}
+		shown := at >= 0
+		if shown {
+			d.Fields[at].Error = msg
 		}
 		if !shown {
 			d.Error = msg
@@ -238,7 +259,7 @@ func (s *Server) recordForm(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Value = strings.TrimSpace(r.PostForm.Get(f.Name))
 		if f.Value != "" {
-			in[f.Name] = jsonValue(*f)
+			setPath(in, f.Name, jsonValue(*f))
 		}
 	}
 	body, _ := json.Marshal(in)
@@ -261,6 +282,24 @@ func (s *Server) recordForm(w http.ResponseWriter, r *http.Request) {
 
 func docTooBig(n int64) error {
 	return pumpledger.Invalid("document", "document is %d bytes, more than the %d MB a document may be; scan it at a lower resolution or split it.", n, pumpledger.MaxAttachmentBytes>>20)
+}
+
+// setPath sets in's field at a dotted path, making the objects on the way:
+// a nested field given makes its object; none given leaves it out.
+func setPath(in map[string]any, path string, v any) {
+	for {
+		head, rest, nested := strings.Cut(path, ".")
+		if !nested {
+			in[head] = v
+			return
+		}
+		next, ok := in[head].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			in[head] = next
+		}
+		in, path = next, rest
+	}
 }
 
 // jsonValue is what a form field's text is in the kind's JSON input.
