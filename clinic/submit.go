@@ -1,0 +1,100 @@
+package clinic
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"sync"
+
+	"github.com/pumpledger/pumpledger/billing"
+	"github.com/pumpledger/pumpledger/x12"
+)
+
+// `bill` as one use case, for the command line and the web app alike:
+// the range checked, the visits with error findings held back, the file
+// written and, when submitted, its claims recorded as sent.
+
+// Billed is one bill made: the check's findings, the lines held back, the
+// claims an interchange left out (lacking something, or sent unchanged),
+// what it holds, and the file.
+type Billed struct {
+	Findings []billing.Finding
+	Held     int // lines of visits with error findings, left out
+	Refused  []Refusal
+	Sending  // an interchange's claims
+	File     []byte
+}
+
+// Sending is what an interchange holds (or would): its control number and
+// its claims by frequency.
+type Sending struct {
+	Interchange                    int64
+	Originals, Replacements, Voids int
+}
+
+// Claims is how many claims the interchange holds.
+func (s Sending) Claims() int { return s.Originals + s.Replacements + s.Voids }
+
+func (s *Sending) count(freq string) {
+	switch freq {
+	case x12.Replacement:
+		s.Replacements++
+	case x12.Void:
+		s.Voids++
+	default:
+		s.Originals++
+	}
+}
+
+// submitting serializes submissions in the process that holds the
+// ledger (the web app's and, through its socket, the command line's): two
+// at once would read the same claims as unsent and both record them.
+var submitting sync.Mutex
+
+// RunBill is `bill`: [from, to]'s lines checked as of asOf ("" today),
+// those of visits with error findings held back unless allow, written in
+// format. submit (an interchange only) records its claims as sent, in
+// ctx's actor's name, before the file is returned: whoever sends it must
+// not find it unrecorded. On an error the findings and refusals gathered
+// are returned with it, and no file.
+func RunBill(ctx context.Context, db Ledger, format, from, to, asOf string, allow, submit bool) (Billed, error) {
+	if submit {
+		submitting.Lock()
+		defer submitting.Unlock()
+	}
+	var b Billed
+	lines, findings, err := db.BillChecked(ctx, from, to, asOf)
+	if err != nil {
+		return b, err
+	}
+	b.Findings = findings
+	out, held := HoldBack(lines, findings, allow, format == "json")
+	b.Held = held
+	var buf bytes.Buffer
+	b.Refused, err = WriteBill(ctx, db, &buf, format, from, to, out, asOf, submit)
+	if err != nil {
+		return b, err
+	}
+	b.File = buf.Bytes()
+	if f := billing.Formats[format]; f.Interchange {
+		b.Sending = sendingIn(b.File)
+	}
+	return b, nil
+}
+
+// sendingIn reads an interchange's control number (ISA13) and its claims'
+// frequencies (CLM05-3) back from the file written.
+func sendingIn(file []byte) Sending {
+	var s Sending
+	for _, seg := range bytes.Split(file, []byte("~")) {
+		el := bytes.Split(bytes.TrimSpace(seg), []byte("*"))
+		switch {
+		case len(el) > 13 && string(el[0]) == "ISA":
+			s.Interchange, _ = strconv.ParseInt(string(el[13]), 10, 64)
+		case len(el) > 5 && string(el[0]) == "CLM":
+			c := bytes.Split(el[5], []byte(":"))
+			s.count(string(c[len(c)-1]))
+		}
+	}
+	return s
+}
