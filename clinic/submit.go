@@ -3,9 +3,11 @@ package clinic
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 
+	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/billing"
 	"github.com/pumpledger/pumpledger/x12"
 )
@@ -73,13 +75,50 @@ func RunBill(ctx context.Context, db Ledger, format, from, to, asOf string, allo
 	var buf bytes.Buffer
 	b.Refused, err = WriteBill(ctx, db, &buf, format, from, to, out, asOf, submit)
 	if err != nil {
-		return b, err
+		return b, nothingNew(err, b, from, to)
 	}
 	b.File = buf.Bytes()
 	if f := billing.Formats[format]; f.Interchange {
 		b.Sending = sendingIn(b.File)
 	}
 	return b, nil
+}
+
+// ToSend is what submitting [from, to] would send now, as RunBill would
+// (lines and findings are BillChecked's): the bill page's confirmation.
+// Nothing is written.
+func ToSend(ctx context.Context, db Ledger, from, to, asOf string, lines []billing.Line, findings []billing.Finding) (Billed, error) {
+	out, held := HoldBack(lines, findings, false, false)
+	ic, refused, err := db.Interchange(ctx, from, to, out, asOf)
+	b := Billed{Findings: findings, Held: held, Refused: refused, Sending: Sending{Interchange: ic.Control}}
+	for _, c := range ic.Claims {
+		b.count(c.Frequency)
+	}
+	return b, err
+}
+
+// nothingNew says plainly that an interchange of nothing was refused
+// because the range's claims were sent before, unchanged (the refusal of
+// an empty interchange speaks of claims lacking something), and what else
+// kept claims out.
+func nothingNew(err error, b Billed, from, to string) error {
+	sent := 0
+	for _, r := range b.Refused {
+		if r.Sent != nil {
+			sent++
+		}
+	}
+	if sent == 0 || b.Claims() > 0 || pumpledger.ErrorCode(err) != pumpledger.EINVALID {
+		return err
+	}
+	also := ""
+	if n := len(b.Refused) - sent; n > 0 {
+		also += fmt.Sprintf(", %d left out for what they lack", n)
+	}
+	if b.Held > 0 {
+		also += fmt.Sprintf(", %d lines are held back by their visits' error findings", b.Held)
+	}
+	return pumpledger.Errorf(pumpledger.EINVALID, "Nothing new to send for %s to %s: %d claims were sent before and are unchanged since%s; nothing is written or recorded.", from, to, sent, also)
 }
 
 // sendingIn reads an interchange's control number (ISA13) and its claims'
