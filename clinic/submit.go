@@ -118,7 +118,14 @@ func nothingNew(err error, b Billed, from, to string) error {
 	if b.Held > 0 {
 		also += fmt.Sprintf(", %d lines are held back by their visits' error findings", b.Held)
 	}
-	return pumpledger.Errorf(pumpledger.EINVALID, "Nothing new to send for %s to %s: %d claims were sent before and are unchanged since%s; nothing is written or recorded.", from, to, sent, also)
+	return pumpledger.Errorf(pumpledger.EINVALID, "Nothing new to send for %s to %s: %s sent before and unchanged since%s; nothing is written or recorded.", from, to, claims(sent), also)
+}
+
+func claims(n int) string {
+	if n == 1 {
+		return "1 claim"
+	}
+	return fmt.Sprintf("%d claims", n)
 }
 
 // sendingIn reads an interchange's control number (ISA13) and its claims'
