@@ -2,9 +2,11 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/billing"
@@ -29,6 +31,12 @@ type billData struct {
 	Warnings  int
 	Downloads []link
 	Sent      []clinic.SentClaim // the claims sent for the range (`submissions`)
+	// ToSend is what submitting the range would send now (the biller's
+	// confirmation before the button); Submitted the interchange just
+	// sent (?sent=), SubmittedClaims its claims among Sent.
+	ToSend          *clinic.Billed
+	Submitted       int64
+	SubmittedClaims int
 }
 
 // billVisit is one visit's lines (one entry's: the check's findings are
@@ -94,28 +102,46 @@ func (s *Server) billPage(w http.ResponseWriter, r *http.Request) {
 		s.show(w, http.StatusOK, "bill.html", d)
 		return
 	}
-	fail := func(err error) {
-		refusal(&d.base, &d.formError, err)
-		s.show(w, httpStatus(err), "bill.html", d)
-	}
 	if _, _, err := dates(r); err != nil {
-		fail(err)
+		s.billRefused(w, d, err)
 		return
 	}
+	d.Submitted, _ = strconv.ParseInt(q.Get("sent"), 10, 64)
+	s.billShow(w, r, d, http.StatusOK)
+}
+
+func (s *Server) billRefused(w http.ResponseWriter, d billData, err error) {
+	refusal(&d.base, &d.formError, err)
+	s.show(w, httpStatus(err), "bill.html", d)
+}
+
+// billShow shows the bill of d's range with status (a refused
+// submission's, its reason already in d).
+func (s *Server) billShow(w http.ResponseWriter, r *http.Request, d billData, status int) {
 	lines, findings, err := s.db.BillChecked(r.Context(), d.From, d.To, d.AsOf)
 	if err != nil {
-		fail(err)
+		s.billRefused(w, d, err)
 		return
 	}
 	sent, err := s.db.Submissions(r.Context(), d.From, d.To)
 	if err != nil {
-		fail(err)
+		s.billRefused(w, d, err)
 		return
 	}
 	// A bill names its patients by MRN: one view of many patients.
 	if err := s.viewed(r, "", "bill "+d.From+".."+d.To); err != nil {
-		fail(err)
+		s.billRefused(w, d, err)
 		return
+	}
+	// The biller confirms what a submit sends before the button: the
+	// same reading of the ledger as the submit's own.
+	if d.User.Role == pumpledger.RoleBiller {
+		b, err := clinic.ToSend(r.Context(), s.db, d.From, d.To, d.AsOf, lines, findings)
+		if err != nil {
+			s.billRefused(w, d, err)
+			return
+		}
+		d.ToSend = &b
 	}
 	for _, f := range findings {
 		if f.Severity == billing.Error {
@@ -125,6 +151,11 @@ func (s *Server) billPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.Lines, d.Sent = len(lines), sent
+	for _, c := range sent {
+		if d.Submitted != 0 && c.Interchange == d.Submitted {
+			d.SubmittedClaims++
+		}
+	}
 	d.Visits, d.Unbilled = billVisits(lines, findings)
 	formats := make([]string, 0, len(billing.Formats))
 	for f := range billing.Formats {
@@ -139,7 +170,82 @@ func (s *Server) billPage(w http.ResponseWriter, r *http.Request) {
 		d.Downloads = append(d.Downloads, link{"/api/bill?" + v.Encode(), f})
 	}
 	d.Shown = true
-	s.show(w, http.StatusOK, "bill.html", d)
+	s.show(w, status, "bill.html", d)
+}
+
+// Submitting: `bill --format 837p --submit` (clinic.RunBill), for the
+// biller alone (an auditor reads the bills and records nothing). The
+// claims are recorded as sent, committed, before the file is answered:
+// the answer is the file, and a file that went out unrecorded would be
+// sent again. The ledger keeps the file's hash, not the file: a later
+// rendering of the range is not the same file (its control number is the
+// ledger's size then, its date the day it is made, and the claims sent
+// since are left out), so the download is the one copy.
+
+// submitForm is the bill page's "Submit these claims": the 837P as a
+// download; a refusal is the bill page again, its reason at the top.
+func (s *Server) submitForm(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		if tooBig(err) {
+			writeError(w, r, http.StatusRequestEntityTooLarge, pumpledger.EINVALID, "", tooLarge(maxLoginBody))
+			return
+		}
+		writeErr(w, r, s.log, pumpledger.Invalid("form", "The form could not be read; try again."))
+		return
+	}
+	f := r.PostForm
+	d := billData{base: s.base(r, "Bill"), From: f.Get("from"), To: f.Get("to"), AsOf: f.Get("as_of")}
+	b, err := s.submit(r, d.From, d.To, d.AsOf)
+	if err != nil {
+		refusal(&d.base, &d.formError, err)
+		if pumpledger.ErrorCode(err) == pumpledger.EINTERNAL || billing.CheckPeriod(d.From, d.To) != nil {
+			s.show(w, httpStatus(err), "bill.html", d)
+			return
+		}
+		s.billShow(w, r, d, httpStatus(err))
+		return
+	}
+	sendInterchange(w, b, d.From, d.To)
+}
+
+// apiSubmit is the same for programs: POST /api/submit?from=&to=[&as_of=].
+func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) {
+	from, to, err := dates(r)
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	b, err := s.submit(r, from, to, r.URL.Query().Get("as_of"))
+	if err != nil {
+		writeErr(w, r, s.log, err)
+		return
+	}
+	sendInterchange(w, b, from, to)
+}
+
+func (s *Server) submit(r *http.Request, from, to, asOf string) (clinic.Billed, error) {
+	if err := billing.CheckPeriod(from, to); err != nil {
+		return clinic.Billed{}, err
+	}
+	// The file names its patients: one view of many, logged first.
+	if err := s.viewed(r, "", "submit "+from+".."+to); err != nil {
+		return clinic.Billed{}, err
+	}
+	return clinic.RunBill(r.Context(), s.db, "837p", from, to, asOf, false, true)
+}
+
+// sendInterchange answers a submitted 837P as a download named with its
+// control number (ISA13), and what it holds in headers.
+func sendInterchange(w http.ResponseWriter, b clinic.Billed, from, to string) {
+	h := w.Header()
+	h.Set("Content-Type", billing.Formats["837p"].ContentType)
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="bill-%s-%s-%09d.837p"`, from, to, b.Interchange))
+	h.Set("X-Pumpledger-Interchange", strconv.FormatInt(b.Interchange, 10))
+	h.Set("X-Pumpledger-Claims", fmt.Sprintf("originals=%d, replacements=%d, voids=%d", b.Originals, b.Replacements, b.Voids))
+	h.Set("X-Pumpledger-Held-Lines", strconv.Itoa(b.Held))
+	h.Set("X-Pumpledger-Refused-Claims", strconv.Itoa(len(b.Refused)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(b.File)
 }
 
 // fieldOf is the input field err names, "" for none.

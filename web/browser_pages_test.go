@@ -112,6 +112,25 @@ func TestPagesInBrowser(t *testing.T) {
 		if !strings.HasPrefix(got, `200|attachment; filename="bill-2026-03-01-2026-03-31.csv"|`) {
 			t.Errorf("the CSV download: %.300s", got)
 		}
+		// Once the claim can be filled, the page says what a submit sends;
+		// the button records it, downloads the 837P and shows the range
+		// again in place, the claim among those sent.
+		billable(t, f)
+		documented(t, f)
+		run(chromedp.Reload())
+		waitFor(t, ctx, `document.readyState === "complete" && document.getElementById("submit-claims") !== null`)
+		if got := text("#to-send"); !strings.Contains(got, "1 claim in one 837P: 1 original") {
+			t.Errorf("the confirmation: %q", got)
+		}
+		run(chromedp.Click(chromedp.CSS("#submit-claims button")))
+		waitFor(t, ctx, `document.getElementById("submitted") !== null`)
+		if got := text("#main"); !strings.Contains(got, "1 claim recorded as sent") || !strings.Contains(got, "MRN-1-20260301") || !strings.Contains(got, "Nothing new to send for this range.") {
+			t.Errorf("after the submit:\n%s", got)
+		}
+		if sent, err := f.db.Submissions(context.Background(), "2026-03-01", "2026-03-31"); err != nil || len(sent) != 1 || sent[0].RecordedBy != "biller1" {
+			t.Errorf("the submissions recorded: %+v %v", sent, err)
+		}
+		shoot("bill-submitted")
 		signOut()
 	})
 

@@ -86,6 +86,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 var (
 	recorders = []pumpledger.Role{pumpledger.RoleNurse, pumpledger.RoleClinician}
 	billers   = []pumpledger.Role{pumpledger.RoleBiller, pumpledger.RoleAuditor}
+	senders   = []pumpledger.Role{pumpledger.RoleBiller} // submit claims: record them as sent
 	charts    = []pumpledger.Role{pumpledger.RoleNurse, pumpledger.RoleClinician, pumpledger.RoleBiller, pumpledger.RoleAuditor}
 	histories = []pumpledger.Role{pumpledger.RoleNurse, pumpledger.RoleClinician, pumpledger.RoleAuditor}
 	auditors  = []pumpledger.Role{pumpledger.RoleAuditor}
@@ -116,6 +117,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/bill", s.as(billers, s.apiBill))
 	mux.Handle("GET /api/check", s.as(billers, s.apiCheck))
 	mux.Handle("GET /api/submissions", s.as(billers, s.apiSubmissions))
+	mux.Handle("POST /api/submit", s.as(senders, s.apiSubmit))
 	mux.Handle("GET /api/chart", s.as(charts, s.apiChart))
 	mux.Handle("GET /api/history", s.as(histories, s.apiHistory))
 	mux.Handle("GET /api/fhir", s.as(charts, s.apiFHIR))
@@ -139,6 +141,7 @@ func (s *Server) routes() http.Handler {
 	// record's forms and the access log (billing_pages.go, audit_pages.go,
 	// admin_pages.go, record_pages.go, access.go).
 	mux.Handle("GET /bill", s.page(billers, s.billPage))
+	mux.Handle("POST /bill/submit", limit(maxLoginBody, s.as(senders, s.submitForm)))
 	mux.Handle("GET /audit", s.page(auditors, s.auditPage))
 	mux.Handle("GET /audit/checkpoint", s.as(auditors, s.checkpointDownload))
 	mux.Handle("GET /history", s.page(histories, s.historyPage))

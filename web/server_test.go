@@ -196,6 +196,9 @@ func TestRoleRouteTable(t *testing.T) {
 		{"GET", "/api/bill?from=2026-03-01&to=2026-03-31&format=x12&allow_findings=1", nil, only(B, A), nil},
 		{"GET", "/api/check?from=2026-03-01&to=2026-03-31", nil, only(B, A), nil},
 		{"GET", "/api/submissions?from=2026-03-01&to=2026-03-31", nil, only(B, A), nil},
+		// Submitting records: the biller alone (here no claim can be
+		// filled, 400: nothing is recorded), never the auditor.
+		{"POST", "/api/submit?from=2026-03-01&to=2026-03-31", nil, with(only(), http.StatusBadRequest, B), nil},
 		{"GET", "/api/chart?mrn=MRN-1", nil, only(N, C, B, A), nil},
 		{"GET", "/api/history?mrn=MRN-1", nil, only(N, C, A), nil},
 		{"GET", "/api/fhir?mrn=MRN-1", nil, only(N, C, B, A), nil},
@@ -220,6 +223,7 @@ func TestRoleRouteTable(t *testing.T) {
 		{"POST", "/reprogram", []byte(reprogramJSON), map[string]int{"none": 401, "nurse": 409, "clinician": 409, "biller": 403, "auditor": 403, "admin": 403}, nil},
 		{"GET", "/bill", nil, page(only(B, A)), nil},
 		{"GET", "/bill?from=2026-03-01&to=2026-03-31", nil, page(only(B, A)), nil},
+		{"POST", "/bill/submit", []byte("from=2026-03-01&to=2026-03-31"), with(only(), http.StatusBadRequest, B), form},
 		{"GET", "/audit", nil, page(only(A)), nil},
 		{"GET", "/audit/checkpoint", nil, only(A), nil},
 		{"GET", "/audit/checkpoint?log=access", nil, only(A), nil},

@@ -429,26 +429,22 @@ func (a *app) bill(args []string) error {
 			}
 		}
 	}
-	var buf bytes.Buffer
+	var b clinic.Billed
 	var cp ledger.Checkpoint
 	if err := open(func(db clinic.Ledger) error {
-		lines, findings, err := db.BillChecked(ctx, *from, *to, *asOf)
-		if err != nil {
-			return err
-		}
+		var err error
+		b, err = clinic.RunBill(ctx, db, *format, *from, *to, *asOf, *allow, *submit)
 		// Every finding on stderr, whatever the format; in JSON also on its
 		// visit's lines. A visit with an error is held back unless allowed.
-		printFindings(a.stderr, findings)
-		out, nHeld := clinic.HoldBack(lines, findings, *allow, *format == "json")
-		if nHeld > 0 {
-			fmt.Fprintf(a.stderr, "held back: %d lines of visits with error findings; fix them, or export them anyway with --allow-findings.\n", nHeld)
+		printFindings(a.stderr, b.Findings)
+		if b.Held > 0 {
+			fmt.Fprintf(a.stderr, "held back: %d lines of visits with error findings; fix them, or export them anyway with --allow-findings.\n", b.Held)
 		}
-		refused, err := clinic.WriteBill(ctx, db, &buf, *format, *from, *to, out, *asOf, *submit)
-		for _, r := range refused {
+		for _, r := range b.Refused {
 			fmt.Fprintln(a.stderr, r)
 		}
 		if err == nil && *submit {
-			fmt.Fprintf(a.stderr, "submitted: %d claims recorded as sent (see history).\n", bytes.Count(buf.Bytes(), []byte("\nCLM*")))
+			fmt.Fprintf(a.stderr, "submitted: %d claims recorded as sent (see history).\n", b.Claims())
 		}
 		if err == nil && *outFile != "" {
 			// Read after the bill: the ledger only grows, so the tree it
@@ -460,10 +456,10 @@ func (a *app) bill(args []string) error {
 		return err
 	}
 	if *outFile == "" {
-		_, err := a.stdout.Write(buf.Bytes())
+		_, err := a.stdout.Write(b.File)
 		return err
 	}
-	if err := writeNewFile(a.path(*outFile), buf.Bytes()); err != nil {
+	if err := writeNewFile(a.path(*outFile), b.File); err != nil {
 		return err
 	}
 	if err := writeNewFile(a.path(*outFile+".checkpoint"), cp.Note); err != nil {

@@ -83,7 +83,8 @@ func TestBillSubmit(t *testing.T) {
 		t.Errorf("history does not show the claim sent:\n%s", h)
 	}
 	code, out, errs := c.run("", args...)
-	if code != 1 || out != "" || strings.Count(errs, "not sent again: claim ") != 8 {
+	if code != 1 || out != "" || strings.Count(errs, "not sent again: claim ") != 8 ||
+		!strings.Contains(errs, "Nothing new to send for 2026-02-01 to 2026-02-28: 8 claims sent before and unchanged since, 1 left out for what they lack, 10 lines are held back by their visits' error findings; nothing is written or recorded.") {
 		t.Errorf("the month again: exit %d, stdout %q\n%s", code, out, errs)
 	}
 	if code, _, errs := c.run("", "bill", "--from", "2026-02-01", "--to", "2026-02-28", "--submit"); code != 2 || !strings.Contains(errs, "--submit records an interchange as sent; give --format 837p") {
