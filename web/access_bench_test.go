@@ -31,7 +31,11 @@ import (
 //	                 sharing one commit. ns/op is the wall time per view
 //	                 (the server's throughput), p50-ns and p99-ns what one
 //	                 view waits, x-off the ns/op over log=off's, and
-//	                 views/commit how many views shared a synced commit
+//	                 views/commit how many views shared a synced commit;
+//	                 rounds: a burst of 20 clients × 3 views in each mode
+//	                 per round, the order rotating, and each mode's median
+//	                 wall time per view (the disk's swings hit all three
+//	                 alike), x-serial the serial's over the grouped's
 //
 // The ledger itself is NoSync (a view reads it); the log always syncs.
 func BenchmarkPatientPageAccessLog(b *testing.B) {
@@ -160,6 +164,38 @@ func parallel(b *testing.B, f *fixture, nurse string, log *ledger.AccessLog) {
 			b.ReportMetric(float64(after.Records-before.Records)/float64(after.Checkpoints-before.Checkpoints), "views/commit")
 		})
 	}
+	b.Run("parallel-20/rounds", func(b *testing.B) {
+		modes := []struct{ on, serial bool }{{false, false}, {true, true}, {true, false}}
+		per := make([][]time.Duration, len(modes))
+		for i := 0; b.Loop(); i++ {
+			for j := range modes {
+				m := (i + j) % len(modes)
+				f.srv.access, log.Serial = nil, modes[m].serial
+				if modes[m].on {
+					f.srv.access = log
+				}
+				t0 := time.Now()
+				var wg sync.WaitGroup
+				for range 20 {
+					wg.Go(func() {
+						for range 3 {
+							if w := f.do("GET", "/patient?mrn=MRN-1", nurse, nil); w.Code != http.StatusOK {
+								b.Errorf("patient page: %d", w.Code)
+							}
+						}
+					})
+				}
+				wg.Wait()
+				per[m] = append(per[m], time.Since(t0)/60)
+			}
+		}
+		log.Serial = false
+		off, serial, grouped := median(per[0]), median(per[1]), median(per[2])
+		b.ReportMetric(float64(off.Nanoseconds()), "off-ns/view")
+		b.ReportMetric(float64(serial.Nanoseconds()), "serial-ns/view")
+		b.ReportMetric(float64(grouped.Nanoseconds()), "grouped-ns/view")
+		b.ReportMetric(float64(serial)/float64(grouped), "x-serial")
+	})
 	f.srv.access = log
 }
 
