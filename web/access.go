@@ -10,8 +10,9 @@ import (
 // The access log (ledger.AccessLog): every view of a patient's data
 // through the web is kept, append-only and signed, before the data is
 // sent. A view that cannot be logged is not served: an unlogged view is
-// what the log exists to rule out. The log holds MRNs, so nothing of it
-// goes to the process log.
+// what the log exists to rule out. Views at once share one synced commit
+// (the log's group commit), each answered once its own record is durable.
+// The log holds MRNs, so nothing of it goes to the process log.
 
 // accessReaders read the access log: the auditor, and the admin who
 // answers for the system (the log names patients by MRN only).
