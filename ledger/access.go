@@ -94,7 +94,8 @@ var accessCommitHook func(records int) error
 func AccessPath(ledgerPath string) string { return ledgerPath + ".access" }
 
 // AccessLog is the ledger's access log (its file made at the first
-// append).
+// append). Appends are grouped, and kept from committing at once, within
+// one AccessLog: a process that appends (the server) keeps one.
 func (db *DB) AccessLog() *AccessLog {
 	return &AccessLog{db: db, path: AccessPath(db.path), turn: make(chan struct{}, 1)}
 }
