@@ -2,6 +2,7 @@ package clinic
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/pumpledger/pumpledger"
 	"github.com/pumpledger/pumpledger/billing"
@@ -35,6 +36,15 @@ func (db *Service) refillEntry(tx *ledger.Tx, r pumpledger.Refill, skip int64, b
 		return ledger.Entry{}, nil, nil, nil, err
 	}
 	rec.Warnings = append(rec.Warnings, db.serviceConflicts(st, r.MRN, r.PerformedAt.Date(), r.Procedure, r.ID)...)
+	// A second refill of one pump on one day is most often the first one
+	// recorded again (a form opened afresh, a time retyped): said, never
+	// refused, since a refill can be redone the same day.
+	for _, f := range st.fills {
+		if f.date == r.PerformedAt.Date() && f.entry.ID != r.ID {
+			rec.Warnings = append(rec.Warnings, fmt.Sprintf("A refill of pump %s is already recorded on %s (at %s, entry %s); if this is that refill again, correct that entry instead of recording a second.",
+				r.PumpSerial, f.date, pumpledger.NewInstant(f.entry.PerformedAt).String(), f.entry.ID))
+		}
+	}
 	e := db.Envelope(r.ID, pumpledger.KindRefill, by, r.PerformedAt, ledger.Canonical(r))
 	// What it draws of the patient's prior authorizations, as recorded
 	// now: a refill beyond one is recorded with a warning.
