@@ -40,14 +40,24 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
 	s.show(w, http.StatusOK, "users.html", d)
 }
 
+// readForm parses a posted form; when it cannot, it answers the request
+// (too large: 413; else one sentence) and says false.
+func (s *Server) readForm(w http.ResponseWriter, r *http.Request) bool {
+	err := r.ParseForm()
+	switch {
+	case err == nil:
+		return true
+	case tooBig(err):
+		writeError(w, r, http.StatusRequestEntityTooLarge, pumpledger.EINVALID, "", tooLarge(maxLoginBody))
+	default:
+		writeErr(w, r, s.log, pumpledger.Invalid("form", "The form could not be read; try again."))
+	}
+	return false
+}
+
 // usersForm adds a user: name, role, the password typed twice.
 func (s *Server) usersForm(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		if tooBig(err) {
-			writeError(w, r, http.StatusRequestEntityTooLarge, pumpledger.EINVALID, "", tooLarge(maxLoginBody))
-			return
-		}
-		writeErr(w, r, s.log, pumpledger.Invalid("form", "The form could not be read; try again."))
+	if !s.readForm(w, r) {
 		return
 	}
 	f := r.PostForm
@@ -86,8 +96,7 @@ func (s *Server) usersForm(w http.ResponseWriter, r *http.Request) {
 // userChange changes a user's role (role given) or removes the user
 // (remove=1), and ends their sessions.
 func (s *Server) userChange(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		writeErr(w, r, s.log, pumpledger.Invalid("form", "The form could not be read; try again."))
+	if !s.readForm(w, r) {
 		return
 	}
 	name := r.PostForm.Get("name")

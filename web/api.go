@@ -16,17 +16,27 @@ import (
 // The JSON API of SPEC §11: each route is a command of the command line,
 // the same use case, the same answer as its --json.
 
+// readInput reads the request's body as one input of the command line,
+// by parse; when it cannot, it answers the request (the parser's sentence)
+// and says false.
+func readInput[T any](s *Server, w http.ResponseWriter, r *http.Request, parse func(io.Reader) (T, error)) (T, bool) {
+	data, err := io.ReadAll(r.Body)
+	if err == nil {
+		var in T
+		if in, err = parse(bytes.NewReader(data)); err == nil {
+			return in, true
+		}
+	}
+	writeErr(w, r, s.log, err)
+	var zero T
+	return zero, false
+}
+
 // apiRefill is `refill --json`, and with ?dry_run=1 `refill --dry-run
 // --json`: everything recording does, rolled back.
 func (s *Server) apiRefill(w http.ResponseWriter, r *http.Request) {
-	data, err := io.ReadAll(r.Body)
-	if err != nil {
-		writeErr(w, r, s.log, err)
-		return
-	}
-	in, err := pumpledger.ParseRefill(bytes.NewReader(data))
-	if err != nil {
-		writeErr(w, r, s.log, err)
+	in, ok := readInput(s, w, r, pumpledger.ParseRefill)
+	if !ok {
 		return
 	}
 	ctx, dry := r.Context(), flag(r, "dry_run")

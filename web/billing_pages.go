@@ -185,12 +185,7 @@ func (s *Server) billShow(w http.ResponseWriter, r *http.Request, d billData, st
 // submitForm is the bill page's "Submit these claims": the 837P as a
 // download; a refusal is the bill page again, its reason at the top.
 func (s *Server) submitForm(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		if tooBig(err) {
-			writeError(w, r, http.StatusRequestEntityTooLarge, pumpledger.EINVALID, "", tooLarge(maxLoginBody))
-			return
-		}
-		writeErr(w, r, s.log, pumpledger.Invalid("form", "The form could not be read; try again."))
+	if !s.readForm(w, r) {
 		return
 	}
 	f := r.PostForm

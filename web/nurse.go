@@ -429,14 +429,8 @@ func refuseUnacknowledged(w http.ResponseWriter, warnings, acks []string) bool {
 // must be acknowledged, as on the refill form. Programs use POST
 // /api/reprogram, which keeps the command line's contract.
 func (s *Server) reprogramSave(w http.ResponseWriter, r *http.Request) {
-	data, err := io.ReadAll(r.Body)
-	if err != nil {
-		writeErr(w, r, s.log, err)
-		return
-	}
-	in, err := pumpledger.ParseReprogram(bytes.NewReader(data))
-	if err != nil {
-		writeErr(w, r, s.log, err)
+	in, ok := readInput(s, w, r, pumpledger.ParseReprogram)
+	if !ok {
 		return
 	}
 	in.Clinician = actorOf(r).Name
@@ -589,14 +583,8 @@ func (s *Server) apiScan(w http.ResponseWriter, r *http.Request) {
 // apiReprogram is `reprogram --json`, and with ?dry_run=1 `reprogram
 // --dry-run --json`.
 func (s *Server) apiReprogram(w http.ResponseWriter, r *http.Request) {
-	data, err := io.ReadAll(r.Body)
-	if err != nil {
-		writeErr(w, r, s.log, err)
-		return
-	}
-	in, err := pumpledger.ParseReprogram(bytes.NewReader(data))
-	if err != nil {
-		writeErr(w, r, s.log, err)
+	in, ok := readInput(s, w, r, pumpledger.ParseReprogram)
+	if !ok {
 		return
 	}
 	ctx, dry := r.Context(), flag(r, "dry_run")
