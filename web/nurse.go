@@ -398,6 +398,10 @@ func (s *Server) savedAlready(err error, id string) error {
 		return &pumpledger.Error{Code: pumpledger.ECONFLICT, Field: "id", Message: "This form was saved already, as the dose change recorded on " + on +
 			", and has changed since; for another change of dose, open a new dose-change form from the patient's page."}
 	}
+	if spec, ok := pumpledger.KindOf(e.Kind); ok && spec.Clinical {
+		return &pumpledger.Error{Code: pumpledger.ECONFLICT, Field: "id", Message: "This form was saved already, as the " + string(e.Kind) + " recorded on " + on +
+			" (entry " + id + "), and has changed since; for another " + string(e.Kind) + " open a new form, and to change the one saved ask for its correction."}
+	}
 	return err
 }
 

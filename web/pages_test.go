@@ -254,8 +254,20 @@ func TestDocumentForms(t *testing.T) {
 			}
 		})
 	}
+	// The form sent again, changed, after it was saved (Back, then
+	// Send): one plain sentence, not the command line's advice.
+	again := map[string]string{"id": "00000000-0000-4000-8000-0000000000d7", "mrn": "MRN-1", "code": "G89.28", "description": "chronic pain", "clinician": "Dr A"}
+	body, ct := multipartBody(t, again, nil)
+	if w := f.do("POST", "/record/diagnosis", nurse, body, "Content-Type", ct); w.Code != http.StatusSeeOther {
+		t.Fatalf("the first save: %d", w.Code)
+	}
+	again["description"] = "chronic pain syndrome"
+	body, ct = multipartBody(t, again, nil)
+	if w := f.do("POST", "/record/diagnosis", nurse, body, "Content-Type", ct); w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "This form was saved already, as the diagnosis recorded on") || strings.Contains(w.Body.String(), "pumpledger correct") {
+		t.Errorf("the same form changed and sent again: %d\n%s", w.Code, w.Body)
+	}
 	// The sentence is the command line's, for the same input.
-	body, ct := multipartBody(t, without(diag, "code"), nil)
+	body, ct = multipartBody(t, without(diag, "code"), nil)
 	w := f.do("POST", "/record/diagnosis", nurse, body, "Content-Type", ct)
 	_, err := pumpledger.ParseInput("diagnosis", strings.NewReader(`{"mrn":"MRN-1","description":"chronic pain","clinician":"Dr A"}`))
 	if want := template.HTMLEscapeString(pumpledger.ErrorMessage(err)); err == nil || !strings.Contains(w.Body.String(), want) {

@@ -274,7 +274,7 @@ func (s *Server) recordForm(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.db.RecordClinical(r.Context(), v)
 	if err != nil {
-		refuse(err)
+		refuse(s.savedAlready(err, d.ID))
 		return
 	}
 	http.Redirect(w, r, "/record/"+string(spec.Kind)+"?recorded="+urlQuery(res.Entry.ID), http.StatusSeeOther)
