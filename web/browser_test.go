@@ -44,7 +44,7 @@ func TestBrowserNurseRecordsRefill(t *testing.T) {
 
 	ctx := browser.New(t, 1024, 768)
 	signIn(t, ctx, srv.URL, "nurse1")
-	run(t, ctx, chromedp.WaitVisible(`table.list`))
+	waitFor(t, ctx, `document.querySelector("table.list tbody") !== null`)
 	if got := evalString(t, ctx, `document.querySelector("table.list tbody").innerText`); !strings.Contains(got, "S1") || !strings.Contains(got, "MRN-1") || !strings.Contains(got, "Test Patient") {
 		t.Fatalf("worklist: %q, want pump S1 of Test Patient, MRN-1", got)
 	}
@@ -275,7 +275,9 @@ func signIn(t *testing.T, ctx context.Context, base, name string) {
 	run(t, ctx, chromedp.Navigate(base+"/login"))
 	run(t, ctx, chromedp.SendKeys(`#name`, name))
 	run(t, ctx, chromedp.SendKeys(`#password`, password+"\r"))
-	waitFor(t, ctx, `location.pathname !== "/login"`)
+	// The next page loaded, polled: a node query waiting across the
+	// sign-in's redirects could outlive the document it queried.
+	waitFor(t, ctx, `location.pathname !== "/login" && document.readyState === "complete"`)
 }
 
 func run(t *testing.T, ctx context.Context, a chromedp.Action[chromedp.Void]) {
