@@ -308,34 +308,40 @@ func (r Refusal) String() string {
 // submit records the interchange's claims as sent (ctx's actor), once it
 // is written.
 func WriteBill(ctx context.Context, db Ledger, w io.Writer, format, from, to string, lines []billing.Line, asOf string, submit bool) ([]Refusal, error) {
+	_, refused, err := writeBill(ctx, db, w, format, from, to, lines, asOf, submit)
+	return refused, err
+}
+
+// writeBill is WriteBill, also saying what an interchange written holds.
+func writeBill(ctx context.Context, db Ledger, w io.Writer, format, from, to string, lines []billing.Line, asOf string, submit bool) (Sending, []Refusal, error) {
 	f, ok := billing.Formats[format]
 	switch {
 	case !ok:
-		return nil, pumpledger.Invalid("format", "format must be %s, not %q.", billing.FormatNames, format)
+		return Sending{}, nil, pumpledger.Invalid("format", "format must be %s, not %q.", billing.FormatNames, format)
 	case !f.Interchange:
-		return nil, f.Write(w, lines)
+		return Sending{}, nil, f.Write(w, lines)
 	}
 	ic, refused, err := db.Interchange(ctx, from, to, lines, asOf)
 	if err != nil {
-		return nil, err
+		return Sending{}, nil, err
 	}
 	if len(ic.Claims) == 0 {
-		return refused, pumpledger.Errorf(pumpledger.EINVALID, "No claim of the period can be written (%d left out, %d lines); nothing is written: record what each lacks, then bill again.", len(refused), len(lines))
+		return Sending{}, refused, pumpledger.Errorf(pumpledger.EINVALID, "No claim of the period can be written (%d left out, %d lines); nothing is written: record what each lacks, then bill again.", len(refused), len(lines))
 	}
 	var buf bytes.Buffer
 	if err := x12.Write(&buf, ic); err != nil {
-		return refused, err
+		return Sending{}, refused, err
 	}
 	if submit {
 		size, err := db.Size()
 		if err != nil {
-			return refused, err
+			return Sending{}, refused, err
 		}
 		sum := sha256.Sum256(buf.Bytes())
 		if err := db.RecordSubmissions(ctx, Submissions(ic, hex.EncodeToString(sum[:]), size)); err != nil {
-			return refused, err
+			return Sending{}, refused, err
 		}
 	}
 	_, err = w.Write(buf.Bytes())
-	return refused, err
+	return sendingOf(ic), refused, err
 }

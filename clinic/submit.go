@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strconv"
 	"sync"
 
 	"github.com/pumpledger/pumpledger"
@@ -73,14 +72,11 @@ func RunBill(ctx context.Context, db Ledger, format, from, to, asOf string, allo
 	out, held := HoldBack(lines, findings, allow, format == "json")
 	b.Held = held
 	var buf bytes.Buffer
-	b.Refused, err = WriteBill(ctx, db, &buf, format, from, to, out, asOf, submit)
+	b.Sending, b.Refused, err = writeBill(ctx, db, &buf, format, from, to, out, asOf, submit)
 	if err != nil {
 		return b, nothingNew(err, b, from, to)
 	}
 	b.File = buf.Bytes()
-	if f := billing.Formats[format]; f.Interchange {
-		b.Sending = sendingIn(b.File)
-	}
 	return b, nil
 }
 
@@ -90,11 +86,16 @@ func RunBill(ctx context.Context, db Ledger, format, from, to, asOf string, allo
 func ToSend(ctx context.Context, db Ledger, from, to, asOf string, lines []billing.Line, findings []billing.Finding) (Billed, error) {
 	out, held := HoldBack(lines, findings, false, false)
 	ic, refused, err := db.Interchange(ctx, from, to, out, asOf)
-	b := Billed{Findings: findings, Held: held, Refused: refused, Sending: Sending{Interchange: ic.Control}}
+	return Billed{Findings: findings, Held: held, Refused: refused, Sending: sendingOf(ic)}, err
+}
+
+// sendingOf is what an interchange holds.
+func sendingOf(ic x12.Interchange) Sending {
+	s := Sending{Interchange: ic.Control}
 	for _, c := range ic.Claims {
-		b.count(c.Frequency)
+		s.count(c.Frequency)
 	}
-	return b, err
+	return s
 }
 
 // nothingNew says plainly that an interchange of nothing was refused
@@ -126,21 +127,4 @@ func claims(n int) string {
 		return "1 claim"
 	}
 	return fmt.Sprintf("%d claims", n)
-}
-
-// sendingIn reads an interchange's control number (ISA13) and its claims'
-// frequencies (CLM05-3) back from the file written.
-func sendingIn(file []byte) Sending {
-	var s Sending
-	for _, seg := range bytes.Split(file, []byte("~")) {
-		el := bytes.Split(bytes.TrimSpace(seg), []byte("*"))
-		switch {
-		case len(el) > 13 && string(el[0]) == "ISA":
-			s.Interchange, _ = strconv.ParseInt(string(el[13]), 10, 64)
-		case len(el) > 5 && string(el[0]) == "CLM":
-			c := bytes.Split(el[5], []byte(":"))
-			s.count(string(c[len(c)-1]))
-		}
-	}
-	return s
 }
