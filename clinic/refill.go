@@ -25,10 +25,19 @@ func (db *Service) refillEntry(tx *ledger.Tx, r pumpledger.Refill, skip int64, b
 	if err != nil {
 		return ledger.Entry{}, nil, nil, nil, err
 	}
+	// A refill at the very time of another is refused. A second refill of
+	// one pump on one day is most often the first one recorded again (a
+	// form opened afresh, a time retyped): said, never refused, since a
+	// refill can be redone the same day.
+	var sameDay []string
 	for _, f := range st.fills {
 		if f.fill.At.Equal(r.PerformedAt.UTC) {
 			return ledger.Entry{}, nil, nil, nil, pumpledger.Errorf(pumpledger.ECONFLICT, "A refill of pump %s at %s is already recorded (entry %s); if this one replaces it, run `pumpledger correct --entry %s --reason \"what was wrong\" --file FILE` with this input as FILE.",
 				r.PumpSerial, r.PerformedAt, f.entry.ID, f.entry.ID)
+		}
+		if f.date == r.PerformedAt.Date() && f.entry.ID != r.ID {
+			sameDay = append(sameDay, fmt.Sprintf("A refill of pump %s is already recorded on %s (at %s, entry %s); if this is that refill again, correct that entry instead of recording a second.",
+				r.PumpSerial, f.date, pumpledger.NewInstant(f.entry.PerformedAt).String(), f.entry.ID))
 		}
 	}
 	rec, err := refill.Derive(st.cats.at(r.PerformedAt.Date()).Catalog, r, st.history(r.PerformedAt.UTC), db.Now())
@@ -36,15 +45,7 @@ func (db *Service) refillEntry(tx *ledger.Tx, r pumpledger.Refill, skip int64, b
 		return ledger.Entry{}, nil, nil, nil, err
 	}
 	rec.Warnings = append(rec.Warnings, db.serviceConflicts(st, r.MRN, r.PerformedAt.Date(), r.Procedure, r.ID)...)
-	// A second refill of one pump on one day is most often the first one
-	// recorded again (a form opened afresh, a time retyped): said, never
-	// refused, since a refill can be redone the same day.
-	for _, f := range st.fills {
-		if f.date == r.PerformedAt.Date() && f.entry.ID != r.ID {
-			rec.Warnings = append(rec.Warnings, fmt.Sprintf("A refill of pump %s is already recorded on %s (at %s, entry %s); if this is that refill again, correct that entry instead of recording a second.",
-				r.PumpSerial, f.date, pumpledger.NewInstant(f.entry.PerformedAt).String(), f.entry.ID))
-		}
-	}
+	rec.Warnings = append(rec.Warnings, sameDay...)
 	e := db.Envelope(r.ID, pumpledger.KindRefill, by, r.PerformedAt, ledger.Canonical(r))
 	// What it draws of the patient's prior authorizations, as recorded
 	// now: a refill beyond one is recorded with a warning.
